@@ -1,0 +1,54 @@
+# examsys — the two commands: `make run` (set up, migrate, demo data, serve) and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: setup sysdeps venv translations run serve test lint fmt messages clean bench
+
+setup: sysdeps venv translations
+
+sysdeps:
+	@bash scripts/sysdeps.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	@if ! $(PYTHON) -m venv --help >/dev/null 2>&1 || ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
+	  bash scripts/sysdeps.sh python-venv; fi
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+translations: venv
+	@$(BIN)/pybabel compile -d translations --statistics 2>&1 | tail -1
+
+messages: venv  ## re-extract UI strings and update the catalogues
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations
+
+run: setup
+	$(BIN)/examsys db upgrade
+	$(BIN)/examsys demo
+	@echo "examsys: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: setup
+	$(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+
+fmt: venv
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance/examsys.db* .pytest_cache

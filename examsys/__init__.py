@@ -1,0 +1,44 @@
+"""examsys: online exams and question banks for vocational skill level recognition.
+
+create_app() only wires: configuration, extensions, blueprints, error handlers, CLI.
+Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    from examsys import models, web  # noqa: F401  (models: complete metadata)
+    from examsys.config import build_config
+    from examsys.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(build_config(Path(app.instance_path), overrides))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
+    web.check_safe_settings(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
+    limiter.init_app(app)
+    web.init_app(app)
+    web.register_blueprints(app)
+    web.register_error_handlers(app)
+
+    from examsys.cli import register_cli
+
+    register_cli(app)
+    return app

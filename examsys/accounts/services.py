@@ -1,0 +1,320 @@
+"""Accounts: organisations, users and roles, authentication with lock-out, login sessions,
+candidates with encrypted ID numbers. Every change records an audit event; nothing commits here."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import select
+
+from examsys import audit, clock
+from examsys.accounts.models import (
+    Certificate,
+    CertificateKind,
+    Organisation,
+    OrgKind,
+    User,
+    UserRole,
+    UserSession,
+)
+from examsys.audit import services as audit_services
+from examsys.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationError
+from examsys.extensions import db
+from examsys.permissions import Role, can_manage_user, sees_all_organisations
+
+GENERIC_LOGIN_ERROR = "用户名或密码错误，或账户暂时无法登录。请稍后重试或联系机构管理员。"
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+def hasher() -> PasswordHasher:
+    p = current_app.config["EXAMSYS_ARGON2"]
+    return _hasher(p["time_cost"], p["memory_cost"], p["parallelism"])
+
+
+def check_password_policy(password: str) -> None:
+    """Raises ValidationError unless the password is at least 10 characters with letters and digits."""
+    if len(password) < 10 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        raise ValidationError("密码至少10位，且须同时包含字母和数字", field="password")
+
+
+def hash_password(password: str) -> str:
+    return hasher().hash(password)
+
+
+def _verify(hash_: str, password: str) -> bool:
+    try:
+        return hasher().verify(hash_, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash_for(params: tuple) -> str:
+    return _hasher(*params).hash(secrets.token_hex(16))
+
+
+# --- organisations ---------------------------------------------------------------------------
+
+
+def create_organisation(code: str, name: str, kind: OrgKind) -> Organisation:
+    """Raises Conflict if the code is taken, ValidationError on an empty code or name."""
+    code, name = code.strip(), name.strip()
+    if not code or not name:
+        raise ValidationError("机构代码和名称不能为空")
+    if db.session.scalar(select(Organisation).where(Organisation.code == code)):
+        raise Conflict(f"机构代码 {code} 已存在", field="code")
+    org = Organisation(code=code, name=name, kind=kind, active=True)
+    db.session.add(org)
+    db.session.flush()
+    audit.record("organisation.create", obj=org, organisation_id=org.id,
+                 data={"code": code, "name": name, "kind": kind.value})
+    return org
+
+
+def update_organisation(org: Organisation, *, name: str, kind: OrgKind, active: bool) -> None:
+    before = {"name": org.name, "kind": org.kind.value, "active": org.active}
+    org.name, org.kind, org.active = name.strip(), kind, active
+    after = {"name": org.name, "kind": org.kind.value, "active": org.active}
+    db.session.flush()
+    audit.record("organisation.update", obj=org, organisation_id=org.id,
+                 data={"before": before, "after": after})
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+@dataclass
+class CertificateInput:
+    kind: CertificateKind
+    number: str
+    valid_until: date
+
+
+def _assert_may_manage(actor: User | None, organisation_id: int) -> None:
+    if actor is None:
+        return  # CLI / system
+    if sees_all_organisations(actor):
+        return
+    if actor.organisation_id != organisation_id:
+        raise PermissionDenied("只能管理本机构的用户")
+
+
+def _check_roles_allowed(actor: User | None, org: Organisation, roles: set[Role]) -> None:
+    if not roles:
+        raise ValidationError("至少选择一个角色", field="roles")
+    if Role.PROVINCIAL_ADMIN in roles:
+        if org.kind != OrgKind.AUTHORITY:
+            raise ValidationError("省级管理员只能属于省级人社部门", field="roles")
+        if actor is not None and not actor.has_role(Role.PROVINCIAL_ADMIN):
+            raise PermissionDenied("只有省级管理员可以授予省级管理员角色")
+
+
+def create_user(
+    actor: User | None,
+    org: Organisation,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    roles: set[Role],
+    certificates: list[CertificateInput] | None = None,
+) -> User:
+    """Raises PermissionDenied, ValidationError (policy, roles) or Conflict (username taken)."""
+    _assert_may_manage(actor, org.id)
+    username = username.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]{3,64}", username):
+        raise ValidationError("用户名须为3–64位字母、数字、下划线、点或连字符", field="username")
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict("该用户名已被使用", field="username")
+    check_password_policy(password)
+    _check_roles_allowed(actor, org, roles)
+    user = User(organisation_id=org.id, username=username, display_name=display_name.strip(),
+                password_hash=hash_password(password), active=True)
+    user.role_rows = [UserRole(role=r) for r in sorted(roles)]
+    for c in certificates or []:
+        user.certificates.append(Certificate(kind=c.kind, number=c.number.strip(),
+                                             valid_until=c.valid_until))
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", obj=user, data={
+        "username": username, "roles": sorted(r.value for r in roles),
+        "certificates": [{"kind": c.kind.value, "number": c.number} for c in certificates or []]})
+    return user
+
+
+def update_user(
+    actor: User,
+    user: User,
+    *,
+    expected_version: int,
+    display_name: str,
+    roles: set[Role],
+    active: bool,
+    certificates: list[CertificateInput],
+) -> None:
+    """Raises PermissionDenied, ValidationError, or Conflict when someone else saved first."""
+    if not can_manage_user(actor, user):
+        raise PermissionDenied("只能管理本机构的用户")
+    if user.version != expected_version:
+        raise Conflict("该用户已被他人修改，请刷新后重试")
+    _check_roles_allowed(actor, user.organisation, roles)
+    if user.id == actor.id and not active:
+        raise ValidationError("不能停用自己的账户", field="active")
+    before = {"display_name": user.display_name, "roles": sorted(r.value for r in user.roles),
+              "active": user.active,
+              "certificates": [[c.kind.value, c.number, c.valid_until.isoformat()]
+                               for c in user.certificates]}
+    user.display_name = display_name.strip()
+    user.active = active
+    current = {Role(r.role): r for r in user.role_rows}
+    user.role_rows = [current.get(r) or UserRole(role=r) for r in sorted(roles)]
+    user.certificates = [Certificate(kind=c.kind, number=c.number.strip(), valid_until=c.valid_until)
+                         for c in certificates]
+    if not active:
+        end_all_sessions(user, reason="deactivated")
+    db.session.flush()
+    after = {"display_name": user.display_name, "roles": sorted(r.value for r in roles),
+             "active": active,
+             "certificates": [[c.kind.value, c.number, c.valid_until.isoformat()]
+                              for c in certificates]}
+    audit.record("user.update", obj=user, data={"before": before, "after": after})
+
+
+def reset_password(actor: User | None, user: User, new_password: str) -> None:
+    if actor is not None and not can_manage_user(actor, user) and actor.id != user.id:
+        raise PermissionDenied("无权重置该用户的密码")
+    check_password_policy(new_password)
+    user.password_hash = hash_password(new_password)
+    user.failed_logins = 0
+    user.locked_until = None
+    end_all_sessions(user, reason="password_reset")
+    db.session.flush()
+    audit.record("user.password_reset", obj=user, data={"username": user.username})
+
+
+# --- authentication and sessions ---------------------------------------------------------------
+
+
+def authenticate(username: str, password: str) -> User:
+    """Return the user, or raise AuthenticationFailed with one message for every failure
+    (unknown user, wrong password, locked, inactive) so that none reveals whether the user exists.
+    Failed attempts are counted and audited; the caller commits either way."""
+    cfg = current_app.config
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    now = clock.now()
+    if user is None:
+        # Spend the same time as a real check so timing reveals nothing.
+        p = cfg["EXAMSYS_ARGON2"]
+        _verify(_dummy_hash_for((p["time_cost"], p["memory_cost"], p["parallelism"])), password)
+        audit.record("auth.login_failed", data={"username": username[:64], "reason": "unknown"})
+        raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
+    if user.locked_until is not None and user.locked_until > now:
+        audit.record("auth.login_failed", obj=user, data={"username": user.username,
+                                                           "reason": "locked"})
+        raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
+    ok = _verify(user.password_hash, password)
+    if not ok or not user.active or not user.organisation.active:
+        reason = "password" if not ok else "inactive"
+        if not ok:
+            user.failed_logins += 1
+            if user.failed_logins >= cfg["EXAMSYS_LOCKOUT_THRESHOLD"]:
+                user.locked_until = now + timedelta(minutes=cfg["EXAMSYS_LOCKOUT_MINUTES"])
+                user.failed_logins = 0
+                audit.record("auth.locked", obj=user, data={"until": user.locked_until.isoformat()})
+        db.session.flush()
+        audit.record("auth.login_failed", obj=user, data={"username": user.username,
+                                                           "reason": reason})
+        raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
+    if hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    db.session.flush()
+    return user
+
+
+def start_session(user: User, *, ip: str | None, user_agent: str | None) -> UserSession:
+    now = clock.now()
+    sess = UserSession(token=secrets.token_urlsafe(32), user_id=user.id, created_at=now,
+                       last_seen_at=now, ip=ip, user_agent=(user_agent or "")[:255] or None)
+    db.session.add(sess)
+    db.session.flush()
+    user.current_session_token = sess.token
+    audit.record("auth.login", obj=user, data={"username": user.username},
+                 context=audit_services.context_for(user))
+    return sess
+
+
+def end_session(token: str, *, reason: str) -> None:
+    sess = db.session.get(UserSession, token)
+    if sess is None or sess.ended_at is not None:
+        return
+    sess.ended_at = clock.now()
+    sess.end_reason = reason
+    db.session.flush()
+    audit.record("auth.logout" if reason == "logout" else "auth.session_end",
+                 object_type="user", object_id=sess.user_id, data={"reason": reason})
+
+
+def end_all_sessions(user: User, *, reason: str) -> None:
+    now = clock.now()
+    for sess in db.session.scalars(select(UserSession).where(
+            UserSession.user_id == user.id, UserSession.ended_at.is_(None))):
+        sess.ended_at = now
+        sess.end_reason = reason
+
+
+def load_session_user(token: str) -> User | None:
+    """The user of a live session, or None when the token is unknown, ended, idle or too old.
+    Expiry is recorded on the session row (the request's commit persists it)."""
+    if not token:
+        return None
+    sess = db.session.get(UserSession, token)
+    if sess is None or sess.ended_at is not None:
+        return None
+    cfg = current_app.config
+    now = clock.now()
+    if now - sess.last_seen_at > timedelta(minutes=cfg["EXAMSYS_SESSION_IDLE_MINUTES"]):
+        end_session(token, reason="idle_timeout")
+        return None
+    if now - sess.created_at > timedelta(minutes=cfg["EXAMSYS_SESSION_ABSOLUTE_MINUTES"]):
+        end_session(token, reason="absolute_timeout")
+        return None
+    user = sess.user
+    if not user.active or not user.organisation.active:
+        return None
+    # Touching last_seen at most once a minute keeps idle tracking without a write per request.
+    if now - sess.last_seen_at > timedelta(seconds=60):
+        sess.last_seen_at = now
+    user.current_session_token = token
+    return user
+
+
+# Candidates live in their own module; re-exported here for callers of the accounts services.
+from examsys.accounts.candidates import (  # noqa: E402
+    ID_PURPOSE,
+    create_candidate,
+    find_candidates_by_id_number,
+    id_index,
+    photo_path,
+    reveal_id_number,
+    set_candidate_photo,
+)
+
+__all__ = ["ID_PURPOSE", "create_candidate", "find_candidates_by_id_number", "id_index", "photo_path",
+           "reveal_id_number", "set_candidate_photo"]

@@ -1,0 +1,60 @@
+"""POST/DELETE /api/v1/candidate/session: candidate login and logout."""
+
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request
+
+from examsys import clock
+from examsys.api import bp
+from examsys.api.common import candidate_required, iso
+from examsys.delivery import candidate_auth
+from examsys.errors import AuthenticationFailed
+from examsys.extensions import db, limiter
+from examsys.permissions import custom_auth
+
+
+def _login_rate() -> str:
+    return current_app.config["EXAMSYS_LOGIN_RATE"]
+
+
+def _ticket_key() -> str:
+    data = request.get_json(silent=True)
+    ticket = data.get("ticket_no") if isinstance(data, dict) else None
+    return "cand-login-ticket:" + (ticket.strip()[:32] if isinstance(ticket, str) else "")
+
+
+def candidate_json(entry) -> dict:
+    batch = entry.batch
+    return {"name": entry.candidate.name, "ticket_no": entry.ticket_no,
+            "id_number_masked": entry.candidate.id_number_masked, "exam_id": batch.id,
+            "exam_name": batch.name, "room": entry.room.name if entry.room else None,
+            "seat_no": entry.seat_no}
+
+
+@bp.post("/candidate/session")
+@custom_auth
+@limiter.limit(_login_rate, methods=["POST"])
+@limiter.limit(_login_rate, key_func=_ticket_key, methods=["POST"])
+def candidate_login():
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
+    try:
+        token, entry = candidate_auth.login(
+            data.get("ticket_no"), data.get("id_number"), data.get("access_code"),
+            ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
+    except AuthenticationFailed:
+        db.session.commit()  # the failure's audit event
+        raise
+    db.session.commit()
+    expires = clock.now() + candidate_auth.SESSION_LIFETIME
+    return jsonify({"token": token, "token_type": "Bearer", "candidate": candidate_json(entry),
+                    "expires_at": iso(expires)}), 201
+
+
+@bp.delete("/candidate/session")
+@custom_auth
+@candidate_required
+def candidate_logout():
+    candidate_auth.logout(g.candidate_session)
+    db.session.commit()
+    return "", 204

@@ -1,0 +1,210 @@
+"""Shared plumbing of API v1: Bearer authentication of candidates, the attempt ownership check
+(IDOR → 404), the Safe Exam Browser check, JSON bodies, error responses and headers."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import wraps
+
+from flask import current_app, g, jsonify, request
+from sqlalchemy.exc import DBAPIError
+
+from examsys.api import bp
+from examsys.delivery import candidate_auth, integrity
+from examsys.delivery.models import Attempt, CandidateSession
+from examsys.errors import DomainError, NotFound, PermissionDenied, SessionReplaced, ValidationError
+from examsys.extensions import db
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def session_key() -> str:
+    """Rate-limit key per candidate session (the token's hash), falling back to the IP."""
+    token = bearer_token()
+    if token:
+        return "cand-session:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+    return "cand-ip:" + (request.remote_addr or "")
+
+
+def candidate_required(view):
+    """Authenticate the Bearer token; sets g.candidate_session, g.roster_entry and the audit
+    context. A token ended by a newer login gets 401 `session_replaced` (and is logged once)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        try:
+            session = candidate_auth.authenticate(bearer_token(),
+                                                  defer_touch=getattr(view, "short_write", False))
+        except SessionReplaced as exc:
+            _sqlite_lock_for_side_write()
+            stale = db.session.get(CandidateSession, exc.details.get("session_id"))
+            if stale is not None:
+                candidate_auth.record_stale_use(stale, path=request.path, ip=request.remote_addr)
+                db.session.commit()
+            raise
+        entry = session.roster_entry
+        g.candidate_session_touch_due = (getattr(view, "short_write", False)
+                                         and candidate_auth.touch_due(session))
+        g.candidate_session = session
+        g.roster_entry = entry
+        g.audit_context = candidate_auth.candidate_context(
+            entry, ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def short_write(view):
+    """Mark a mutating candidate view that reads first and then writes in one short transaction
+    (`write_phase`): on SQLite its reads run in a deferred transaction, without the write lock,
+    and the session's last-seen touch waits for the write phase."""
+    view.short_write = True
+    return view
+
+
+# SQLite has one writer per database: threads of this process queue here, in Python, rather
+# than polling SQLite's busy handler (other processes still wait in the busy handler).
+_SQLITE_WRITER = threading.Lock()
+
+
+@contextmanager
+def write_phase():
+    """The write transaction of a `short_write` view; the body must commit. On SQLite: end the
+    read transaction (loaded objects stay as they are — the writes re-check what matters, e.g.
+    the attempt's guarded UPDATE), take this process's writer lock, and begin the next
+    transaction with BEGIN IMMEDIATE so it waits for the database lock up front instead of
+    failing on a stale read snapshot. On PostgreSQL: just the body (row locks do the job)."""
+    if db.engine.dialect.name != "sqlite":
+        if getattr(g, "candidate_session_touch_due", False):
+            candidate_auth.touch(g.candidate_session)
+        yield
+        return
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()  # nothing written yet: only ends the read snapshot
+    finally:
+        session.expire_on_commit = expire
+    with _SQLITE_WRITER:
+        g.sqlite_begin_immediate = True
+        try:
+            if getattr(g, "candidate_session_touch_due", False):
+                candidate_auth.touch(g.candidate_session)
+            yield
+        except BaseException:
+            db.session.rollback()  # release the database lock before the next thread goes
+            raise
+        finally:
+            g.sqlite_begin_immediate = False
+
+
+def _sqlite_lock_for_side_write() -> None:
+    """Before a `short_write` view writes outside `write_phase` (a refusal being logged): on
+    SQLite, drop the read snapshot and write in a BEGIN IMMEDIATE transaction instead."""
+    if db.engine.dialect.name == "sqlite" and not g.get("sqlite_begin_immediate", False):
+        db.session.rollback()
+        g.sqlite_begin_immediate = True
+
+
+def own_attempt(attempt_id: int) -> Attempt:
+    """The bearer's own attempt, or 404 (also for someone else's: no hint that it exists).
+    Enforces the batch's Safe Exam Browser requirement (403 and an integrity event)."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.roster_entry_id != g.roster_entry.id:
+        raise NotFound("考试记录不存在")
+    check_seb(attempt.batch, attempt)
+    return attempt
+
+
+def check_seb(batch, attempt: Attempt | None = None) -> None:
+    """403 `seb_required` unless the batch needs no Safe Exam Browser or the config-key hash
+    header matches this URL; a failure is logged (integrity event, or audit before an attempt)."""
+    key = batch.seb_config_key
+    if not key:
+        return
+    header = request.headers.get(integrity.SEB_HEADER)
+    if integrity.seb_ok(key, request.url, header):
+        return
+    data = {"path": request.path[:200], "header": "missing" if not header else "wrong"}
+    _sqlite_lock_for_side_write()
+    if attempt is not None:
+        integrity.record_server_event(attempt, "seb_check_failed", data)
+    else:
+        from examsys import audit
+
+        audit.record("candidate.seb_check_failed", obj=g.roster_entry, data=data)
+    db.session.commit()
+    exc = PermissionDenied("请使用指定的安全考试浏览器（Safe Exam Browser）参加考试")
+    exc.code = "seb_required"
+    raise exc
+
+
+def json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError("请求内容应为 JSON 对象")
+    return data
+
+
+@bp.before_request
+def _sqlite_begin_immediate():
+    """On SQLite, a mutating request's transaction starts with BEGIN IMMEDIATE (examsys.web): a
+    deferred transaction that reads and then writes fails at once ("database is locked", no busy
+    wait) when another writer committed in between; taking the lock first makes it wait instead.
+    `short_write` views (autosave) read without the lock and take it only for `write_phase`."""
+    if request.method in ("POST", "PUT", "DELETE", "PATCH") and db.engine.dialect.name == "sqlite":
+        view = current_app.view_functions.get(request.endpoint)
+        g.sqlite_begin_immediate = not _is_short_write(view)
+
+
+def _is_short_write(view) -> bool:
+    while view is not None:
+        if getattr(view, "short_write", False):
+            return True
+        view = getattr(view, "__wrapped__", None)
+    return False
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    db.session.rollback()
+    error = {"code": exc.code, "message": exc.message}
+    if exc.field:
+        error["field"] = exc.field
+    if exc.details:
+        error["details"] = exc.details
+    response = jsonify({"error": error})
+    response.status_code = exc.status
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="examsys"'
+    return response
+
+
+@bp.errorhandler(DBAPIError)
+def _database_error(exc: DBAPIError):
+    """A lock timeout, serialisation failure or lost connection: nothing was acknowledged, the
+    client should retry (its save carries the same seq, so a retry is harmless)."""
+    db.session.rollback()
+    current_app.logger.warning("database error in API request: %s", exc.__class__.__name__)
+    response = jsonify({"error": {"code": "retry_later", "message": "服务器繁忙，答案尚未保存，请稍后重试"}})
+    response.status_code = 503
+    response.headers["Retry-After"] = "1"
+    return response

@@ -1,0 +1,182 @@
+"""Read-only views of papers for pages and PDFs: the effective item of every position (the pinned
+version, or the latest replacement recorded after freezing), rows per form with what the admin
+checks (type, assessment point, difficulty), sections with their numbering, and the approved
+items a faulty one may be replaced with. Nothing here writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from examsys.assembly import formats
+from examsys.assembly.models import Paper, PaperForm, PaperFormItem, PaperReplacement
+from examsys.bank.models import Item, ItemStatus, ItemVersion, QType
+from examsys.extensions import db
+from examsys.standards.models import AssessmentPoint
+
+CHINESE_NUMERALS = "一二三四五六七八九十"
+
+
+def effective_versions(form: PaperForm) -> dict[int, ItemVersion]:
+    """form item id → the version a candidate sees: the pinned one unless replaced since."""
+    ids = [fi.id for fi in form.items]
+    latest: dict[int, int] = {}
+    for rep in db.session.scalars(select(PaperReplacement).where(PaperReplacement.form_item_id.in_(ids))
+                                  .order_by(PaperReplacement.id)):
+        latest[rep.form_item_id] = rep.new_item_version_id
+    wanted = {fi.id: latest.get(fi.id, fi.item_version_id) for fi in form.items}
+    versions = {v.id: v for v in db.session.scalars(
+        select(ItemVersion).where(ItemVersion.id.in_(set(wanted.values())))
+        .options(selectinload(ItemVersion.item)))}
+    return {fid: versions[vid] for fid, vid in wanted.items()}
+
+
+@dataclass
+class Row:
+    number: int  # 1.. across the whole form, as printed
+    form_item: PaperFormItem
+    version: ItemVersion  # effective version
+    point: AssessmentPoint | None
+    replacement: PaperReplacement | None = None
+
+    @property
+    def pinned_version_id(self) -> int:
+        return self.form_item.item_version_id
+
+
+@dataclass
+class SectionBlock:
+    index: int  # 0-based position in the blueprint
+    numeral: str  # 一、二、…
+    type: str
+    name: str  # 判断题
+    points: float  # per item
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def first(self) -> int:
+        return self.rows[0].number if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.rows[-1].number if self.rows else 0
+
+    @property
+    def total(self) -> float:
+        return sum(r.form_item.points for r in self.rows)
+
+
+@dataclass
+class FormView:
+    form: PaperForm
+    sections: list[SectionBlock]
+
+    @property
+    def label(self) -> str:
+        return self.form.label
+
+    @property
+    def rows(self) -> list[Row]:
+        return [r for s in self.sections for r in s.rows]
+
+
+def form_view(paper: Paper, form: PaperForm) -> FormView:
+    """Sections in blueprint order, items numbered continuously across sections."""
+    versions = effective_versions(form)
+    reps: dict[int, PaperReplacement] = {}
+    for rep in db.session.scalars(select(PaperReplacement).where(
+            PaperReplacement.form_item_id.in_([fi.id for fi in form.items])).order_by(PaperReplacement.id)):
+        reps[rep.form_item_id] = rep
+    point_ids = {v.point_id for v in versions.values() if v.point_id}
+    points = {p.id: p for p in db.session.scalars(select(AssessmentPoint).where(AssessmentPoint.id.in_(point_ids)))}
+    blocks = []
+    for i, s in enumerate(paper.blueprint_snapshot["sections"]):
+        blocks.append(SectionBlock(i, CHINESE_NUMERALS[i] if i < len(CHINESE_NUMERALS) else str(i + 1),
+                                   s["type"], formats.TYPE_NAMES.get(s["type"], s["type"]), float(s["points"])))
+    for number, fi in enumerate(sorted(form.items, key=lambda f: (f.section, f.position)), 1):
+        v = versions[fi.id]
+        blocks[fi.section].rows.append(Row(number, fi, v, points.get(v.point_id), reps.get(fi.id)))
+    return FormView(form, [b for b in blocks if b.rows])
+
+
+def items_on_paper(paper: Paper) -> set[int]:
+    """Ids of the items candidates see on any form of the paper (replacements applied)."""
+    return {v.item_id for form in paper.forms for v in effective_versions(form).values()}
+
+
+def paper_views(paper: Paper) -> list[FormView]:
+    return [form_view(paper, f) for f in paper.forms]
+
+
+def get_form(paper: Paper, label: str) -> PaperForm | None:
+    return next((f for f in paper.forms if f.label == label), None)
+
+
+def replacement_candidates(paper: Paper, form_item: PaperFormItem, *, limit: int = 200) -> list[Item]:
+    """Approved items of the same type, standard and level in the paper's organisation that are
+    on no form of this paper (a replacement must not add to the items forms share); same
+    assessment point first, then least exposed."""
+    section = paper.blueprint_snapshot["sections"][form_item.section]
+    on_paper = items_on_paper(paper)
+    current = effective_versions(form_item.form)[form_item.id]
+    level_bit = 1 << int(paper.level)
+    rows = db.session.scalars(
+        select(Item).where(Item.organisation_id == paper.organisation_id, Item.standard_id == paper.standard_id,
+                           Item.status == ItemStatus.APPROVED, Item.needs_revision.is_(False),
+                           Item.qtype == QType(section["type"]), Item.level_mask.op("&")(level_bit) != 0,
+                           Item.active_version_id.is_not(None), Item.id.not_in(on_paper or {0}))
+        .options(selectinload(Item.active_version))
+        .order_by((Item.point_id == current.point_id).desc(), Item.exposure, Item.id).limit(limit)).all()
+    return list(rows)
+
+
+def papers_of_blueprint(blueprint_id: int) -> list[Paper]:
+    return list(db.session.scalars(select(Paper).where(Paper.blueprint_id == blueprint_id)
+                                   .order_by(Paper.created_at.desc(), Paper.id.desc())))
+
+
+def rule_label(data: dict, rule: str, range_names: dict[str, str] | None = None) -> str:
+    """A person's name for a rule id of the solver ("content[2]" → "鉴定范围 A-02 电工基础知识")."""
+    kind, _, rest = rule.partition("[")
+    try:
+        i = int(rest.rstrip("]"))
+    except ValueError:
+        return rule
+    if kind == "sections":
+        s = data["sections"][i]
+        return f"{formats.TYPE_NAMES.get(s['type'], s['type'])}"
+    if kind == "content":
+        r = data["content_rules"][i]
+        name = (range_names or {}).get(r["kp_prefix"], "")
+        types = "、".join(formats.TYPE_NAMES.get(t, t) for t in r["types"]) if r.get("types") else ""
+        return f"鉴定范围 {r['kp_prefix']} {name}".rstrip() + (f"（{types}）" if types else "")
+    if kind == "difficulty":
+        return f"难度 {data['difficulty_rules'][i]['level']}"
+    if kind == "importance":
+        return f"重要程度 {data['importance_rules'][i]['importance']}"
+    return rule
+
+
+def effective_compliance(paper: Paper) -> dict | None:
+    """The compliance report recomputed for the forms as candidates now see them, or None when
+    nothing was replaced (the stored report from assembling then still holds). Uses each
+    version's own assessment point and difficulty; exposure is left out (freezing raised it)."""
+    from examsys.assembly.checker import compliance_report
+    from examsys.assembly.services import to_solver_blueprint
+
+    views = {f.label: effective_versions(f) for f in paper.forms}
+    pinned = {fi.id: fi.item_version_id for f in paper.forms for fi in f.items}
+    if all(v.id == pinned[fid] for vs in views.values() for fid, v in vs.items()):
+        return None
+    all_versions = {v.id: v for vs in views.values() for v in vs.values()}
+    point_ids = {v.point_id for v in all_versions.values() if v.point_id}
+    points = {p.id: p for p in db.session.scalars(select(AssessmentPoint).where(AssessmentPoint.id.in_(point_ids)))}
+    bank = [formats.BankItem(id=v.item_id, type=v.qtype.value, kp=points[v.point_id].code if v.point_id else "",
+                             difficulty=v.difficulty, importance=points[v.point_id].importance.value
+                             if v.point_id else "Z") for v in all_versions.values()]
+    unique = list({b.id: b for b in bank}.values())
+    data = dict(paper.blueprint_snapshot, max_exposure=None)
+    forms = [formats.AssembledForm(label, [v.item_id for v in vs.values()]) for label, vs in views.items()]
+    return compliance_report(unique, to_solver_blueprint(data), forms)

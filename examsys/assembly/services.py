@@ -1,0 +1,395 @@
+"""Paper assembly in the app: blueprints, the bank as the solver sees it, assembling papers
+(forms pinned to approved item versions), freezing, and post-freeze replacements.
+
+The solver itself (solver.py and friends) is pure; this module feeds it from the database and
+stores what it returns. Read-only views of papers (rows per form, replacement candidates) live
+in ``queries``; content rules pre-filled from range weights in ``prefill``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from examsys import audit, clock
+from examsys.assembly import formats
+from examsys.assembly.models import (
+    Paper,
+    PaperBlueprint,
+    PaperForm,
+    PaperFormItem,
+    PaperReplacement,
+    PaperStatus,
+)
+from examsys.bank.models import Item, ItemStatus, ItemVersion, QType, VersionStatus
+from examsys.errors import Conflict, DomainError, ValidationError
+from examsys.extensions import db
+from examsys.standards.models import LEVELS, AssessmentPoint, Standard
+
+BLUEPRINT_FIELDS = ("name", "level", "duration_minutes", "total_points", "pass_mark", "forms",
+                    "max_shared_items", "sections", "content_rules", "difficulty_rules",
+                    "importance_rules", "exclude_recent_papers", "max_exposure", "partial_credit")
+# A request waits for the solver at most this long; the solver's child process is killed then.
+ASSEMBLE_TIME_LIMIT = 20.0
+
+
+class Infeasible(DomainError):
+    """No paper meets the blueprint; `reasons` says which rules conflict and by how much."""
+
+    status = 422
+    code = "infeasible"
+
+    def __init__(self, reasons: list[dict]):
+        super().__init__("无法按细目表组卷：" + "；".join(r["message"] for r in reasons[:5]),
+                         details={"reasons": reasons})
+        self.reasons = reasons
+
+
+def snapshot(pb: PaperBlueprint) -> dict:
+    return {name: getattr(pb, name) for name in BLUEPRINT_FIELDS} | {"standard_id": pb.standard_id}
+
+
+def _opt_int(value) -> int | None:
+    return None if value in (None, "") else int(value)
+
+
+def to_solver_blueprint(data: dict, *, exclude: set[str] = frozenset()) -> formats.Blueprint:
+    """The solver's Blueprint from a blueprint snapshot; raises ValidationError naming the rule."""
+    try:
+        return formats.Blueprint(
+            sections=tuple(formats.Section(type=s["type"], count=int(s["count"]), points=float(s["points"]))
+                           for s in data["sections"]),
+            forms=int(data["forms"]),
+            max_shared_items=int(data["max_shared_items"]),
+            content=tuple(formats.ContentRule(kp_prefix=r["kp_prefix"], min=int(r.get("min") or 0),
+                                              max=_opt_int(r.get("max")),
+                                              types=tuple(r["types"]) if r.get("types") else None)
+                          for r in data["content_rules"]),
+            difficulty=tuple(formats.DifficultyRule(level=int(r["level"]), min=int(r.get("min") or 0),
+                                                    max=_opt_int(r.get("max")))
+                             for r in data["difficulty_rules"]),
+            importance=tuple(formats.ImportanceRule(importance=r["importance"], min=int(r["min"]))
+                             for r in data["importance_rules"]),
+            exclude=frozenset(exclude),
+            max_exposure=_opt_int(data.get("max_exposure")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError(f"细目表规则不完整或数值无效：{exc}") from exc
+
+
+def _num(value, default=0.0) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def validate_blueprint(data: dict) -> list[str]:
+    """Plain checks a person can fix before any solving; returns Chinese messages that say
+    which row of which part is wrong. Conflicts between valid rules are the solver's to report."""
+    problems: list[str] = []
+    sections = data.get("sections") or []
+    if not sections:
+        problems.append("至少需要一个题型部分")
+    seen: set[str] = set()
+    for i, s in enumerate(sections, 1):
+        name = formats.TYPE_NAMES.get(s.get("type"), "")
+        if s.get("type") not in QType._value2member_map_:
+            problems.append(f"题型部分第{i}行：题型无效")
+        elif s["type"] in seen:
+            problems.append(f"题型部分第{i}行：{name}重复出现，每种题型只能设一个部分")
+        seen.add(s.get("type"))
+        if _num(s.get("count")) < 1 or _num(s.get("count")) != int(_num(s.get("count"))):
+            problems.append(f"题型部分第{i}行（{name}）：题量须为正整数")
+        if _num(s.get("points")) <= 0:
+            problems.append(f"题型部分第{i}行（{name}）：每题分值须大于0")
+    total = sum(_num(s.get("count")) * _num(s.get("points")) for s in sections)
+    paper_total = _num(data.get("total_points"))
+    if sections and abs(total - paper_total) > 1e-6:
+        problems.append(f"各部分分值合计 {total:g} 分，与试卷总分 {paper_total:g} 分不一致")
+    if not 0 < _num(data.get("pass_mark")) <= paper_total:
+        problems.append("合格分数线须大于0且不高于总分")
+    if not 1 <= _num(data.get("duration_minutes")) <= 600:
+        problems.append("考试时长须在 1–600 分钟之间")
+    forms_n = _num(data.get("forms"))
+    if not 1 <= forms_n <= formats.MAX_FORMS:
+        problems.append(f"试卷套数须在 1–{formats.MAX_FORMS} 之间")
+    size = int(sum(_num(s.get("count")) for s in sections))
+    if _num(data.get("max_shared_items"), -1) < 0:
+        problems.append("两套试卷最多共用题数不能为负数")
+    elif forms_n > 1 and sections and _num(data.get("max_shared_items")) >= size:
+        problems.append(f"两套试卷最多共用题数须小于每套题量 {size}，否则各套试卷可以完全相同")
+    if _num(data.get("exclude_recent_papers")) < 0 or (_num(data.get("max_exposure"), 0) < 0):
+        problems.append("排除条件不能为负数")
+    for i, r in enumerate(data.get("content_rules") or [], 1):
+        where = f"内容规则第{i}行（{r.get('kp_prefix') or '未选择鉴定范围'}）"
+        if not r.get("kp_prefix"):
+            problems.append(f"{where}：请选择鉴定范围")
+        for t in r.get("types") or []:
+            if t not in seen:
+                problems.append(f"{where}：题型 {formats.TYPE_NAMES.get(t, t)} 不在试卷的题型部分中")
+        problems += _band_problems(where, r)
+    levels: set[int] = set()
+    for r in data.get("difficulty_rules") or []:
+        where = f"难度 {r.get('level')}"
+        if r.get("level") not in formats.DIFFICULTY_LEVELS or r["level"] in levels:
+            problems.append(f"{where}：难度等级须为 1–5 且不重复")
+        levels.add(r.get("level"))
+        problems += _band_problems(where, r)
+    for r in data.get("importance_rules") or []:
+        if r.get("importance") not in formats.IMPORTANCE_LEVELS or _num(r.get("min"), -1) < 0:
+            problems.append(f"重要程度 {r.get('importance')}：须为 X/Y/Z，最少题数不能为负数")
+    return problems
+
+
+def _band_problems(where: str, rule: dict) -> list[str]:
+    lo, hi = rule.get("min"), rule.get("max")
+    if (lo is not None and _num(lo, -1) < 0) or (hi not in (None, "") and _num(hi, -1) < 0):
+        return [f"{where}：题数不能为负数"]
+    if hi not in (None, "") and _num(hi) < _num(lo):
+        return [f"{where}：最少 {lo} 道大于最多 {hi} 道"]
+    return []
+
+
+def save_blueprint(user, org, standard: Standard, data: dict, pb: PaperBlueprint | None = None,
+                   *, expected_version: int | None = None) -> PaperBlueprint:
+    """Create or update a blueprint. Raises ValidationError listing every problem (details
+    ["errors"]), or Conflict when someone saved the blueprint since `expected_version`."""
+    problems = validate_blueprint(data)
+    if data.get("level") not in (standard.levels or [data.get("level")]):
+        problems.insert(0, f"该职业标准没有等级 {data.get('level')}")
+    if not (data.get("name") or "").strip():
+        problems.insert(0, "请填写细目表名称")
+    if problems:
+        raise ValidationError("；".join(problems), details={"errors": problems})
+    created = pb is None
+    if pb is None:
+        pb = PaperBlueprint(organisation_id=org.id, standard_id=standard.id, created_by_id=user.id)
+        db.session.add(pb)
+    elif expected_version is not None and pb.version != expected_version:
+        raise Conflict("该细目表已被他人修改，请刷新后重试")
+    before = None if created else snapshot(pb)
+    for name in BLUEPRINT_FIELDS:
+        setattr(pb, name, data[name])
+    pb.name = pb.name.strip()
+    pb.updated_at = clock.now()
+    db.session.flush()
+    audit.record("blueprint.create" if created else "blueprint.update", obj=pb,
+                 data={"after": snapshot(pb)} if created else {"before": before, "after": snapshot(pb)})
+    return pb
+
+
+@dataclass
+class BankView:
+    items: list[formats.BankItem]
+    versions: dict[int, int]  # item id → active version id
+
+
+def bank_for(pb_data: dict, organisation_id: int) -> BankView:
+    """The organisation's approved items for the blueprint's standard and level, as the solver
+    sees them. One query. Retired and unapproved items never appear; neither do items flagged
+    for revision (a known fault must not reach a new paper) nor items on retired points."""
+    level_bit = 1 << int(pb_data["level"])
+    rows = db.session.execute(
+        select(Item.id, Item.qtype, AssessmentPoint.code, Item.difficulty, AssessmentPoint.importance,
+               Item.exposure, Item.enemy_group, Item.active_version_id, ItemVersion.points)
+        .join(AssessmentPoint, AssessmentPoint.id == Item.point_id)
+        .join(ItemVersion, ItemVersion.id == Item.active_version_id)
+        .where(Item.organisation_id == organisation_id, Item.standard_id == pb_data["standard_id"],
+               Item.status == ItemStatus.APPROVED, Item.needs_revision.is_(False),
+               AssessmentPoint.retired.is_(False), Item.level_mask.op("&")(level_bit) != 0)
+        .order_by(Item.id)).all()
+    items = [formats.BankItem(id=r[0], type=r[1].value, kp=r[2], difficulty=r[3], importance=r[4].value,
+                              points=r[8], exposure=r[5], enemy_group=r[6]) for r in rows]
+    return BankView(items=items, versions={r[0]: r[7] for r in rows})
+
+
+def recently_used(organisation_id: int, standard_id: int, level: int, papers: int) -> set[str]:
+    """Items on the last `papers` frozen papers of this organisation (exclusion rule)."""
+    if not papers or papers <= 0:
+        return set()
+    recent = db.session.scalars(
+        select(Paper.id).where(Paper.organisation_id == organisation_id, Paper.standard_id == standard_id,
+                               Paper.level == level, Paper.status == PaperStatus.FROZEN)
+        .order_by(Paper.frozen_at.desc(), Paper.id.desc()).limit(papers)).all()
+    if not recent:
+        return set()
+    ids = db.session.scalars(select(PaperFormItem.item_id).join(PaperForm)
+                             .where(PaperForm.paper_id.in_(recent))).all()
+    return {str(i) for i in ids}
+
+
+def feasibility_report(data: dict, organisation_id: int) -> dict:
+    """Live feedback for the editor, for a saved or unsaved blueprint (`data` as ``snapshot``):
+    {"rows": per-rule eligible items vs what the forms need, "reasons": pre-check conflicts}.
+    Reads only. Raises ValidationError when the rules are not even well-formed."""
+    from examsys.assembly.diagnosis import precheck, rule_availability
+    from examsys.assembly.grouping import eligible_pool
+
+    bp = to_solver_blueprint(data, exclude=recently_used(
+        organisation_id, data["standard_id"], int(data["level"]), int(data.get("exclude_recent_papers") or 0)))
+    pool = eligible_pool(bank_for(data, organisation_id).items, bp)
+    rows = rule_availability(pool, bp)
+    for row in rows:
+        row["ok"] = row["available"] >= row["needed"]
+    return {"rows": rows, "reasons": precheck(pool, bp), "eligible": len(pool.items)}
+
+
+def feasibility(pb: PaperBlueprint) -> list[dict]:
+    """Per rule of a saved blueprint: eligible items against what the forms need."""
+    return feasibility_report(snapshot(pb), pb.organisation_id)["rows"]
+
+
+def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | None = None,
+             time_limit: float = ASSEMBLE_TIME_LIMIT) -> Paper:
+    """Solve the blueprint and store a draft paper. Raises ValidationError (malformed rules),
+    Infeasible with the reasons (an audit event of the failure is flushed first: the caller
+    commits it), or DomainError when the solver ran out of time or failed."""
+    from examsys.assembly.solver import solve
+
+    data = snapshot(pb)
+    problems = validate_blueprint(data)
+    if problems:
+        raise ValidationError("；".join(problems), details={"errors": problems})
+    seed = random.SystemRandom().randrange(1, 2**31 - 1) if seed is None else seed
+    bank = bank_for(data, pb.organisation_id)
+    exclude = recently_used(pb.organisation_id, pb.standard_id, pb.level, pb.exclude_recent_papers)
+    result = solve(bank.items, to_solver_blueprint(data, exclude=exclude), seed=seed, time_limit=time_limit)
+    if result.status == "infeasible":
+        audit.record("paper.assemble_failed", obj=pb, data={"seed": seed, "reasons": result.reasons[:20]})
+        raise Infeasible(result.reasons)
+    if result.status != "ok":
+        raise DomainError("组卷超时或出错，请放宽规则或稍后重试：" + "；".join(
+            str(r.get("message", r)) for r in result.reasons[:3]))
+    paper = Paper(organisation_id=pb.organisation_id, blueprint_id=pb.id, standard_id=pb.standard_id,
+                  level=pb.level, name=name or default_paper_name(pb),
+                  seed=seed, blueprint_snapshot=data, compliance=result.report, solve_stats=result.stats,
+                  created_by_id=user.id)
+    section_of = {s["type"]: (i, float(s["points"])) for i, s in enumerate(data["sections"])}
+    type_of = {it.id: it.type for it in bank.items}
+    for form in result.forms:
+        pf = PaperForm(label=form.label)
+        for pos, item_id in enumerate(form.items, 1):
+            section, points = section_of[type_of[item_id]]
+            pf.items.append(PaperFormItem(position=pos, section=section, item_id=int(item_id),
+                                          item_version_id=bank.versions[int(item_id)], points=points))
+        paper.forms.append(pf)
+    db.session.add(paper)
+    db.session.flush()
+    audit.record("paper.assemble", obj=paper, data={"blueprint_id": pb.id, "seed": seed,
+                                                    "forms": [f.label for f in paper.forms],
+                                                    "stats": result.stats})
+    return paper
+
+
+def default_paper_name(pb: PaperBlueprint) -> str:
+    """电工（四级/中级工）理论知识考试试卷 20261124-1030"""
+    standard = db.session.get(Standard, pb.standard_id)
+    return (f"{standard.name}（{LEVELS.get(pb.level, pb.level)}）理论知识考试试卷 "
+            f"{clock.to_display(clock.now()):%Y%m%d-%H%M}")
+
+
+def reassemble(user, paper: Paper, *, time_limit: float = ASSEMBLE_TIME_LIMIT) -> Paper:
+    """Discard a draft and assemble its blueprint (as it is now) again with a fresh seed.
+    Raises Conflict unless the paper is a draft, and whatever ``assemble`` raises; on
+    Infeasible the old draft is kept (the caller rolls back everything but the audit event)."""
+    if paper.status != PaperStatus.DRAFT:
+        raise Conflict("只有草稿状态的试卷可以重新组卷")
+    pb = paper.blueprint
+    new = assemble(user, pb, time_limit=time_limit)
+    discard(user, paper)
+    return new
+
+
+def freeze(user, paper: Paper) -> None:
+    """Pin the paper for use; items' exposure counts grow by one. Raises Conflict unless it is a
+    draft whose pinned versions are all still the approved ones in the bank (a version revised
+    since assembling would freeze stale content: re-assemble instead)."""
+    if paper.status != PaperStatus.DRAFT:
+        raise Conflict("只有草稿状态的试卷可以定稿")
+    pinned = {fi.item_id: fi.item_version_id for form in paper.forms for fi in form.items}
+    items = db.session.scalars(select(Item).where(Item.id.in_(pinned))).all()
+    stale = sorted(it.id for it in items
+                   if it.status != ItemStatus.APPROVED or it.active_version_id != pinned[it.id])
+    if stale:
+        raise Conflict(f"组卷后有 {len(stale)} 道试题已修订或停用（试题编号 "
+                       f"{', '.join(map(str, stale[:10]))}），请重新组卷后再定稿")
+    paper.status = PaperStatus.FROZEN
+    paper.frozen_at = clock.now()
+    paper.frozen_by_id = user.id
+    for item in items:
+        item.exposure += 1
+    db.session.flush()
+    audit.record("paper.freeze", obj=paper, data={"items": len(pinned),
+                                                  "forms": [f.label for f in paper.forms]})
+
+
+def discard(user, paper: Paper) -> None:
+    """Delete a draft paper. Raises Conflict for a frozen one (it never changes)."""
+    if paper.status != PaperStatus.DRAFT:
+        raise Conflict("已定稿的试卷不能删除")
+    audit.record("paper.discard", obj=paper, data={"name": paper.name, "seed": paper.seed})
+    db.session.delete(paper)
+    db.session.flush()
+
+
+def replace_item(user, paper: Paper, form_item: PaperFormItem, new_version: ItemVersion, *,
+                 reason: str) -> PaperReplacement:
+    """Replace a faulty item of a frozen paper without editing it: a PaperReplacement row that
+    delivery applies on top, and an audit event. Raises ValidationError (draft paper, no
+    reason, item not usable here) or Conflict (already replaced in the meantime)."""
+    from examsys.assembly.queries import items_on_paper
+
+    if paper.status != PaperStatus.FROZEN:
+        raise ValidationError("草稿试卷请直接重新组卷")
+    if form_item.form.paper_id != paper.id:
+        raise ValidationError("该试题不属于这份试卷")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请填写替换原因", field="reason")
+    item = new_version.item
+    section = paper.blueprint_snapshot["sections"][form_item.section]
+    if (item.organisation_id != paper.organisation_id or item.standard_id != paper.standard_id
+            or paper.level not in (item.levels or [])):
+        raise ValidationError("替换试题须来自本机构题库中同一职业标准、同一等级的试题")
+    if (new_version.status != VersionStatus.APPROVED or item.status != ItemStatus.APPROVED
+            or item.active_version_id != new_version.id):
+        raise ValidationError("只能使用题库中已入库的现行版本")
+    if new_version.qtype.value != section["type"]:
+        raise ValidationError("替换试题的题型须与原题相同")
+    if item.id in items_on_paper(paper):
+        raise ValidationError("该试题已在本试卷的某一套中，不能重复使用")
+    rep = PaperReplacement(form_item_id=form_item.id, new_item_version_id=new_version.id, reason=reason,
+                           replaced_by_id=user.id, replaced_at=clock.now())
+    db.session.add(rep)
+    item.exposure += 1
+    db.session.flush()
+    audit.record("paper.replace_item", obj=paper, data={
+        "form": form_item.form.label, "position": form_item.position, "form_item_id": form_item.id,
+        "old_version_id": form_item.item_version_id, "new_version_id": new_version.id, "reason": reason})
+    return rep
+
+
+def candidate_order(form: PaperForm, seed: int, *, shuffle_options: bool = True) -> list[dict]:
+    """This candidate's item order (within each section) and option order, derived only from the
+    recorded seed and the form's effective items (replacements applied), so any candidate's
+    paper can be reproduced exactly for review."""
+    from examsys.assembly.queries import effective_versions
+
+    rng = random.Random(seed)
+    versions = effective_versions(form)
+    by_section: dict[int, list[PaperFormItem]] = {}
+    for fi in sorted(form.items, key=lambda f: f.position):
+        by_section.setdefault(fi.section, []).append(fi)
+    out = []
+    for section in sorted(by_section):
+        items = list(by_section[section])
+        rng.shuffle(items)
+        for fi in items:
+            labels = [o["label"] for o in versions[fi.id].content.get("options") or []]
+            if shuffle_options and labels:
+                rng.shuffle(labels)
+            out.append({"form_item_id": fi.id, "section": section, "option_order": labels})
+    return out

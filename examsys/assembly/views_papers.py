@@ -1,0 +1,173 @@
+"""Pages of paper assembly, part two: papers — the list, a paper's forms side by side with the
+compliance report, freezing (定稿), discarding and re-assembling drafts, replacing a faulty item
+of a frozen paper, and the PDFs (paper per form, answer key per form, compliance report).
+
+Registered on the ``bp`` of ``views``. Only holders of PAPER_VIEW of the paper's organisation
+(or the province) see a paper; another organisation's paper is reported as not found."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from examsys.assembly import services
+from examsys.assembly.forms import ActionForm, ReplaceForm
+from examsys.assembly.models import Paper, PaperFormItem
+from examsys.assembly.queries import (
+    effective_compliance,
+    form_view,
+    get_form,
+    paper_views,
+    replacement_candidates,
+    rule_label,
+)
+from examsys.assembly.views import ASSEMBLE, VIEW, _standard, bp
+from examsys.bank.models import ItemVersion
+from examsys.errors import DomainError, NotFound
+from examsys.extensions import db
+from examsys.permissions import Permission, has_permission, require
+from examsys.standards.models import AssessmentPoint
+from examsys.tenancy import get_scoped, scoped
+
+
+@bp.get("/papers")
+@require(VIEW)
+def papers():
+    rows = db.session.scalars(scoped(Paper, current_user).order_by(Paper.created_at.desc(), Paper.id.desc())
+                              .limit(200)).all()
+    return render_template("assembly/papers.html", papers=rows)
+
+
+@bp.get("/papers/<int:paper_id>")
+@require(VIEW)
+def paper(paper_id: int):
+    p = get_scoped(Paper, paper_id, current_user)
+    standard = _standard(p.standard_id)
+    names = {r.code: r.name for r in standard.ranges}
+    return render_template("assembly/paper.html", paper=p, views=paper_views(p), standard=standard,
+                           report=p.compliance, effective=effective_compliance(p), action=ActionForm(),
+                           label_of=lambda rule: rule_label(p.blueprint_snapshot, rule, names))
+
+
+def _act(paper_id: int, call, success: str):
+    p = get_scoped(Paper, paper_id, current_user)
+    try:
+        result = call(p)
+        db.session.commit()
+    except services.Infeasible as exc:
+        db.session.commit()  # keeps only the audit event of the failed attempt
+        return render_template("assembly/infeasible.html", pb=p.blueprint, reasons=exc.reasons,
+                               standard=_standard(p.standard_id), paper=p), 422
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("assembly.paper", paper_id=paper_id))
+    flash(success, "success")
+    return redirect(url_for("assembly.paper", paper_id=result.id) if isinstance(result, Paper)
+                    else url_for("assembly.paper", paper_id=paper_id))
+
+
+@bp.post("/papers/<int:paper_id>/freeze")
+@require(ASSEMBLE)
+def freeze(paper_id: int):
+    return _act(paper_id, lambda p: services.freeze(current_user, p), "试卷已定稿：题目版本已固定，不再更改")
+
+
+@bp.post("/papers/<int:paper_id>/discard")
+@require(ASSEMBLE)
+def discard(paper_id: int):
+    p = get_scoped(Paper, paper_id, current_user)
+    blueprint_id = p.blueprint_id
+    try:
+        services.discard(current_user, p)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("assembly.paper", paper_id=paper_id))
+    flash("草稿试卷已删除", "success")
+    return redirect(url_for("assembly.blueprint_edit", blueprint_id=blueprint_id)
+                    if has_permission(current_user, Permission.BLUEPRINT_MANAGE) else url_for("assembly.papers"))
+
+
+@bp.post("/papers/<int:paper_id>/reassemble")
+@require(ASSEMBLE)
+def reassemble(paper_id: int):
+    return _act(paper_id, lambda p: services.reassemble(current_user, p), "已用新的随机种子重新组卷")
+
+
+@bp.route("/papers/<int:paper_id>/items/<int:form_item_id>/replace", methods=["GET", "POST"])
+@require(ASSEMBLE)
+def replace(paper_id: int, form_item_id: int):
+    p = get_scoped(Paper, paper_id, current_user)
+    fi = db.session.get(PaperFormItem, form_item_id)
+    if fi is None or fi.form.paper_id != p.id:
+        raise NotFound("未找到该试题")
+    view = form_view(p, fi.form)
+    row = next(r for r in view.rows if r.form_item.id == fi.id)
+    candidates = replacement_candidates(p, fi)
+    form = ReplaceForm()
+    form.version_id.choices = [(it.active_version_id, f"#{it.id}") for it in candidates]
+    if form.validate_on_submit():
+        version = db.session.get(ItemVersion, form.version_id.data)
+        try:
+            services.replace_item(current_user, p, fi, version, reason=form.reason.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            (form.reason.errors if exc.field == "reason" else form.version_id.errors).append(exc.message)
+        else:
+            flash(f"已替换 {fi.form.label} 卷第 {row.number} 题，替换已记入审计日志", "success")
+            return redirect(url_for("assembly.paper", paper_id=p.id))
+    status = 422 if request.method == "POST" else 200
+    codes = dict(db.session.execute(select(AssessmentPoint.id, AssessmentPoint.code).where(
+        AssessmentPoint.id.in_({it.point_id for it in candidates} or {0}))).all())
+    return render_template("assembly/replace.html", paper=p, row=row, form=form, candidates=candidates,
+                           codes=codes, standard=_standard(p.standard_id)), status
+
+
+# --- PDFs ----------------------------------------------------------------------------------------
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    # Cache-Control: no-store is set for every non-static response by the security header hook.
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f"inline; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"})
+
+
+def _paper_and_form(paper_id: int, label: str):
+    p = get_scoped(Paper, paper_id, current_user)
+    form = get_form(p, label)
+    if form is None:
+        raise NotFound("未找到该套试卷")
+    return p, form
+
+
+@bp.get("/papers/<int:paper_id>/forms/<label>/paper.pdf")
+@require(VIEW)
+def paper_pdf(paper_id: int, label: str):
+    from examsys.reports.papers import paper_pdf as render
+
+    p, form = _paper_and_form(paper_id, label)
+    return _pdf(render(p, form_view(p, form), _standard(p.standard_id)), f"paper-{p.id}-{form.label}.pdf")
+
+
+@bp.get("/papers/<int:paper_id>/forms/<label>/key.pdf")
+@require(VIEW)
+def key_pdf(paper_id: int, label: str):
+    from examsys.reports.papers import answer_key_pdf as render
+
+    p, form = _paper_and_form(paper_id, label)
+    return _pdf(render(p, form_view(p, form), _standard(p.standard_id)), f"paper-{p.id}-{form.label}-key.pdf")
+
+
+@bp.get("/papers/<int:paper_id>/compliance.pdf")
+@require(VIEW)
+def compliance_pdf(paper_id: int):
+    from examsys.reports.papers import compliance_pdf as render
+
+    p = get_scoped(Paper, paper_id, current_user)
+    return _pdf(render(p, _standard(p.standard_id), effective_compliance(p)), f"paper-{p.id}-compliance.pdf")

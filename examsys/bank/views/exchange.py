@@ -1,0 +1,162 @@
+"""Import of question files (upload, dry-run preview, confirm), export of the bank, and images."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from examsys.bank import assets, categories, exchange
+from examsys.bank.forms import ImportForm
+from examsys.bank.models import Item, ItemStatus
+from examsys.bank.views import bp
+from examsys.bank.views.common import standard_choices
+from examsys.errors import DomainError, NotFound
+from examsys.extensions import db
+from examsys.permissions import Permission, has_permission, require
+from examsys.standards.models import Standard
+from examsys.tenancy import scoped
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def _staging_dir() -> Path:
+    path = Path(current_app.config["EXAMSYS_UPLOAD_DIR"]) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _staged(token: str) -> tuple[Path, Path]:
+    # The token names a file only this user can confirm: user id is part of the name.
+    if not _TOKEN.match(token or ""):
+        raise NotFound("导入文件已失效，请重新上传")
+    base = _staging_dir() / f"{current_user.id}-{token}"
+    return base.with_suffix(".bin"), base.with_suffix(".name")
+
+
+_MAX_MAPPINGS = 500
+
+
+def _category_map() -> dict[str, int | None]:
+    """The user's mapping from the form: `map-<n>-key` (a category) and `map-<n>-point` (a point id,
+    "skip" for "do not import", or empty for "not chosen yet"). Point ids are only parsed here;
+    `import_drafts` checks that they belong to the chosen standard."""
+    mapping: dict[str, int | None] = {}
+    for n in range(_MAX_MAPPINGS):
+        key = request.form.get(f"map-{n}-key")
+        if key is None:
+            break
+        value = (request.form.get(f"map-{n}-point") or "").strip()
+        if value == "skip":
+            mapping[key] = None
+        elif value.isdigit():
+            mapping[key] = int(value)
+    return mapping
+
+
+def _preview(standard, filename, data, form, approve, category_map):
+    result = exchange.import_file(current_user, current_user.organisation, standard, filename, data,
+                                  level=form.level.data or None, partial=form.partial.data,
+                                  dry_run=True, approve=approve, category_map=category_map)
+    db.session.rollback()
+    return result
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require(Permission.BANK_IMPORT)
+def import_items():
+    form = ImportForm()
+    form.standard_id.choices = standard_choices(current_only=True)
+    result, standard, category_map = None, None, {}
+    if request.method == "POST" and form.standard_id.data:
+        standard = db.session.get(Standard, form.standard_id.data)
+        if standard is None:
+            raise NotFound("未找到该职业标准")
+        approve = bool(form.approve.data) and has_permission(current_user, Permission.ITEM_REVIEW)
+        category_map = _category_map()
+        try:
+            if form.token.data and (form.confirm.data or request.form.get("remap")):
+                data_path, name_path = _staged(form.token.data)
+                if not data_path.exists():
+                    raise NotFound("导入文件已失效，请重新上传")
+                filename, data = name_path.read_text(), data_path.read_bytes()
+                if not form.confirm.data:
+                    result = _preview(standard, filename, data, form, approve, category_map)
+                else:
+                    result = exchange.import_file(current_user, current_user.organisation, standard, filename,
+                                                  data, level=form.level.data or None,
+                                                  partial=form.partial.data, approve=approve,
+                                                  category_map=category_map)
+                    if result.imported:
+                        db.session.commit()
+                        data_path.unlink(missing_ok=True)
+                        name_path.unlink(missing_ok=True)
+                        flash(f"已导入 {result.imported} 道试题", "success")
+                        return redirect(url_for("bank.items", status="" if approve else "draft"))
+                    # Nothing written: keep the staged file so the user can fix the mapping.
+                    db.session.rollback()
+                    flash("没有导入任何试题，请查看错误清单", "error")
+            elif form.file.data:
+                upload = form.file.data
+                filename = Path(upload.filename or "upload").name
+                data = upload.read()
+                token = secrets.token_urlsafe(24)
+                data_path, name_path = _staged(token)
+                data_path.write_bytes(data)
+                name_path.write_text(filename)
+                form.token.data = token
+                result = _preview(standard, filename, data, form, approve, category_map)
+        except DomainError as exc:
+            db.session.rollback()
+            if isinstance(exc, NotFound):
+                raise
+            flash(exc.message, "error")
+            if form.token.data and result is None:
+                # A refused mapping: show the preview again without it, so the user can re-choose.
+                category_map = {}
+                data_path, name_path = _staged(form.token.data)
+                if data_path.exists():
+                    try:
+                        result = _preview(standard, name_path.read_text(), data_path.read_bytes(), form,
+                                          approve, category_map)
+                    except DomainError:
+                        db.session.rollback()
+    groups = categories.point_groups(standard) if result is not None and result.unmatched else []
+    return render_template("bank/import.html", form=form, result=result, point_groups=groups,
+                           category_map=category_map)
+
+
+@bp.get("/export")
+@require(Permission.BANK_EXPORT)
+def export_items():
+    fmt = request.args.get("format", "xlsx")
+    if fmt not in exchange.EXPORT_FORMATS:
+        raise NotFound("不支持的导出格式")
+    stmt = scoped(Item, current_user).where(Item.status == ItemStatus.APPROVED).order_by(Item.id)
+    if request.args.get("standard_id", type=int):
+        stmt = stmt.where(Item.standard_id == request.args.get("standard_id", type=int))
+    data = exchange.export_items(exchange.load_items_for_export(stmt), fmt)
+    ext, mime = exchange.EXPORT_FORMATS[fmt]
+    return Response(data, mimetype=mime, headers={
+        "Content-Disposition": f"attachment; filename=examsys-bank.{ext}"})
+
+
+@bp.post("/assets")
+@require(Permission.ITEM_WRITE)
+def asset_upload():
+    upload = request.files.get("file")
+    if upload is None:
+        return {"error": {"code": "validation_error", "message": "请选择图片文件"}}, 422
+    try:
+        asset = assets.store_image(current_user, current_user.organisation, Path(upload.filename or "image").name,
+                                   upload.read())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return {"error": {"code": exc.code, "message": exc.message}}, exc.status
+    return {"sha256": asset.sha256, "url": assets.asset_url(asset.sha256)}
+
+

@@ -1,0 +1,95 @@
+"""The `examsys` command group: Flask's commands (db upgrade, run, …) plus examsys's own."""
+
+from __future__ import annotations
+
+import getpass
+import json
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from examsys.errors import DomainError
+
+
+def _create_app():
+    from examsys import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
+             help="examsys: 职业技能等级认定在线考试与题库系统 (online exams and question banks).")
+def main() -> None:
+    """Entry point of the `examsys` console script."""
+
+
+@click.command("create-admin")
+@click.option("--username", prompt="用户名 / username")
+@click.option("--name", "display_name", prompt="姓名 / name")
+@click.option("--org-code", default="PROVINCE", show_default=True,
+              help="Code of the provincial authority organisation (created if missing).")
+@click.option("--org-name", default="省人力资源和社会保障厅", show_default=True)
+@with_appcontext
+def create_admin(username: str, display_name: str, org_code: str, org_name: str) -> None:
+    """Create a provincial administrator with a password you type in (never a default one)."""
+    from examsys.accounts import services
+    from examsys.accounts.models import Organisation, OrgKind
+    from examsys.extensions import db
+    from examsys.permissions import Role
+
+    password = getpass.getpass("密码 / password: ")
+    if password != getpass.getpass("再次输入 / repeat: "):
+        raise click.ClickException("两次输入的密码不一致 / passwords differ")
+    org = db.session.scalar(select(Organisation).where(Organisation.code == org_code))
+    try:
+        if org is None:
+            org = services.create_organisation(org_code, org_name, OrgKind.AUTHORITY)
+        services.create_user(None, org, username=username, display_name=display_name,
+                             password=password, roles={Role.PROVINCIAL_ADMIN})
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"created provincial admin {username}")
+
+
+@click.command("demo")
+@click.option("--json", "as_json", is_flag=True, help="Print the demo logins as one JSON object.")
+@with_appcontext
+def demo(as_json: bool) -> None:
+    """Load the demo data (idempotent) and print the demo logins."""
+    from examsys.demo.loader import load_demo
+
+    summary = load_demo()
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    click.echo("演示机构 / demo organisations:")
+    for org in summary["organisations"]:
+        click.echo(f"  {org['code']:<10} {org['name']}（{org['kind']}）")
+    click.echo("演示账户 / demo logins (demo only):")
+    for user in summary["users"]:
+        click.echo(f"  {user['username']:<16} {user['password']:<18} "
+                   f"{','.join(user['roles']):<20} {user['organisation']}")
+    for batch in summary.get("batches", []):
+        click.echo(f"演示批次 / demo batch: #{batch['id']} {batch['name']}（{batch['state']}）")
+    if summary.get("candidates"):
+        click.echo("演示考生（准考证号 身份证号 考场口令）/ demo candidates — exam login at /exam/:")
+        for cand in summary["candidates"][:10]:
+            click.echo(f"  {cand['name']:<6} {cand['ticket_no']}  {cand['id_number']}  {cand.get('access_code', '')}")
+        if len(summary["candidates"]) > 10:
+            click.echo(f"  … {len(summary['candidates']) - 10} more: examsys demo --json")
+
+
+def register_cli(app: Flask) -> None:
+    from examsys.assembly.solve_cli import assembly_cli
+    from examsys.bank.cli import bank_cli
+    from examsys.delivery.cli import delivery_cli
+
+    app.cli.add_command(create_admin)
+    app.cli.add_command(demo)
+    app.cli.add_command(bank_cli)
+    app.cli.add_command(assembly_cli)
+    app.cli.add_command(delivery_cli)

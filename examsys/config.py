@@ -1,0 +1,117 @@
+"""Settings read from the environment (prefix EXAMSYS_), with safe defaults for development.
+
+Secrets never live in the code: the Flask secret key and the personal-data key come from
+the environment or are generated once into the instance folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+PREFIX = "EXAMSYS_"
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(PREFIX + name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = env(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name)
+    return default if raw is None or raw.strip() == "" else int(raw)
+
+
+def _instance_secret(instance_path: Path, filename: str, nbytes: int) -> str:
+    """Read a secret from instance/<filename>, creating it (mode 0600) on first use."""
+    path = instance_path / filename
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    value = base64.urlsafe_b64encode(secrets.token_bytes(nbytes)).decode()
+    # O_EXCL: two workers starting together must not write two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+@dataclass(frozen=True)
+class SecretSources:
+    secret_key: str
+    data_key: str
+
+
+def load_secrets(instance_path: Path) -> SecretSources:
+    return SecretSources(
+        secret_key=env("SECRET_KEY") or _instance_secret(instance_path, "secret_key", 32),
+        data_key=env("DATA_KEY") or _instance_secret(instance_path, "data_key", 32),
+    )
+
+
+def engine_options(db_url: str) -> dict:
+    """SQLite is a local file: a pooled connection cannot go stale, so no ping per checkout.
+    PostgreSQL keeps pre_ping (one cheap round trip per checkout) so that after a database
+    restart (RELIABILITY 9) no request fails on a dead pooled connection; pool_recycle retires
+    connections before server or proxy idle timeouts cut them."""
+    if db_url.startswith("sqlite"):
+        return {}
+    return {"pool_pre_ping": True, "pool_recycle": 1800}
+
+
+def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
+    """Return the Flask config mapping for this process."""
+    overrides = dict(overrides or {})
+    env_name = env("ENV", "development")
+    db_url = overrides.get("SQLALCHEMY_DATABASE_URI") or env("DATABASE_URL")
+    if not db_url:
+        db_url = "sqlite:///" + str(instance_path / "examsys.db")
+    redis_url = env("REDIS_URL")
+    cfg: dict = {
+        "EXAMSYS_ENV": env_name,
+        "DEBUG": env_bool("DEBUG", False),
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(db_url),
+        "SQLALCHEMY_RECORD_QUERIES": False,
+        "SESSION_COOKIE_NAME": "examsys_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env_bool("COOKIE_SECURE", env_name == "production"),
+        "PERMANENT_SESSION_LIFETIME": env_int("SESSION_ABSOLUTE_MINUTES", 12 * 60) * 60,
+        "EXAMSYS_SESSION_IDLE_MINUTES": env_int("SESSION_IDLE_MINUTES", 30),
+        "EXAMSYS_SESSION_ABSOLUTE_MINUTES": env_int("SESSION_ABSOLUTE_MINUTES", 12 * 60),
+        "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
+        "BABEL_DEFAULT_LOCALE": env("LOCALE", "zh_CN"),
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "EXAMSYS_DISPLAY_TIMEZONE": "Asia/Shanghai",
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "EXAMSYS_LOGIN_RATE": env("LOGIN_RATE", "10 per minute;50 per hour"),
+        "EXAMSYS_LOCKOUT_THRESHOLD": env_int("LOCKOUT_THRESHOLD", 5),
+        "EXAMSYS_LOCKOUT_MINUTES": env_int("LOCKOUT_MINUTES", 15),
+        "EXAMSYS_REDIS_URL": redis_url,
+        "EXAMSYS_UPLOAD_DIR": env("UPLOAD_DIR") or str(instance_path / "uploads"),
+        "EXAMSYS_MAX_UPLOAD_MB": env_int("MAX_UPLOAD_MB", 50),
+        "MAX_CONTENT_LENGTH": env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
+        # Argon2id cost; tests lower it through overrides, production keeps the library default.
+        "EXAMSYS_ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+    }
+    if not ("SECRET_KEY" in overrides and "EXAMSYS_DATA_KEY" in overrides):
+        secrets_ = load_secrets(instance_path)
+        cfg["SECRET_KEY"] = secrets_.secret_key
+        cfg["EXAMSYS_DATA_KEY"] = secrets_.data_key
+    cfg.update(overrides)
+    return cfg

@@ -1,0 +1,377 @@
+"""Candidate attempts: start, autosave with per-item sequence numbers, submit, and finalising
+overdue attempts at their deadline (on every touch and by the sweeper).
+
+Concurrency: every state change of an attempt is a conditional UPDATE (`... WHERE status =
+'in_progress'`), so of any number of racing submits, sweeps or proctor actions exactly one
+changes the row and records the one audit event; the others see rowcount 0 and return the
+state the winner left. A save first runs such an UPDATE too (bookkeeping only, guarded by
+status and deadline + grace): it takes the attempt's row lock (PostgreSQL) or the write lock
+(SQLite), so a save and a submit are serialised and a save can never be acknowledged for an
+attempt that a concurrent submit already closed.
+
+Services flush and never commit: the API view commits, then replies, so an answer is
+acknowledged only once it is durable.
+
+Proctor actions (extensions, reopen, terminate) live in `attempts_admin`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from examsys import audit, clock
+from examsys.assembly.models import Paper, PaperForm, PaperFormItem, PaperReplacement, PaperStatus
+from examsys.bank.models import ItemVersion
+from examsys.delivery import answers, integrity, timing
+from examsys.delivery.models import Attempt, AttemptStatus, Batch, BatchState, Extension, Response, RosterEntry
+from examsys.errors import AttemptClosed, Conflict, NotFound, ValidationError
+from examsys.extensions import db
+
+STARTABLE_STATES = (BatchState.FILED, BatchState.OPEN)
+MAX_SEQ = 2**31 - 1
+
+
+def _conflict(message: str, code: str, **details) -> Conflict:
+    exc = Conflict(message, details=details)
+    exc.code = code
+    return exc
+
+
+# --- deadlines ---------------------------------------------------------------------------------
+
+
+def extension_minutes(batch_id: int, attempt_id: int | None) -> tuple[int, int]:
+    """(minutes granted to this attempt, minutes granted to the whole batch)."""
+    batch_ext = db.session.scalar(select(func.coalesce(func.sum(Extension.minutes), 0)).where(
+        Extension.batch_id == batch_id, Extension.attempt_id.is_(None))) or 0
+    attempt_ext = 0
+    if attempt_id is not None:
+        attempt_ext = db.session.scalar(select(func.coalesce(func.sum(Extension.minutes), 0)).where(
+            Extension.attempt_id == attempt_id)) or 0
+    return int(attempt_ext), int(batch_ext)
+
+
+def compute_deadline(batch: Batch, started_at: datetime, attempt_id: int | None = None) -> datetime:
+    attempt_ext, batch_ext = extension_minutes(batch.id, attempt_id)
+    return timing.effective_deadline(started_at, batch.duration_minutes, batch.window_end,
+                                     attempt_ext, batch_ext)
+
+
+# --- transitions -------------------------------------------------------------------------------
+
+
+def _transition(attempt: Attempt, to: AttemptStatus, *, finished_at, reason: str, action: str,
+                data: dict | None = None, where=()) -> bool:
+    """in_progress → `to`, atomically; True (and one audit event) only for the caller that won."""
+    result = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS, *where)
+        .values(status=to, finished_at=finished_at, finish_reason=reason, version=Attempt.version + 1)
+        .execution_options(synchronize_session=False))
+    db.session.refresh(attempt)
+    if result.rowcount != 1:
+        return False
+    audit.record(action, obj=attempt, data={
+        "status": to.value, "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
+        "deadline_at": attempt.deadline_at.isoformat(), "answered": attempt.answered_count, **(data or {})})
+    return True
+
+
+def finalise_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:
+    """Close an in-progress attempt whose deadline + grace has passed, with finish time = its
+    deadline (not now) and the answers saved so far. True if this call closed it. Idempotent."""
+    now = now or clock.now()
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        return False
+    grace = attempt.batch.grace_seconds
+    if timing.accepts_saves(attempt.deadline_at, grace, now):
+        return False
+    cutoff = now - timedelta(seconds=grace)
+    return _transition(attempt, AttemptStatus.TIMED_OUT, finished_at=Attempt.deadline_at,
+                       reason="timeout", action="attempt.timeout", where=[Attempt.deadline_at < cutoff])
+
+
+def sweep(now: datetime | None = None) -> int:
+    """Finalise every open attempt past its deadline + grace; returns how many this run closed.
+    A second run changes nothing."""
+    now = now or clock.now()
+    ids = db.session.scalars(select(Attempt.id).where(
+        Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at < now).order_by(Attempt.id)).all()
+    closed = 0
+    for attempt_id in ids:
+        attempt = db.session.get(Attempt, attempt_id)
+        if attempt is not None and finalise_if_overdue(attempt, now):
+            closed += 1
+    return closed
+
+
+# --- start -------------------------------------------------------------------------------------
+
+
+def _pick_form(entry: RosterEntry, paper: Paper) -> PaperForm:
+    forms = sorted(paper.forms, key=lambda f: f.label)
+    if not forms:
+        raise _conflict("本场考试的试卷没有可用的试卷套", "no_paper")
+    if entry.form_label:
+        for form in forms:
+            if form.label == entry.form_label:
+                return form
+        raise _conflict(f"准考证指定的试卷套 {entry.form_label} 不存在", "no_paper")
+    # Round-robin by ticket order: neighbours in the roster (and usually in the room) differ.
+    position = db.session.scalar(select(func.count(RosterEntry.id)).where(
+        RosterEntry.batch_id == entry.batch_id, RosterEntry.ticket_no < entry.ticket_no)) or 0
+    return forms[position % len(forms)]
+
+
+def start_attempt(entry: RosterEntry, *, now: datetime | None = None) -> Attempt:
+    """The candidate's attempt, created at the first call (the same one afterwards).
+
+    Raises Conflict with code `not_started` (before window start + the entry's start delay;
+    details.starts_at), `window_closed`, `not_available` (batch not filed/open) or `no_paper`."""
+    now = now or clock.now()
+    existing = db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == entry.id))
+    if existing is not None:
+        finalise_if_overdue(existing, now)
+        return existing
+    batch = entry.batch
+    if batch.state not in STARTABLE_STATES:
+        raise _conflict("本场考试当前不可作答", "not_available", state=batch.state.value)
+    opens_at = batch.window_start + timedelta(seconds=entry.start_delay_seconds or 0)
+    if now < opens_at:
+        raise _conflict("考试尚未开始，请稍候", "not_started", starts_at=opens_at.isoformat())
+    if now >= batch.window_end:
+        raise _conflict("考试时间已结束", "window_closed")
+    paper = db.session.get(Paper, batch.paper_id) if batch.paper_id else None
+    if paper is None or paper.status != PaperStatus.FROZEN:
+        raise _conflict("本场考试的试卷尚未定稿", "no_paper")
+    form = _pick_form(entry, paper)
+    attempt = Attempt(batch_id=batch.id, roster_entry_id=entry.id, form_id=form.id,
+                      order_seed=entry.order_seed, status=AttemptStatus.IN_PROGRESS, started_at=now,
+                      deadline_at=compute_deadline(batch, now), last_seen_at=now, answered_count=0)
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+            db.session.flush()
+    except IntegrityError:
+        # A concurrent first start won (unique roster_entry_id): same attempt again.
+        existing = db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == entry.id))
+        if existing is None:
+            raise
+        return existing
+    opened = db.session.execute(
+        update(Batch).where(Batch.id == batch.id, Batch.state == BatchState.FILED)
+        .values(state=BatchState.OPEN, version=Batch.version + 1)
+        .execution_options(synchronize_session=False))
+    if opened.rowcount == 1:
+        db.session.refresh(batch)
+        audit.record("batch.open", obj=batch, data={"trigger": "first_start", "attempt_id": attempt.id})
+    audit.record("attempt.start", obj=attempt, data={
+        "ticket_no": entry.ticket_no, "form": form.label, "order_seed": attempt.order_seed,
+        "started_at": now.isoformat(), "deadline_at": attempt.deadline_at.isoformat()})
+    return attempt
+
+
+# --- autosave ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """`stored`: this call changed the response. Otherwise the stored state is returned: for a
+    replay of the stored seq with the same answer (`duplicate`), or a stale seq (API: 409)."""
+
+    stored: bool
+    seq: int
+    saved_at: datetime
+    answer: Any
+    flagged: bool = False
+    duplicate: bool = False
+
+
+def effective_version(form_item: PaperFormItem) -> ItemVersion:
+    """The version this position shows: the pinned one unless replaced since freezing."""
+    replaced = db.session.scalar(select(PaperReplacement.new_item_version_id)
+                                 .where(PaperReplacement.form_item_id == form_item.id)
+                                 .order_by(PaperReplacement.id.desc()).limit(1))
+    return db.session.get(ItemVersion, replaced or form_item.item_version_id)
+
+
+def form_item_of(attempt: Attempt, form_item_id: int) -> PaperFormItem:
+    """The form item `form_item_id` of this attempt's form; NotFound otherwise."""
+    fi = db.session.get(PaperFormItem, form_item_id)
+    if fi is None or fi.form_id != attempt.form_id:
+        raise NotFound("试题不存在")
+    return fi
+
+
+# Per-process cache of what answer checking needs, keyed by (form item, effective version): item
+# versions on a frozen paper never change, and a replacement changes the key, so an entry can
+# never be stale. Bounded; correctness never depends on it (a miss just reads the version).
+_SPEC_CACHE: OrderedDict[tuple[int, int], answers.AnswerSpec] = OrderedDict()
+_SPEC_CACHE_SIZE = 4096
+_SPEC_LOCK = threading.Lock()
+
+
+def answer_spec(attempt: Attempt, form_item_id: int) -> answers.AnswerSpec:
+    """The AnswerSpec of item `form_item_id` of this attempt's form (NotFound otherwise): one
+    query for the form item and its effective version, the version's content only on a miss."""
+    replaced = (select(PaperReplacement.new_item_version_id)
+                .where(PaperReplacement.form_item_id == PaperFormItem.id)
+                .order_by(PaperReplacement.id.desc()).limit(1).scalar_subquery())
+    row = db.session.execute(select(PaperFormItem.form_id,
+                                    func.coalesce(replaced, PaperFormItem.item_version_id))
+                             .where(PaperFormItem.id == form_item_id)).first()
+    if row is None or row[0] != attempt.form_id:
+        raise NotFound("试题不存在")
+    key = (form_item_id, row[1])
+    with _SPEC_LOCK:
+        spec = _SPEC_CACHE.get(key)
+        if spec is not None:
+            _SPEC_CACHE.move_to_end(key)
+            return spec
+    version = db.session.get(ItemVersion, row[1])
+    spec = answers.spec_of(version.qtype.value, version.content or {})
+    with _SPEC_LOCK:
+        _SPEC_CACHE[key] = spec
+        while len(_SPEC_CACHE) > _SPEC_CACHE_SIZE:
+            _SPEC_CACHE.popitem(last=False)
+    return spec
+
+
+def check_save_input(seq: Any, flagged: Any) -> None:
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
+        raise ValidationError("seq 应为正整数", field="seq")
+    if flagged is not None and not isinstance(flagged, bool):
+        raise ValidationError("flagged 应为 true 或 false", field="flagged")
+
+
+def _dialect_insert():
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def save_response(attempt: Attempt, form_item_id: int, answer: Any, seq: int, *,
+                  now: datetime | None = None, flagged: bool | None = None,
+                  ip: str | None = None, user_agent: str | None = None,
+                  spec: answers.AnswerSpec | None = None) -> SaveResult:
+    """Store `answer` for one item if `seq` is newer than the stored one.
+
+    Raises ValidationError (bad seq or answer shape), NotFound (item not on this attempt's
+    form) or AttemptClosed (finished, or past deadline + grace: nothing stored). A seq not
+    above the stored one changes nothing and returns the stored state (stored=False).
+    `spec` (from `answer_spec`) spares the item lookup when the caller already did it."""
+    now = now or clock.now()
+    check_save_input(seq, flagged)
+    if spec is None:
+        spec = answer_spec(attempt, form_item_id)
+    value = answers.normalise_spec(spec, answer)
+
+    finalise_if_overdue(attempt, now)
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        raise _closed(attempt)
+    previous_seen, previous_ip, previous_ua = attempt.last_seen_at, attempt.last_ip, attempt.last_user_agent
+    grace = attempt.batch.grace_seconds
+    # Bookkeeping that doubles as the lock: only an open attempt inside deadline + grace matches.
+    # It takes the attempt's row lock (PostgreSQL) or runs under the write lock (SQLite), so it
+    # serialises with submit and with other saves of this attempt (answered_count stays exact).
+    # No version bump: proctors' optimistic locks should not trip over every autosave.
+    new_ua = (user_agent or previous_ua or "")[:255] or None
+    touched = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS,
+               Attempt.deadline_at >= now - timedelta(seconds=grace))
+        .values(last_seen_at=now, last_ip=(ip or previous_ip), last_user_agent=new_ua)
+        .returning(Attempt.answered_count)
+        .execution_options(synchronize_session=False)).first()
+    if touched is None:
+        db.session.expire(attempt)
+        finalise_if_overdue(attempt, now)
+        raise _closed(attempt)
+    answered_count = touched[0]
+
+    table = Response.__table__
+    stored = db.session.execute(
+        select(table.c.seq, table.c.answer, table.c.flagged, table.c.saved_at)
+        .where(table.c.attempt_id == attempt.id, table.c.form_item_id == form_item_id)).first()
+    if stored is not None and seq <= stored.seq:
+        return _stored_state(stored, seq, value, flagged)
+    insert = _dialect_insert()
+    stmt = insert(table).values(attempt_id=attempt.id, form_item_id=form_item_id, answer=value, seq=seq,
+                                flagged=bool(flagged), saved_at=now)
+    written = db.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[table.c.attempt_id, table.c.form_item_id],
+            set_={"answer": stmt.excluded.answer, "seq": stmt.excluded.seq, "saved_at": stmt.excluded.saved_at,
+                  "flagged": table.c.flagged if flagged is None else stmt.excluded.flagged},
+            where=table.c.seq < stmt.excluded.seq)
+        .returning(table.c.flagged)).first()
+    if written is None:  # a newer seq got in first (not expected under the attempt lock)
+        stored = db.session.execute(
+            select(table.c.seq, table.c.answer, table.c.flagged, table.c.saved_at)
+            .where(table.c.attempt_id == attempt.id, table.c.form_item_id == form_item_id)).first()
+        return _stored_state(stored, seq, value, flagged)
+    was_answered = stored is not None and answers.is_answered(stored.answer)
+    delta = int(answers.is_answered(value)) - int(was_answered)
+    if delta:
+        db.session.execute(update(Attempt).where(Attempt.id == attempt.id)
+                           .values(answered_count=Attempt.answered_count + delta)
+                           .execution_options(synchronize_session=False))
+    # The in-memory attempt mirrors what was written, without a reload.
+    for key, val in (("last_seen_at", now), ("last_ip", ip or previous_ip), ("last_user_agent", new_ua),
+                     ("answered_count", answered_count + delta)):
+        set_committed_value(attempt, key, val)
+    integrity.observe_save(attempt, now=now, previous_seen=previous_seen, previous_ip=previous_ip,
+                           previous_user_agent=previous_ua, ip=ip, user_agent=user_agent)
+    return SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=written[0])
+
+
+def _stored_state(stored, seq: int, value: Any, flagged: bool | None) -> SaveResult:
+    return SaveResult(stored=False, seq=stored.seq, saved_at=stored.saved_at, answer=stored.answer,
+                      flagged=stored.flagged,
+                      duplicate=(seq == stored.seq and stored.answer == value
+                                 and (flagged is None or flagged == stored.flagged)))
+
+
+def _closed(attempt: Attempt) -> AttemptClosed:
+    return AttemptClosed("本场考试已结束，答案未保存", details={"status": attempt.status.value})
+
+
+# --- submit ------------------------------------------------------------------------------------
+
+
+def submit(attempt: Attempt, *, now: datetime | None = None) -> Attempt:
+    """The candidate hands in. Idempotent: an attempt already closed (submitted, timed out,
+    terminated) is returned as it is; of racing submits exactly one makes the transition."""
+    now = now or clock.now()
+    if finalise_if_overdue(attempt, now) or attempt.status != AttemptStatus.IN_PROGRESS:
+        return attempt
+    grace = attempt.batch.grace_seconds
+    if not _transition(attempt, AttemptStatus.SUBMITTED, finished_at=now, reason="submitted",
+                       action="attempt.submit",
+                       where=[Attempt.deadline_at >= now - timedelta(seconds=grace)]):
+        finalise_if_overdue(attempt, now)
+    return attempt
+
+
+def responses_of(attempt: Attempt) -> list[Response]:
+    return list(db.session.scalars(select(Response).where(Response.attempt_id == attempt.id)
+                                   .order_by(Response.form_item_id)))
+
+
+# Proctor actions, re-exported so callers use one module (`attempts.grant_extension(...)`).
+from examsys.delivery.attempts_admin import grant_extension, reopen, terminate  # noqa: E402
+
+__all__ = ["SaveResult", "answer_spec", "check_save_input",
+           "compute_deadline", "effective_version", "extension_minutes", "finalise_if_overdue",
+           "grant_extension", "reopen", "terminate", "form_item_of", "responses_of", "save_response", "start_attempt",
+           "submit", "sweep"]

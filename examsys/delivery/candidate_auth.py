@@ -1,0 +1,195 @@
+"""Candidate login: admission-ticket number + ID number (+ the room's access code when the batch
+asks for it) → a Bearer token for the JSON API.
+
+- Every failure answers with the same Chinese message, so the endpoint reveals neither which
+  tickets exist nor which part was wrong; failures are audited (ticket only, never the ID).
+- The ID number is compared through the candidate's keyed blind index, never decrypted.
+- One live session per roster entry: a new login ends the older one (`end_reason="replaced"`);
+  both are logged. The old token then gets 401 with code `session_replaced`.
+- The token is `secrets.token_urlsafe(32)`; only its SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from examsys import audit, clock
+from examsys.accounts import idnumber
+from examsys.accounts.candidates import id_index
+from examsys.audit.services import AuditContext
+from examsys.delivery import integrity
+from examsys.delivery.models import Attempt, BatchState, CandidateSession, RosterEntry
+from examsys.errors import AuthenticationFailed, SessionReplaced
+from examsys.extensions import db
+
+LOGIN_FAILED = "准考证号、身份证号或考场验证码不正确，或当前不在考试时间内"
+SESSION_INVALID = "登录已失效，请重新登录"
+SESSION_REPLACED_MESSAGE = "您的账号已在其他地方登录，本页面已失效"
+# Exams run in FILED/OPEN batches; PUBLISHED lets a candidate come back to see the result.
+LOGIN_STATES = (BatchState.FILED, BatchState.OPEN, BatchState.PUBLISHED)
+SESSION_LIFETIME = timedelta(hours=12)
+LAST_SEEN_EVERY = timedelta(seconds=60)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def candidate_context(entry: RosterEntry, *, ip: str | None, user_agent: str | None) -> AuditContext:
+    """Audit actor for a candidate's own actions (candidates are not staff users)."""
+    return AuditContext(user_id=None, label=f"candidate:{entry.ticket_no}", roles="candidate",
+                        organisation_id=entry.batch.organisation_id, ip=ip,
+                        user_agent=(user_agent or "")[:255] or None)
+
+
+def _fail(ticket_no: str, reason: str, *, ip, user_agent, organisation_id=None) -> AuthenticationFailed:
+    audit.record("candidate.login_failed", object_type="roster_entry", object_id=None,
+                 organisation_id=organisation_id,
+                 data={"ticket_no": ticket_no[:32], "reason": reason},
+                 context=AuditContext(label=f"candidate:{ticket_no[:32]}", ip=ip,
+                                      user_agent=(user_agent or "")[:255] or None))
+    return AuthenticationFailed(LOGIN_FAILED)
+
+
+def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip: str | None,
+          user_agent: str | None) -> tuple[str, RosterEntry]:
+    """(token, roster entry). Raises AuthenticationFailed (one generic message) for any failure;
+    the failure's audit event is flushed, so the caller should commit before answering."""
+    ticket_no = (ticket_no or "").strip() if isinstance(ticket_no, str) else ""
+    id_number = id_number if isinstance(id_number, str) else ""
+    access_code = access_code if isinstance(access_code, str) else None
+    if not ticket_no or len(ticket_no) > 32:
+        raise _fail(ticket_no, "bad_ticket", ip=ip, user_agent=user_agent)
+    entry = db.session.scalar(select(RosterEntry).where(RosterEntry.ticket_no == ticket_no))
+    try:
+        wanted = id_index(idnumber.validate(id_number))
+    except idnumber.InvalidIdNumber:
+        wanted = None
+    if entry is None:
+        raise _fail(ticket_no, "unknown_ticket", ip=ip, user_agent=user_agent)
+    org_id = entry.batch.organisation_id
+    if wanted is None or not hmac.compare_digest(entry.candidate.id_number_index.encode(), wanted.encode()):
+        raise _fail(ticket_no, "id_mismatch", ip=ip, user_agent=user_agent, organisation_id=org_id)
+    batch = entry.batch
+    if batch.require_access_code:
+        expected = (entry.room.access_code if entry.room is not None else "") or ""
+        given = (access_code or "").strip().upper()
+        if not expected or not hmac.compare_digest(expected.upper().encode(), given.encode()):
+            raise _fail(ticket_no, "access_code", ip=ip, user_agent=user_agent, organisation_id=org_id)
+    if batch.state not in LOGIN_STATES:
+        raise _fail(ticket_no, f"batch_{batch.state.value}", ip=ip, user_agent=user_agent,
+                    organisation_id=org_id)
+
+    now = clock.now()
+    ctx = candidate_context(entry, ip=ip, user_agent=user_agent)
+    older = list(db.session.scalars(select(CandidateSession).where(
+        CandidateSession.roster_entry_id == entry.id, CandidateSession.ended_at.is_(None))))
+    token = secrets.token_urlsafe(32)
+    session = CandidateSession(token_hash=token_hash(token), roster_entry_id=entry.id, created_at=now,
+                               last_seen_at=now, ip=(ip or None), user_agent=(user_agent or "")[:255] or None)
+    db.session.add(session)
+    db.session.flush()
+    if older:
+        db.session.execute(update(CandidateSession)
+                           .where(CandidateSession.id.in_([s.id for s in older]),
+                                  CandidateSession.ended_at.is_(None))
+                           .values(ended_at=now, end_reason="replaced")
+                           .execution_options(synchronize_session=False))
+        for old in older:
+            db.session.refresh(old)
+            audit.record("candidate.session_replaced", obj=old, object_type="candidate_session",
+                         organisation_id=batch.organisation_id, context=ctx,
+                         data={"ticket_no": entry.ticket_no, "replaced_by": session.id,
+                               "old_ip": old.ip, "new_ip": ip})
+        attempt = db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == entry.id))
+        if attempt is not None:
+            integrity.record_server_event(attempt, "concurrent_login", {
+                "old_session": older[-1].id, "new_session": session.id, "old_ip": older[-1].ip, "new_ip": ip})
+    audit.record("candidate.login", obj=session, object_type="candidate_session",
+                 organisation_id=batch.organisation_id, context=ctx,
+                 data={"ticket_no": entry.ticket_no, "replaced": [s.id for s in older]})
+    return token, entry
+
+
+def authenticate(bearer: str | None, *, defer_touch: bool = False) -> CandidateSession:
+    """The live session of a Bearer token. Raises SessionReplaced (a newer login ended it) or
+    AuthenticationFailed (missing, unknown, ended or expired).
+
+    One query loads the session with its roster entry, batch and (if started) attempt, so the
+    request's later `entry.batch` / `db.session.get(Attempt, ...)` come from the identity map.
+    `last_seen_at` is written at most once a minute; with `defer_touch` the caller does it later
+    (`touch_due` / `touch`), e.g. inside its own short write transaction."""
+    if not bearer:
+        raise AuthenticationFailed(SESSION_INVALID)
+    row = db.session.execute(
+        select(CandidateSession, Attempt)
+        .outerjoin(Attempt, Attempt.roster_entry_id == CandidateSession.roster_entry_id)
+        .where(CandidateSession.token_hash == token_hash(bearer))
+        .options(joinedload(CandidateSession.roster_entry).joinedload(RosterEntry.batch))
+    ).first()
+    if row is None:
+        raise AuthenticationFailed(SESSION_INVALID)
+    session = row[0]
+    # The identity map holds objects weakly: keep the attempt alive for the rest of the request.
+    session.preloaded_attempt = row[1]
+    if session.ended_at is not None:
+        if session.end_reason == "replaced":
+            raise SessionReplaced(SESSION_REPLACED_MESSAGE, details={"session_id": session.id})
+        raise AuthenticationFailed(SESSION_INVALID)
+    now = clock.now()
+    if now - session.created_at > SESSION_LIFETIME:
+        raise AuthenticationFailed(SESSION_INVALID)
+    if not defer_touch and touch_due(session, now):
+        touch(session, now)
+    return session
+
+
+def touch_due(session: CandidateSession, now=None) -> bool:
+    return (now or clock.now()) - session.last_seen_at > LAST_SEEN_EVERY
+
+
+def touch(session: CandidateSession, now=None) -> None:
+    """Record that the session is alive. Throttled by callers (`touch_due`): a write per request
+    would serialise every autosave behind it."""
+    db.session.execute(update(CandidateSession).where(CandidateSession.id == session.id)
+                       .values(last_seen_at=now or clock.now()).execution_options(synchronize_session=False))
+    db.session.expire(session, ["last_seen_at"])
+
+
+def logout(session: CandidateSession) -> None:
+    if session.ended_at is None:
+        db.session.execute(update(CandidateSession).where(CandidateSession.id == session.id,
+                                                          CandidateSession.ended_at.is_(None))
+                           .values(ended_at=clock.now(), end_reason="logout")
+                           .execution_options(synchronize_session=False))
+        db.session.refresh(session)
+        entry = session.roster_entry
+        audit.record("candidate.logout", obj=session, object_type="candidate_session",
+                     organisation_id=entry.batch.organisation_id,
+                     context=candidate_context(entry, ip=session.ip, user_agent=session.user_agent))
+
+
+def record_stale_use(session: CandidateSession, *, path: str, ip: str | None) -> None:
+    """Log (once per replaced session) that its old tab kept calling: RELIABILITY 14."""
+    attempt = db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == session.roster_entry_id))
+    if attempt is None:
+        return
+    seen = db.session.scalars(select(integrity.IntegrityEvent.data).where(
+        integrity.IntegrityEvent.attempt_id == attempt.id, integrity.IntegrityEvent.kind == "stale_session"))
+    if any((d or {}).get("session_id") == session.id for d in seen):
+        return
+    integrity.record_server_event(attempt, "stale_session", {"session_id": session.id, "path": path[:200],
+                                                             "ip": ip})
+    entry = session.roster_entry
+    audit.record("candidate.stale_session", obj=attempt, data={"session_id": session.id, "path": path[:200]},
+                 context=candidate_context(entry, ip=ip, user_agent=None))
+
+
+__all__ = ["LOGIN_FAILED", "authenticate", "candidate_context", "login", "logout", "record_stale_use",
+           "token_hash", "touch", "touch_due"]

@@ -1,0 +1,124 @@
+"""Integrity signals: evidence for proctors, never verdicts.
+
+Client-reported (allow-listed kinds, size-capped, capped per attempt): page hidden, focus lost,
+copy, paste, fullscreen exit. Server-observed: IP or browser change, concurrent login, a save
+after a long silence, implausibly fast answering, Safe Exam Browser check failures and use of a
+replaced session.
+
+Safe Exam Browser (optional per batch): when `batch.seb_config_key` is set, every attempt
+request must carry `X-SafeExamBrowser-ConfigKeyHash` = SHA-256(absolute request URL + config
+key), compared in constant time. The URL is the one the browser asked for, so behind a proxy
+the app must see the public scheme and host (ProxyFix)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from examsys import clock
+from examsys.delivery.models import Attempt, IntegrityEvent
+from examsys.errors import ValidationError
+from examsys.extensions import db
+
+CLIENT_KINDS = frozenset({"page_hidden", "focus_lost", "copy", "paste", "fullscreen_exit"})
+SERVER_KINDS = frozenset({"ip_change", "user_agent_change", "concurrent_login", "long_silence",
+                          "fast_answering", "seb_check_failed", "stale_session"})
+MAX_DATA_BYTES = 1024
+MAX_CLIENT_EVENTS_PER_ATTEMPT = 2000
+LONG_SILENCE = timedelta(minutes=5)
+# Faster than this many seconds per answered item, over at least FAST_MIN_ITEMS items.
+FAST_SECONDS_PER_ITEM = 2.0
+FAST_MIN_ITEMS = 10
+SEB_HEADER = "X-SafeExamBrowser-ConfigKeyHash"
+
+
+def _parse_time(value: Any, now: datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else now
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return now
+        return parsed if parsed.tzinfo else now
+    return now
+
+
+def record_client_event(attempt: Attempt, kind: str, data: Any = None, occurred_at: Any = None) -> \
+        IntegrityEvent | None:
+    """Store one client-reported event. Raises ValidationError for a kind outside the allow-list
+    or data that is not a small JSON object; returns None (dropped) past the per-attempt cap."""
+    if kind not in CLIENT_KINDS:
+        raise ValidationError("不支持的事件类型", field="kind")
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        raise ValidationError("事件数据应为对象", field="data")
+    if len(json.dumps(data, ensure_ascii=False).encode()) > MAX_DATA_BYTES:
+        raise ValidationError(f"事件数据不能超过 {MAX_DATA_BYTES} 字节", field="data")
+    count = db.session.scalar(select(func.count(IntegrityEvent.id)).where(
+        IntegrityEvent.attempt_id == attempt.id, IntegrityEvent.source == "client")) or 0
+    if count >= MAX_CLIENT_EVENTS_PER_ATTEMPT:
+        return None
+    now = clock.now()
+    event = IntegrityEvent(attempt_id=attempt.id, kind=kind, source="client", data=data,
+                           occurred_at=_parse_time(occurred_at, now), received_at=now)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def record_server_event(attempt: Attempt, kind: str, data: dict | None = None, *,
+                        once: bool = False) -> IntegrityEvent | None:
+    """Store a server-observed fact; with once=True only the first of its kind per attempt."""
+    if kind not in SERVER_KINDS:
+        raise ValueError(f"unknown server integrity event {kind!r}")
+    if once and db.session.scalar(select(IntegrityEvent.id).where(
+            IntegrityEvent.attempt_id == attempt.id, IntegrityEvent.kind == kind).limit(1)):
+        return None
+    now = clock.now()
+    event = IntegrityEvent(attempt_id=attempt.id, kind=kind, source="server", data=data or {},
+                           occurred_at=now, received_at=now)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def observe_save(attempt: Attempt, *, now: datetime, previous_seen: datetime | None,
+                 previous_ip: str | None, previous_user_agent: str | None, ip: str | None,
+                 user_agent: str | None) -> None:
+    """Server facts around one stored save."""
+    if ip and previous_ip and ip != previous_ip:
+        record_server_event(attempt, "ip_change", {"from": previous_ip, "to": ip})
+    if user_agent and previous_user_agent and user_agent[:255] != previous_user_agent:
+        record_server_event(attempt, "user_agent_change",
+                            {"from": previous_user_agent[:120], "to": user_agent[:120]})
+    if previous_seen is not None and now - previous_seen > LONG_SILENCE:
+        record_server_event(attempt, "long_silence",
+                            {"silent_seconds": int((now - previous_seen).total_seconds())})
+    answered = attempt.answered_count or 0
+    elapsed = (now - attempt.started_at).total_seconds()
+    if answered >= FAST_MIN_ITEMS and elapsed < answered * FAST_SECONDS_PER_ITEM:
+        record_server_event(attempt, "fast_answering",
+                            {"answered": answered, "elapsed_seconds": int(elapsed)}, once=True)
+
+
+def seb_expected(url: str, config_key: str) -> str:
+    return hashlib.sha256((url + config_key).encode("utf-8")).hexdigest()
+
+
+def seb_ok(config_key: str | None, url: str, header: str | None) -> bool:
+    """True when the batch needs no SEB, or the header matches for this URL (constant time)."""
+    if not config_key:
+        return True
+    if not header:
+        return False
+    return hmac.compare_digest(seb_expected(url, config_key).encode(), header.strip().lower().encode())
+
+
+__all__ = ["CLIENT_KINDS", "SEB_HEADER", "SERVER_KINDS", "observe_save", "record_client_event",
+           "record_server_event", "seb_expected", "seb_ok"]

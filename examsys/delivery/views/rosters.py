@@ -1,0 +1,131 @@
+"""Delivery staff pages: roster upload with a dry-run preview, the roster template, clearing."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from examsys.delivery import batches as svc
+from examsys.delivery import rosters
+from examsys.delivery.forms import (
+    ReasonForm,
+    RosterUploadForm,
+)
+from examsys.delivery.models import BatchState
+from examsys.delivery.views import bp
+from examsys.errors import DomainError, NotFound
+from examsys.extensions import db
+from examsys.interchange.model import InterchangeError
+from examsys.permissions import Permission, require
+
+VIEW, MANAGE = Permission.BATCH_VIEW, Permission.BATCH_MANAGE
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+# --- roster -----------------------------------------------------------------------------------
+
+
+def _staging_dir() -> Path:
+    path = Path(current_app.config["EXAMSYS_UPLOAD_DIR"]) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _staged(token: str) -> Path:
+    if not _TOKEN.match(token or ""):
+        raise NotFound("导入文件已失效，请重新上传")
+    return _staging_dir() / f"roster-{current_user.id}-{token}"
+
+
+def _stage(token: str, name: str, data: bytes, photos_name: str | None, photos: bytes | None) -> None:
+    base = _staged(token)
+    base.with_suffix(".xlsx").write_bytes(data)
+    base.with_suffix(".name").write_text(name + "\n" + (photos_name or ""))
+    if photos:
+        base.with_suffix(".zip").write_bytes(photos)
+
+
+def _load(token: str) -> tuple[str, bytes, str | None, bytes | None]:
+    base = _staged(token)
+    if not base.with_suffix(".xlsx").exists():
+        raise NotFound("导入文件已失效，请重新上传")
+    name, _, photos_name = base.with_suffix(".name").read_text().partition("\n")
+    zp = base.with_suffix(".zip")
+    return name, base.with_suffix(".xlsx").read_bytes(), photos_name or None, zp.read_bytes() if zp.exists() else None
+
+
+def _unstage(token: str) -> None:
+    base = _staged(token)
+    for ext in (".xlsx", ".name", ".zip"):
+        base.with_suffix(ext).unlink(missing_ok=True)
+
+
+@bp.route("/batches/<int:batch_id>/roster", methods=["GET", "POST"])
+@require(MANAGE)
+def roster_import(batch_id: int):
+    b = svc.get_managed(batch_id, current_user)
+    form = RosterUploadForm()
+    result, refused = None, None
+    if request.method == "POST" and b.state == BatchState.PLANNED:
+        try:
+            if form.token.data and request.form.get("confirm"):
+                name, data, pname, pdata = _load(form.token.data)
+                result = rosters.import_roster(current_user, b, name, data, pname, pdata)
+                if result.ok:
+                    db.session.commit()
+                    _unstage(form.token.data)
+                    flash(f"已导入 {result.imported} 名考生", "success")
+                    return redirect(url_for("delivery.batch", batch_id=b.id))
+                db.session.rollback()
+            elif form.file.data:
+                upload = form.file.data
+                name = Path(upload.filename or "roster.xlsx").name
+                data = upload.read()
+                photos = form.photos.data
+                pname = Path(photos.filename).name if photos and photos.filename else None
+                pdata = photos.read() if pname else None
+                result = rosters.import_roster(current_user, b, name, data, pname, pdata, dry_run=True)
+                db.session.rollback()
+                if result.ok:
+                    token = secrets.token_urlsafe(24)
+                    _stage(token, name, data, pname, pdata)
+                    form.token.data = token
+            else:
+                flash("请选择考生名单文件", "error")
+        except InterchangeError as exc:
+            db.session.rollback()
+            refused = str(exc)
+        except DomainError as exc:
+            db.session.rollback()
+            if isinstance(exc, NotFound):
+                raise
+            flash(exc.message, "error")
+    status = 422 if (refused or (result is not None and not result.ok)) else 200
+    return render_template("delivery/roster_import.html", batch=b, form=form, result=result, refused=refused,
+                           clear_form=ReasonForm()), status
+
+
+@bp.get("/batches/roster-template.xlsx")
+@require(MANAGE)
+def roster_template():
+    return Response(rosters.template_xlsx(),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=roster-template.xlsx"})
+
+
+@bp.post("/batches/<int:batch_id>/roster/clear")
+@require(MANAGE)
+def roster_clear(batch_id: int):
+    b = svc.get_managed(batch_id, current_user)
+    try:
+        n = rosters.clear_roster(current_user, b)
+        db.session.commit()
+        flash(f"已清空名单（{n} 人）", "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("delivery.batch", batch_id=b.id))

@@ -1,0 +1,96 @@
+"""Loading the demo world (idempotent): a provincial authority, two organisations of different
+kinds, one user per role, a few registered candidates, the 电工 standard with its bank, a paper
+blueprint, and a filed batch of 30 candidates open for four hours from the first load. Returns
+what it loaded for printing (`examsys demo --json`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from examsys.accounts import idnumber, services
+from examsys.accounts.models import Candidate, CertificateKind, Organisation, OrgKind, User
+from examsys.extensions import db
+from examsys.permissions import Role
+
+ORGS = [
+    ("PROVINCE", "示范省人力资源和社会保障厅", OrgKind.AUTHORITY),
+    ("SKILL-01", "示范省电工职业技能评价中心", OrgKind.SOCIAL),
+    ("EMP-01", "示范省电力设备制造有限公司", OrgKind.EMPLOYER),
+]
+
+CERT_UNTIL = date(2029, 12, 31)
+
+# (username, display name, roles, organisation code, certificate kinds)
+USERS = [
+    ("province", "省厅管理员", {Role.PROVINCIAL_ADMIN}, "PROVINCE", ()),
+    ("supervisor", "督导员 周敏", {Role.SUPERVISOR}, "PROVINCE", (CertificateKind.SUPERVISOR,)),
+    ("orgadmin", "机构管理员 李强", {Role.ORG_ADMIN}, "SKILL-01", ()),
+    ("writer", "命题专家 王建国", {Role.WRITER}, "SKILL-01", ()),
+    ("reviewer", "审题专家 陈静", {Role.REVIEWER}, "SKILL-01", ()),
+    ("examadmin", "考务管理员 赵磊", {Role.EXAM_ADMIN}, "SKILL-01", ()),
+    ("proctor", "考评员 孙丽", {Role.PROCTOR}, "SKILL-01", (CertificateKind.EXAMINER,)),
+    ("proctor2", "考评员 吴刚", {Role.PROCTOR}, "SKILL-01", (CertificateKind.EXAMINER,)),
+    ("empadmin", "企业管理员 刘洋", {Role.ORG_ADMIN}, "EMP-01", ()),
+]
+
+# Fictional people; the ID numbers are valid by checksum but made up.
+CANDIDATES = [
+    ("张伟", "11010519900307123"),
+    ("王芳", "44030519920815234"),
+    ("李娜", "32010619950121345"),
+    ("刘洋", "51010719880630456"),
+    ("陈杰", "42010219931111567"),
+]
+
+
+def demo_password(username: str) -> str:
+    return f"demo-{username}-2026"
+
+
+def _org(code: str, name: str, kind: OrgKind) -> Organisation:
+    org = db.session.scalar(select(Organisation).where(Organisation.code == code))
+    return org or services.create_organisation(code, name, kind)
+
+
+def load_demo() -> dict:
+    orgs = {code: _org(code, name, kind) for code, name, kind in ORGS}
+    users_out = []
+    for i, (username, display, roles, org_code, certs) in enumerate(USERS):
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            services.create_user(
+                None, orgs[org_code], username=username, display_name=display,
+                password=demo_password(username), roles=set(roles),
+                certificates=[services.CertificateInput(kind=k, number=f"DEMO-{k.value[:3].upper()}-{i:04d}",
+                                                        valid_until=CERT_UNTIL) for k in certs])
+        users_out.append({"username": username, "password": demo_password(username),
+                          "roles": sorted(r.value for r in roles), "organisation": org_code})
+    for name, first17 in CANDIDATES:
+        number = idnumber.make_valid(first17)
+        org = orgs["SKILL-01"]
+        if not db.session.scalar(select(Candidate.id).where(
+                Candidate.organisation_id == org.id,
+                Candidate.id_number_index == services.id_index(number))):
+            services.create_candidate(org, name=name, id_number=number)
+    from examsys.demo.bank import load_items, load_standard
+
+    standard = load_standard()
+    by_name = {u.username: u for u in db.session.scalars(select(User).where(
+        User.username.in_(["writer", "reviewer", "examadmin", "proctor", "proctor2", "supervisor"])))}
+    load_items(orgs["SKILL-01"], standard, by_name["writer"], by_name["reviewer"])
+    from examsys.demo.blueprints import load_demo_blueprint
+    from examsys.demo.delivery import load_demo_batch
+
+    blueprint = load_demo_blueprint(orgs["SKILL-01"], standard, by_name["examadmin"])
+    exam = load_demo_batch(orgs["SKILL-01"], standard, by_name, blueprint)
+    db.session.commit()
+    return {
+        "organisations": [{"code": c, "name": n, "kind": k.value} for c, n, k in ORGS],
+        "users": users_out,
+        # Candidates of the demo batch (they can log in to the exam); the few registered-only
+        # candidates above stay in the database for the candidate pages.
+        "candidates": exam["candidates"],
+        "batches": exam["batches"],
+    }

@@ -1,0 +1,8 @@
+"""Imports every domain's models so that the metadata (migrations, tests) is complete."""
+
+from examsys.accounts import models as accounts_models  # noqa: F401
+from examsys.assembly import models as assembly_models  # noqa: F401
+from examsys.audit import models as audit_models  # noqa: F401
+from examsys.bank import models as bank_models  # noqa: F401
+from examsys.delivery import models as delivery_models  # noqa: F401
+from examsys.standards import models as standards_models  # noqa: F401

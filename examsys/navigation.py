@@ -1,0 +1,56 @@
+"""The main navigation: one list of (endpoint, label, description, permission); each user sees the
+entries whose permission they hold and whose endpoint exists in this app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from examsys.permissions import Permission, has_permission
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    endpoint: str
+    label: str
+    desc: str
+    permission: Permission
+
+
+NAV: list[NavEntry] = [
+    NavEntry("bank.items", _l("题库"), _l("试题编写、版本与入库状态"), Permission.ITEM_VIEW),
+    NavEntry("bank.review_queue", _l("审题"), _l("待审核的试题版本"), Permission.ITEM_REVIEW),
+    NavEntry("standards.index", _l("职业标准"), _l("国家职业标准与鉴定要素细目表"), Permission.STANDARD_VIEW),
+    NavEntry("assembly.blueprints", _l("组卷"), _l("细目表、组卷与试卷"), Permission.BLUEPRINT_MANAGE),
+    NavEntry("delivery.batches", _l("考务"), _l("评价批次、备案与考场"), Permission.BATCH_VIEW),
+    NavEntry("delivery.proctor_batches", _l("监考"), _l("考场实时情况、加时与违纪处理"), Permission.PROCTOR_CONSOLE),
+    NavEntry("delivery.marking_index", _l("阅卷"), _l("主观题双评与仲裁"), Permission.MARK),
+    NavEntry("accounts.candidates", _l("考生"), _l("考生信息（身份证号加密保存）"), Permission.CANDIDATE_VIEW),
+    NavEntry("accounts.users", _l("用户"), _l("本机构的用户、角色与证书"), Permission.USER_MANAGE),
+    NavEntry("accounts.organisations", _l("机构"), _l("评价机构与用人单位"), Permission.ORG_MANAGE),
+    NavEntry("audit.events", _l("审计日志"), _l("所有操作的留痕记录"), Permission.AUDIT_VIEW),
+]
+
+
+@dataclass(frozen=True)
+class NavLink:
+    url: str
+    label: str
+    desc: str
+    prefix: str
+
+
+def nav_links() -> list[NavLink]:
+    links = []
+    for entry in NAV:
+        if entry.endpoint not in current_app.view_functions:
+            continue
+        if not has_permission(current_user, entry.permission):
+            continue
+        # "accounts.users" is active on accounts.user_new, accounts.user_edit, …
+        prefix = entry.endpoint[:-1] if entry.endpoint.endswith("s") else entry.endpoint
+        links.append(NavLink(url_for(entry.endpoint), str(entry.label), str(entry.desc), prefix))
+    return links

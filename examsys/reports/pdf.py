@@ -1,0 +1,86 @@
+"""The one way examsys makes a PDF: ``render_pdf(template, **ctx) -> bytes``.
+
+A Jinja template from templates/reports/ is rendered to HTML and laid out by WeasyPrint with
+static/css/print.css (A4, page numbers in @page margin boxes, "Noto Serif CJK SC" for the body
+and "Noto Sans CJK SC" for headings; Debian's fonts-noto-cjk provides them). Item content may
+carry images from this system's own asset store (/assets/<sha256>) and formulas as `data:` SVG images; the
+URL fetcher reads the former from the upload directory, lets WeasyPrint decode the latter, and
+refuses every other URL, so rendering a paper never reaches out
+to the network (a remote image would leak who prints which paper, and when)."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote_to_bytes
+
+from flask import current_app, render_template
+
+from examsys import ROOT
+
+PRINT_CSS = ROOT / "static" / "css" / "print.css"
+_ASSET = re.compile(r"/assets/([0-9a-f]{64})(?:$|[?#])")
+
+
+def _resource(url: str) -> tuple[bytes, str]:
+    """(bytes, mime type) of a URL the PDF may load: a `data:` URI (formulas drawn by
+    examsys.bank.mathrender), decoded in memory, or an image of the asset store, read from the
+    upload directory. Raises ValueError for anything else."""
+    if url.startswith("data:"):
+        header, sep, payload = url[5:].partition(",")
+        if not sep:
+            raise ValueError("malformed data: URI")
+        params = header.split(";")
+        mime = params[0].strip() or "text/plain"
+        if "base64" in params[1:]:
+            return base64.b64decode(payload, validate=False), mime
+        return unquote_to_bytes(payload), mime
+    match = _ASSET.search(url)
+    if match:
+        sha = match.group(1)
+        folder = Path(current_app.config["EXAMSYS_UPLOAD_DIR"]) / sha[:2]
+        for path in sorted(folder.glob(f"{sha}.*")):
+            return path.read_bytes(), mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    raise ValueError(f"PDF rendering does not load external resources: {url[:100]}")
+
+
+def _url_fetcher(url: str, timeout: int = 10, ssl_context=None) -> dict:
+    """The fetcher as WeasyPrint before 68 calls it: a function returning a dict."""
+    data, mime = _resource(url)
+    return {"string": data, "mime_type": mime}
+
+
+def _fetcher():
+    """The URL fetcher for this WeasyPrint: from 68 on it must be a `URLFetcher` returning a
+    `URLFetcherResponse` (a plain function's dict fails an assertion there)."""
+    try:
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
+    except ImportError:
+        return _url_fetcher
+
+    class Fetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            data, mime = _resource(url)
+            return URLFetcherResponse(url, data, {"Content-Type": mime})
+
+    return Fetcher()
+
+
+@lru_cache(maxsize=1)
+def _stylesheet_text(mtime: float) -> str:
+    return PRINT_CSS.read_text(encoding="utf-8")
+
+
+def render_pdf(template: str, **ctx) -> bytes:
+    """Render `template` with `ctx` to PDF bytes. Needs an app context (templates, config)."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    html = render_template(template, **ctx)
+    fonts = FontConfiguration()
+    css = CSS(string=_stylesheet_text(PRINT_CSS.stat().st_mtime), font_config=fonts)
+    document = HTML(string=html, base_url=str(ROOT), url_fetcher=_fetcher())
+    return document.write_pdf(stylesheets=[css], font_config=fonts)

@@ -1,0 +1,264 @@
+"""Request-level wiring: database connection settings, login sessions, the access check,
+security headers, locale, template helpers, blueprints and error pages."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import Flask, abort, current_app, g, has_app_context, jsonify, render_template, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from examsys import clock
+from examsys.errors import DomainError, UnsafeConfiguration
+from examsys.extensions import db, login_manager
+from examsys.permissions import ROLE_LABELS, can, enforce_declared_access
+
+SUPPORTED_LOCALES = ("zh_CN", "en")
+
+# --- database connections ----------------------------------------------------------------------
+
+
+@event.listens_for(Engine, "connect")
+def _on_connect(dbapi_conn, _record) -> None:
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        # Let SQLAlchemy, not the driver, decide when transactions begin (needed for SAVEPOINTs),
+        # then make every commit durable.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        level = cur.execute("PRAGMA synchronous").fetchone()[0]
+        cur.close()
+        if level < 2:
+            raise UnsafeConfiguration("SQLite synchronous below FULL: acknowledged writes could be lost")
+        return
+    module = type(dbapi_conn).__module__
+    if module.startswith("psycopg"):
+        cur = dbapi_conn.cursor()
+        cur.execute("SHOW synchronous_commit")
+        value = cur.fetchone()[0]
+        cur.close()
+        dbapi_conn.rollback()
+        if value == "off":
+            raise UnsafeConfiguration(
+                "PostgreSQL synchronous_commit=off: acknowledged writes could be lost; refusing")
+
+
+@event.listens_for(Engine, "begin")
+def _on_begin(conn) -> None:
+    if conn.dialect.name == "sqlite":
+        # A request that will write asks for the write lock up front (examsys.api.common): BEGIN
+        # IMMEDIATE waits in the busy handler, where a deferred read-then-write would fail.
+        immediate = has_app_context() and g.get("sqlite_begin_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def check_safe_settings(app: Flask) -> None:
+    """Refuse to start in production on settings that would put exams at risk."""
+    if app.config["EXAMSYS_ENV"] != "production":
+        return
+    if app.config.get("DEBUG"):
+        raise UnsafeConfiguration("EXAMSYS_DEBUG is on in production")
+    if not app.config.get("SESSION_COOKIE_SECURE"):
+        raise UnsafeConfiguration("EXAMSYS_COOKIE_SECURE must be on in production (HTTPS only)")
+
+
+# --- locale ------------------------------------------------------------------------------------
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    if lang in SUPPORTED_LOCALES:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["EXAMSYS_DISPLAY_TIMEZONE"]
+
+
+# --- login sessions ----------------------------------------------------------------------------
+
+
+@login_manager.user_loader
+def _load_user(token: str):
+    from examsys.accounts.services import load_session_user
+
+    user = load_session_user(token)
+    if db.session.dirty or db.session.new:
+        # Only session bookkeeping (last seen, expiry) is pending at this point of the request.
+        db.session.commit()
+        if user is not None:
+            user.current_session_token = token
+    return user
+
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = "请先登录"
+login_manager.login_message_category = "warning"
+login_manager.session_protection = None  # server-side sessions do the job, across nodes too
+
+
+# --- per-request hooks -------------------------------------------------------------------------
+
+
+def _capture_audit_context() -> None:
+    from examsys.audit.services import AuditContext
+
+    user = current_user if current_user and current_user.is_authenticated else None
+    g.audit_context = AuditContext(
+        user_id=user.id if user else None,
+        label=user.username if user else None,
+        roles=",".join(sorted(r.value for r in user.roles)) if user else None,
+        organisation_id=user.organisation_id if user else None,
+        ip=request.remote_addr,
+        user_agent=request.headers.get("User-Agent"),
+    )
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _security_headers(response):
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h["X-Content-Type-Options"] = "nosniff"
+    h["X-Frame-Options"] = "DENY"
+    h["Referrer-Policy"] = "same-origin"
+    h["Cross-Origin-Opener-Policy"] = "same-origin"
+    h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if request.endpoint == "static":
+        h.setdefault("Cache-Control", "public, max-age=3600")
+    else:
+        # Pages may carry personal data or exam content: never cached by browsers or proxies.
+        h["Cache-Control"] = "no-store"
+        h["Pragma"] = "no-cache"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(enforce_declared_access)
+    app.before_request(_capture_audit_context)
+    app.after_request(_security_headers)
+    app.teardown_appcontext(lambda exc: None)
+
+    from flask_babel import get_locale
+
+    from examsys.navigation import nav_links
+    from examsys.permissions import Permission
+
+    app.jinja_env.globals.update(can=can, Permission=Permission, ROLE_LABELS=ROLE_LABELS,
+                                 now=clock.now, nav_links=nav_links, get_locale=get_locale)
+    app.jinja_env.filters["localtime"] = _format_local
+    app.jinja_env.filters["localdate"] = lambda v: _format_local(v, "%Y-%m-%d")
+
+
+def _format_local(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    local = clock.to_display(value)
+    return local.strftime(fmt) if local else ""
+
+
+def register_blueprints(app: Flask) -> None:
+    from examsys.accounts.views import bp as accounts_bp
+    from examsys.api import bp as api_bp
+    from examsys.assembly.views import bp as assembly_bp
+    from examsys.audit.views import bp as audit_bp
+    from examsys.bank.views import assets_bp
+    from examsys.bank.views import bp as bank_bp
+    from examsys.delivery.views import bp as delivery_bp
+    from examsys.delivery.views.candidate import bp as exam_bp
+    from examsys.health import bp as health_bp
+    from examsys.standards.views import bp as standards_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(bank_bp)
+    app.register_blueprint(assets_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(standards_bp)
+    app.register_blueprint(assembly_bp)
+    app.register_blueprint(delivery_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(exam_bp)
+
+    from examsys.i18n import set_language
+
+    app.add_url_rule("/lang/<code>", "set_language", set_language, methods=["POST"])
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def _error_response(status: int, code: str, message: str):
+    if _wants_json():
+        resp = jsonify({"error": {"code": code, "message": message}})
+        resp.status_code = status
+        return resp
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+ERROR_MESSAGES = {
+    400: "请求无效",
+    401: "请先登录",
+    403: "您没有权限访问此页面",
+    404: "页面不存在，或您无权查看该对象",
+    405: "不支持该请求方法",
+    413: "上传的文件太大",
+    429: "操作过于频繁，请稍后再试",
+    500: "服务器内部错误，已记录，请稍后重试",
+}
+
+
+def _record_denial() -> None:
+    from examsys.audit.services import record
+
+    db.session.rollback()
+    try:
+        record("permission.denied", data={"endpoint": request.endpoint or "",
+                                          "path": request.path[:200], "method": request.method})
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - a failing audit write must not mask the 403
+        db.session.rollback()
+        current_app.logger.exception("could not record permission denial")
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        db.session.rollback()
+        if exc.status == 403:
+            _record_denial()
+        return _error_response(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        status = exc.code or 500
+        if status == 403:
+            _record_denial()
+        code = {404: "not_found", 403: "forbidden", 429: "rate_limited"}.get(status, "http_error")
+        return _error_response(status, code, ERROR_MESSAGES.get(status, exc.name))
+
+    @app.errorhandler(Exception)
+    def _unhandled(exc: Exception):
+        db.session.rollback()
+        current_app.logger.exception("unhandled error")
+        return _error_response(500, "internal_error", ERROR_MESSAGES[500])
+
+
+__all__ = ["abort", "check_safe_settings", "init_app"]

@@ -1,0 +1,86 @@
+// Proctor console: refresh the live table from the console's JSON (GET, read only) every 5 s,
+// tick the remaining time between polls, and pick a candidate for the room's action form.
+// The server decides every deadline; this only displays it.
+(function () {
+  "use strict";
+  var root = document.getElementById("proctor-console");
+  if (!root) { return; }
+  var url = root.getAttribute("data-status-url");
+  var status = document.querySelector("[data-console-status]");
+  var polledAt = Date.now();
+  var failures = 0;
+
+  function fmt(seconds) {
+    if (seconds === null || seconds === undefined || seconds === "") { return ""; }
+    seconds = Math.max(0, Math.floor(seconds));
+    var m = Math.floor(seconds / 60), s = seconds % 60;
+    return m + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  function setText(cell, text) { if (cell && cell.textContent !== String(text)) { cell.textContent = text; } }
+
+  function render(data) {
+    data.rooms.forEach(function (room) {
+      var section = root.querySelector('[data-room="' + room.id + '"]');
+      if (!section) { return; }
+      Object.keys(room.counts).forEach(function (key) {
+        setText(section.querySelector('[data-count="' + key + '"]'), room.counts[key]);
+      });
+      room.rows.forEach(function (row) {
+        var tr = section.querySelector('tr[data-entry="' + row.entry_id + '"]');
+        if (!tr) { return; }
+        tr.className = "state-" + row.state;
+        var badge = tr.querySelector('[data-field="state"] .badge');
+        if (badge) { badge.className = "badge att-state state-" + row.state; setText(badge, row.state_label); }
+        setText(tr.querySelector('[data-field="last_seen"]'), row.last_seen);
+        setText(tr.querySelector('[data-field="answered"]'), row.answered);
+        var flags = tr.querySelector('[data-field="flags"]');
+        setText(flags, row.flags || "");
+        if (flags) { flags.classList.toggle("bad", row.flags > 0); }
+        var rem = tr.querySelector('[data-field="remaining"]');
+        if (rem) {
+          rem.setAttribute("data-remaining", row.remaining_seconds === null ? "" : row.remaining_seconds);
+          setText(rem, fmt(row.remaining_seconds));
+        }
+      });
+    });
+    var badge = document.querySelector("[data-batch-state]");
+    if (badge) { setText(badge, data.batch.state_label); }
+  }
+
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (resp) { if (!resp.ok) { throw new Error(resp.status); } return resp.json(); })
+      .then(function (data) {
+        polledAt = Date.now();
+        failures = 0;
+        render(data);
+        if (status) { status.textContent = "已刷新 " + new Date().toLocaleTimeString("zh-CN", { hour12: false }); status.classList.remove("bad"); }
+      })
+      .catch(function () {
+        failures += 1;
+        if (status) { status.textContent = "连接中断，正在重试…"; status.classList.add("bad"); }
+      });
+  }
+
+  function tick() {
+    var elapsed = (Date.now() - polledAt) / 1000;
+    root.querySelectorAll("[data-remaining]").forEach(function (cell) {
+      var base = cell.getAttribute("data-remaining");
+      if (base !== "") { setText(cell, fmt(Number(base) - elapsed)); }
+    });
+  }
+
+  root.addEventListener("click", function (event) {
+    var btn = event.target.closest("button.pick");
+    if (!btn) { return; }
+    var section = btn.closest("[data-room]");
+    var select = section.querySelector("[data-attempt-select]");
+    if (select) { select.value = btn.getAttribute("data-attempt"); }
+    var reason = section.querySelector('input[name="reason"]');
+    if (reason) { reason.focus(); }
+  });
+
+  setInterval(poll, 5000);
+  setInterval(tick, 1000);
+})();

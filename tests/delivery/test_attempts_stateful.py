@@ -1,0 +1,167 @@
+"""RELIABILITY 15: a hypothesis state machine over start / save / stale save / submit / tick /
+sweep / extend / reopen, checked against a small in-process model of the rules:
+- a save is stored iff the attempt is open and now <= deadline + grace and seq > stored seq;
+- the stored answer is always the last stored save's (no acknowledged save lost or regressed);
+- a closed-by-time attempt finishes exactly at its deadline; sweep twice changes nothing;
+- exactly one audit event per transition."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from sqlalchemy import func, select
+
+from examsys import clock
+from examsys.audit.models import AuditEvent
+from examsys.delivery import attempts
+from examsys.delivery.models import Attempt, AttemptStatus, Response
+from examsys.errors import AttemptClosed, Conflict
+from tests.delivery.world import build_world
+
+TRANSITIONS = ("attempt.submit", "attempt.timeout", "attempt.reopen", "attempt.terminate")
+
+
+@pytest.fixture
+def machine_env(db, frozen_clock):
+    return db
+
+
+def test_attempt_state_machine(machine_env):
+    db = machine_env
+    world = build_world(db)
+    db.session.commit()
+    base = clock.now()
+
+    class AttemptMachine(RuleBasedStateMachine):
+        @initialize()
+        def setup(self):
+            clock.freeze(base)
+            db.session.execute(Response.__table__.delete())
+            db.session.execute(Attempt.__table__.delete())
+            for obj in list(db.session.identity_map.values()):
+                if isinstance(obj, (Attempt, Response)):
+                    db.session.expunge(obj)
+            self.audit_start = db.session.scalar(select(func.max(AuditEvent.id))) or 0
+            self.attempt = None
+            self.seq = 0
+            self.stored = None  # (seq, answer) as the model expects
+            self.status = None
+            self.transitions = 0
+            self.item = None
+
+        def _grace_ok(self):
+            return clock.now() <= self.attempt.deadline_at + timedelta(seconds=15)
+
+        @rule()
+        def start(self):
+            if self.attempt is None and clock.now() >= world.batch.window_end:
+                # No first start once the window has closed (the attempt engine refuses it).
+                with pytest.raises(Conflict):
+                    attempts.start_attempt(world.entries[0])
+                db.session.rollback()
+                return
+            a = attempts.start_attempt(world.entries[0])
+            if self.attempt is None:
+                self.attempt = a
+                self.status = AttemptStatus.IN_PROGRESS
+                label = "A" if a.form_id == world.forms["A"].id else "B"
+                self.item = world.form_items[(label, "single")].id
+            else:
+                assert a.id == self.attempt.id
+                self._model_touch()
+            db.session.commit()
+
+        def _model_touch(self):
+            if self.status == AttemptStatus.IN_PROGRESS and not self._grace_ok():
+                self.status = AttemptStatus.TIMED_OUT
+                self.transitions += 1
+
+        @precondition(lambda self: self.attempt is not None)
+        @rule(value=st.sampled_from("ABCD"))
+        def save(self, value):
+            self.seq += 1
+            self._save(value, self.seq)
+
+        @precondition(lambda self: self.attempt is not None and self.seq > 0)
+        @rule(value=st.sampled_from("ABCD"), back=st.integers(0, 3))
+        def stale_save(self, value, back):
+            self._save(value, max(1, self.seq - back))
+
+        def _save(self, value, seq):
+            self._model_touch()
+            expect = self.status == AttemptStatus.IN_PROGRESS and (self.stored is None or seq > self.stored[0])
+            try:
+                result = attempts.save_response(self.attempt, self.item, value, seq)
+                stored = result.stored
+            except AttemptClosed:
+                stored = False
+                assert self.status != AttemptStatus.IN_PROGRESS
+            db.session.commit()
+            assert stored == expect
+            if stored:
+                self.stored = (seq, value)
+
+        @precondition(lambda self: self.attempt is not None)
+        @rule()
+        def submit(self):
+            self._model_touch()
+            attempts.submit(self.attempt)
+            db.session.commit()
+            if self.status == AttemptStatus.IN_PROGRESS:
+                self.status = AttemptStatus.SUBMITTED
+                self.transitions += 1
+
+        @rule(seconds=st.sampled_from([1, 10, 14, 15, 16, 60, 600, 1800, 3600]))
+        def tick(self, seconds):
+            clock.advance(timedelta(seconds=seconds))
+
+        @rule()
+        def sweep(self):
+            attempts.sweep()
+            db.session.commit()
+            if self.attempt is not None:
+                self._model_touch()
+            assert attempts.sweep() == 0
+
+        @precondition(lambda self: self.attempt is not None)
+        @rule(minutes=st.integers(1, 30))
+        def extend(self, minutes):
+            self._model_touch()
+            attempts.grant_extension(world.proctor, batch=world.batch, attempt=self.attempt,
+                                     minutes=minutes, reason="补时")
+            db.session.commit()
+
+        @precondition(lambda self: self.attempt is not None and self.status != AttemptStatus.IN_PROGRESS)
+        @rule()
+        def reopen(self):
+            attempts.reopen(world.proctor, self.attempt, reason="重新开放")
+            db.session.commit()
+            self.transitions += 1
+            if clock.now() >= self.attempt.deadline_at:
+                self.status = AttemptStatus.TIMED_OUT
+                self.transitions += 1
+            else:
+                self.status = AttemptStatus.IN_PROGRESS
+
+        @invariant()
+        def matches_model(self):
+            if self.attempt is None:
+                return
+            db.session.refresh(self.attempt)
+            assert self.attempt.status == self.status
+            if self.status == AttemptStatus.TIMED_OUT:
+                assert self.attempt.finished_at == self.attempt.deadline_at
+            row = db.session.scalar(select(Response).where(Response.attempt_id == self.attempt.id))
+            assert (None if row is None else (row.seq, row.answer)) == self.stored
+            n = db.session.scalar(select(func.count(AuditEvent.id)).where(
+                AuditEvent.id > self.audit_start, AuditEvent.action.in_(TRANSITIONS)))
+            assert n == self.transitions
+
+    AttemptMachine.TestCase.settings = settings(
+        max_examples=200, stateful_step_count=50, deadline=None,
+        suppress_health_check=list(HealthCheck))
+    AttemptMachine.TestCase().runTest()

@@ -1,0 +1,108 @@
+"""Candidate login and sessions (RELIABILITY 14, 28)."""
+
+import pytest
+from sqlalchemy import func, select
+
+from examsys.audit.models import AuditEvent
+from examsys.delivery import candidate_auth
+from examsys.delivery.models import BatchState, CandidateSession, IntegrityEvent
+from examsys.errors import AuthenticationFailed, SessionReplaced
+
+URL = "/api/v1/candidate/session"
+
+
+def test_login_and_authenticate(delivery_world, db):
+    w = delivery_world
+    token, entry = candidate_auth.login(w.tickets[0], w.id_numbers[0], ip="1.2.3.4", user_agent="UA")
+    assert entry.id == w.entries[0].id
+    session = candidate_auth.authenticate(token)
+    assert session.token_hash == candidate_auth.token_hash(token) and token not in session.token_hash
+
+
+@pytest.mark.parametrize("case", ["unknown", "wrong_id", "bad_id", "other_candidates_id", "planned"])
+def test_every_failure_has_one_message(delivery_world, db, case):
+    w = delivery_world
+    ticket, idn = w.tickets[0], w.id_numbers[0]
+    if case == "unknown":
+        ticket = "NOPE"
+    elif case == "wrong_id":
+        idn = w.id_numbers[0][:-2] + "00"
+    elif case == "bad_id":
+        idn = "123"
+    elif case == "other_candidates_id":
+        idn = w.id_numbers[1]
+    else:
+        w.batch.state = BatchState.PLANNED
+    with pytest.raises(AuthenticationFailed) as exc:
+        candidate_auth.login(ticket, idn, ip=None, user_agent=None)
+    assert exc.value.message == candidate_auth.LOGIN_FAILED
+
+
+def test_access_code_when_required(delivery_world, db):
+    w = delivery_world
+    w.batch.require_access_code = True
+    with pytest.raises(AuthenticationFailed):
+        candidate_auth.login(w.tickets[0], w.id_numbers[0], None, ip=None, user_agent=None)
+    with pytest.raises(AuthenticationFailed):
+        candidate_auth.login(w.tickets[0], w.id_numbers[0], "WRONG1", ip=None, user_agent=None)
+    candidate_auth.login(w.tickets[0], w.id_numbers[0], "room01", ip=None, user_agent=None)
+
+
+def test_second_login_replaces_first_both_logged(delivery_world, db, candidate_api):
+    w = delivery_world
+    candidate_api.login(0)
+    old = candidate_api.token
+    attempt_id = candidate_api.start()
+    candidate_api.login(0)
+    new = candidate_api.token
+    with pytest.raises(SessionReplaced):
+        candidate_auth.authenticate(old)
+    # the stale tab's submit is refused with session_replaced and logged once
+    for _ in range(2):
+        resp = candidate_api.post(f"/attempts/{attempt_id}/submit", token=old)
+        assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "session_replaced"
+    assert candidate_api.get(f"/attempts/{attempt_id}", token=new).get_json()["status"] == "in_progress"
+    kinds = db.session.scalars(select(IntegrityEvent.kind).where(IntegrityEvent.attempt_id == attempt_id)).all()
+    assert kinds.count("concurrent_login") == 1 and kinds.count("stale_session") == 1
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert actions.count("candidate.login") == 2 and actions.count("candidate.session_replaced") == 1
+    assert db.session.scalar(select(func.count(CandidateSession.id)).where(
+        CandidateSession.ended_at.is_(None), CandidateSession.roster_entry_id == w.entries[0].id)) == 1
+
+
+def test_login_api_generic_401_and_no_enumeration(delivery_world, client):
+    w = delivery_world
+    a = client.post(URL, json={"ticket_no": "NOPE", "id_number": w.id_numbers[0]})
+    b = client.post(URL, json={"ticket_no": w.tickets[0], "id_number": w.id_numbers[1]})
+    c = client.post(URL, data="not json")
+    assert a.status_code == b.status_code == c.status_code == 401
+    assert a.get_json() == b.get_json() == c.get_json()
+    assert a.get_json()["error"]["message"] == candidate_auth.LOGIN_FAILED
+
+
+def test_login_rate_limited_per_ticket_and_ip(app, delivery_world, client):
+    from examsys.extensions import limiter
+
+    w = delivery_world
+    old = app.config["EXAMSYS_LOGIN_RATE"]
+    app.config["EXAMSYS_LOGIN_RATE"] = "3 per minute"
+    limiter.reset()
+    try:
+        codes = [client.post(URL, json={"ticket_no": w.tickets[2], "id_number": "x"}).status_code
+                 for _ in range(4)]
+        assert codes == [401, 401, 401, 429]
+        resp = client.post(URL, json=w.login_payload(1))
+        assert resp.status_code == 429  # same IP
+        assert resp.get_json()["error"]["code"] == "rate_limited"
+    finally:
+        app.config["EXAMSYS_LOGIN_RATE"] = old
+        limiter.reset()
+
+
+def test_autosave_is_not_throttled(delivery_world, candidate_api):
+    candidate_api.login(0)
+    attempt_id = candidate_api.start()
+    ref = delivery_world.form_items[("A", "judge")].id
+    for seq in range(1, 121):  # two minutes of one save per second, in a burst
+        resp = candidate_api.put(f"/attempts/{attempt_id}/responses/{ref}", json={"answer": seq % 2 == 0, "seq": seq})
+        assert resp.status_code == 200, resp.get_json()
