@@ -43,6 +43,11 @@ class AuthenticationFailed(DomainError):
     code = "unauthenticated"
 
 
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
 class AttemptClosed(Conflict):
     """An exam attempt no longer accepts answers (submitted, timed out, terminated, or past its
     deadline + grace). Nothing was stored."""

@@ -107,11 +107,12 @@ login_manager.session_protection = None  # server-side sessions do the job, acro
 # --- per-request hooks -------------------------------------------------------------------------
 
 
-def _capture_audit_context() -> None:
+def _request_audit_context():
+    """The audit context of the current request (audit.services calls it on first use)."""
     from examsys.audit.services import AuditContext
 
     user = current_user if current_user and current_user.is_authenticated else None
-    g.audit_context = AuditContext(
+    return AuditContext(
         user_id=user.id if user else None,
         label=user.username if user else None,
         roles=",".join(sorted(r.value for r in user.roles)) if user else None,
@@ -149,7 +150,9 @@ def _security_headers(response):
 
 def init_app(app: Flask) -> None:
     app.before_request(enforce_declared_access)
-    app.before_request(_capture_audit_context)
+    from examsys.audit.services import set_request_context_provider
+
+    set_request_context_provider(_request_audit_context)
     app.after_request(_security_headers)
     app.teardown_appcontext(lambda exc: None)
 

@@ -13,10 +13,12 @@ from sqlalchemy import select
 from examsys import clock
 from examsys.api import bp
 from examsys.api.common import (
+    bearer_token,
     candidate_required,
     check_seb,
     iso,
     json_body,
+    local_limit,
     own_attempt,
     session_key,
     short_write,
@@ -26,7 +28,7 @@ from examsys.assembly.models import Paper, PaperForm
 from examsys.assembly.queries import effective_versions
 from examsys.assembly.services import candidate_order
 from examsys.bank import qtypes
-from examsys.delivery import attempts, integrity, publication, survey, timing
+from examsys.delivery import answers, attempts, autosave, candidate_auth, integrity, publication, survey, timing
 from examsys.delivery.models import Attempt, AttemptStatus, BatchState, ScoreReviewRequest
 from examsys.delivery.models.attempts import ATTEMPT_STATUS_LABELS
 from examsys.errors import NotFound, ValidationError
@@ -175,23 +177,68 @@ def _self_contained(view: dict) -> dict:
 
 
 @bp.put("/attempts/<int:attempt_id>/responses/<int:item_ref>")
-@custom_auth
-@limiter.limit(SAVE_RATE, key_func=session_key)
-@candidate_required
+@custom_auth  # Bearer token: checked by the fast path's one read, else by candidate_required
+@limiter.exempt  # counted per process instead (api.common.local_limit)
 @short_write
 def save_response(attempt_id: int, item_ref: int):
+    """Autosave. The common case (live session, own open attempt, item on its form) is read in
+    one query and written without ORM objects (delivery.autosave); anything else takes the
+    general path, which answers every refusal and records what must be recorded."""
+    local_limit(SAVE_RATE, session_key())
+    token = bearer_token()
+    if not token:
+        return _save_response_general(attempt_id, item_ref)
+    try:
+        data = _save_body()
+    except ValidationError:  # answered by the general path, after authentication
+        return _save_response_general(attempt_id, item_ref)
+    seb_header = request.headers.get(integrity.SEB_HEADER)
+    ip, user_agent = request.remote_addr, request.headers.get("User-Agent")
+    with write_phase():
+        now = clock.now()
+        fast = autosave.load(candidate_auth.token_hash(token), attempt_id, item_ref, data["seq"], now=now,
+                             seb_ok=lambda key: integrity.seb_ok(key, request.url, seb_header))
+        written = None
+        if fast is not None:
+            value = answers.normalise_spec(fast.spec, data["answer"])
+            if fast.touch_session:
+                candidate_auth.touch_id(fast.session_id, now)
+            written = autosave.write_fast(fast, item_ref, value, data["seq"], now=now, flagged=data.get("flagged"),
+                                          ip=ip, user_agent=user_agent,
+                                          facts=autosave.facts_for(fast, value, now=now, ip=ip, user_agent=user_agent))
+        if written is None or written.result is None:
+            db.session.rollback()  # not the common case, or it changed since the read
+        else:
+            db.session.commit()  # acknowledged only once durable: a failing commit answers 5xx
+    if written is None or written.result is None:
+        return _save_response_general(attempt_id, item_ref)
+    return _save_answer(written.result)
+
+
+@candidate_required
+@short_write
+def _save_response_general(attempt_id: int, item_ref: int):
     # Reads and checks first (no lock on SQLite), then one short write transaction.
     attempt = own_attempt(attempt_id)
-    data = json_body()
-    if "answer" not in data or "seq" not in data:
-        raise ValidationError("请求须包含 answer 和 seq", field="answer" if "answer" not in data else "seq")
-    attempts.check_save_input(data["seq"], data.get("flagged"))
+    data = _save_body()
     spec = attempts.answer_spec(attempt, item_ref)
     with write_phase():
         result = attempts.save_response(attempt, item_ref, data["answer"], data["seq"],
                                         flagged=data.get("flagged"), ip=request.remote_addr,
                                         user_agent=request.headers.get("User-Agent"), spec=spec)
         db.session.commit()  # acknowledged only once durable: a failing commit answers 5xx
+    return _save_answer(result)
+
+
+def _save_body() -> dict:
+    data = json_body()
+    if "answer" not in data or "seq" not in data:
+        raise ValidationError("请求须包含 answer 和 seq", field="answer" if "answer" not in data else "seq")
+    attempts.check_save_input(data["seq"], data.get("flagged"))
+    return data
+
+
+def _save_answer(result):
     if result.stored or result.duplicate:
         return jsonify({"seq": result.seq, "saved_at": iso(result.saved_at), "flagged": result.flagged})
     body = {"error": {"code": "stale_seq", "message": "服务器上已有该题更新的答案，已返回服务器保存的内容"},

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.exc import DBAPIError
 
 from examsys.api import bp
 from examsys.delivery import candidate_auth, integrity
 from examsys.delivery.models import Attempt, CandidateSession
-from examsys.errors import DomainError, NotFound, PermissionDenied, SessionReplaced, ValidationError
+from examsys.errors import DomainError, NotFound, PermissionDenied, RateLimited, SessionReplaced, ValidationError
 from examsys.extensions import db
 
 
@@ -37,6 +41,24 @@ def session_key() -> str:
     return "cand-ip:" + (request.remote_addr or "")
 
 
+# Autosave's limit is counted per worker process, in memory (the `limits` library): a shared
+# (Redis) counter would add a network round trip to every save, the hottest request of an exam.
+# A runaway client is still bounded, at (workers x the rate); logins and everything else keep
+# the shared limits of Flask-Limiter.
+_LOCAL_LIMITER = MovingWindowRateLimiter(MemoryStorage())
+
+
+def local_limit(rate: str, key: str) -> None:
+    """RateLimited (429, Retry-After) when `key` has used up `rate` in this process."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    limit = parse(rate)
+    if not _LOCAL_LIMITER.hit(limit, key):
+        reset = _LOCAL_LIMITER.get_window_stats(limit, key).reset_time
+        raise RateLimited("操作过于频繁，请稍后再试",
+                          details={"retry_after": max(1, int(reset - time.time()) + 1)})
+
+
 def candidate_required(view):
     """Authenticate the Bearer token; sets g.candidate_session, g.roster_entry and the audit
     context. A token ended by a newer login gets 401 `session_replaced` (and is logged once)."""
@@ -54,8 +76,8 @@ def candidate_required(view):
                 db.session.commit()
             raise
         entry = session.roster_entry
-        g.candidate_session_touch_due = (getattr(view, "short_write", False)
-                                         and candidate_auth.touch_due(session))
+        g.candidate_session_touch = (session.id if getattr(view, "short_write", False)
+                                     and candidate_auth.touch_due(session) else None)
         g.candidate_session = session
         g.roster_entry = entry
         g.audit_context = candidate_auth.candidate_context(
@@ -86,8 +108,7 @@ def write_phase():
     transaction with BEGIN IMMEDIATE so it waits for the database lock up front instead of
     failing on a stale read snapshot. On PostgreSQL: just the body (row locks do the job)."""
     if db.engine.dialect.name != "sqlite":
-        if getattr(g, "candidate_session_touch_due", False):
-            candidate_auth.touch(g.candidate_session)
+        _touch_session()
         yield
         return
     session = db.session()
@@ -99,14 +120,22 @@ def write_phase():
     with _SQLITE_WRITER:
         g.sqlite_begin_immediate = True
         try:
-            if getattr(g, "candidate_session_touch_due", False):
-                candidate_auth.touch(g.candidate_session)
+            _touch_session()
             yield
         except BaseException:
             db.session.rollback()  # release the database lock before the next thread goes
             raise
         finally:
             g.sqlite_begin_immediate = False
+
+
+def _touch_session() -> None:
+    """The deferred last-seen write of the request's candidate session (`g.candidate_session_touch`:
+    its id, when due)."""
+    session_id = g.get("candidate_session_touch")
+    if session_id is not None:
+        candidate_auth.touch_id(session_id)
+        g.candidate_session_touch = None
 
 
 def _sqlite_lock_for_side_write() -> None:
@@ -195,6 +224,8 @@ def _domain_error(exc: DomainError):
     response.status_code = exc.status
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="examsys"'
+    if exc.status == 429:
+        response.headers["Retry-After"] = str(exc.details.get("retry_after", 1))
     return response
 
 

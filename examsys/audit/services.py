@@ -37,6 +37,17 @@ class AuditContext:
     user_agent: str | None = None
 
 
+# Set by the web layer: builds the context of the current request (the signed-in user, the
+# client's address) the first time an event needs it, so requests that record nothing (most of
+# them, e.g. autosave) never pay for it.
+_request_context_provider = None
+
+
+def set_request_context_provider(provider) -> None:
+    global _request_context_provider
+    _request_context_provider = provider
+
+
 def current_context() -> AuditContext:
     """The ambient context of the current request, or an empty one (CLI, background jobs)."""
     try:
@@ -45,6 +56,8 @@ def current_context() -> AuditContext:
         return AuditContext()
     if has_request_context():
         ctx = g.get("audit_context")
+        if ctx is None and _request_context_provider is not None:
+            ctx = g.audit_context = _request_context_provider()
         if ctx is not None:
             return ctx
     return AuditContext()

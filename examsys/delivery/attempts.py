@@ -17,9 +17,6 @@ Proctor actions (extensions, reopen, terminate) live in `attempts_admin`.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,13 +27,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from examsys import audit, clock
 from examsys.assembly.models import Paper, PaperForm, PaperFormItem, PaperReplacement, PaperStatus
 from examsys.bank.models import ItemVersion
-from examsys.delivery import answers, integrity, timing
+from examsys.delivery import answers, autosave, timing
+from examsys.delivery.autosave import SaveResult, answer_spec, check_save_input
 from examsys.delivery.models import Attempt, AttemptStatus, Batch, BatchState, Extension, Response, RosterEntry
-from examsys.errors import AttemptClosed, Conflict, NotFound, ValidationError
+from examsys.errors import AttemptClosed, Conflict, NotFound
 from examsys.extensions import db
 
 STARTABLE_STATES = (BatchState.FILED, BatchState.OPEN)
-MAX_SEQ = 2**31 - 1
 
 
 def _conflict(message: str, code: str, **details) -> Conflict:
@@ -182,19 +179,6 @@ def start_attempt(entry: RosterEntry, *, now: datetime | None = None) -> Attempt
 # --- autosave ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SaveResult:
-    """`stored`: this call changed the response. Otherwise the stored state is returned: for a
-    replay of the stored seq with the same answer (`duplicate`), or a stale seq (API: 409)."""
-
-    stored: bool
-    seq: int
-    saved_at: datetime
-    answer: Any
-    flagged: bool = False
-    duplicate: bool = False
-
-
 def effective_version(form_item: PaperFormItem) -> ItemVersion:
     """The version this position shows: the pinned one unless replaced since freezing."""
     replaced = db.session.scalar(select(PaperReplacement.new_item_version_id)
@@ -211,60 +195,11 @@ def form_item_of(attempt: Attempt, form_item_id: int) -> PaperFormItem:
     return fi
 
 
-# Per-process cache of what answer checking needs, keyed by (form item, effective version): item
-# versions on a frozen paper never change, and a replacement changes the key, so an entry can
-# never be stale. Bounded; correctness never depends on it (a miss just reads the version).
-_SPEC_CACHE: OrderedDict[tuple[int, int], answers.AnswerSpec] = OrderedDict()
-_SPEC_CACHE_SIZE = 4096
-_SPEC_LOCK = threading.Lock()
-
-
-def answer_spec(attempt: Attempt, form_item_id: int) -> answers.AnswerSpec:
-    """The AnswerSpec of item `form_item_id` of this attempt's form (NotFound otherwise): one
-    query for the form item and its effective version, the version's content only on a miss."""
-    replaced = (select(PaperReplacement.new_item_version_id)
-                .where(PaperReplacement.form_item_id == PaperFormItem.id)
-                .order_by(PaperReplacement.id.desc()).limit(1).scalar_subquery())
-    row = db.session.execute(select(PaperFormItem.form_id,
-                                    func.coalesce(replaced, PaperFormItem.item_version_id))
-                             .where(PaperFormItem.id == form_item_id)).first()
-    if row is None or row[0] != attempt.form_id:
-        raise NotFound("试题不存在")
-    key = (form_item_id, row[1])
-    with _SPEC_LOCK:
-        spec = _SPEC_CACHE.get(key)
-        if spec is not None:
-            _SPEC_CACHE.move_to_end(key)
-            return spec
-    version = db.session.get(ItemVersion, row[1])
-    spec = answers.spec_of(version.qtype.value, version.content or {})
-    with _SPEC_LOCK:
-        _SPEC_CACHE[key] = spec
-        while len(_SPEC_CACHE) > _SPEC_CACHE_SIZE:
-            _SPEC_CACHE.popitem(last=False)
-    return spec
-
-
-def check_save_input(seq: Any, flagged: Any) -> None:
-    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
-        raise ValidationError("seq 应为正整数", field="seq")
-    if flagged is not None and not isinstance(flagged, bool):
-        raise ValidationError("flagged 应为 true 或 false", field="flagged")
-
-
-def _dialect_insert():
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 def save_response(attempt: Attempt, form_item_id: int, answer: Any, seq: int, *,
                   now: datetime | None = None, flagged: bool | None = None,
                   ip: str | None = None, user_agent: str | None = None,
                   spec: answers.AnswerSpec | None = None) -> SaveResult:
-    """Store `answer` for one item if `seq` is newer than the stored one.
+    """Store `answer` for one item if `seq` is newer than the stored one (`autosave.write`).
 
     Raises ValidationError (bad seq or answer shape), NotFound (item not on this attempt's
     form) or AttemptClosed (finished, or past deadline + grace: nothing stored). A seq not
@@ -279,67 +214,22 @@ def save_response(attempt: Attempt, form_item_id: int, answer: Any, seq: int, *,
     finalise_if_overdue(attempt, now)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         raise _closed(attempt)
-    previous_seen, previous_ip, previous_ua = attempt.last_seen_at, attempt.last_ip, attempt.last_user_agent
-    grace = attempt.batch.grace_seconds
-    # Bookkeeping that doubles as the lock: only an open attempt inside deadline + grace matches.
-    # It takes the attempt's row lock (PostgreSQL) or runs under the write lock (SQLite), so it
-    # serialises with submit and with other saves of this attempt (answered_count stays exact).
-    # No version bump: proctors' optimistic locks should not trip over every autosave.
-    new_ua = (user_agent or previous_ua or "")[:255] or None
-    touched = db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS,
-               Attempt.deadline_at >= now - timedelta(seconds=grace))
-        .values(last_seen_at=now, last_ip=(ip or previous_ip), last_user_agent=new_ua)
-        .returning(Attempt.answered_count)
-        .execution_options(synchronize_session=False)).first()
-    if touched is None:
+    target = autosave.SaveTarget(attempt_id=attempt.id, started_at=attempt.started_at,
+                                 last_seen_at=attempt.last_seen_at, last_ip=attempt.last_ip,
+                                 last_user_agent=attempt.last_user_agent,
+                                 grace_seconds=attempt.batch.grace_seconds)
+    written = autosave.write(target, form_item_id, value, seq, now=now, flagged=flagged, ip=ip,
+                             user_agent=user_agent)
+    if written.result is None:
         db.session.expire(attempt)
         finalise_if_overdue(attempt, now)
         raise _closed(attempt)
-    answered_count = touched[0]
-
-    table = Response.__table__
-    stored = db.session.execute(
-        select(table.c.seq, table.c.answer, table.c.flagged, table.c.saved_at)
-        .where(table.c.attempt_id == attempt.id, table.c.form_item_id == form_item_id)).first()
-    if stored is not None and seq <= stored.seq:
-        return _stored_state(stored, seq, value, flagged)
-    insert = _dialect_insert()
-    stmt = insert(table).values(attempt_id=attempt.id, form_item_id=form_item_id, answer=value, seq=seq,
-                                flagged=bool(flagged), saved_at=now)
-    written = db.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[table.c.attempt_id, table.c.form_item_id],
-            set_={"answer": stmt.excluded.answer, "seq": stmt.excluded.seq, "saved_at": stmt.excluded.saved_at,
-                  "flagged": table.c.flagged if flagged is None else stmt.excluded.flagged},
-            where=table.c.seq < stmt.excluded.seq)
-        .returning(table.c.flagged)).first()
-    if written is None:  # a newer seq got in first (not expected under the attempt lock)
-        stored = db.session.execute(
-            select(table.c.seq, table.c.answer, table.c.flagged, table.c.saved_at)
-            .where(table.c.attempt_id == attempt.id, table.c.form_item_id == form_item_id)).first()
-        return _stored_state(stored, seq, value, flagged)
-    was_answered = stored is not None and answers.is_answered(stored.answer)
-    delta = int(answers.is_answered(value)) - int(was_answered)
-    if delta:
-        db.session.execute(update(Attempt).where(Attempt.id == attempt.id)
-                           .values(answered_count=Attempt.answered_count + delta)
-                           .execution_options(synchronize_session=False))
     # The in-memory attempt mirrors what was written, without a reload.
-    for key, val in (("last_seen_at", now), ("last_ip", ip or previous_ip), ("last_user_agent", new_ua),
-                     ("answered_count", answered_count + delta)):
+    for key, val in (("last_seen_at", now), ("last_ip", ip or target.last_ip),
+                     ("last_user_agent", (user_agent or target.last_user_agent or "")[:255] or None),
+                     ("answered_count", written.answered_count)):
         set_committed_value(attempt, key, val)
-    integrity.observe_save(attempt, now=now, previous_seen=previous_seen, previous_ip=previous_ip,
-                           previous_user_agent=previous_ua, ip=ip, user_agent=user_agent)
-    return SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=written[0])
-
-
-def _stored_state(stored, seq: int, value: Any, flagged: bool | None) -> SaveResult:
-    return SaveResult(stored=False, seq=stored.seq, saved_at=stored.saved_at, answer=stored.answer,
-                      flagged=stored.flagged,
-                      duplicate=(seq == stored.seq and stored.answer == value
-                                 and (flagged is None or flagged == stored.flagged)))
+    return written.result
 
 
 def _closed(attempt: Attempt) -> AttemptClosed:

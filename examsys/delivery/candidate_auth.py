@@ -16,7 +16,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from examsys import audit, clock
@@ -35,6 +35,11 @@ SESSION_REPLACED_MESSAGE = "您的账号已在其他地方登录，本页面已�
 LOGIN_STATES = (BatchState.FILED, BatchState.OPEN, BatchState.PUBLISHED)
 SESSION_LIFETIME = timedelta(hours=12)
 LAST_SEEN_EVERY = timedelta(seconds=60)
+
+
+def session_live(ended_at, created_at, now) -> bool:
+    """A session counts until it is ended (logout, replaced) or SESSION_LIFETIME old."""
+    return ended_at is None and now - created_at <= SESSION_LIFETIME
 
 
 def token_hash(token: str) -> str:
@@ -143,7 +148,7 @@ def authenticate(bearer: str | None, *, defer_touch: bool = False) -> CandidateS
             raise SessionReplaced(SESSION_REPLACED_MESSAGE, details={"session_id": session.id})
         raise AuthenticationFailed(SESSION_INVALID)
     now = clock.now()
-    if now - session.created_at > SESSION_LIFETIME:
+    if not session_live(session.ended_at, session.created_at, now):
         raise AuthenticationFailed(SESSION_INVALID)
     if not defer_touch and touch_due(session, now):
         touch(session, now)
@@ -157,9 +162,17 @@ def touch_due(session: CandidateSession, now=None) -> bool:
 def touch(session: CandidateSession, now=None) -> None:
     """Record that the session is alive. Throttled by callers (`touch_due`): a write per request
     would serialise every autosave behind it."""
-    db.session.execute(update(CandidateSession).where(CandidateSession.id == session.id)
-                       .values(last_seen_at=now or clock.now()).execution_options(synchronize_session=False))
+    touch_id(session.id, now)
     db.session.expire(session, ["last_seen_at"])
+
+
+_TOUCH = (update(CandidateSession.__table__).where(CandidateSession.__table__.c.id == bindparam("p_session"))
+          .values(last_seen_at=bindparam("p_now")))
+
+
+def touch_id(session_id: int, now=None) -> None:
+    """`touch` by id, without the ORM object (the autosave fast path has none)."""
+    db.session.connection().execute(_TOUCH, {"p_session": session_id, "p_now": now or clock.now()})
 
 
 def logout(session: CandidateSession) -> None:
@@ -192,4 +205,5 @@ def record_stale_use(session: CandidateSession, *, path: str, ip: str | None) ->
 
 
 __all__ = ["LOGIN_FAILED", "authenticate", "candidate_context", "login", "logout", "record_stale_use",
-           "token_hash", "touch", "touch_due"]
+           "session_live", "token_hash", "touch", "touch_due",
+           "touch_id"]

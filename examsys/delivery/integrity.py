@@ -72,39 +72,52 @@ def record_client_event(attempt: Attempt, kind: str, data: Any = None, occurred_
     return event
 
 
-def record_server_event(attempt: Attempt, kind: str, data: dict | None = None, *,
+def _recorded(attempt_id: int, kind: str) -> bool:
+    return db.session.scalar(select(IntegrityEvent.id).where(
+        IntegrityEvent.attempt_id == attempt_id, IntegrityEvent.kind == kind).limit(1)) is not None
+
+
+def record_server_event(attempt: Attempt | int, kind: str, data: dict | None = None, *,
                         once: bool = False) -> IntegrityEvent | None:
-    """Store a server-observed fact; with once=True only the first of its kind per attempt."""
+    """Store a server-observed fact about an attempt (or attempt id); with once=True only the
+    first of its kind per attempt."""
     if kind not in SERVER_KINDS:
         raise ValueError(f"unknown server integrity event {kind!r}")
-    if once and db.session.scalar(select(IntegrityEvent.id).where(
-            IntegrityEvent.attempt_id == attempt.id, IntegrityEvent.kind == kind).limit(1)):
+    attempt_id = attempt if isinstance(attempt, int) else attempt.id
+    if once and _recorded(attempt_id, kind):
         return None
     now = clock.now()
-    event = IntegrityEvent(attempt_id=attempt.id, kind=kind, source="server", data=data or {},
+    event = IntegrityEvent(attempt_id=attempt_id, kind=kind, source="server", data=data or {},
                            occurred_at=now, received_at=now)
     db.session.add(event)
     db.session.flush()
     return event
 
 
-def observe_save(attempt: Attempt, *, now: datetime, previous_seen: datetime | None,
-                 previous_ip: str | None, previous_user_agent: str | None, ip: str | None,
-                 user_agent: str | None) -> None:
-    """Server facts around one stored save."""
+def save_facts(attempt_id: int, *, now: datetime, started_at: datetime, answered: int,
+               previous_seen: datetime | None, previous_ip: str | None,
+               previous_user_agent: str | None, ip: str | None, user_agent: str | None) -> list:
+    """Server facts around one save, as (kind, data, once) to record: IP or browser change, a
+    save after a long silence, fast answering (`answered`: items answered after the save). A
+    once-only fact already recorded for the attempt is left out. Reads only, so a caller can
+    run it before taking the write lock and `record_facts` inside."""
+    facts = []
     if ip and previous_ip and ip != previous_ip:
-        record_server_event(attempt, "ip_change", {"from": previous_ip, "to": ip})
+        facts.append(("ip_change", {"from": previous_ip, "to": ip}, False))
     if user_agent and previous_user_agent and user_agent[:255] != previous_user_agent:
-        record_server_event(attempt, "user_agent_change",
-                            {"from": previous_user_agent[:120], "to": user_agent[:120]})
+        facts.append(("user_agent_change", {"from": previous_user_agent[:120], "to": user_agent[:120]}, False))
     if previous_seen is not None and now - previous_seen > LONG_SILENCE:
-        record_server_event(attempt, "long_silence",
-                            {"silent_seconds": int((now - previous_seen).total_seconds())})
-    answered = attempt.answered_count or 0
-    elapsed = (now - attempt.started_at).total_seconds()
-    if answered >= FAST_MIN_ITEMS and elapsed < answered * FAST_SECONDS_PER_ITEM:
-        record_server_event(attempt, "fast_answering",
-                            {"answered": answered, "elapsed_seconds": int(elapsed)}, once=True)
+        facts.append(("long_silence", {"silent_seconds": int((now - previous_seen).total_seconds())}, False))
+    elapsed = (now - started_at).total_seconds()
+    if answered >= FAST_MIN_ITEMS and elapsed < answered * FAST_SECONDS_PER_ITEM \
+            and not _recorded(attempt_id, "fast_answering"):
+        facts.append(("fast_answering", {"answered": answered, "elapsed_seconds": int(elapsed)}, True))
+    return facts
+
+
+def record_facts(attempt_id: int, facts: list) -> None:
+    for kind, data, once in facts:
+        record_server_event(attempt_id, kind, data, once=once)
 
 
 def seb_expected(url: str, config_key: str) -> str:
@@ -120,5 +133,5 @@ def seb_ok(config_key: str | None, url: str, header: str | None) -> bool:
     return hmac.compare_digest(seb_expected(url, config_key).encode(), header.strip().lower().encode())
 
 
-__all__ = ["CLIENT_KINDS", "SEB_HEADER", "SERVER_KINDS", "observe_save", "record_client_event",
-           "record_server_event", "seb_expected", "seb_ok"]
+__all__ = ["CLIENT_KINDS", "SEB_HEADER", "SERVER_KINDS", "record_client_event", "record_facts",
+           "record_server_event", "save_facts", "seb_expected", "seb_ok"]

@@ -1,0 +1,301 @@
+"""Autosave: storing one answer of an open attempt — the hottest path of an exam (every change of
+every candidate in a room).
+
+One implementation of the write (`write`), used by both callers:
+- `attempts.save_response` (ORM attempt in hand: services, tests, the API's general path);
+- the API's fast path: `load` reads, in ONE query and without ORM objects, everything a save of
+  the common case needs (live session, own attempt in progress inside deadline + grace, the item
+  on the attempt's form and its effective version, the batch's grace and SEB key). Any other
+  case returns None and the caller takes the general path, which raises the right error and
+  records what must be recorded (finalising an overdue attempt, a stale session, a failed SEB
+  check). So the fast path decides nothing the general path would decide differently.
+
+The write is a fixed set of statements built once (bound parameters, compiled-statement cache
+hits): the guarded bookkeeping UPDATE of the attempt (doubles as the lock: only an open attempt
+inside deadline + grace matches, so a save never gets in after a submit), the stored response's
+seq, the conditional upsert (newer seq only) and, when answered-ness changed, the count.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, select, update
+
+from examsys.assembly.models import PaperFormItem, PaperReplacement
+from examsys.bank.models import ItemVersion
+from examsys.delivery import answers, integrity, timing
+from examsys.delivery.candidate_auth import LAST_SEEN_EVERY, session_live
+from examsys.delivery.models import Attempt, AttemptStatus, Batch, CandidateSession, Response
+from examsys.errors import NotFound, ValidationError
+from examsys.extensions import db
+
+MAX_SEQ = 2**31 - 1
+
+
+@dataclass
+class SaveResult:
+    """`stored`: this call changed the response. Otherwise the stored state is returned: for a
+    replay of the stored seq with the same answer (`duplicate`), or a stale seq (API: 409)."""
+
+    stored: bool
+    seq: int
+    saved_at: datetime
+    answer: Any
+    flagged: bool = False
+    duplicate: bool = False
+
+
+@dataclass(slots=True)
+class SaveTarget:
+    """What a save needs to know about its attempt, as read before the write."""
+
+    attempt_id: int
+    started_at: datetime
+    last_seen_at: datetime | None
+    last_ip: str | None
+    last_user_agent: str | None
+    grace_seconds: int
+
+
+@dataclass(slots=True)
+class Written:
+    """The outcome of `write`: None `result` when the attempt was no longer open (nothing stored);
+    `answered_count` after the write."""
+
+    result: SaveResult | None
+    answered_count: int = 0
+
+
+def check_save_input(seq: Any, flagged: Any) -> None:
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
+        raise ValidationError("seq 应为正整数", field="seq")
+    if flagged is not None and not isinstance(flagged, bool):
+        raise ValidationError("flagged 应为 true 或 false", field="flagged")
+
+
+# --- answer specs --------------------------------------------------------------------------------
+
+# Per-process cache of what answer checking needs, keyed by (form item, effective version): item
+# versions on a frozen paper never change, and a replacement changes the key, so an entry can
+# never be stale. Bounded; correctness never depends on it (a miss just reads the version).
+_SPEC_CACHE: OrderedDict[tuple[int, int], answers.AnswerSpec] = OrderedDict()
+_SPEC_CACHE_SIZE = 4096
+_SPEC_LOCK = threading.Lock()
+
+_fi, _pr = PaperFormItem.__table__, PaperReplacement.__table__
+_EFFECTIVE_VERSION = func.coalesce(
+    select(_pr.c.new_item_version_id).where(_pr.c.form_item_id == _fi.c.id)
+    .order_by(_pr.c.id.desc()).limit(1).scalar_subquery(),
+    _fi.c.item_version_id)
+_ITEM = select(_fi.c.form_id, _EFFECTIVE_VERSION).where(_fi.c.id == bindparam("item_ref"))
+
+
+def spec_for(form_item_id: int, version_id: int) -> answers.AnswerSpec:
+    key = (form_item_id, version_id)
+    with _SPEC_LOCK:
+        spec = _SPEC_CACHE.get(key)
+        if spec is not None:
+            _SPEC_CACHE.move_to_end(key)
+            return spec
+    version = db.session.get(ItemVersion, version_id)
+    spec = answers.spec_of(version.qtype.value, version.content or {})
+    with _SPEC_LOCK:
+        _SPEC_CACHE[key] = spec
+        while len(_SPEC_CACHE) > _SPEC_CACHE_SIZE:
+            _SPEC_CACHE.popitem(last=False)
+    return spec
+
+
+def answer_spec(attempt: Attempt, form_item_id: int) -> answers.AnswerSpec:
+    """The AnswerSpec of item `form_item_id` of this attempt's form (NotFound otherwise)."""
+    row = db.session.connection().execute(_ITEM, {"item_ref": form_item_id}).first()
+    if row is None or row[0] != attempt.form_id:
+        raise NotFound("试题不存在")
+    return spec_for(form_item_id, row[1])
+
+
+# --- the fast path's one read ----------------------------------------------------------------------
+
+_cs, _a, _b, _r = CandidateSession.__table__, Attempt.__table__, Batch.__table__, Response.__table__
+_LOAD = (
+    select(_cs.c.id.label("session_id"), _cs.c.ended_at, _cs.c.created_at,
+           _cs.c.last_seen_at.label("session_seen_at"),
+           _b.c.grace_seconds, _b.c.seb_config_key,
+           _a.c.id.label("attempt_id"), _a.c.status, _a.c.deadline_at, _a.c.form_id, _a.c.started_at,
+           _a.c.last_seen_at, _a.c.last_ip, _a.c.last_user_agent, _a.c.answered_count,
+           _fi.c.form_id.label("item_form_id"), _EFFECTIVE_VERSION.label("version_id"),
+           _r.c.seq.label("stored_seq"), _r.c.answer.label("stored_answer"))
+    .select_from(_cs.join(_a, and_(_a.c.roster_entry_id == _cs.c.roster_entry_id,
+                                   _a.c.id == bindparam("attempt_id")))
+                 .join(_b, _b.c.id == _a.c.batch_id)
+                 .outerjoin(_fi, _fi.c.id == bindparam("item_ref"))
+                 .outerjoin(_r, and_(_r.c.attempt_id == _a.c.id, _r.c.form_item_id == bindparam("item_ref"))))
+    .where(_cs.c.token_hash == bindparam("token_hash"))
+)
+
+
+@dataclass(slots=True)
+class FastSave:
+    """A save the fast path may handle: the target and the item's spec, the stored response's
+    seq and answered-ness as read (the write is conditional on them), the session to touch."""
+
+    target: SaveTarget
+    spec: answers.AnswerSpec
+    session_id: int
+    touch_session: bool
+    answered_count: int
+    stored_seq: int | None
+    was_answered: bool
+
+
+def load(token_hash: str, attempt_id: int, item_ref: int, seq: Any, *, now: datetime,
+         seb_ok=None) -> FastSave | None:
+    """The common case of a save, read in one query; None for anything else (the caller then
+    takes the general path): no live session, not the bearer's attempt, attempt not open or past
+    deadline + grace, Safe Exam Browser check failing (`seb_ok(config_key)`), item not on the
+    attempt's form, or `seq` not above the stored one (a replay or a stale save)."""
+    row = db.session.connection().execute(
+        _LOAD, {"token_hash": token_hash, "attempt_id": attempt_id, "item_ref": item_ref}).first()
+    if row is None or not session_live(row.ended_at, row.created_at, now):
+        return None
+    if row.status != AttemptStatus.IN_PROGRESS or not timing.accepts_saves(row.deadline_at, row.grace_seconds, now):
+        return None
+    if row.seb_config_key and (seb_ok is None or not seb_ok(row.seb_config_key)):
+        return None
+    if row.item_form_id is None or row.item_form_id != row.form_id:
+        return None
+    if not isinstance(seq, int) or (row.stored_seq is not None and seq <= row.stored_seq):
+        return None
+    target = SaveTarget(attempt_id=row.attempt_id, started_at=row.started_at, last_seen_at=row.last_seen_at,
+                        last_ip=row.last_ip, last_user_agent=row.last_user_agent,
+                        grace_seconds=row.grace_seconds)
+    return FastSave(target=target, spec=spec_for(item_ref, row.version_id), session_id=row.session_id,
+                    touch_session=now - row.session_seen_at > LAST_SEEN_EVERY,
+                    answered_count=row.answered_count, stored_seq=row.stored_seq,
+                    was_answered=row.stored_seq is not None and answers.is_answered(row.stored_answer))
+
+
+# --- the writes ------------------------------------------------------------------------------------
+
+# The attempt's bookkeeping, guarded: only an open attempt inside deadline + grace matches. It
+# takes the attempt's row lock (PostgreSQL) or runs under the write lock (SQLite), so saves of
+# one attempt and its submit are serialised (a save never gets in after a submit) and
+# answered_count stays exact. No version bump: proctors' optimistic locks should not trip over
+# every autosave.
+_TOUCH_ATTEMPT = (
+    update(_a)
+    .where(_a.c.id == bindparam("p_attempt"), _a.c.status == AttemptStatus.IN_PROGRESS,
+           _a.c.deadline_at >= bindparam("p_cutoff"))
+    .values(last_seen_at=bindparam("p_now"), last_ip=bindparam("p_ip"), last_user_agent=bindparam("p_ua"),
+            answered_count=_a.c.answered_count + bindparam("p_delta"))
+    .returning(_a.c.answered_count)
+)
+_STORED = select(_r.c.seq, _r.c.answer, _r.c.flagged, _r.c.saved_at).where(
+    _r.c.attempt_id == bindparam("attempt_id"), _r.c.form_item_id == bindparam("form_item_id"))
+_COUNT = (update(_a).where(_a.c.id == bindparam("p_attempt"))
+          .values(answered_count=_a.c.answered_count + bindparam("p_delta")))
+_UPSERTS: dict[tuple[str, bool, bool], Any] = {}
+
+
+def _upsert(dialect: str, keep_flag: bool, expect: bool):
+    """INSERT … ON CONFLICT (attempt, item) DO UPDATE … RETURNING flagged. The update happens
+    only for a newer seq, or (`expect`) only over the stored seq `expect_seq` that was read —
+    never over a row that changed since (NULL: there was none). `keep_flag` leaves the stored
+    flag alone (the save did not say)."""
+    stmt = _UPSERTS.get((dialect, keep_flag, expect))
+    if stmt is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        ins = insert(_r).values(attempt_id=bindparam("attempt_id"), form_item_id=bindparam("form_item_id"),
+                                answer=bindparam("answer"), seq=bindparam("seq"), flagged=bindparam("flagged"),
+                                saved_at=bindparam("saved_at"))
+        stmt = ins.on_conflict_do_update(
+            index_elements=[_r.c.attempt_id, _r.c.form_item_id],
+            set_={"answer": ins.excluded.answer, "seq": ins.excluded.seq, "saved_at": ins.excluded.saved_at,
+                  "flagged": _r.c.flagged if keep_flag else ins.excluded.flagged},
+            where=(_r.c.seq == bindparam("expect_seq")) if expect else (_r.c.seq < ins.excluded.seq),
+        ).returning(_r.c.flagged)
+        _UPSERTS[(dialect, keep_flag, expect)] = stmt
+    return stmt
+
+
+def _stored_state(stored, seq: int, value: Any, flagged: bool | None) -> SaveResult:
+    return SaveResult(stored=False, seq=stored.seq, saved_at=stored.saved_at, answer=stored.answer,
+                      flagged=stored.flagged,
+                      duplicate=(seq == stored.seq and stored.answer == value
+                                 and (flagged is None or flagged == stored.flagged)))
+
+
+def _touch_params(target: SaveTarget, now: datetime, ip: str | None, user_agent: str | None, delta: int) -> dict:
+    return {"p_attempt": target.attempt_id, "p_cutoff": now - timedelta(seconds=target.grace_seconds),
+            "p_now": now, "p_ip": ip or target.last_ip,
+            "p_ua": (user_agent or target.last_user_agent or "")[:255] or None, "p_delta": delta}
+
+
+def _facts(target: SaveTarget, now: datetime, answered: int, ip, user_agent) -> list:
+    return integrity.save_facts(target.attempt_id, now=now, started_at=target.started_at, answered=answered,
+                                previous_seen=target.last_seen_at, previous_ip=target.last_ip,
+                                previous_user_agent=target.last_user_agent, ip=ip, user_agent=user_agent)
+
+
+def write(target: SaveTarget, form_item_id: int, value: Any, seq: int, *, now: datetime,
+          flagged: bool | None, ip: str | None, user_agent: str | None) -> Written:
+    """The general write: store the normalised `value` if `seq` is newer than the stored one
+    (flushes, never commits). Result None: the attempt is no longer open inside deadline +
+    grace, nothing was written. A stale or repeated seq gets the stored state back."""
+    conn = db.session.connection()
+    touched = conn.execute(_TOUCH_ATTEMPT, _touch_params(target, now, ip, user_agent, 0)).first()
+    if touched is None:
+        return Written(result=None)
+    answered_count = touched[0]
+    key = {"attempt_id": target.attempt_id, "form_item_id": form_item_id}
+    stored = conn.execute(_STORED, key).first()
+    if stored is not None and seq <= stored.seq:
+        return Written(_stored_state(stored, seq, value, flagged), answered_count)
+    written = conn.execute(_upsert(conn.dialect.name, flagged is None, False), {
+        **key, "answer": value, "seq": seq, "flagged": bool(flagged), "saved_at": now}).first()
+    if written is None:  # a newer seq got in first (not expected under the attempt lock)
+        return Written(_stored_state(conn.execute(_STORED, key).first(), seq, value, flagged), answered_count)
+    was_answered = stored is not None and answers.is_answered(stored.answer)
+    delta = int(answers.is_answered(value)) - int(was_answered)
+    if delta:
+        conn.execute(_COUNT, {"p_attempt": target.attempt_id, "p_delta": delta})
+    integrity.record_facts(target.attempt_id, _facts(target, now, answered_count + delta, ip, user_agent))
+    return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=written[0]),
+                   answered_count + delta)
+
+
+def facts_for(fast: FastSave, value: Any, *, now: datetime, ip, user_agent) -> list:
+    """The integrity facts a fast save will record (read before the write lock)."""
+    delta = int(answers.is_answered(value)) - int(fast.was_answered)
+    return _facts(fast.target, now, fast.answered_count + delta, ip, user_agent)
+
+
+def write_fast(fast: FastSave, form_item_id: int, value: Any, seq: int, *, now: datetime,
+               flagged: bool | None, ip: str | None, user_agent: str | None, facts: list) -> Written:
+    """The fast write: two statements, conditional on what `load` read (flushes, never
+    commits). Result None when the attempt closed or the response changed since the read: the
+    caller then rolls back and takes the general path."""
+    conn = db.session.connection()
+    delta = int(answers.is_answered(value)) - int(fast.was_answered)
+    touched = conn.execute(_TOUCH_ATTEMPT, _touch_params(fast.target, now, ip, user_agent, delta)).first()
+    if touched is None:
+        return Written(result=None)
+    written = conn.execute(_upsert(conn.dialect.name, flagged is None, True), {
+        "attempt_id": fast.target.attempt_id, "form_item_id": form_item_id, "answer": value, "seq": seq,
+        "flagged": bool(flagged), "saved_at": now, "expect_seq": fast.stored_seq}).first()
+    if written is None:
+        return Written(result=None)
+    integrity.record_facts(fast.target.attempt_id, facts)
+    return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=written[0]), touched[0])
+
+
+__all__ = ["FastSave", "SaveResult", "SaveTarget", "Written", "answer_spec", "check_save_input", "facts_for",
+           "load", "spec_for", "write", "write_fast"]
