@@ -1,6 +1,6 @@
 """The baseline of bench/delivery.py: a bare Flask endpoint doing ONE upsert per save.
 
-    gunicorn -w 2 --threads 8 --pythonpath bench _bare_app:app     (BENCH_BARE_DATABASE_URL=...)
+    gunicorn -w 2 --threads 4 --pythonpath bench _bare_app:app     (BENCH_BARE_DATABASE_URL=...)
 
 `PUT /bare/<attempt_id>/<item_ref>` with `{answer, seq}` upserts into `bench_bare_responses`, a
 table of the same shape as the app's `responses` (id, attempt_id, form_item_id, answer JSON/JSONB,
@@ -77,7 +77,9 @@ def _on_begin(conn) -> None:
 
 
 def make_engine(url: str):
-    engine = create_engine(url, pool_pre_ping=True)  # the app's SQLALCHEMY_ENGINE_OPTIONS
+    from examsys.config import engine_options
+
+    engine = create_engine(url, **engine_options(url))  # the app's SQLALCHEMY_ENGINE_OPTIONS
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
     return engine

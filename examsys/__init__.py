@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(overrides: dict | None = None) -> Flask:
     from examsys import models, web  # noqa: F401  (models: complete metadata)
     from examsys.config import build_config
-    from examsys.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from examsys.extensions import babel, csrf, db, init_limiter, login_manager, migrate
 
     app = Flask(
         __name__,
@@ -33,7 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
-    limiter.init_app(app)
+    init_limiter(app)
     web.init_app(app)
     web.register_blueprints(app)
     web.register_error_handlers(app)

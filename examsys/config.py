@@ -99,9 +99,6 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
-        # Every limit is a route decorator (no default or application limits): no before_request
-        # pass over every request is needed, the decorators check their own routes.
-        "RATELIMIT_AUTO_CHECK": False,
         "EXAMSYS_LOGIN_RATE": env("LOGIN_RATE", "10 per minute;50 per hour"),
         "EXAMSYS_LOCKOUT_THRESHOLD": env_int("LOCKOUT_THRESHOLD", 5),
         "EXAMSYS_LOCKOUT_MINUTES": env_int("LOCKOUT_MINUTES", 15),

@@ -184,8 +184,9 @@ def save_response(attempt_id: int, item_ref: int):
     """Autosave. The common case (live session, own open attempt, item on its form) is read in
     one query and written without ORM objects (delivery.autosave); anything else takes the
     general path, which answers every refusal and records what must be recorded."""
-    local_limit(SAVE_RATE, session_key())
     token = bearer_token()
+    token_sha256 = candidate_auth.token_hash(token) if token else None
+    local_limit(SAVE_RATE, session_key(token_sha256))
     if not token:
         return _save_response_general(attempt_id, item_ref)
     try:
@@ -196,16 +197,17 @@ def save_response(attempt_id: int, item_ref: int):
     ip, user_agent = request.remote_addr, request.headers.get("User-Agent")
     with write_phase():
         now = clock.now()
-        fast = autosave.load(candidate_auth.token_hash(token), attempt_id, item_ref, data["seq"], now=now,
+        conn = db.session.connection()
+        fast = autosave.load(conn, token_sha256, attempt_id, item_ref, data["seq"], now=now,
                              seb_ok=lambda key: integrity.seb_ok(key, request.url, seb_header))
         written = None
         if fast is not None:
             value = answers.normalise_spec(fast.spec, data["answer"])
             if fast.touch_session:
                 candidate_auth.touch_id(fast.session_id, now)
-            written = autosave.write_fast(fast, item_ref, value, data["seq"], now=now, flagged=data.get("flagged"),
-                                          ip=ip, user_agent=user_agent,
-                                          facts=autosave.facts_for(fast, value, now=now, ip=ip, user_agent=user_agent))
+            facts = autosave.facts_for(fast, value, now=now, ip=ip, user_agent=user_agent)
+            written = autosave.write_fast(conn, fast, item_ref, value, data["seq"], now=now,
+                                          flagged=data.get("flagged"), ip=ip, user_agent=user_agent, facts=facts)
         if written is None or written.result is None:
             db.session.rollback()  # not the common case, or it changed since the read
         else:

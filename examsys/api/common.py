@@ -8,7 +8,7 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import wraps
+from functools import lru_cache, wraps
 
 from flask import current_app, g, jsonify, request
 from limits import parse
@@ -33,11 +33,13 @@ def bearer_token() -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def session_key() -> str:
+def session_key(token_sha256: str | None = None) -> str:
     """Rate-limit key per candidate session (the token's hash), falling back to the IP."""
-    token = bearer_token()
-    if token:
-        return "cand-session:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+    if token_sha256 is None:
+        token = bearer_token()
+        token_sha256 = hashlib.sha256(token.encode()).hexdigest() if token else None
+    if token_sha256:
+        return "cand-session:" + token_sha256[:32]
     return "cand-ip:" + (request.remote_addr or "")
 
 
@@ -48,11 +50,16 @@ def session_key() -> str:
 _LOCAL_LIMITER = MovingWindowRateLimiter(MemoryStorage())
 
 
+@lru_cache(maxsize=16)
+def _parsed(rate: str):
+    return parse(rate)
+
+
 def local_limit(rate: str, key: str) -> None:
     """RateLimited (429, Retry-After) when `key` has used up `rate` in this process."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
-    limit = parse(rate)
+    limit = _parsed(rate)
     if not _LOCAL_LIMITER.hit(limit, key):
         reset = _LOCAL_LIMITER.get_window_stats(limit, key).reset_time
         raise RateLimited("操作过于频繁，请稍后再试",
@@ -112,11 +119,12 @@ def write_phase():
         yield
         return
     session = db.session()
-    expire, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()  # nothing written yet: only ends the read snapshot
-    finally:
-        session.expire_on_commit = expire
+    if session.in_transaction():
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()  # nothing written yet: only ends the read snapshot
+        finally:
+            session.expire_on_commit = expire
     with _SQLITE_WRITER:
         g.sqlite_begin_immediate = True
         try:

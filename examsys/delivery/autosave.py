@@ -35,6 +35,9 @@ from examsys.errors import NotFound, ValidationError
 from examsys.extensions import db
 
 MAX_SEQ = 2**31 - 1
+# How stale an attempt's last-seen time may get while its candidate keeps saving (the proctor
+# console shows minutes; a long silence is minutes): saves in between skip that UPDATE.
+ATTEMPT_SEEN_EVERY = timedelta(seconds=15)
 
 
 @dataclass
@@ -153,13 +156,14 @@ class FastSave:
     was_answered: bool
 
 
-def load(token_hash: str, attempt_id: int, item_ref: int, seq: Any, *, now: datetime,
+def load(conn, token_hash: str, attempt_id: int, item_ref: int, seq: Any, *, now: datetime,
          seb_ok=None) -> FastSave | None:
     """The common case of a save, read in one query; None for anything else (the caller then
     takes the general path): no live session, not the bearer's attempt, attempt not open or past
     deadline + grace, Safe Exam Browser check failing (`seb_ok(config_key)`), item not on the
-    attempt's form, or `seq` not above the stored one (a replay or a stale save)."""
-    row = db.session.connection().execute(
+    attempt's form, or `seq` not above the stored one (a replay or a stale save). `conn`: the
+    request session's connection."""
+    row = conn.execute(
         _LOAD, {"token_hash": token_hash, "attempt_id": attempt_id, "item_ref": item_ref}).first()
     if row is None or not session_live(row.ended_at, row.created_at, now):
         return None
@@ -199,30 +203,42 @@ _STORED = select(_r.c.seq, _r.c.answer, _r.c.flagged, _r.c.saved_at).where(
     _r.c.attempt_id == bindparam("attempt_id"), _r.c.form_item_id == bindparam("form_item_id"))
 _COUNT = (update(_a).where(_a.c.id == bindparam("p_attempt"))
           .values(answered_count=_a.c.answered_count + bindparam("p_delta")))
-_UPSERTS: dict[tuple[str, bool, bool], Any] = {}
+_UPSERTS: dict[tuple[str, bool, str], Any] = {}
 
 
-def _upsert(dialect: str, keep_flag: bool, expect: bool):
-    """INSERT … ON CONFLICT (attempt, item) DO UPDATE … RETURNING flagged. The update happens
-    only for a newer seq, or (`expect`) only over the stored seq `expect_seq` that was read —
-    never over a row that changed since (NULL: there was none). `keep_flag` leaves the stored
-    flag alone (the save did not say)."""
-    stmt = _UPSERTS.get((dialect, keep_flag, expect))
+def _upsert(dialect: str, keep_flag: bool, mode: str):
+    """INSERT … ON CONFLICT (attempt, item) DO UPDATE … RETURNING flagged. `mode`:
+    - "newer": the update happens only for a newer seq (the general path, under the attempt lock);
+    - "expect": only over the stored seq `expect_seq` that was read — never over a row that
+      changed since (NULL: there was none);
+    - "guarded": as "expect", and nothing at all unless the attempt is open inside deadline +
+      grace (`cutoff`): the attempt row is read FOR SHARE (PostgreSQL: a submit waits for this
+      save's commit, or this save sees the submit), under the write lock on SQLite. One
+      statement for the common save, with no bookkeeping UPDATE of the attempt.
+    `keep_flag` leaves the stored flag alone (the save did not say)."""
+    stmt = _UPSERTS.get((dialect, keep_flag, mode))
     if stmt is None:
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        ins = insert(_r).values(attempt_id=bindparam("attempt_id"), form_item_id=bindparam("form_item_id"),
-                                answer=bindparam("answer"), seq=bindparam("seq"), flagged=bindparam("flagged"),
-                                saved_at=bindparam("saved_at"))
+        names = ("attempt_id", "form_item_id", "answer", "seq", "flagged", "saved_at")
+        if mode == "guarded":
+            is_open = (select(_a.c.id)
+                       .where(_a.c.id == bindparam("attempt_id"), _a.c.status == AttemptStatus.IN_PROGRESS,
+                              _a.c.deadline_at >= bindparam("cutoff"))
+                       .with_for_update(read=True).exists())
+            ins = insert(_r).from_select(
+                list(names), select(*(bindparam(n, type_=_r.c[n].type) for n in names)).where(is_open))
+        else:
+            ins = insert(_r).values({n: bindparam(n) for n in names})
         stmt = ins.on_conflict_do_update(
             index_elements=[_r.c.attempt_id, _r.c.form_item_id],
             set_={"answer": ins.excluded.answer, "seq": ins.excluded.seq, "saved_at": ins.excluded.saved_at,
                   "flagged": _r.c.flagged if keep_flag else ins.excluded.flagged},
-            where=(_r.c.seq == bindparam("expect_seq")) if expect else (_r.c.seq < ins.excluded.seq),
+            where=(_r.c.seq < ins.excluded.seq) if mode == "newer" else (_r.c.seq == bindparam("expect_seq")),
         ).returning(_r.c.flagged)
-        _UPSERTS[(dialect, keep_flag, expect)] = stmt
+        _UPSERTS[(dialect, keep_flag, mode)] = stmt
     return stmt
 
 
@@ -259,7 +275,7 @@ def write(target: SaveTarget, form_item_id: int, value: Any, seq: int, *, now: d
     stored = conn.execute(_STORED, key).first()
     if stored is not None and seq <= stored.seq:
         return Written(_stored_state(stored, seq, value, flagged), answered_count)
-    written = conn.execute(_upsert(conn.dialect.name, flagged is None, False), {
+    written = conn.execute(_upsert(conn.dialect.name, flagged is None, "newer"), {
         **key, "answer": value, "seq": seq, "flagged": bool(flagged), "saved_at": now}).first()
     if written is None:  # a newer seq got in first (not expected under the attempt lock)
         return Written(_stored_state(conn.execute(_STORED, key).first(), seq, value, flagged), answered_count)
@@ -278,23 +294,34 @@ def facts_for(fast: FastSave, value: Any, *, now: datetime, ip, user_agent) -> l
     return _facts(fast.target, now, fast.answered_count + delta, ip, user_agent)
 
 
-def write_fast(fast: FastSave, form_item_id: int, value: Any, seq: int, *, now: datetime,
+def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *, now: datetime,
                flagged: bool | None, ip: str | None, user_agent: str | None, facts: list) -> Written:
-    """The fast write: two statements, conditional on what `load` read (flushes, never
-    commits). Result None when the attempt closed or the response changed since the read: the
-    caller then rolls back and takes the general path."""
-    conn = db.session.connection()
+    """The fast write, conditional on what `load` read (flushes, never commits): one guarded
+    upsert when the attempt's bookkeeping has nothing to record (answered count unchanged, seen
+    within ATTEMPT_SEEN_EVERY from the same address and browser), else the bookkeeping UPDATE
+    and the upsert. Result None when the attempt closed or the response changed since the read:
+    the caller then rolls back and takes the general path."""
+    target = fast.target
     delta = int(answers.is_answered(value)) - int(fast.was_answered)
-    touched = conn.execute(_TOUCH_ATTEMPT, _touch_params(fast.target, now, ip, user_agent, delta)).first()
-    if touched is None:
-        return Written(result=None)
-    written = conn.execute(_upsert(conn.dialect.name, flagged is None, True), {
-        "attempt_id": fast.target.attempt_id, "form_item_id": form_item_id, "answer": value, "seq": seq,
-        "flagged": bool(flagged), "saved_at": now, "expect_seq": fast.stored_seq}).first()
+    ua = (user_agent or target.last_user_agent or "")[:255] or None
+    bookkeeping = (delta != 0 or target.last_seen_at is None or now - target.last_seen_at >= ATTEMPT_SEEN_EVERY
+                   or (ip or target.last_ip) != target.last_ip or ua != target.last_user_agent)
+    params = {"attempt_id": target.attempt_id, "form_item_id": form_item_id, "answer": value, "seq": seq,
+              "flagged": bool(flagged), "saved_at": now, "expect_seq": fast.stored_seq}
+    answered_count = fast.answered_count
+    if bookkeeping:
+        touched = conn.execute(_TOUCH_ATTEMPT, _touch_params(target, now, ip, user_agent, delta)).first()
+        if touched is None:
+            return Written(result=None)
+        answered_count = touched[0]
+        written = conn.execute(_upsert(conn.dialect.name, flagged is None, "expect"), params).first()
+    else:
+        params["cutoff"] = now - timedelta(seconds=target.grace_seconds)
+        written = conn.execute(_upsert(conn.dialect.name, flagged is None, "guarded"), params).first()
     if written is None:
         return Written(result=None)
-    integrity.record_facts(fast.target.attempt_id, facts)
-    return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=written[0]), touched[0])
+    integrity.record_facts(target.attempt_id, facts)
+    return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=written[0]), answered_count)
 
 
 __all__ = ["FastSave", "SaveResult", "SaveTarget", "Written", "answer_spec", "check_save_input", "facts_for",
