@@ -205,19 +205,13 @@ def _sqlite_begin_immediate():
         g.sqlite_begin_immediate = not _is_short_write(view)
 
 
+@lru_cache(maxsize=256)
 def _is_short_write(view) -> bool:
     while view is not None:
         if getattr(view, "short_write", False):
             return True
         view = getattr(view, "__wrapped__", None)
     return False
-
-
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
 
 
 @bp.errorhandler(DomainError)
