@@ -9,9 +9,9 @@ schema `bench_delivery` that is dropped afterwards):
 1. `examsys db upgrade`, then one filed batch open now (window 3 h, 60 min duration) with N
    roster entries, built from tests/delivery/world.py plus N-3 more candidates.
 2. The app under gunicorn (`-w 2 --threads 4`, as `make run` serves it; fixed
-   EXAMSYS_SECRET_KEY/EXAMSYS_DATA_KEY so the seeding process and the server agree on the ID-number blind index, login rate limit lifted,
-   rate-limit storage in Redis as in production: BENCH_REDIS_URL, default redis://127.0.0.1:6379/14;
-   set it empty for in-memory limits).
+   EXAMSYS_SECRET_KEY/EXAMSYS_DATA_KEY so the seeding process and the server agree on the
+   ID-number blind index, login rate limit lifted, rate-limit storage in Redis as in production:
+   BENCH_REDIS_URL, default redis://127.0.0.1:6379/14; set it empty for in-memory limits).
 3. A separate load process (bench/_delivery_load.py: one asyncio loop, a keep-alive connection per
    candidate) drives N candidates: login, start, paper (spread over a ramp), then the *paced*
    phase (each candidate saves a random item every U(1, 2) s with per-item increasing seq), then
