@@ -95,10 +95,6 @@ def test_actions_need_a_reason_and_are_recorded(live, client, db):
 
 
 def test_extra_time_and_terminate_through_the_attempt_engine(live, db):
-    try:
-        from examsys.delivery import attempts_admin  # noqa: F401
-    except ImportError:
-        pytest.skip("the attempt engine (examsys.delivery.attempts_admin) is not available yet")
     before = live.running.deadline_at
     with pytest.raises(ValidationError):
         proctoring.extend_time(live.proctors[0], live.batch, minutes=10, reason="", attempt_id=live.running.id)

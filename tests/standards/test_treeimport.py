@@ -4,8 +4,6 @@ workbooks refused before openpyxl opens them, and the upload → preview → con
 import io
 import zipfile
 
-import pytest
-
 from examsys.standards import services, treeimport
 from tests.standards.conftest import HEADER, new_code, xlsx
 
@@ -137,8 +135,7 @@ def test_the_shipped_example_file_imports(demo_tree):
     from pathlib import Path
 
     example = Path(__file__).resolve().parents[2] / "examsys/demo/data/knowledge_tree_example.xlsx"
-    if not example.exists():
-        pytest.skip("example file not shipped yet")
+    assert example.exists(), "the README's example knowledge tree must ship with the code"
     parsed = treeimport.parse_tree_xlsx(example.name, example.read_bytes(), [5, 4, 3, 2, 1])
     assert parsed.errors == []
     assert parsed.tree["ranges"] == treeimport.validate_tree(demo_tree)[0]["ranges"]
