@@ -28,7 +28,17 @@ from examsys.assembly.models import Paper, PaperForm
 from examsys.assembly.queries import effective_versions
 from examsys.assembly.services import candidate_order
 from examsys.bank import qtypes
-from examsys.delivery import answers, attempts, autosave, candidate_auth, integrity, publication, survey, timing
+from examsys.delivery import (
+    answers,
+    attempts,
+    autosave,
+    candidate_auth,
+    hotsave,
+    integrity,
+    publication,
+    survey,
+    timing,
+)
 from examsys.delivery.models import Attempt, AttemptStatus, BatchState, ScoreReviewRequest
 from examsys.delivery.models.attempts import ATTEMPT_STATUS_LABELS
 from examsys.errors import NotFound, ValidationError
@@ -195,23 +205,41 @@ def save_response(attempt_id: int, item_ref: int):
         return _save_response_general(attempt_id, item_ref)
     seb_header = request.headers.get(integrity.SEB_HEADER)
     ip, user_agent = request.remote_addr, request.headers.get("User-Agent")
+    key = (token_sha256, attempt_id, item_ref)
+
+    def seb_ok(config_key):
+        return integrity.seb_ok(config_key, request.url, seb_header)
+
     with write_phase():
         now = clock.now()
         conn = db.session.connection()
-        fast = autosave.load(conn, token_sha256, attempt_id, item_ref, data["seq"], now=now,
-                             seb_ok=lambda key: integrity.seb_ok(key, request.url, seb_header))
-        written = None
+        written = value = None
+        fresh = False
+        fast = hotsave.lookup(key, data["seq"], now=now, seb_ok=seb_ok)
         if fast is not None:
             value = answers.normalise_spec(fast.spec, data["answer"])
+            if fast.touch_session or autosave.needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)[0]:
+                fast = None  # the remembered read cannot stand in for this one: read afresh
+        if fast is None:
+            fast, fresh = autosave.load(conn, token_sha256, attempt_id, item_ref, data["seq"], now=now,
+                                        seb_ok=seb_ok), True
+            if fast is not None:
+                value = answers.normalise_spec(fast.spec, data["answer"])
+        if fast is not None:
             if fast.touch_session:
                 candidate_auth.touch_id(fast.session_id, now)
+            bookkeeping = autosave.needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)[0]
             facts = autosave.facts_for(fast, value, now=now, ip=ip, user_agent=user_agent)
             written = autosave.write_fast(conn, fast, item_ref, value, data["seq"], now=now,
                                           flagged=data.get("flagged"), ip=ip, user_agent=user_agent, facts=facts)
         if written is None or written.result is None:
             db.session.rollback()  # not the common case, or it changed since the read
+            hotsave.forget(key)
         else:
             db.session.commit()  # acknowledged only once durable: a failing commit answers 5xx
+            hotsave.remember(key, fast, seq=data["seq"], value=value, now=now, ip=ip, user_agent=user_agent,
+                             answered_count=written.answered_count, bookkeeping=bookkeeping,
+                             touched_session=fast.touch_session, fresh=fresh)
     if written is None or written.result is None:
         return _save_response_general(attempt_id, item_ref)
     return _save_answer(written.result)

