@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from flask import Flask, abort, current_app, g, has_app_context, jsonify, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -107,6 +108,17 @@ login_manager.session_protection = None  # server-side sessions do the job, acro
 # --- per-request hooks -------------------------------------------------------------------------
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, except for the JSON API: its clients authenticate with
+    Bearer tokens and have no cookie session, so /api/ requests get Flask's null session (no
+    cookie to parse, none to write — a write would fail loudly)."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def _request_audit_context():
     """The audit context of the current request (audit.services calls it on first use)."""
     from examsys.audit.services import AuditContext
@@ -151,6 +163,8 @@ def _security_headers(response):
 def init_app(app: Flask) -> None:
     app.before_request(enforce_declared_access)
     from examsys.audit.services import set_request_context_provider
+
+    app.session_interface = SessionInterface()
 
     set_request_context_provider(_request_audit_context)
     app.after_request(_security_headers)
