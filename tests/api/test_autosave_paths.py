@@ -120,3 +120,22 @@ def test_a_replaced_item_is_checked_against_its_new_version(delivery_world, cand
     assert resp.status_code == 422  # C no longer exists
     assert (item, new.id) in _SPEC_CACHE
     assert _save(candidate_api, attempt_id, item, "B", 3).status_code == 200
+
+
+def test_autosave_is_rate_limited_per_session(delivery_world, candidate_api, monkeypatch):
+    import examsys.api.candidate as api_candidate
+
+    monkeypatch.setattr(api_candidate, "SAVE_RATE", "3 per minute")
+    candidate_api.login(1)
+    attempt_id = candidate_api.start()
+    item = ref(delivery_world, "judge", form="B")
+    codes = [_save(candidate_api, attempt_id, item, True, n).status_code for n in range(1, 5)]
+    assert codes == [200, 200, 200, 429]
+    resp = _save(candidate_api, attempt_id, item, True, 5)
+    assert resp.get_json()["error"]["code"] == "rate_limited" and int(resp.headers["Retry-After"]) >= 1
+
+
+def test_flask_limiter_checks_only_its_decorated_routes(app):
+    from examsys.extensions import limiter
+
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
