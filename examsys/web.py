@@ -141,14 +141,20 @@ CSP = (
 )
 
 
+_FIXED_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                  ("Referrer-Policy", "same-origin"), ("Cross-Origin-Opener-Policy", "same-origin"),
+                  ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+
+
 def _security_headers(response):
     h = response.headers
     h.setdefault("Content-Security-Policy", CSP)
-    h["X-Content-Type-Options"] = "nosniff"
-    h["X-Frame-Options"] = "DENY"
-    h["Referrer-Policy"] = "same-origin"
-    h["Cross-Origin-Opener-Policy"] = "same-origin"
-    h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    present = {k.lower() for k, _ in h.items()}
+    for key, value in _FIXED_HEADERS:
+        if key.lower() in present:
+            h[key] = value
+        else:
+            h.add(key, value)  # a plain append: every response gets these, rarely set already
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if request.endpoint == "static":
@@ -168,7 +174,6 @@ def init_app(app: Flask) -> None:
 
     set_request_context_provider(_request_audit_context)
     app.after_request(_security_headers)
-    app.teardown_appcontext(lambda exc: None)
 
     from flask_babel import get_locale
 
