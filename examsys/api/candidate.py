@@ -218,8 +218,8 @@ def save_response(attempt_id: int, item_ref: int):
         fast = hotsave.lookup(key, data["seq"], now=now, seb_ok=seb_ok)
         if fast is not None:
             value = answers.normalise_spec(fast.spec, data["answer"])
-            if fast.touch_session or autosave.needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)[0]:
-                fast = None  # the remembered read cannot stand in for this one: read afresh
+            if autosave.needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)[0]:
+                fast = None  # the attempt row has something to record: read afresh (and re-check)
         if fast is None:
             fast, fresh = autosave.load(conn, token_sha256, attempt_id, item_ref, data["seq"], now=now,
                                         seb_ok=seb_ok), True
@@ -228,17 +228,15 @@ def save_response(attempt_id: int, item_ref: int):
         if fast is not None:
             if fast.touch_session:
                 candidate_auth.touch_id(fast.session_id, now)
-            bookkeeping = autosave.needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)[0]
-            facts = autosave.facts_for(fast, value, now=now, ip=ip, user_agent=user_agent)
             written = autosave.write_fast(conn, fast, item_ref, value, data["seq"], now=now,
-                                          flagged=data.get("flagged"), ip=ip, user_agent=user_agent, facts=facts)
+                                          flagged=data.get("flagged"), ip=ip, user_agent=user_agent)
         if written is None or written.result is None:
             db.session.rollback()  # not the common case, or it changed since the read
             hotsave.forget(key)
         else:
             db.session.commit()  # acknowledged only once durable: a failing commit answers 5xx
             hotsave.remember(key, fast, seq=data["seq"], value=value, now=now, ip=ip, user_agent=user_agent,
-                             answered_count=written.answered_count, bookkeeping=bookkeeping,
+                             answered_count=written.answered_count, bookkeeping=written.bookkeeping,
                              touched_session=fast.touch_session, fresh=fresh)
     if written is None or written.result is None:
         return _save_response_general(attempt_id, item_ref)

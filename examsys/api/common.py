@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from contextlib import contextmanager
@@ -37,7 +36,7 @@ def session_key(token_sha256: str | None = None) -> str:
     """Rate-limit key per candidate session (the token's hash), falling back to the IP."""
     if token_sha256 is None:
         token = bearer_token()
-        token_sha256 = hashlib.sha256(token.encode()).hexdigest() if token else None
+        token_sha256 = candidate_auth.token_hash(token) if token else None
     if token_sha256:
         return "cand-session:" + token_sha256[:32]
     return "cand-ip:" + (request.remote_addr or "")

@@ -10,10 +10,12 @@ One implementation of the write (`write`), used by both callers:
   records what must be recorded (finalising an overdue attempt, a stale session, a failed SEB
   check). So the fast path decides nothing the general path would decide differently.
 
-The write is a fixed set of statements built once (bound parameters, compiled-statement cache
-hits): the guarded bookkeeping UPDATE of the attempt (doubles as the lock: only an open attempt
-inside deadline + grace matches, so a save never gets in after a submit), the stored response's
-seq, the conditional upsert (newer seq only) and, when answered-ness changed, the count.
+Both writes are fixed statements built once (bound parameters, compiled-statement cache hits).
+`write` (general): the guarded bookkeeping UPDATE of the attempt (doubles as the lock: only an
+open attempt inside deadline + grace matches, so a save never gets in after a submit), the stored
+response's seq, the conditional upsert (newer seq only) and, when answered-ness changed, the
+count. `write_fast`: usually ONE guarded upsert that re-checks in the database everything the
+read relied on; the bookkeeping UPDATE only when there is something to record.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class Written:
 
     result: SaveResult | None
     answered_count: int = 0
+    bookkeeping: bool = False  # the attempt row was updated (last seen, address, browser, count)
 
 
 def check_save_input(seq: Any, flagged: Any) -> None:
@@ -212,10 +215,7 @@ _STORED = select(_r.c.seq, _r.c.answer, _r.c.flagged, _r.c.saved_at).where(
     _r.c.attempt_id == bindparam("attempt_id"), _r.c.form_item_id == bindparam("form_item_id"))
 _COUNT = (update(_a).where(_a.c.id == bindparam("p_attempt"))
           .values(answered_count=_a.c.answered_count + bindparam("p_delta")))
-_ITEM_VERSION = (select(func.coalesce(
-    select(_pr.c.new_item_version_id).where(_pr.c.form_item_id == bindparam("form_item_id"))
-    .order_by(_pr.c.id.desc()).limit(1).scalar_subquery(), _fi.c.item_version_id))
-    .where(_fi.c.id == bindparam("form_item_id")).scalar_subquery())
+_ITEM_VERSION = select(_EFFECTIVE_VERSION).where(_fi.c.id == bindparam("form_item_id")).scalar_subquery()
 _UPSERTS: dict[tuple[str, bool, str], Any] = {}
 
 
@@ -306,12 +306,6 @@ def write(target: SaveTarget, form_item_id: int, value: Any, seq: int, *, now: d
                    answered_count + delta)
 
 
-def facts_for(fast: FastSave, value: Any, *, now: datetime, ip, user_agent) -> list:
-    """The integrity facts a fast save will record (read before the write lock)."""
-    delta = int(answers.is_answered(value)) - int(fast.was_answered)
-    return _facts(fast.target, now, fast.answered_count + delta, ip, user_agent)
-
-
 def needs_bookkeeping(fast: FastSave, value: Any, *, now: datetime, ip: str | None,
                       user_agent: str | None) -> tuple[bool, int]:
     """(whether the attempt row must be updated, answered-count delta): the count changes, the
@@ -324,7 +318,7 @@ def needs_bookkeeping(fast: FastSave, value: Any, *, now: datetime, ip: str | No
 
 
 def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *, now: datetime,
-               flagged: bool | None, ip: str | None, user_agent: str | None, facts: list) -> Written:
+               flagged: bool | None, ip: str | None, user_agent: str | None) -> Written:
     """The fast write, conditional on what `load` read (flushes, never commits): one guarded
     upsert when the attempt's bookkeeping has nothing to record (answered count unchanged, seen
     within ATTEMPT_SEEN_EVERY from the same address and browser), else the bookkeeping UPDATE
@@ -334,7 +328,7 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
     bookkeeping, delta = needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)
     params = {"attempt_id": target.attempt_id, "form_item_id": form_item_id, "answer": value, "seq": seq,
               "flagged": bool(flagged), "saved_at": now, "expect_seq": fast.stored_seq}
-    answered_count = fast.answered_count
+    answered_count = fast.answered_count + delta
     if bookkeeping:
         touched = conn.execute(_TOUCH_ATTEMPT, _touch_params(target, now, ip, user_agent, delta)).first()
         if touched is None:
@@ -347,9 +341,10 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
         written = conn.execute(_upsert(conn.dialect.name, flagged is None, "guarded"), params).first()
     if written is None:
         return Written(result=None)
-    integrity.record_facts(target.attempt_id, facts)
-    return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=written[0]), answered_count)
+    integrity.record_facts(target.attempt_id, _facts(target, now, answered_count, ip, user_agent))
+    return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=written[0]), answered_count,
+                   bookkeeping)
 
 
-__all__ = ["FastSave", "SaveResult", "SaveTarget", "Written", "answer_spec", "check_save_input", "facts_for",
+__all__ = ["FastSave", "SaveResult", "SaveTarget", "Written", "answer_spec", "check_save_input",
            "load", "needs_bookkeeping", "spec_for", "write", "write_fast"]

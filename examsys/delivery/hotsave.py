@@ -32,7 +32,8 @@ _LOCK = threading.Lock()
 
 
 def lookup(key: tuple[str, int, int], seq: Any, *, now: datetime, seb_ok) -> FastSave | None:
-    """The remembered read for `key` if it may stand in for a new one, else None."""
+    """The remembered read for `key` if it may stand in for a new one, else None. The entry is
+    shared: callers must not change it."""
     with _LOCK:
         hit = _HOT.get(key)
     if hit is None:
@@ -48,7 +49,9 @@ def lookup(key: tuple[str, int, int], seq: Any, *, now: datetime, seb_ok) -> Fas
         return None
     if not isinstance(seq, int) or (fast.stored_seq is not None and seq <= fast.stored_seq):
         return None
-    return dataclasses.replace(fast, touch_session=now - fast.session_seen_at > LAST_SEEN_EVERY)
+    if now - fast.session_seen_at > LAST_SEEN_EVERY:
+        return None  # the session's last-seen time is due: the fresh read takes care of it
+    return fast
 
 
 def remember(key: tuple[str, int, int], fast: FastSave, *, seq: int, value: Any, now: datetime,

@@ -99,8 +99,8 @@ def save_facts(attempt_id: int, *, now: datetime, started_at: datetime, answered
                previous_user_agent: str | None, ip: str | None, user_agent: str | None) -> list:
     """Server facts around one save, as (kind, data, once) to record: IP or browser change, a
     save after a long silence, fast answering (`answered`: items answered after the save). A
-    once-only fact already recorded for the attempt is left out. Reads only, so a caller can
-    run it before taking the write lock and `record_facts` inside."""
+    once-only fact already recorded for the attempt is left out. Reads only; `record_facts`
+    stores them."""
     facts = []
     if ip and previous_ip and ip != previous_ip:
         facts.append(("ip_change", {"from": previous_ip, "to": ip}, False))
