@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.exc import DBAPIError
 
+from examsys import sqlite_writer
 from examsys.api import bp
 from examsys.delivery import candidate_auth, integrity
 from examsys.delivery.models import Attempt, CandidateSession
@@ -101,18 +101,13 @@ def short_write(view):
     return view
 
 
-# SQLite has one writer per database: threads of this process queue here, in Python, rather
-# than polling SQLite's busy handler (other processes still wait in the busy handler).
-_SQLITE_WRITER = threading.Lock()
-
-
 @contextmanager
 def write_phase():
     """The write transaction of a `short_write` view; the body must commit. On SQLite: end the
     read transaction (loaded objects stay as they are — the writes re-check what matters, e.g.
-    the attempt's guarded UPDATE), take this process's writer lock, and begin the next
-    transaction with BEGIN IMMEDIATE so it waits for the database lock up front instead of
-    failing on a stale read snapshot. On PostgreSQL: just the body (row locks do the job)."""
+    the attempt's guarded UPDATE), wait for the writer turn (examsys.sqlite_writer: threads and
+    worker processes queue for it) and begin the next transaction with BEGIN IMMEDIATE, which
+    then finds the database free. On PostgreSQL: just the body (row locks do the job)."""
     if db.engine.dialect.name != "sqlite":
         _touch_session()
         yield
@@ -124,7 +119,7 @@ def write_phase():
             session.commit()  # nothing written yet: only ends the read snapshot
         finally:
             session.expire_on_commit = expire
-    with _SQLITE_WRITER:
+    with sqlite_writer.turn(db.engine.url.database):
         g.sqlite_begin_immediate = True
         try:
             _touch_session()
@@ -198,10 +193,21 @@ def _sqlite_begin_immediate():
     """On SQLite, a mutating request's transaction starts with BEGIN IMMEDIATE (examsys.web): a
     deferred transaction that reads and then writes fails at once ("database is locked", no busy
     wait) when another writer committed in between; taking the lock first makes it wait instead.
-    `short_write` views (autosave) read without the lock and take it only for `write_phase`."""
+    Such a request takes its writer turn (examsys.sqlite_writer) here and gives it back at the
+    end of the request. `short_write` views (autosave) read without either and take them only
+    for `write_phase`."""
     if request.method in ("POST", "PUT", "DELETE", "PATCH") and db.engine.dialect.name == "sqlite":
         view = current_app.view_functions.get(request.endpoint)
         g.sqlite_begin_immediate = not _is_short_write(view)
+        if g.sqlite_begin_immediate:  # the whole request is one write: it queues once, up front
+            sqlite_writer.acquire(db.engine.url.database)
+            g.sqlite_writer_turn = True
+
+
+@bp.teardown_request
+def _sqlite_end_turn(_exc):
+    if g.pop("sqlite_writer_turn", False):
+        sqlite_writer.release()
 
 
 @lru_cache(maxsize=256)

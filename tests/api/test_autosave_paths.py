@@ -139,3 +139,34 @@ def test_flask_limiter_checks_only_its_decorated_routes(app):
     from examsys.extensions import limiter
 
     assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+
+
+def test_sqlite_writes_take_the_writer_turn_and_always_give_it_back(app, db, delivery_world, candidate_api,
+                                                                    monkeypatch):
+    """On SQLite, autosave writes and whole-request API writes run as the queued writer
+    (examsys.sqlite_writer) and leave no turn behind: after success, a refusal, an error."""
+    from examsys import sqlite_writer
+
+    if db.engine.dialect.name != "sqlite":
+        assert not sqlite_writer.held()
+        return
+    seen = []
+    real_connection = db.session.connection
+
+    def connection(*a, **k):
+        seen.append(sqlite_writer.held())
+        return real_connection(*a, **k)
+
+    candidate_api.login(0)
+    attempt_id = candidate_api.start()
+    monkeypatch.setattr(db.session, "connection", connection)
+    item = ref(delivery_world, "single")
+    assert _save(candidate_api, attempt_id, item, "A", 1).status_code == 200
+    assert seen and all(seen), "the autosave write ran outside the writer turn"
+    assert not sqlite_writer.held()
+    assert _save(candidate_api, attempt_id, item, "A", "x").status_code == 422  # refused in the general path
+    assert not sqlite_writer.held()
+    resp = candidate_api.post(f"/attempts/{attempt_id}/events", json={"events": [{"type": "blur"}]})
+    assert resp.status_code < 500 and not sqlite_writer.held()
+    assert candidate_api.post(f"/attempts/{attempt_id + 999}/submit").status_code == 404
+    assert not sqlite_writer.held()
