@@ -25,12 +25,17 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-translations: venv
-	@$(BIN)/pybabel compile -d translations --statistics 2>&1 | tail -1
+# Two gettext domains: `messages` (templates and Python, babel.cfg) and `js` (static/js, babel-js.cfg).
+DOMAINS := messages js
 
-messages: venv  ## re-extract UI strings and update the catalogues
+translations: venv
+	@$(BIN)/pybabel compile -d translations -D "$(DOMAINS)" --statistics 2>&1 | grep translated
+
+messages: venv  ## re-extract UI strings of both domains and update the catalogues
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages
+	$(BIN)/pybabel extract -F babel-js.cfg --no-default-keywords -k _ -k _f -c TRANSLATORS: -o translations/js.pot .
+	$(BIN)/pybabel update -i translations/js.pot -d translations -D js
 
 run: setup
 	$(BIN)/examsys db upgrade

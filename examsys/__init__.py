@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    from examsys import models, web  # noqa: F401  (models: complete metadata)
+    from examsys import i18n, models, web  # noqa: F401  (models: complete metadata)
     from examsys.config import build_config
     from examsys.extensions import babel, csrf, db, init_limiter, login_manager, migrate
 
@@ -35,6 +35,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
     init_limiter(app)
     web.init_app(app)
+    i18n.init_app(app)
     web.register_blueprints(app)
     web.register_error_handlers(app)
 

@@ -4,6 +4,7 @@
 // images and preview need the script (HTML typed by hand still works).
 (function () {
   "use strict";
+  var _ = window.I18n._, _f = window.I18n._f;
 
   function update(select) {
     var qtype = select.value;
@@ -26,7 +27,7 @@
     }).then(function (resp) {
       return resp.json().catch(function () { return {}; }).then(function (data) {
         if (!resp.ok) {
-          var message = (data && data.error && data.error.message) || ("请求失败（HTTP " + resp.status + "）");
+          var message = (data && data.error && data.error.message) || _f("请求失败（HTTP %(status)s）", { status: resp.status });
           throw new Error(message);
         }
         return data;
@@ -57,7 +58,7 @@
     function showTargets() {
       bars.forEach(function (bar) {
         var target = targetOf(bar), label = bar.querySelector("[data-role=media-target]");
-        if (target && label) { label.textContent = "插入到：" + target.getAttribute("data-rich"); }
+        if (target && label) { label.textContent = _f("插入到：%(field)s", { field: target.getAttribute("data-rich") }); }
       });
     }
     form.querySelectorAll("textarea[data-rich]").forEach(function (ta) {
@@ -72,7 +73,7 @@
         var file = input.files && input.files[0];
         var target = targetOf(bar);
         if (!file || !target) { return; }
-        error.textContent = "正在上传…";
+        error.textContent = _("正在上传…");
         var body = new FormData();
         body.append("file", file);
         post(uploadUrl, body).then(function (data) {
@@ -103,7 +104,7 @@
           out.innerHTML = data.html;
         }).catch(function (err) {
           if (mine !== seq) { return; }
-          out.textContent = "预览失败：" + err.message;
+          out.textContent = _f("预览失败：%(reason)s", { reason: err.message });
           out.classList.add("error");
         });
       }

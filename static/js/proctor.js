@@ -5,6 +5,7 @@
   "use strict";
   var root = document.getElementById("proctor-console");
   if (!root) { return; }
+  var _ = window.I18n._, _f = window.I18n._f;
   var url = root.getAttribute("data-status-url");
   var status = document.querySelector("[data-console-status]");
   var polledAt = Date.now();
@@ -55,11 +56,15 @@
         polledAt = Date.now();
         failures = 0;
         render(data);
-        if (status) { status.textContent = "已刷新 " + new Date().toLocaleTimeString("zh-CN", { hour12: false }); status.classList.remove("bad"); }
+        if (status) {
+          var time = new Date().toLocaleTimeString(window.I18n.lang, { hour12: false });
+          status.textContent = _f("已刷新 %(time)s", { time: time });
+          status.classList.remove("bad");
+        }
       })
       .catch(function () {
         failures += 1;
-        if (status) { status.textContent = "连接中断，正在重试…"; status.classList.add("bad"); }
+        if (status) { status.textContent = _("连接中断，正在重试…"); status.classList.add("bad"); }
       });
   }
 

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var X = window.ExamSys;
-  var $ = X.$, el = X.el;
+  var $ = X.$, el = X.el, _ = X._, _f = X._f;
 
   var HEARTBEAT_MS = 30000, TEXT_DEBOUNCE_MS = 800, FLUSH_BEFORE_END_S = 5, DRAIN_MAX_MS = 12000;
 
@@ -42,11 +42,11 @@
     var left = remainingNow();
     if (left === null) return;
     var value = $("timer-value"), box = $("timer");
-    value.textContent = left <= 0 ? "时间到" : X.clockText(left);
+    value.textContent = left <= 0 ? _("时间到") : X.clockText(left);
     box.classList.toggle("is-low", left <= 300 && left > 60);
     box.classList.toggle("is-critical", left <= 60);
     if (S.finished) return;
-    [[900, "距离考试结束还有 15 分钟。"], [300, "距离考试结束还有 5 分钟，请抓紧时间检查答案。"]].forEach(function (w) {
+    [[900, _("距离考试结束还有 15 分钟。")], [300, _("距离考试结束还有 5 分钟，请抓紧时间检查答案。")]].forEach(function (w) {
       if (left <= w[0] && left > w[0] - 60 && !S.warned[w[0]]) { S.warned[w[0]] = true; info(w[1]); }
     });
     if (left <= FLUSH_BEFORE_END_S && !S.flushedForEnd) { S.flushedForEnd = true; S.saver.flush(); }
@@ -64,9 +64,9 @@
   function onStatus(st) {
     var box = $("save-state");
     box.classList.remove("is-ok", "is-busy", "is-warn");
-    if (st.offline) { box.textContent = "⚠ " + st.pending + " 题待提交"; box.classList.add("is-warn"); }
-    else if (st.pending || st.sending) { box.textContent = "… 正在保存"; box.classList.add("is-busy"); }
-    else { box.textContent = "✓ 已保存"; box.classList.add("is-ok"); }
+    if (st.offline) { box.textContent = _f("⚠ %(n)s 题待提交", { n: st.pending }); box.classList.add("is-warn"); }
+    else if (st.pending || st.sending) { box.textContent = _("… 正在保存"); box.classList.add("is-busy"); }
+    else { box.textContent = _("✓ 已保存"); box.classList.add("is-ok"); }
   }
 
   function onConnection(online) {
@@ -109,10 +109,10 @@
   function sessionEnded(err) {
     stopAll();
     var replaced = err && err.code === "session_replaced";
-    $("ended-title").textContent = replaced ? "您已在其他设备登录" : "登录已失效";
+    $("ended-title").textContent = replaced ? _("您已在其他设备登录") : _("登录已失效");
     $("ended-text").textContent = replaced
-      ? "同一准考证在另一台设备登录，本页面已停止作答。已作答的内容仍保存在本机和服务器上；如需在本机继续，请重新登录。"
-      : "请重新登录后继续作答。已作答的内容仍保存在本机，登录后会自动保存到服务器。";
+      ? _("同一准考证在另一台设备登录，本页面已停止作答。已作答的内容仍保存在本机和服务器上；如需在本机继续，请重新登录。")
+      : _("请重新登录后继续作答。已作答的内容仍保存在本机，登录后会自动保存到服务器。");
     view("ended");
   }
 
@@ -124,25 +124,32 @@
 
   function answered(ref) { return X.isAnswered(S.items[S.index[ref]], S.buffer.answer(ref)); }
 
+  // TRANSLATORS: separates the states in a question's label on the answer card ("第 3 题，已答，已标记").
+  var STATE_SEP = _("，");
+
   function navLabel(i, ref) {
-    var parts = ["第 " + (i + 1) + " 题", answered(ref) ? "已答" : "未答"];
-    if (S.buffer.flagged(ref)) parts.push("已标记");
-    if (S.buffer.isPending(ref)) parts.push("待保存");
-    return parts.join("，");
+    var parts = [_f("第 %(n)s 题", { n: i + 1 }), answered(ref) ? _("已答") : _("未答")];
+    if (S.buffer.flagged(ref)) parts.push(_("已标记"));
+    if (S.buffer.isPending(ref)) parts.push(_("待保存"));
+    return parts.join(STATE_SEP);
   }
+
+  // TRANSLATORS: the numbers of the sections of a paper, separated by "|" (一、判断题 / 1. True/false).
+  var SECTION_NUMBERS = _("一|二|三|四|五|六|七|八|九|十").split("|");
 
   function buildNav() {
     var nav = $("navigator");
     nav.textContent = "";
     var group = null, lastType = null, sectionNo = 0;
-    var cn = "一二三四五六七八九十";
     S.items.forEach(function (item, i) {
       var key = item.section !== undefined ? "s" + item.section : item.qtype;
       if (key !== lastType) {
         lastType = key;
         var sec = S.sections[item.section] || {};
-        var title = sec.title || X.TYPE_LABELS[item.qtype] || item.qtype;
-        nav.appendChild(el("h3", { className: "exam-nav-section", text: cn.charAt(sectionNo++) + "、" + title }));
+        var title = X.i18n.label(sec.title) || X.TYPE_LABELS[item.qtype] || item.qtype;
+        var no = SECTION_NUMBERS[sectionNo] || String(sectionNo + 1);
+        sectionNo += 1;
+        nav.appendChild(el("h3", { className: "exam-nav-section", text: _f("%(no)s、%(title)s", { no: no, title: title }) }));
         group = el("div", { className: "exam-nav-grid" });
         nav.appendChild(group);
       }
@@ -174,7 +181,7 @@
 
   function updateProgress() {
     var done = S.refs.filter(answered).length;
-    $("progress").textContent = "已答 " + done + " 题 / 共 " + S.refs.length + " 题";
+    $("progress").textContent = _f("已答 %(done)s 题 / 共 %(total)s 题", { done: done, total: S.refs.length });
   }
 
   function show(pos, focus) {
@@ -192,7 +199,7 @@
     $("next-btn").disabled = pos === S.items.length - 1;
     var f = S.buffer.flagged(ref);
     $("flag-btn").setAttribute("aria-pressed", f ? "true" : "false");
-    $("flag-text").textContent = f ? "取消标记" : "标记本题";
+    $("flag-text").textContent = f ? _("取消标记") : _("标记本题");
     updateNav(S.refs[prev]);
     updateNav(ref);
     if (focus) $("question").focus();
@@ -259,22 +266,23 @@
       if (!answered(ref)) unanswered.push(i);
       if (S.buffer.flagged(ref)) flagged.push(i);
     });
-    box.appendChild(el("p", { className: "exam-lead", text: "共 " + S.refs.length + " 题，已答 " + (S.refs.length - unanswered.length) + " 题，未答 " + unanswered.length + " 题。" }));
+    box.appendChild(el("p", { className: "exam-lead", text: _f("共 %(total)s 题，已答 %(done)s 题，未答 %(left)s 题。", {
+      total: S.refs.length, done: S.refs.length - unanswered.length, left: unanswered.length }) }));
     function list(title, positions, cls) {
       if (!positions.length) return;
       box.appendChild(el("p", { className: "exam-dialog-sub", text: title }));
       var ul = el("ul", { className: "exam-dialog-list " + cls });
       positions.forEach(function (i) {
         ul.appendChild(el("li", {}, [el("button", { type: "submit", value: "goto-" + i, className: "exam-chip",
-          text: "第 " + (i + 1) + " 题 " + (X.TYPE_LABELS[S.items[i].qtype] || "") })]));
+          text: _f("第 %(n)s 题 %(type)s", { n: i + 1, type: X.TYPE_LABELS[S.items[i].qtype] || "" }) })]));
       });
       box.appendChild(ul);
     }
-    list("以下题目还没有作答（点击可返回该题）：", unanswered, "exam-unanswered");
-    list("以下题目做了标记：", flagged, "exam-flagged");
+    list(_("以下题目还没有作答（点击可返回该题）："), unanswered, "exam-unanswered");
+    list(_("以下题目做了标记："), flagged, "exam-flagged");
     var pending = S.saver.pendingCount();
-    if (pending) box.appendChild(el("p", { className: "exam-warn-text", text: "还有 " + pending + " 题的答案正在保存到服务器，确认交卷时会先保存它们。" }));
-    if (!unanswered.length) box.appendChild(el("p", { text: "所有题目都已作答。" }));
+    if (pending) box.appendChild(el("p", { className: "exam-warn-text", text: _f("还有 %(n)s 题的答案正在保存到服务器，确认交卷时会先保存它们。", { n: pending }) }));
+    if (!unanswered.length) box.appendChild(el("p", { text: _("所有题目都已作答。") }));
     $("submit-dialog").returnValue = "";
     $("submit-dialog").showModal();
   }
@@ -288,11 +296,11 @@
   function submit(auto) {
     var btn = $("submit-btn");
     btn.disabled = true;
-    info(auto ? "" : "正在交卷，请稍候……");
+    info(auto ? "" : _("正在交卷，请稍候……"));
     return waitForDrain(DRAIN_MAX_MS).then(function (pending) {
       if (pending && !auto) {
         btn.disabled = false;
-        info("网络未恢复，还有 " + pending + " 题答案没有提交到服务器。请不要关闭页面，恢复连接后再交卷，或举手示意监考员。");
+        info(_f("网络未恢复，还有 %(n)s 题答案没有提交到服务器。请不要关闭页面，恢复连接后再交卷，或举手示意监考员。", { n: pending }));
         return;
       }
       return X.request("POST", "/attempts/" + encodeURIComponent(S.attemptId) + "/submit", {}).then(function (res) {
@@ -301,7 +309,7 @@
         if (err.status === 401) return sessionEnded(err);
         if (!err.transient()) { heartbeatThenFinish(); return; }
         btn.disabled = false;
-        info("交卷没有成功：" + err.message + "。请稍后再点“交卷”，或举手示意监考员。");
+        info(_f("交卷没有成功：%(reason)s。请稍后再点“交卷”，或举手示意监考员。", { reason: err.message }));
         if (auto) window.setTimeout(function () { submit(true); }, X.backoff(2));
       });
     });
@@ -342,12 +350,12 @@
     info("");
     if (S.buffer && !hadPending) S.buffer.clear();
     if (status === "terminated") {
-      $("done-title").textContent = "考试已终止";
-      $("done-text").textContent = "本场考试已由监考员终止，请听从监考员安排。";
+      $("done-title").textContent = _("考试已终止");
+      $("done-text").textContent = _("本场考试已由监考员终止，请听从监考员安排。");
       view("done");
       return;
     }
-    $("survey-title").textContent = status === "timed_out" ? "考试时间到，已自动交卷" : "交卷成功";
+    $("survey-title").textContent = status === "timed_out" ? _("考试时间到，已自动交卷") : _("交卷成功");
     if (surveyDone()) { view("done"); return; }
     loadSurvey().then(function () {
       view("survey");
@@ -359,14 +367,15 @@
   // --- survey -----------------------------------------------------------------------------------
 
   // Questions and scale come from GET /candidate/survey; these are the fallback if that fails.
+  // Their texts are msgids, so the server's (Chinese) texts of the same questions translate too.
   var SURVEY = [
-    ["q1", "您对考前通知和考务安排是否满意？"],
-    ["q2", "您对考场环境和设备是否满意？"],
-    ["q3", "您对考评人员的服务和纪律是否满意？"],
-    ["q4", "您对考试系统的易用性和稳定性是否满意？"],
-    ["q5", "您对本次评价的总体情况是否满意？"],
+    ["q1", _("您对考前通知和考务安排是否满意？")],
+    ["q2", _("您对考场环境和设备是否满意？")],
+    ["q3", _("您对考评人员的服务和纪律是否满意？")],
+    ["q4", _("您对考试系统的易用性和稳定性是否满意？")],
+    ["q5", _("您对本次评价的总体情况是否满意？")],
   ];
-  var STARS = ["非常不满意", "不满意", "一般", "满意", "非常满意"];
+  var STARS = [_("非常不满意"), _("不满意"), _("一般"), _("满意"), _("非常满意")];
 
   function surveyKey() { return "examsys.exam.survey." + S.attemptId; }
   function surveyDone() { try { return window.sessionStorage.getItem(surveyKey()) === "1"; } catch (e) { return false; } }
@@ -382,7 +391,7 @@
         row.appendChild(el("label", { className: "exam-star" }, [
           el("input", { type: "radio", name: "s-" + q[0], value: n, className: "exam-choice-input", required: true }),
           el("span", { className: "exam-star-icons", "aria-hidden": "true", text: new Array(n + 1).join("★") }),
-          el("span", { className: "exam-star-text", text: n + " 星 " + STARS[n - 1] }),
+          el("span", { className: "exam-star-text", text: _f("%(n)s 星 %(label)s", { n: n, label: STARS[n - 1] }) }),
         ]));
       }
       fs.appendChild(row);
@@ -393,10 +402,10 @@
   function loadSurvey() {
     return X.request("GET", "/candidate/survey", undefined, { timeout: 8000 }).then(function (data) {
       if (data && Array.isArray(data.questions) && data.questions.length) {
-        SURVEY = data.questions.map(function (q) { return [q.id !== undefined ? q.id : q.key, q.text]; });
+        SURVEY = data.questions.map(function (q) { return [q.id !== undefined ? q.id : q.key, X.i18n.label(q.text)]; });
       }
       if (data && Array.isArray(data.scale) && data.scale.length === 5) {
-        STARS = data.scale.map(function (s) { return s.label; });
+        STARS = data.scale.map(function (s) { return X.i18n.label(s.label); });
       }
     }, function () { /* keep the built-in questions */ }).then(buildSurvey);
   }
@@ -410,7 +419,9 @@
     });
     var errBox = $("survey-error");
     if (missing.length) {
-      errBox.textContent = "请为第 " + missing.join("、") + " 项打分（如不想填写，可以点“跳过”）。";
+      // TRANSLATORS: separates the numbers of the unanswered survey questions ("第 1、3 项").
+      var numbers = missing.join(_("、"));
+      errBox.textContent = _f("请为第 %(numbers)s 项打分（如不想填写，可以点“跳过”）。", { numbers: numbers });
       X.show(errBox, true);
       document.querySelector('input[name="s-' + SURVEY[missing[0] - 1][0] + '"]').focus();
       return;
@@ -425,7 +436,7 @@
     }, function (err) {
       if (err.code === "already_answered") { markSurveyDone(); view("done"); return; }
       btn.disabled = false;
-      errBox.textContent = "调查提交失败：" + err.message;
+      errBox.textContent = _f("调查提交失败：%(reason)s", { reason: err.message });
       X.show(errBox, true);
     });
   }
@@ -456,7 +467,9 @@
       onAuth: sessionEnded,
       onClosed: function () { heartbeatThenFinish(); },
       onResync: heartbeat,
-      onRejected: function (ref, err) { info("第 " + (S.index[ref] + 1) + " 题的答案未被服务器接受：" + err.message); },
+      onRejected: function (ref, err) {
+        info(_f("第 %(n)s 题的答案未被服务器接受：%(reason)s", { n: S.index[ref] + 1, reason: err.message }));
+      },
     });
     var base = "/attempts/" + encodeURIComponent(S.attemptId);
     Promise.all([X.request("GET", base), X.request("GET", base + "/paper")]).then(function (res) {
@@ -482,8 +495,8 @@
       if (err.status === 401) return sessionEnded(err);
       if (err.status === 403 || err.status === 404) { X.session.clear(); window.location.replace(X.urls.login); return; }
       $("loading-view").textContent = "";
-      $("loading-view").appendChild(el("p", { className: "exam-lead", text: "试卷载入失败：" + err.message }));
-      var retry = el("button", { type: "button", className: "exam-btn exam-btn-primary", text: "重试" });
+      $("loading-view").appendChild(el("p", { className: "exam-lead", text: _f("试卷载入失败：%(reason)s", { reason: err.message }) }));
+      var retry = el("button", { type: "button", className: "exam-btn exam-btn-primary", text: _("重试") });
       retry.addEventListener("click", function () { window.location.reload(); });
       $("loading-view").appendChild(retry);
     });
@@ -512,7 +525,7 @@
       if (S.saver && !S.finished && S.saver.pendingCount() > 0) {
         S.saver.flush();
         e.preventDefault();
-        e.returnValue = "还有答案没有保存到服务器，确定要离开吗？";
+        e.returnValue = _("还有答案没有保存到服务器，确定要离开吗？");
         return e.returnValue;
       }
     });

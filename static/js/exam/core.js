@@ -1,10 +1,18 @@
-// Candidate exam pages: shared helpers (namespace, session storage, the JSON API client, formatting).
-// Plain script, no framework, no build step; CSP allows only same-origin scripts, so nothing here
-// is ever inline. The Bearer token lives in sessionStorage only: never a cookie, never a URL.
+// Candidate exam pages: shared helpers (namespace, translations, session storage, the JSON API
+// client, formatting). Plain script, no framework, no build step; CSP allows only same-origin
+// scripts, so nothing here is ever inline. The Bearer token lives in sessionStorage only: never a
+// cookie, never a URL.
 (function () {
   "use strict";
   var X = (window.ExamSys = window.ExamSys || {});
   var body = document.body;
+
+  // Translations (static/js/i18n.js, loaded first): every exam script aliases these locally,
+  // `var _ = X._, _f = X._f;`, so that pybabel's extractor finds the calls.
+  X.i18n = window.I18n;
+  X._ = X.i18n._;
+  X._f = X.i18n._f;
+  var _ = X._, _f = X._f;
 
   X.API = body.getAttribute("data-api") || "/api/v1";
   X.urls = { login: body.getAttribute("data-login-url") || "/exam/", app: body.getAttribute("data-app-url") || "/exam/app" };
@@ -33,21 +41,53 @@
   // --- API client ------------------------------------------------------------------------------
 
   var HTTP_MESSAGES = {
-    0: "无法连接服务器，请检查网络",
-    400: "提交的内容有误",
-    401: "登录已失效，请重新登录",
-    403: "没有权限进行此操作",
-    404: "没有找到该考试或试卷",
-    409: "操作冲突，请刷新后重试",
-    429: "操作过于频繁，请稍等片刻再试",
-    500: "服务器出错，请稍后重试",
+    0: _("无法连接服务器，请检查网络"),
+    400: _("提交的内容有误"),
+    401: _("登录已失效，请重新登录"),
+    403: _("没有权限进行此操作"),
+    404: _("没有找到该考试或试卷"),
+    409: _("操作冲突，请刷新后重试"),
+    429: _("操作过于频繁，请稍等片刻再试"),
+    500: _("服务器出错，请稍后重试"),
+  };
+  // Error codes of the candidate API whose meaning does not depend on the request.
+  var CODE_MESSAGES = {
+    session_replaced: _("您的账号已在其他地方登录，本页面已失效"),
+    attempt_closed: _("本场考试已结束，答案未保存"),
+    rate_limited: _("操作过于频繁，请稍后再试"),
+    retry_later: _("服务器繁忙，答案尚未保存，请稍后重试"),
+    stale_seq: _("服务器上已有该题更新的答案，已返回服务器保存的内容"),
+    not_started: _("考试尚未开始，请稍候"),
+    window_closed: _("考试时间已结束"),
+    not_available: _("本场考试当前不可作答"),
+    no_paper: _("本场考试的试卷尚未准备好，请举手示意监考员"),
+    seb_required: _("请使用指定的安全考试浏览器（Safe Exam Browser）参加考试"),
+    not_submitted: _("请先交卷，再填写满意度调查"),
+    already_answered: _("您已提交过满意度调查，感谢参与"),
   };
 
-  function ApiError(status, code, message, data) {
+  // What a person reads for a failed request. The server's messages are Chinese: on a Chinese page
+  // they come first (they are the most specific); on a page in another language the script's own
+  // translated text for the code or the HTTP status comes first, the server's text only when the
+  // script has none.
+  function errorMessage(status, code, serverMessage) {
+    var own = CODE_MESSAGES[code] || HTTP_MESSAGES[status] || HTTP_MESSAGES[status >= 500 ? 500 : 400];
+    if (X.i18n.source) return serverMessage || own;
+    return CODE_MESSAGES[code] || HTTP_MESSAGES[status] || serverMessage || own;
+  }
+  // A message for this situation, written by the caller (`own`, already translated): on a page in
+  // the source language the server's own message wins when there is one.
+  X.errorText = function (err, own) {
+    if (X.i18n.source) return (err && err.serverMessage) || own || (err && err.message) || "";
+    return own || (err && err.message) || "";
+  };
+
+  function ApiError(status, code, serverMessage, data) {
     this.name = "ApiError";
     this.status = status;
     this.code = code;
-    this.message = message;
+    this.serverMessage = serverMessage || "";
+    this.message = errorMessage(status, code, serverMessage);
     this.data = data;
   }
   ApiError.prototype = Object.create(Error.prototype);
@@ -78,12 +118,11 @@
         var data = parse(text);
         if (resp.ok) return data || {};
         var err = (data && data.error) || {};
-        throw new ApiError(resp.status, err.code || "http_" + resp.status,
-          err.message || HTTP_MESSAGES[resp.status] || HTTP_MESSAGES[resp.status >= 500 ? 500 : 400], data);
+        throw new ApiError(resp.status, err.code || "http_" + resp.status, err.message, data);
       });
     }, function () {
       if (timer) window.clearTimeout(timer);
-      throw new ApiError(0, "network", HTTP_MESSAGES[0], null);
+      throw new ApiError(0, "network", "", null);
     });
   };
 
@@ -111,6 +150,20 @@
 
   X.show = function (node, visible) { if (node) node.hidden = !visible; };
 
+  // Children for X.el from a translated text whose %(name)s placeholders take nodes or values,
+  // e.g. X.fill(_("总分 %(score)s / %(total)s"), { score: el("strong", ...), total: 100 }).
+  X.fill = function (text, params) {
+    var out = [], last = 0, re = /%\((\w+)\)s/g, m;
+    while ((m = re.exec(text))) {
+      out.push(text.slice(last, m.index));
+      var v = params[m[1]];
+      out.push(v === undefined ? m[0] : typeof v === "object" && v !== null ? v : String(v));
+      last = re.lastIndex;
+    }
+    out.push(text.slice(last));
+    return out.filter(function (c) { return c !== ""; });
+  };
+
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
   // 1:05:09 or 05:09 for a number of seconds (never negative).
@@ -120,7 +173,10 @@
     return (h > 0 ? h + ":" + pad(m) : pad(m)) + ":" + pad(r);
   };
 
-  // An ISO time shown in Beijing time (the exam rooms' time zone), e.g. 11月24日 09:00.
+  var MONTHS = [_("1月"), _("2月"), _("3月"), _("4月"), _("5月"), _("6月"), _("7月"), _("8月"), _("9月"),
+    _("10月"), _("11月"), _("12月")];
+
+  // An ISO time shown in Beijing time (the exam rooms' time zone), e.g. 11月24日 09:00 (Nov 24, 09:00).
   X.localTime = function (iso, withDate) {
     if (!iso) return "";
     var d = new Date(iso);
@@ -128,7 +184,7 @@
     var bj = new Date(d.getTime() + 8 * 3600 * 1000);
     var time = pad(bj.getUTCHours()) + ":" + pad(bj.getUTCMinutes());
     if (withDate === false) return time;
-    return (bj.getUTCMonth() + 1) + "月" + bj.getUTCDate() + "日 " + time;
+    return _f("%(month)s%(day)s日 %(time)s", { month: MONTHS[bj.getUTCMonth()], day: bj.getUTCDate(), time: time });
   };
 
   // End the session on the server too (best effort), then forget the token.

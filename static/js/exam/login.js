@@ -3,12 +3,12 @@
 (function () {
   "use strict";
   var X = window.ExamSys;
-  var $ = X.$, el = X.el;
+  var $ = X.$, el = X.el, _ = X._, _f = X._f;
 
   var STATE_TEXT = {
-    not_started: "尚未开始", available: "可以开始", open: "可以开始", upcoming: "尚未开始",
-    in_progress: "作答中", submitted: "已交卷", timed_out: "已收卷", terminated: "已终止",
-    closed: "已结束", ended: "已结束",
+    not_started: _("尚未开始"), available: _("可以开始"), open: _("可以开始"), upcoming: _("尚未开始"),
+    in_progress: _("作答中"), submitted: _("已交卷"), timed_out: _("已收卷"), terminated: _("已终止"),
+    closed: _("已结束"), ended: _("已结束"),
   };
 
   function showError(box, message) {
@@ -36,17 +36,17 @@
     var t = normaliseId(ticket.value), n = normaliseId(idn.value), c = code.value.trim();
     ticket.value = t; idn.value = n;
     fieldError(ticket, !t); fieldError(idn, false); fieldError(code, false);
-    if (!t) { showError(box, "请输入准考证号。"); ticket.focus(); return; }
+    if (!t) { showError(box, _("请输入准考证号。")); ticket.focus(); return; }
     if (!/^\d{17}[\dX]$/.test(n)) {
       fieldError(idn, true);
-      showError(box, "身份证号应为 18 位（最后一位可以是 X），请检查后重新输入。");
+      showError(box, _("身份证号应为 18 位（最后一位可以是 X），请检查后重新输入。"));
       idn.focus();
       return;
     }
     var payload = { ticket_no: t, id_number: n };
     if (c) payload.access_code = c;
     var btn = $("login-btn");
-    btn.disabled = true; btn.textContent = "正在登录……";
+    btn.disabled = true; btn.textContent = _("正在登录……");
     showError(box, "");
     X.request("POST", "/candidate/session", payload, { anonymous: true }).then(function (data) {
       X.session.start(data.token, data.candidate);
@@ -57,18 +57,19 @@
       if (/access_code/.test(err.code || "")) {
         X.show($("access-field"), true);
         fieldError(code, true);
-        msg = (err.message || "") + (c ? "" : "（请输入监考员公布的考场口令）");
+        msg = c ? err.message : _f("%(reason)s（请输入监考员公布的考场口令）", { reason: err.message });
         showError(box, msg);
         code.focus();
         return;
       }
-      if (err.status === 401) msg = err.message || "准考证号或身份证号不正确，请核对后重新输入。";
-      else if (err.status === 429) msg = "登录尝试次数过多，请等一分钟后再试，或举手示意监考员。";
-      else if (err.status === 0) msg = "无法连接考试服务器，请检查网络连接，或举手示意监考员。";
+      if (err.status === 401) {
+        msg = X.errorText(err, _("准考证号、身份证号或考场口令不正确，或当前不在考试时间内。请核对后重新输入。"));
+      } else if (err.status === 429) msg = _("登录尝试次数过多，请等一分钟后再试，或举手示意监考员。");
+      else if (err.status === 0) msg = _("无法连接考试服务器，请检查网络连接，或举手示意监考员。");
       showError(box, msg);
       ticket.focus();
     }).then(function () {
-      btn.disabled = false; btn.textContent = "登录";
+      btn.disabled = false; btn.textContent = _("登录");
     });
   }
 
@@ -93,7 +94,7 @@
   function renderCandidate(cand) {
     var dl = $("candidate-props");
     dl.textContent = "";
-    [["姓名", cand.name], ["准考证号", cand.ticket_no], ["身份证号", cand.id_number_masked || cand.id_number]]
+    [[_("姓名"), cand.name], [_("准考证号"), cand.ticket_no], [_("身份证号"), cand.id_number_masked || cand.id_number]]
       .forEach(function (row) {
         if (!row[1]) return;
         dl.appendChild(el("dt", { text: row[0] }));
@@ -108,7 +109,7 @@
     var box = $("exam-list");
     box.textContent = "";
     if (!exams.length) {
-      box.appendChild(el("p", { className: "exam-lead", text: "目前没有可以参加的考试。考试开始时间到了以后请刷新本页，或举手示意监考员。" }));
+      box.appendChild(el("p", { className: "exam-lead", text: _("目前没有可以参加的考试。考试开始时间到了以后请刷新本页，或举手示意监考员。") }));
       return;
     }
     var list = el("ul", { className: "exam-exams" });
@@ -119,19 +120,21 @@
       var btn = el("button", {
         type: "button", className: "exam-btn exam-btn-primary exam-btn-large",
         "data-exam": examId(exam), disabled: !canEnter(exam),
-        text: inProgress ? "继续考试" : canEnter(exam) ? "开始考试" : (STATE_TEXT[state] || "不可进入"),
+        text: inProgress ? _("继续考试") : canEnter(exam) ? _("开始考试") : (STATE_TEXT[state] || _("不可进入")),
       });
       var meta = [];
       var from = exam.window_start || exam.starts_at, until = exam.window_end || exam.ends_at;
-      if (from && until) meta.push("考试时间：" + X.localTime(from) + " — " + X.localTime(until, false));
-      if (state === "not_started" && exam.starts_at) meta.push("开始时间：" + X.localTime(exam.starts_at));
-      if (exam.duration_minutes) meta.push("答题时长：" + exam.duration_minutes + " 分钟");
-      if (exam.room || exam.room_name) meta.push("考场：" + (exam.room_name || exam.room) + (exam.seat_no ? "，座位 " + exam.seat_no : ""));
-      if (a && a.remaining_seconds !== undefined && inProgress) meta.push("剩余时间：" + X.clockText(a.remaining_seconds));
+      if (from && until) meta.push(_f("考试时间：%(from)s — %(until)s", { from: X.localTime(from), until: X.localTime(until, false) }));
+      if (state === "not_started" && exam.starts_at) meta.push(_f("开始时间：%(time)s", { time: X.localTime(exam.starts_at) }));
+      if (exam.duration_minutes) meta.push(_f("答题时长：%(n)s 分钟", { n: exam.duration_minutes }));
+      var room = exam.room_name || exam.room;
+      if (room && exam.seat_no) meta.push(_f("考场：%(room)s，座位 %(seat)s", { room: room, seat: exam.seat_no }));
+      else if (room) meta.push(_f("考场：%(room)s", { room: room }));
+      if (a && a.remaining_seconds !== undefined && inProgress) meta.push(_f("剩余时间：%(time)s", { time: X.clockText(a.remaining_seconds) }));
       list.appendChild(el("li", { className: "exam-exam" }, [
         el("div", { className: "exam-exam-info" }, [
-          el("h2", { text: exam.name || exam.title || "理论知识考试" }),
-          el("p", { className: "exam-hint", text: meta.join("　") }),
+          el("h2", { text: exam.name || exam.title || _("理论知识考试") }),
+          el("p", { className: "exam-hint exam-meta" }, meta.map(function (m) { return el("span", { text: m }); })),
           el("span", { className: "exam-state exam-state-" + state, text: STATE_TEXT[state] || exam.state_label || state }),
         ]),
         btn,
@@ -147,15 +150,15 @@
     var box = $("list-error");
     showError(box, "");
     btn.disabled = true;
-    btn.textContent = "正在进入……";
+    btn.textContent = _("正在进入……");
     X.request("POST", "/exams/" + encodeURIComponent(examId(exam)) + "/attempt", {}).then(function (data) {
       X.session.setAttempt({ id: data.attempt_id, exam_id: examId(exam), name: exam.name || exam.title || "" });
       window.location.assign(X.urls.app);
     }, function (err) {
       if (err.status === 401) { X.session.clear(); showLogin(err.message); return; }
-      showError(box, err.message || "暂时无法进入考试，请稍后再试或举手示意监考员。");
+      showError(box, err.message || _("暂时无法进入考试，请稍后再试或举手示意监考员。"));
       btn.disabled = false;
-      btn.textContent = "开始考试";
+      btn.textContent = _("开始考试");
     });
   }
 
@@ -168,7 +171,7 @@
       renderExams(Array.isArray(data) ? data : data.exams || []);
       if (X.results) X.results.load(); // published results (成绩), shown only after publication
     }, function (err) {
-      if (err.status === 401) { X.session.clear(); showLogin(err.code === "session_replaced" ? "您的准考证已在其他设备登录，本机已退出。" : err.message); return; }
+      if (err.status === 401) { X.session.clear(); showLogin(err.code === "session_replaced" ? _("您的准考证已在其他设备登录，本机已退出。") : err.message); return; }
       $("exam-list").textContent = "";
       showError($("list-error"), err.message);
     });

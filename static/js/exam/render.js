@@ -4,19 +4,19 @@
 (function () {
   "use strict";
   var X = window.ExamSys;
-  var el = X.el;
+  var el = X.el, _ = X._, _f = X._f;
 
   var TYPE_LABELS = {
-    judge: "判断题", single: "单项选择题", multi: "多项选择题", fill: "填空题",
-    short: "简答题", calc: "计算题", essay: "论述题", case: "案例分析题",
+    judge: _("判断题"), single: _("单项选择题"), multi: _("多项选择题"), fill: _("填空题"),
+    short: _("简答题"), calc: _("计算题"), essay: _("论述题"), case: _("案例分析题"),
   };
   var TYPE_HINTS = {
-    judge: "请判断下面的说法是否正确。",
-    single: "请从下列选项中选择一个正确答案。",
-    multi: "请选择所有正确的选项（可以选择多个）。",
-    fill: "请在每个空格对应的输入框中填写答案。",
-    short: "请在下面的文本框中作答。", calc: "请写出计算过程和结果。",
-    essay: "请在下面的文本框中作答。", case: "请阅读案例，在下面的文本框中作答。",
+    judge: _("请判断下面的说法是否正确。"),
+    single: _("请从下列选项中选择一个正确答案。"),
+    multi: _("请选择所有正确的选项（可以选择多个）。"),
+    fill: _("请在每个空格对应的输入框中填写答案。"),
+    short: _("请在下面的文本框中作答。"), calc: _("请写出计算过程和结果。"),
+    essay: _("请在下面的文本框中作答。"), case: _("请阅读案例，在下面的文本框中作答。"),
   };
   X.TYPE_LABELS = TYPE_LABELS;
   X.OPEN_TYPES = { short: 1, calc: 1, essay: 1, case: 1 };
@@ -75,8 +75,9 @@
     return frag;
   };
 
-  // Blank markers in a fill-in stem (____, （  ）, (  )) become numbered gaps matching the inputs.
-  var BLANK_RE = /_{4,}|（[ \t\u3000\u00a0]*）|\([ \t\u3000\u00a0]+\)/g;
+  // Blank markers in a fill-in stem (____, full-width （  ）, (  )) become numbered gaps matching
+  // the inputs.
+  var BLANK_RE = /_{4,}|\uff08[ \t\u3000\u00a0]*\uff09|\([ \t\u3000\u00a0]+\)/g;
 
   function numberBlanks(root) {
     var n = 0;
@@ -92,7 +93,7 @@
       while ((m = BLANK_RE.exec(value))) {
         frag.appendChild(document.createTextNode(value.slice(last, m.index)));
         n += 1;
-        frag.appendChild(el("span", { className: "exam-gap", text: "（" + n + "）" }));
+        frag.appendChild(el("span", { className: "exam-gap", text: _f("（%(n)s）", { n: n }) }));
         last = m.index + m[0].length;
       }
       frag.appendChild(document.createTextNode(value.slice(last)));
@@ -148,7 +149,7 @@
 
   function judgeButtons(item, name, answer, locked, onChange) {
     var list = el("div", { className: "exam-judge", role: "radiogroup", "aria-labelledby": "q-stem" });
-    [[true, "√", "正确"], [false, "×", "错误"]].forEach(function (row) {
+    [[true, "√", _("正确")], [false, "×", _("错误")]].forEach(function (row) {
       var input = el("input", {
         type: "radio", name: name, value: String(row[0]), className: "exam-choice-input",
         checked: answer === row[0], disabled: locked, "aria-label": row[2],
@@ -174,7 +175,7 @@
       });
       inputs.push(input);
       box.appendChild(el("div", { className: "exam-blank-row" }, [
-        el("label", { for: id, text: "第 " + (i + 1) + " 空" }), input,
+        el("label", { for: id, text: _f("第 %(n)s 空", { n: i + 1 }) }), input,
       ]));
     }
     box.addEventListener("input", function () {
@@ -190,7 +191,7 @@
       disabled: locked, spellcheck: "false", maxlength: 20000, "aria-labelledby": "q-stem",
     });
     area.value = typeof answer === "string" ? answer : "";
-    function counted() { count.textContent = "已输入 " + area.value.length + " 字"; }
+    function counted() { count.textContent = _f("已输入 %(n)s 字", { n: area.value.length }); }
     counted();
     area.addEventListener("input", function () { counted(); onChange(area.value, { immediate: false }); });
     return el("div", { className: "exam-open" }, [area, count]);
@@ -202,11 +203,11 @@
     var locked = !!opts.locked;
     var name = "q-" + index;
     var head = el("div", { className: "exam-qhead" }, [
-      el("span", { className: "exam-qno", text: "第 " + (index + 1) + " 题" }),
-      el("span", { className: "exam-qof", text: "共 " + total + " 题" }),
+      el("span", { className: "exam-qno", text: _f("第 %(n)s 题", { n: index + 1 }) }),
+      el("span", { className: "exam-qof", text: _f("共 %(n)s 题", { n: total }) }),
       el("span", { className: "exam-qtype", text: TYPE_LABELS[item.qtype] || item.qtype }),
-      item.points ? el("span", { className: "exam-qpoints", text: item.points + " 分" }) : null,
-      opts.flagged ? el("span", { className: "exam-qflag", text: "⚑ 已标记" }) : null,
+      item.points ? el("span", { className: "exam-qpoints", text: _f("%(n)s 分", { n: item.points }) }) : null,
+      opts.flagged ? el("span", { className: "exam-qflag", text: _("⚑ 已标记") }) : null,
     ]);
     var stem = el("div", { className: "exam-stem", id: "q-stem" });
     stem.appendChild(X.richText(item.stem));
@@ -222,7 +223,7 @@
     else body = textArea(item, answer, locked, opts.onChange);
     container.appendChild(body);
     if ((item.qtype === "judge" || item.qtype === "single") && !locked) {
-      var clear = el("button", { type: "button", className: "exam-btn exam-btn-small exam-clear", text: "清除本题选择" });
+      var clear = el("button", { type: "button", className: "exam-btn exam-btn-small exam-clear", text: _("清除本题选择") });
       clear.addEventListener("click", function () {
         Array.prototype.forEach.call(body.querySelectorAll("input"), function (i) { i.checked = false; });
         opts.onChange(null, { immediate: true });
