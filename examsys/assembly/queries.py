@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from examsys.assembly import formats
@@ -19,14 +19,19 @@ from examsys.standards.models import AssessmentPoint
 CHINESE_NUMERALS = "一二三四五六七八九十"
 
 
+_fi, _pr = PaperFormItem.__table__, PaperReplacement.__table__
+# The version a position of a frozen form shows, as a column expression over paper_form_items:
+# the latest replacement recorded since freezing (highest id), else the pinned version. The one
+# statement of this rule: pages, PDFs, grading and autosave's checks all read it from here.
+EFFECTIVE_VERSION_ID = func.coalesce(
+    select(_pr.c.new_item_version_id).where(_pr.c.form_item_id == _fi.c.id)
+    .order_by(_pr.c.id.desc()).limit(1).scalar_subquery(),
+    _fi.c.item_version_id)
+
+
 def effective_versions(form: PaperForm) -> dict[int, ItemVersion]:
     """form item id → the version a candidate sees: the pinned one unless replaced since."""
-    ids = [fi.id for fi in form.items]
-    latest: dict[int, int] = {}
-    for rep in db.session.scalars(select(PaperReplacement).where(PaperReplacement.form_item_id.in_(ids))
-                                  .order_by(PaperReplacement.id)):
-        latest[rep.form_item_id] = rep.new_item_version_id
-    wanted = {fi.id: latest.get(fi.id, fi.item_version_id) for fi in form.items}
+    wanted = dict(db.session.execute(select(_fi.c.id, EFFECTIVE_VERSION_ID).where(_fi.c.form_id == form.id)).all())
     versions = {v.id: v for v in db.session.scalars(
         select(ItemVersion).where(ItemVersion.id.in_(set(wanted.values())))
         .options(selectinload(ItemVersion.item)))}

@@ -25,8 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from examsys import audit, clock
-from examsys.assembly.models import Paper, PaperForm, PaperFormItem, PaperReplacement, PaperStatus
-from examsys.bank.models import ItemVersion
+from examsys.assembly.models import Paper, PaperForm, PaperFormItem, PaperStatus
 from examsys.delivery import answers, autosave, timing
 from examsys.delivery.autosave import SaveResult, answer_spec, check_save_input
 from examsys.delivery.models import Attempt, AttemptStatus, Batch, BatchState, Extension, Response, RosterEntry
@@ -179,14 +178,6 @@ def start_attempt(entry: RosterEntry, *, now: datetime | None = None) -> Attempt
 # --- autosave ----------------------------------------------------------------------------------
 
 
-def effective_version(form_item: PaperFormItem) -> ItemVersion:
-    """The version this position shows: the pinned one unless replaced since freezing."""
-    replaced = db.session.scalar(select(PaperReplacement.new_item_version_id)
-                                 .where(PaperReplacement.form_item_id == form_item.id)
-                                 .order_by(PaperReplacement.id.desc()).limit(1))
-    return db.session.get(ItemVersion, replaced or form_item.item_version_id)
-
-
 def form_item_of(attempt: Attempt, form_item_id: int) -> PaperFormItem:
     """The form item `form_item_id` of this attempt's form; NotFound otherwise."""
     fi = db.session.get(PaperFormItem, form_item_id)
@@ -262,6 +253,6 @@ def responses_of(attempt: Attempt) -> list[Response]:
 from examsys.delivery.attempts_admin import grant_extension, reopen, terminate  # noqa: E402
 
 __all__ = ["SaveResult", "answer_spec", "check_save_input",
-           "compute_deadline", "effective_version", "extension_minutes", "finalise_if_overdue",
+           "compute_deadline", "extension_minutes", "finalise_if_overdue",
            "grant_extension", "reopen", "terminate", "form_item_of", "responses_of", "save_response", "start_attempt",
            "submit", "sweep"]

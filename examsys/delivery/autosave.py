@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, select, update
 
-from examsys.assembly.models import PaperFormItem, PaperReplacement
+from examsys.assembly.models import PaperFormItem
+from examsys.assembly.queries import EFFECTIVE_VERSION_ID
 from examsys.bank.models import ItemVersion
 from examsys.delivery import answers, integrity, timing
 from examsys.delivery.candidate_auth import LAST_SEEN_EVERY, session_live
@@ -93,12 +94,8 @@ _SPEC_CACHE: OrderedDict[tuple[int, int], answers.AnswerSpec] = OrderedDict()
 _SPEC_CACHE_SIZE = 4096
 _SPEC_LOCK = threading.Lock()
 
-_fi, _pr = PaperFormItem.__table__, PaperReplacement.__table__
-_EFFECTIVE_VERSION = func.coalesce(
-    select(_pr.c.new_item_version_id).where(_pr.c.form_item_id == _fi.c.id)
-    .order_by(_pr.c.id.desc()).limit(1).scalar_subquery(),
-    _fi.c.item_version_id)
-_ITEM = select(_fi.c.form_id, _EFFECTIVE_VERSION).where(_fi.c.id == bindparam("item_ref"))
+_fi = PaperFormItem.__table__
+_ITEM = select(_fi.c.form_id, EFFECTIVE_VERSION_ID).where(_fi.c.id == bindparam("item_ref"))
 
 
 def spec_for(form_item_id: int, version_id: int) -> answers.AnswerSpec:
@@ -134,7 +131,7 @@ _LOAD = (
            _b.c.grace_seconds, _b.c.seb_config_key,
            _a.c.id.label("attempt_id"), _a.c.status, _a.c.deadline_at, _a.c.form_id, _a.c.started_at,
            _a.c.last_seen_at, _a.c.last_ip, _a.c.last_user_agent, _a.c.answered_count,
-           _fi.c.form_id.label("item_form_id"), _EFFECTIVE_VERSION.label("version_id"),
+           _fi.c.form_id.label("item_form_id"), EFFECTIVE_VERSION_ID.label("version_id"),
            _r.c.seq.label("stored_seq"), _r.c.answer.label("stored_answer"))
     .select_from(_cs.join(_a, and_(_a.c.roster_entry_id == _cs.c.roster_entry_id,
                                    _a.c.id == bindparam("attempt_id")))
@@ -215,7 +212,7 @@ _STORED = select(_r.c.seq, _r.c.answer, _r.c.flagged, _r.c.saved_at).where(
     _r.c.attempt_id == bindparam("attempt_id"), _r.c.form_item_id == bindparam("form_item_id"))
 _COUNT = (update(_a).where(_a.c.id == bindparam("p_attempt"))
           .values(answered_count=_a.c.answered_count + bindparam("p_delta")))
-_ITEM_VERSION = select(_EFFECTIVE_VERSION).where(_fi.c.id == bindparam("form_item_id")).scalar_subquery()
+_ITEM_VERSION = select(EFFECTIVE_VERSION_ID).where(_fi.c.id == bindparam("form_item_id")).scalar_subquery()
 _UPSERTS: dict[tuple[str, bool, str], Any] = {}
 
 
