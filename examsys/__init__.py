@@ -6,9 +6,11 @@ Nothing here touches the database.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +26,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    # <int:…> ids end where INTEGER columns do: a larger id matches no route (404) instead of failing
+    # in the database (PostgreSQL int4: DataError, 503; SQLite past 2**63: OverflowError, 500). A
+    # route over a BIGINT id would say int(max=…). Set before any route is added.
+    app.url_map.converters["int"] = partial(IntegerConverter, max=2**31 - 1)
     app.config.update(build_config(Path(app.instance_path), overrides))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
     web.check_safe_settings(app)

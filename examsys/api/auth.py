@@ -6,7 +6,7 @@ from flask import current_app, g, jsonify, request
 
 from examsys import clock
 from examsys.api import bp
-from examsys.api.common import candidate_required, iso
+from examsys.api.common import UNSTORABLE, candidate_required, iso
 from examsys.delivery import candidate_auth
 from examsys.errors import AuthenticationFailed
 from examsys.extensions import db, limiter
@@ -20,7 +20,8 @@ def _login_rate() -> str:
 def _ticket_key() -> str:
     data = request.get_json(silent=True)
     ticket = data.get("ticket_no") if isinstance(data, dict) else None
-    return "cand-login-ticket:" + (ticket.strip()[:32] if isinstance(ticket, str) else "")
+    return "cand-login-ticket:" + (ticket.strip()[:32] if isinstance(ticket, str)
+                                   and not UNSTORABLE.search(ticket) else "")
 
 
 def candidate_json(entry) -> dict:
@@ -38,6 +39,7 @@ def candidate_json(entry) -> dict:
 def candidate_login():
     data = request.get_json(silent=True)
     data = data if isinstance(data, dict) else {}
+    data = {k: v for k, v in data.items() if not (isinstance(v, str) and UNSTORABLE.search(v))}
     try:
         token, entry = candidate_auth.login(
             data.get("ticket_no"), data.get("id_number"), data.get("access_code"),

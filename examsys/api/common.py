@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -181,10 +182,43 @@ def check_seb(batch, attempt: Attempt | None = None) -> None:
     raise exc
 
 
+# No database column can hold these: NUL (PostgreSQL text and JSONB refuse it) and a lone UTF-16
+# surrogate (a JSON "\ud800" escape; not encodable as UTF-8). Left in, they would fail at the
+# INSERT — as a 503 "retry later" that a client would retry for ever.
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def unstorable_path(value, path: str = "") -> str | None:
+    """The JSON path (e.g. `data.note`, `answer[2]`) of the first string, key or value, holding a
+    character no database column can store; None when there is none."""
+    if isinstance(value, str):
+        return path or "$" if UNSTORABLE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and UNSTORABLE.search(key):
+                return where
+            found = unstorable_path(item, where)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = unstorable_path(item, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
 def json_body() -> dict:
+    """The request's JSON object; 422 for anything else, or for a string no database can store
+    (the error names where)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ValidationError("请求内容应为 JSON 对象")
+    where = unstorable_path(data)
+    if where:
+        raise ValidationError(f"{where}：含有无法保存的字符（空字符或不成对的代理项）",
+                              field=where.split(".")[0].split("[")[0])
     return data
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from examsys.api import bp
+from examsys.delivery.autosave import MAX_SEQ
 from examsys.permissions import public
 
 
@@ -24,6 +25,7 @@ def _err(description: str) -> dict:
 
 
 _DT = {"type": "string", "format": "date-time"}
+_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}  # the app's <int:> converter: 404 past it
 _DT_NULL = {"type": ["string", "null"], "format": "date-time"}
 _ANSWER = {"description": "judge: boolean; single: option value; multi: list of option values; "
                           "fill: list of strings (one per blank); open types: string; null clears.",
@@ -82,7 +84,8 @@ SCHEMAS = {
             "count": {"type": "integer"}, "points_each": {"type": "number"}}}},
         "items": {"type": "array", "items": _ref("PaperItem")}}},
     "SaveRequest": {"type": "object", "required": ["answer", "seq"], "properties": {
-        "answer": _ANSWER, "seq": {"type": "integer", "minimum": 1, "description": "per item, increasing"},
+        "answer": _ANSWER, "seq": {"type": "integer", "minimum": 1, "maximum": MAX_SEQ,
+                                 "description": "per item, increasing"},
         "flagged": {"type": "boolean"}}},
     "SaveResponse": {"type": "object", "required": ["seq", "saved_at"], "properties": {
         "seq": {"type": "integer"}, "saved_at": _DT, "flagged": {"type": "boolean"}}},
@@ -125,7 +128,7 @@ SCHEMAS = {
 _AUTH_ERRORS = {"401": _err("error"), "429": _err("error")}
 _ATTEMPT_ERRORS = {**_AUTH_ERRORS, "403": _json(_ref("Error"), "Safe Exam Browser required"),
                    "404": _json(_ref("Error"), "no such attempt for this candidate")}
-_ATTEMPT_ID = {"name": "attempt_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_ATTEMPT_ID = {"name": "attempt_id", "in": "path", "required": True, "schema": _ID}
 _SECURED = [{"bearer": []}]
 
 
@@ -154,7 +157,7 @@ PATHS = {
         "200": _json(_ref("Attempt"), "the existing attempt"), "201": _json(_ref("Attempt"), "started"),
         "409": _json(_ref("Error"), "not_started | window_closed | not_available | no_paper"),
         **_ATTEMPT_ERRORS}, params=[{"name": "exam_id", "in": "path", "required": True,
-                                     "schema": {"type": "integer"}}], op_id="startAttempt")},
+                                     "schema": _ID}], op_id="startAttempt")},
     "/attempts/{attempt_id}": {"get": _op("作答状态、剩余时间与已保存答案", {
         "200": _json(_ref("Attempt"), "state"), **_ATTEMPT_ERRORS}, params=[_ATTEMPT_ID], op_id="getAttempt")},
     "/attempts/{attempt_id}/paper": {"get": _op("本考生的试卷（不含答案）", {
@@ -167,7 +170,7 @@ PATHS = {
         "422": _json(_ref("Error"), "bad answer shape or seq"),
         "503": _json(_ref("Error"), "not stored; retry with the same seq"), **_ATTEMPT_ERRORS},
         body="SaveRequest", params=[_ATTEMPT_ID, {"name": "item_ref", "in": "path", "required": True,
-                                                  "schema": {"type": "integer"}}], op_id="saveResponse")},
+                                                  "schema": _ID}], op_id="saveResponse")},
     "/attempts/{attempt_id}/submit": {"post": _op("交卷（幂等）", {
         "200": _json(_ref("Attempt"), "final status"), **_ATTEMPT_ERRORS}, params=[_ATTEMPT_ID],
         op_id="submitAttempt")},

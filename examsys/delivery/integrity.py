@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -43,7 +43,8 @@ def _parse_time(value: Any, now: datetime) -> datetime:
     if isinstance(value, str) and value:
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+            parsed.astimezone(UTC)  # stored in UTC: year 1 at +14:00 or 9999 at -14:00 overflows
+        except (ValueError, OverflowError):
             return now
         return parsed if parsed.tzinfo else now
     return now

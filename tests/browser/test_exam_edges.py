@@ -4,6 +4,7 @@ as text and never runs (RELIABILITY 21); integrity signals reach the server (iss
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -34,6 +35,10 @@ TRAPS = [p.replace("alert(1)", "window.__pwned=1") for p in XSS] + [
     '"><script>alert(1)</script>',
     "{{7*7}} ${7*7} <%= 7*7 %>",
 ]
+
+
+def _storable(text: str) -> str:
+    return re.sub("[\x00\ud800-\udfff]", "", text)
 
 
 def _set_deadline(world, attempt_id: int, seconds_from_now: int) -> None:
@@ -103,7 +108,9 @@ def test_hostile_answers_are_text_and_never_run(exam_world, browser):
         blanks.nth(i).fill(value)
     wait_saved(pg)
     _, on_server, _ = server_state(world, attempt_id)
-    assert on_server[items[text_index]["item_ref"]] == essay  # stored as typed: it is the candidate's text
+    # Stored as typed (it is the candidate's text), less what no database stores (NUL).
+    essay, typed = _storable(essay), [_storable(t) for t in typed]
+    assert on_server[items[text_index]["item_ref"]] == essay
     assert on_server[items[fill_index]["item_ref"]] == typed
 
     # Shown again after a reload and from the navigator: as text, in the fields, nothing runs.
@@ -142,5 +149,28 @@ def test_integrity_signals_reach_the_server(exam_world, browser):
             kinds = set(db.session.scalars(select(IntegrityEvent.kind).where(
                 IntegrityEvent.attempt_id == attempt_id, IntegrityEvent.source == "client")))
     assert {"copy", "paste"} <= kinds
+    assert real_errors(pg) == []
+    ctx.close()
+
+
+def test_unstorable_characters_are_dropped_before_saving(exam_world, browser):
+    """A paste holding NUL or a lone surrogate (which the API refuses with 422: no database stores
+    them) is saved without those characters instead of never being saved."""
+    world, cand = exam_world, exam_world.candidate(5)
+    ctx, pg = _context(browser)
+    candidate_login(pg, world.base, cand)
+    enter_exam(pg)
+    items = paper(pg)
+    attempt_id = status(pg)["attemptId"]
+    text_index = next(i for i, it in enumerate(items) if it["qtype"] in ("short", "calc"))
+    goto_item(pg, text_index)
+    pg.evaluate("""() => {
+        const box = document.querySelector('.exam-answer-text');
+        box.value = '先停电\\u0000再验电\\ud800。😀';
+        box.dispatchEvent(new Event('input', {bubbles: true}));
+    }""")
+    wait_saved(pg)
+    _, on_server, _ = server_state(world, attempt_id)
+    assert on_server[items[text_index]["item_ref"]] == "先停电再验电。😀"
     assert real_errors(pg) == []
     ctx.close()

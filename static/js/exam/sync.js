@@ -113,8 +113,33 @@
     this.offline = false;
   }
 
+  // Characters no database column stores (NUL, a lone UTF-16 surrogate from a broken paste): the
+  // server refuses a save holding one (422), so they are dropped before the answer is buffered.
+  function storableText(s) {
+    if (!/[\u0000\ud800-\udfff]/.test(s)) return s;
+    var out = "";
+    for (var i = 0; i < s.length; i++) {
+      var c = s.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff) {
+        var d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) { out += s.charAt(i) + s.charAt(i + 1); i++; }
+      } else if (c !== 0 && !(c >= 0xdc00 && c <= 0xdfff)) {
+        out += s.charAt(i);
+      }
+    }
+    return out;
+  }
+
+  function storable(answer) {
+    if (typeof answer === "string") return storableText(answer);
+    if (Array.isArray(answer)) return answer.map(storable);
+    return answer;
+  }
+  X.storable = storable;
+
   Saver.prototype.change = function (ref, answer, delay) {
     if (this.frozen || this.stopped) return false;
+    answer = storable(answer);
     this.buffer.set(ref, answer, delay);
     this.report();
     this.schedule(delay || 0);
