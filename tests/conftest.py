@@ -185,3 +185,27 @@ def count_queries(app):
             event.remove(_db.engine, "before_cursor_execute", _before)
 
     return _count
+
+
+# --- figures in the terminal summary --------------------------------------------------------------
+# Tests record figures as user properties (they travel with xdist's reports to the controller,
+# which loads this file): the fault tests' summary lines and the number of Schemathesis cases.
+_figures: dict[str, list] = {"faults_summary": [], "schemathesis_cases": []}
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        for key, value in report.user_properties:
+            if key in _figures:
+                _figures[key].append(value)
+
+
+def pytest_terminal_summary(terminalreporter):
+    lines = [str(v) for v in _figures["faults_summary"]]
+    if _figures["schemathesis_cases"]:
+        lines.append(f"Schemathesis cases: {sum(_figures['schemathesis_cases'])} over "
+                     f"{len(_figures['schemathesis_cases'])} operations (recorded by passing tests)")
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)
