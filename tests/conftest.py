@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import event
 
 from examsys import clock, create_app
@@ -17,6 +18,13 @@ from examsys.extensions import db as _db
 from tests import factories
 
 TEST_DB_URL = os.environ.get("EXAMSYS_TEST_DATABASE_URL")
+
+# Property tests: the same examples on every run by default (a red CI run is a real regression,
+# reproducible at once); HYPOTHESIS_PROFILE=explore searches new ones with a fresh seed each run
+# (how the Moodle XML blank-position bug was found) and prints the seed of a failure.
+settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 def _sqlite_url(tmp_path_factory) -> str:
