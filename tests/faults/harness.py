@@ -49,22 +49,8 @@ def log(msg: str) -> None:
     print(f"[faults] {msg}", file=sys.stderr, flush=True)
 
 
-class Cleanup:
-    """Release actions, run newest first whatever happens (each error logged, none raised)."""
-
-    def __init__(self):
-        self.actions: list[tuple[str, object]] = []
-
-    def add(self, label: str, fn) -> None:
-        self.actions.append((label, fn))
-
-    def run(self) -> None:
-        while self.actions:
-            label, fn = self.actions.pop()
-            try:
-                fn()
-            except Exception as exc:  # noqa: BLE001 - keep cleaning up
-                log(f"cleanup {label}: {type(exc).__name__}: {exc}")
+# Release actions, run newest first whatever happens (each error logged, none raised): bench's.
+Cleanup = bench_delivery.Cleanup
 
 
 # --- ports -----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import threading
 import time
 from collections import Counter
 
-from tests.faults.harness import Cleanup, bench_load, log
+from tests.faults.harness import Cleanup, Gunicorn, bench_load, free_port, log, prepare_database, server_env
 
 # --- the load --------------------------------------------------------------------------------------
 
@@ -296,3 +296,17 @@ class LedgerChecks:
         self.lost += result["lost"]
         self.regressed += result["older_overwrote_newer"]
         self.samples = (self.samples + [f"{when}: {s}" for s in result["samples"]])[:20]
+
+
+def app_under_load(url: str, tmp, cleanup: Cleanup, *, candidates: int, seed: int, settle: float):
+    """The database prepared, gunicorn serving it, `candidates` saving: (server, load, engine)."""
+    seeded = prepare_database(url, candidates, tmp)
+    engine = database_engine(url, cleanup)
+    server = Gunicorn(free_port(), server_env(url, tmp), tmp / "gunicorn.log", cleanup)
+    server.start()
+    server.wait_healthy()
+    load = Load(server.port, seeded["logins"], seed=seed)
+    load.start(cleanup)
+    load.wait_ready(60)
+    time.sleep(settle)
+    return server, load, engine

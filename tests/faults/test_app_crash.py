@@ -16,14 +16,8 @@ import time
 import pytest
 
 from tests.conftest import TEST_DB_URL, drop_pg_schema, pg_schema_url, worker_name
-from tests.faults.harness import (
-    Gunicorn,
-    free_port,
-    new_tempdir,
-    prepare_database,
-    server_env,
-)
-from tests.faults.load import LedgerChecks, Load, database_engine
+from tests.faults.harness import new_tempdir
+from tests.faults.load import LedgerChecks, app_under_load
 
 pytestmark = pytest.mark.faults
 
@@ -51,15 +45,7 @@ def crash_db(request, cleanup):
 def test_kill_9_under_load_loses_no_acknowledged_save(crash_db, cleanup, faults_report):
     kind, url, tmp = crash_db
     t0 = time.monotonic()
-    seeded = prepare_database(url, CANDIDATES, tmp)
-    engine = database_engine(url, cleanup)
-    server = Gunicorn(free_port(), server_env(url, tmp), tmp / "gunicorn.log", cleanup)
-    server.start()
-    server.wait_healthy()
-    load = Load(server.port, seeded["logins"], seed=8)
-    load.start(cleanup)
-    load.wait_ready(60)
-    time.sleep(1.0)
+    server, load, engine = app_under_load(url, tmp, cleanup, candidates=CANDIDATES, seed=8, settle=1.0)
     t_setup = time.monotonic() - t0
 
     rng = random.Random(8)

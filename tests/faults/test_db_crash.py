@@ -22,16 +22,8 @@ import time
 import pytest
 
 from tests.conftest import TEST_DB_URL
-from tests.faults.harness import (
-    Gunicorn,
-    PrivateCluster,
-    free_port,
-    new_tempdir,
-    postgres_bindir,
-    prepare_database,
-    server_env,
-)
-from tests.faults.load import LedgerChecks, Load, database_engine
+from tests.faults.harness import PrivateCluster, new_tempdir, postgres_bindir
+from tests.faults.load import LedgerChecks, app_under_load
 
 pytestmark = pytest.mark.faults
 
@@ -71,15 +63,7 @@ def test_postgresql_immediate_stop_loses_no_acknowledged_save(cleanup, faults_re
     cluster.admin("CREATE DATABASE faults")
     url = cluster.url("faults")
     tmp = new_tempdir("examsys-faults-db-", cleanup)
-    seeded = prepare_database(url, CANDIDATES, tmp)
-    engine = database_engine(url, cleanup)
-    server = Gunicorn(free_port(), server_env(url, tmp), tmp / "gunicorn.log", cleanup)
-    server.start()
-    server.wait_healthy()
-    load = Load(server.port, seeded["logins"], seed=9)
-    load.start(cleanup)
-    load.wait_ready(60)
-    time.sleep(1.5)
+    server, load, engine = app_under_load(url, tmp, cleanup, candidates=CANDIDATES, seed=9, settle=1.5)
     t_setup = time.monotonic() - t0
     master, workers = server.proc.pid, set(server.worker_pids())
 
