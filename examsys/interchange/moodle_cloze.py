@@ -37,9 +37,10 @@ def _unescape(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
 
 
-def parse_cloze(stem: str, blank: str) -> tuple[str, list[list[str]], list[str]]:
-    """Stem with each gap replaced by `blank`, the key, and dropped partial answers.
-    Raises ValueError (with a Chinese reason) when a gap is not a short answer."""
+def parse_cloze(stem: str) -> tuple[list[str], list[list[str]], list[str]]:
+    """The stem's text around its gaps (one piece more than gaps: the caller puts its blank marks
+    between them), the key, and dropped partial answers. Raises ValueError (with a Chinese
+    reason) when a gap is not a short answer."""
     key: list[list[str]] = []
     dropped: list[str] = []
     pieces: list[str] = []
@@ -61,12 +62,12 @@ def parse_cloze(stem: str, blank: str) -> tuple[str, list[list[str]], list[str]]
         correct, partial = pick_correct([w for w, _ in answers])
         key.append([answers[i][1] for i in correct])
         dropped += [answers[i][1] for i in partial]
-        pieces += [stem[last : m.start()], blank]
+        pieces.append(stem[last : m.start()])
         last = m.end()
     if not key:
         raise ValueError("没有可识别的空")
     pieces.append(stem[last:])
-    return "".join(pieces), key, dropped
+    return pieces, key, dropped
 
 
 def _escape(alt: str) -> str:

@@ -35,7 +35,6 @@ from .richtext import html_to_text, plain_to_html
 from .safety import parse_xml
 
 BLANK = "_____"
-GAP_MARK = "\ue000"  # a private-use character: where a cloze gap was, while importing
 UNSUPPORTED_NAMES = {
     "numerical": "数值题（numerical）",
     "matching": "匹配题（matching）",
@@ -173,21 +172,18 @@ class _Question:
         self._emit("fill", content)
 
     def _cloze(self) -> None:
-        # Gaps become a mark that can't run into the stem's own text (underscores next to a gap
-        # would, with "_____"), then the author's blank marks (our own export) or "_____".
-        mark = GAP_MARK if GAP_MARK not in self.stem else BLANK
         try:
-            stem, key, dropped = parse_cloze(self.stem, mark)
+            pieces, key, dropped = parse_cloze(self.stem)
         except ValueError as exc:
             self.result.unsupported.append(self._issue(f"「{self._label()}」是完形填空题（cloze），{exc}"))
             return
         self._note_dropped([plain_to_html(d) for d in dropped])
+        # Between the pieces: the author's blank marks (our own export), else "_____". Joined only
+        # here, so text next to a gap (an underscore, say) stays on its side of the blank.
         markers = [b.text or "" for b in self.ext.findall("blank")] if self.ext is not None else []
         if len(markers) != len(key):
             markers = [BLANK] * len(key)
-        pieces = stem.split(mark)
-        if len(pieces) == len(key) + 1:
-            stem = pieces[0] + "".join(m + rest for m, rest in zip(markers, pieces[1:], strict=True))
+        stem = pieces[0] + "".join(m + rest for m, rest in zip(markers, pieces[1:], strict=True))
         self._emit("fill", make_content("fill", stem, key=key, explanation=self._explanation()))
 
     def _essay(self) -> None:
