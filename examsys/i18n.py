@@ -48,11 +48,14 @@ def _js_catalogue(directories: str, locale: str) -> dict[str, str]:
     return {}
 
 
+def _request_locale() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
 def js_translations(locale: str | None = None) -> dict[str, str]:
     """{msgid: msgstr} of the `js` domain for `locale` (default: the request's locale); empty for
     the source language or a locale without a compiled catalogue."""
-    code = locale or str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-    return _js_catalogue(current_app.config["BABEL_TRANSLATION_DIRECTORIES"], code)
+    return _js_catalogue(current_app.config["BABEL_TRANSLATION_DIRECTORIES"], locale or _request_locale())
 
 
 @lru_cache(maxsize=16)
@@ -63,13 +66,12 @@ def _js_catalogue_json(directories: str, locale: str) -> Markup:
 
 def js_translations_json() -> Markup:
     """js_translations() of the request's locale as JSON for a data block, serialised once per locale."""
-    code = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-    return _js_catalogue_json(current_app.config["BABEL_TRANSLATION_DIRECTORIES"], code)
+    return _js_catalogue_json(current_app.config["BABEL_TRANSLATION_DIRECTORIES"], _request_locale())
 
 
 def html_lang() -> str:
     """The `<html lang>` value of the current locale."""
-    return "en" if str(get_locale()) == "en" else "zh-CN"
+    return "en" if _request_locale() == "en" else "zh-CN"
 
 
 def init_app(app: Flask) -> None:

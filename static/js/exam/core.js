@@ -71,9 +71,10 @@
   // translated text for the code or the HTTP status comes first, the server's text only when the
   // script has none.
   function errorMessage(status, code, serverMessage) {
-    var own = CODE_MESSAGES[code] || HTTP_MESSAGES[status] || HTTP_MESSAGES[status >= 500 ? 500 : 400];
-    if (X.i18n.source) return serverMessage || own;
-    return CODE_MESSAGES[code] || HTTP_MESSAGES[status] || serverMessage || own;
+    var known = CODE_MESSAGES[code] || HTTP_MESSAGES[status];
+    var fallback = HTTP_MESSAGES[status >= 500 ? 500 : 400];
+    if (X.i18n.source) return serverMessage || known || fallback;
+    return known || serverMessage || fallback;
   }
   // A message for this situation, written by the caller (`own`, already translated): on a page in
   // the source language the server's own message wins when there is one.
