@@ -156,7 +156,7 @@ def test_integrity_signals_reach_the_server(exam_world, browser):
 def test_unstorable_characters_are_dropped_before_saving(exam_world, browser):
     """A paste holding NUL or a lone surrogate (which the API refuses with 422: no database stores
     them) is saved without those characters instead of never being saved."""
-    world, cand = exam_world, exam_world.candidate(5)
+    world, cand = exam_world, exam_world.candidate(6)  # a candidate of its own: its own attempt
     ctx, pg = _context(browser)
     candidate_login(pg, world.base, cand)
     enter_exam(pg)
