@@ -218,7 +218,10 @@ def test_keyboard_only_single_choice(exam_world, browser):
     world, cand = exam_world, exam_world.candidate(1)
     ctx, pg = _context(browser)
     pg.goto(world.base + "/exam/")
-    pg.keyboard.type(cand["ticket_no"])  # the ticket field has autofocus
+    # The ticket field has autofocus (applied at Chromium's next rendering step, which under load
+    # can come after the load event): type once it has landed.
+    pg.wait_for_function("() => document.activeElement && document.activeElement.id === 'ticket_no'")
+    pg.keyboard.type(cand["ticket_no"])
     pg.keyboard.press("Tab")
     pg.keyboard.type(cand["id_number"])
     pg.keyboard.press("Enter")

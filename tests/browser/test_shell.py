@@ -42,7 +42,10 @@ def test_keyboard_only_login(live_server, page):
     base, demo = live_server
     user = demo["users"][0]
     page.goto(base + "/login")
-    page.keyboard.type(user["username"])  # the username field has autofocus
+    # The username field has autofocus; Chromium applies it at its next rendering step, which
+    # under load can come after the load event: type once it has landed, as a person would.
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'username'")
+    page.keyboard.type(user["username"])
     page.keyboard.press("Tab")
     page.keyboard.type(user["password"])
     page.keyboard.press("Enter")
