@@ -20,7 +20,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from examsys.config import build_config
     from examsys.extensions import babel, csrf, db, init_limiter, login_manager, migrate
 
-    app = Flask(
+    app = web.ExamsysFlask(
         __name__,
         instance_path=str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),

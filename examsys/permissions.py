@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from flask import abort, request
 from flask_login import current_user
+
+from examsys.errors import Conflict, PermissionDenied
 
 if TYPE_CHECKING:
     from examsys.accounts.models import User
@@ -98,6 +101,39 @@ def has_permission(user: Any, permission: Permission) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return permission in user.permissions
+
+
+# --- decisions -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer of an access rule: allowed, or refused with a stable `code` (what callers and
+    tests compare) and a Chinese `message` (what people read). `status` says what kind of
+    refusal it is: 403 for who is asking, 409 for the state of the object."""
+
+    allowed: bool
+    code: str = "ok"
+    message: str = ""
+    status: int = 403
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    def enforce(self) -> None:
+        """Raise the refusal as a DomainError (PermissionDenied or Conflict) with this code."""
+        if self.allowed:
+            return
+        exc = (Conflict if self.status == 409 else PermissionDenied)(self.message)
+        exc.code = self.code
+        raise exc
+
+
+ALLOW = Decision(True)
+
+
+def deny(code: str, message: str, *, status: int = 403) -> Decision:
+    return Decision(False, code, message, status)
 
 
 # --- object policies ---------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
-from examsys import clock
+from examsys import clock, transaction
 from examsys.errors import DomainError, UnsafeConfiguration
-from examsys.extensions import db, login_manager
+from examsys.extensions import login_manager
 from examsys.permissions import ROLE_LABELS, can, enforce_declared_access
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
@@ -90,19 +90,38 @@ def select_timezone() -> str:
 def _load_user(token: str):
     from examsys.accounts.services import load_session_user
 
-    user = load_session_user(token)
-    if db.session.dirty or db.session.new:
-        # Only session bookkeeping (last seen, expiry) is pending at this point of the request.
-        db.session.commit()
-        if user is not None:
-            user.current_session_token = token
-    return user
+    # Session bookkeeping (last seen, expiry) commits with the rest of the request.
+    return load_session_user(token)
 
 
 login_manager.login_view = "accounts.login"
 login_manager.login_message = "请先登录"
 login_manager.login_message_category = "warning"
 login_manager.session_protection = None  # server-side sessions do the job, across nodes too
+
+
+# --- the request owns the transaction -----------------------------------------------------------
+
+
+class ExamsysFlask(Flask):
+    """Flask, with one transaction per request (examsys.transaction): committed when the view (or
+    a before-request hook that answers early) returns, rolled back by the one error path when
+    anything raises. Concurrency failures (StaleDataError, unique races) become 409 Conflict."""
+
+    def preprocess_request(self):
+        rv = super().preprocess_request()
+        if rv is not None:
+            transaction.commit()
+        return rv
+
+    def dispatch_request(self):
+        rv = super().dispatch_request()
+        transaction.commit()
+        return rv
+
+    def handle_user_exception(self, e):
+        transaction.fail(e)
+        return super().handle_user_exception(transaction.as_domain_error(e))
 
 
 # --- per-request hooks -------------------------------------------------------------------------
@@ -247,38 +266,22 @@ ERROR_MESSAGES = {
 }
 
 
-def _record_denial() -> None:
-    from examsys.audit.services import record
-
-    db.session.rollback()
-    try:
-        record("permission.denied", data={"endpoint": request.endpoint or "",
-                                          "path": request.path[:200], "method": request.method})
-        db.session.commit()
-    except Exception:  # noqa: BLE001 - a failing audit write must not mask the 403
-        db.session.rollback()
-        current_app.logger.exception("could not record permission denial")
-
-
 def register_error_handlers(app: Flask) -> None:
+    """Responses only: the transaction was already rolled back, and a denial recorded, by
+    examsys.transaction.fail (ExamsysFlask.handle_user_exception)."""
+
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
-        db.session.rollback()
-        if exc.status == 403:
-            _record_denial()
         return _error_response(exc.status, exc.code, exc.message)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         status = exc.code or 500
-        if status == 403:
-            _record_denial()
         code = {404: "not_found", 403: "forbidden", 429: "rate_limited"}.get(status, "http_error")
         return _error_response(status, code, ERROR_MESSAGES.get(status, exc.name))
 
     @app.errorhandler(Exception)
     def _unhandled(exc: Exception):
-        db.session.rollback()
         current_app.logger.exception("unhandled error")
         return _error_response(500, "internal_error", ERROR_MESSAGES[500])
 
