@@ -28,6 +28,7 @@ from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from examsys.audit.actions import AuditAction
 from examsys.audit.services import record
 from examsys.errors import Conflict, DomainError
 from examsys.extensions import db
@@ -66,7 +67,7 @@ def _run_after_rollback(actions: list[Callable[[], object]], *, denial: dict | N
         for action in actions:
             action()
         if denial is not None:
-            record("permission.denied", data=denial)
+            record(AuditAction.PERMISSION_DENIED, data=denial)
         db.session.commit()
     except Exception:  # noqa: BLE001 - a failing record must not mask the refusal itself
         db.session.rollback()

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from examsys import audit
 from examsys.accounts import services
 from examsys.accounts.models import Organisation, OrgKind
+from examsys.audit.actions import AuditAction
 from examsys.audit.models import AuditEvent
 
 
@@ -20,14 +21,14 @@ def test_rollback_takes_the_event_with_it(db):
 def test_change_and_event_commit_together(db):
     org = services.create_organisation("OK-1", "提交机构", OrgKind.EMPLOYER)
     db.session.commit()
-    ev = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "organisation.create",
+    ev = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "organisation.created",
                                                      AuditEvent.object_id == str(org.id))).one()
     assert ev.organisation_id == org.id and ev.data["code"] == "OK-1"
     assert ev.occurred_at.tzinfo is not None
 
 
 def test_control_characters_are_encoded(db):
-    ev = audit.record("test.event", data={"note": "line1\nline2\x1b[31m\x00"})
+    ev = audit.record(AuditAction.PERMISSION_DENIED, data={"note": "line1\nline2\x1b[31m\x00"})
     assert ev.data["note"] == "line1\\x0aline2\\x1b[31m\\x00" or "\\x1b" in ev.data["note"]
     assert "\x1b" not in ev.data["note"] and "\x00" not in ev.data["note"]
 
@@ -39,6 +40,6 @@ def test_user_management_is_audited(client, login_as, db):
     client.post("/users/new", data={"username": "newbie", "display_name": "新人",
                                     "password": "pass-word-1234", "organisation_id": me.organisation_id,
                                     "roles": ["writer"]})
-    ev = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.create")
+    ev = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.created")
                             .order_by(AuditEvent.id.desc())).first()
     assert ev.data["username"] == "newbie" and ev.actor_user_id == me.id

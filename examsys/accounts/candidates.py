@@ -16,6 +16,7 @@ from sqlalchemy import select
 from examsys import audit, crypto
 from examsys.accounts import idnumber
 from examsys.accounts.models import Candidate, Organisation, User
+from examsys.audit.actions import AuditAction
 from examsys.errors import Conflict, PermissionDenied, ValidationError
 from examsys.extensions import db
 from examsys.permissions import can_reveal_id_number
@@ -49,7 +50,7 @@ def create_candidate(org: Organisation, *, name: str, id_number: str) -> Candida
                      id_number_index=index, id_number_masked=idnumber.mask(number))
     db.session.add(cand)
     db.session.flush()
-    audit.record("candidate.create", obj=cand, data={"name": name,
+    audit.record(AuditAction.CANDIDATE_CREATED, obj=cand, data={"name": name,
                                                       "id_number": cand.id_number_masked})
     return cand
 
@@ -72,7 +73,7 @@ def reveal_id_number(actor: User, candidate: Candidate, *, reason: str) -> str:
         raise PermissionDenied("无权查看完整身份证号码")
     if not reason.strip():
         raise ValidationError("请填写查看原因", field="reason")
-    audit.record("candidate.id_reveal", obj=candidate, data={"reason": reason.strip()})
+    audit.record(AuditAction.CANDIDATE_ID_REVEALED, obj=candidate, data={"reason": reason.strip()})
     return crypto.decrypt(crypto.current_keys(), candidate.id_number_ciphertext, purpose=ID_PURPOSE)
 
 
@@ -107,4 +108,4 @@ def set_candidate_photo(candidate: Candidate, filename: str, data: bytes) -> Non
         os.replace(tmp, path)
     candidate.photo_sha256 = sha
     db.session.flush()
-    audit.record("candidate.photo", obj=candidate, data={"sha256": sha, "bytes": len(encoded)})
+    audit.record(AuditAction.CANDIDATE_PHOTO_SET, obj=candidate, data={"sha256": sha, "bytes": len(encoded)})

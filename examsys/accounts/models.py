@@ -53,6 +53,7 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 
 class Organisation(db.Model):
     __tablename__ = "organisations"
+    __audit_type__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
@@ -75,6 +76,7 @@ class Organisation(db.Model):
 
 class User(db.Model):
     __tablename__ = "users"
+    __audit_type__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(

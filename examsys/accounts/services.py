@@ -25,6 +25,7 @@ from examsys.accounts.models import (
     UserSession,
 )
 from examsys.audit import services as audit_services
+from examsys.audit.actions import AuditAction
 from examsys.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationError
 from examsys.extensions import db
 from examsys.permissions import Role, can_manage_user, sees_all_organisations
@@ -80,7 +81,7 @@ def create_organisation(code: str, name: str, kind: OrgKind) -> Organisation:
     org = Organisation(code=code, name=name, kind=kind, active=True)
     db.session.add(org)
     db.session.flush()
-    audit.record("organisation.create", obj=org, organisation_id=org.id,
+    audit.record(AuditAction.ORGANISATION_CREATED, obj=org, organisation_id=org.id,
                  data={"code": code, "name": name, "kind": kind.value})
     return org
 
@@ -90,7 +91,7 @@ def update_organisation(org: Organisation, *, name: str, kind: OrgKind, active: 
     org.name, org.kind, org.active = name.strip(), kind, active
     after = {"name": org.name, "kind": org.kind.value, "active": org.active}
     db.session.flush()
-    audit.record("organisation.update", obj=org, organisation_id=org.id,
+    audit.record(AuditAction.ORGANISATION_UPDATED, obj=org, organisation_id=org.id,
                  data={"before": before, "after": after})
 
 
@@ -150,7 +151,7 @@ def create_user(
                                              valid_until=c.valid_until))
     db.session.add(user)
     db.session.flush()
-    audit.record("user.create", obj=user, data={
+    audit.record(AuditAction.USER_CREATED, obj=user, data={
         "username": username, "roles": sorted(r.value for r in roles),
         "certificates": [{"kind": c.kind.value, "number": c.number} for c in certificates or []]})
     return user
@@ -191,7 +192,7 @@ def update_user(
              "active": active,
              "certificates": [[c.kind.value, c.number, c.valid_until.isoformat()]
                               for c in certificates]}
-    audit.record("user.update", obj=user, data={"before": before, "after": after})
+    audit.record(AuditAction.USER_UPDATED, obj=user, data={"before": before, "after": after})
 
 
 def reset_password(actor: User | None, user: User, new_password: str) -> None:
@@ -203,7 +204,7 @@ def reset_password(actor: User | None, user: User, new_password: str) -> None:
     user.locked_until = None
     end_all_sessions(user, reason="password_reset")
     db.session.flush()
-    audit.record("user.password_reset", obj=user, data={"username": user.username})
+    audit.record(AuditAction.USER_PASSWORD_RESET, obj=user, data={"username": user.username})
 
 
 # --- authentication and sessions ---------------------------------------------------------------
@@ -220,10 +221,10 @@ def authenticate(username: str, password: str) -> User:
         # Spend the same time as a real check so timing reveals nothing.
         p = cfg["EXAMSYS_ARGON2"]
         _verify(_dummy_hash_for((p["time_cost"], p["memory_cost"], p["parallelism"])), password)
-        audit.record("auth.login_failed", data={"username": username[:64], "reason": "unknown"})
+        audit.record(AuditAction.USER_LOGIN_FAILED, data={"username": username[:64], "reason": "unknown"})
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
     if user.locked_until is not None and user.locked_until > now:
-        audit.record("auth.login_failed", obj=user, data={"username": user.username,
+        audit.record(AuditAction.USER_LOGIN_FAILED, obj=user, data={"username": user.username,
                                                            "reason": "locked"})
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
     ok = _verify(user.password_hash, password)
@@ -234,9 +235,9 @@ def authenticate(username: str, password: str) -> User:
             if user.failed_logins >= cfg["EXAMSYS_LOCKOUT_THRESHOLD"]:
                 user.locked_until = now + timedelta(minutes=cfg["EXAMSYS_LOCKOUT_MINUTES"])
                 user.failed_logins = 0
-                audit.record("auth.locked", obj=user, data={"until": user.locked_until.isoformat()})
+                audit.record(AuditAction.USER_LOCKED, obj=user, data={"until": user.locked_until.isoformat()})
         db.session.flush()
-        audit.record("auth.login_failed", obj=user, data={"username": user.username,
+        audit.record(AuditAction.USER_LOGIN_FAILED, obj=user, data={"username": user.username,
                                                            "reason": reason})
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
     if hasher().check_needs_rehash(user.password_hash):
@@ -255,7 +256,7 @@ def start_session(user: User, *, ip: str | None, user_agent: str | None) -> User
     db.session.add(sess)
     db.session.flush()
     user.current_session_token = sess.token
-    audit.record("auth.login", obj=user, data={"username": user.username},
+    audit.record(AuditAction.USER_LOGGED_IN, obj=user, data={"username": user.username},
                  context=audit_services.context_for(user))
     return sess
 
@@ -267,7 +268,7 @@ def end_session(token: str, *, reason: str) -> None:
     sess.ended_at = clock.now()
     sess.end_reason = reason
     db.session.flush()
-    audit.record("auth.logout" if reason == "logout" else "auth.session_end",
+    audit.record(AuditAction.USER_LOGGED_OUT if reason == "logout" else AuditAction.USER_SESSION_ENDED,
                  object_type="user", object_id=sess.user_id, data={"reason": reason})
 
 

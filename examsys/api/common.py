@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from examsys import sqlite_writer
 from examsys.api import bp
+from examsys.audit.actions import AuditAction
 from examsys.delivery import candidate_auth, integrity
 from examsys.delivery.models import Attempt, CandidateSession
 from examsys.errors import DomainError, NotFound, PermissionDenied, RateLimited, SessionReplaced, ValidationError
@@ -175,7 +176,7 @@ def check_seb(batch, attempt: Attempt | None = None) -> None:
     else:
         from examsys import audit
 
-        audit.record("candidate.seb_check_failed", obj=g.roster_entry, data=data)
+        audit.record(AuditAction.ROSTER_ENTRY_SEB_CHECK_FAILED, obj=g.roster_entry, data=data)
     db.session.commit()
     exc = PermissionDenied("请使用指定的安全考试浏览器（Safe Exam Browser）参加考试")
     exc.code = "seb_required"

@@ -23,6 +23,7 @@ from examsys.assembly.models import (
     PaperReplacement,
     PaperStatus,
 )
+from examsys.audit.actions import AuditAction
 from examsys.bank.models import Item, ItemStatus, ItemVersion, QType, VersionStatus
 from examsys.errors import Conflict, DomainError, ValidationError
 from examsys.extensions import db
@@ -176,7 +177,7 @@ def save_blueprint(user, org, standard: Standard, data: dict, pb: PaperBlueprint
     pb.name = pb.name.strip()
     pb.updated_at = clock.now()
     db.session.flush()
-    audit.record("blueprint.create" if created else "blueprint.update", obj=pb,
+    audit.record(AuditAction.PAPER_BLUEPRINT_CREATED if created else AuditAction.PAPER_BLUEPRINT_UPDATED, obj=pb,
                  data={"after": snapshot(pb)} if created else {"before": before, "after": snapshot(pb)})
     return pb
 
@@ -258,7 +259,8 @@ def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | N
     exclude = recently_used(pb.organisation_id, pb.standard_id, pb.level, pb.exclude_recent_papers)
     result = solve(bank.items, to_solver_blueprint(data, exclude=exclude), seed=seed, time_limit=time_limit)
     if result.status == "infeasible":
-        audit.record("paper.assemble_failed", obj=pb, data={"seed": seed, "reasons": result.reasons[:20]})
+        audit.record(AuditAction.PAPER_BLUEPRINT_ASSEMBLY_FAILED, obj=pb,
+                     data={"seed": seed, "reasons": result.reasons[:20]})
         raise Infeasible(result.reasons)
     if result.status != "ok":
         raise DomainError("组卷超时或出错，请放宽规则或稍后重试：" + "；".join(
@@ -278,7 +280,7 @@ def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | N
         paper.forms.append(pf)
     db.session.add(paper)
     db.session.flush()
-    audit.record("paper.assemble", obj=paper, data={"blueprint_id": pb.id, "seed": seed,
+    audit.record(AuditAction.PAPER_ASSEMBLED, obj=paper, data={"blueprint_id": pb.id, "seed": seed,
                                                     "forms": [f.label for f in paper.forms],
                                                     "stats": result.stats})
     return paper
@@ -322,7 +324,7 @@ def freeze(user, paper: Paper) -> None:
     for item in items:
         item.exposure += 1
     db.session.flush()
-    audit.record("paper.freeze", obj=paper, data={"items": len(pinned),
+    audit.record(AuditAction.PAPER_FROZEN, obj=paper, data={"items": len(pinned),
                                                   "forms": [f.label for f in paper.forms]})
 
 
@@ -330,7 +332,7 @@ def discard(user, paper: Paper) -> None:
     """Delete a draft paper. Raises Conflict for a frozen one (it never changes)."""
     if paper.status != PaperStatus.DRAFT:
         raise Conflict("已定稿的试卷不能删除")
-    audit.record("paper.discard", obj=paper, data={"name": paper.name, "seed": paper.seed})
+    audit.record(AuditAction.PAPER_DISCARDED, obj=paper, data={"name": paper.name, "seed": paper.seed})
     db.session.delete(paper)
     db.session.flush()
 
@@ -366,7 +368,7 @@ def replace_item(user, paper: Paper, form_item: PaperFormItem, new_version: Item
     db.session.add(rep)
     item.exposure += 1
     db.session.flush()
-    audit.record("paper.replace_item", obj=paper, data={
+    audit.record(AuditAction.PAPER_ITEM_REPLACED, obj=paper, data={
         "form": form_item.form.label, "position": form_item.position, "form_item_id": form_item.id,
         "old_version_id": form_item.item_version_id, "new_version_id": new_version.id, "reason": reason})
     return rep

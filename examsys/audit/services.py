@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from examsys import clock
+from examsys.audit.actions import AuditAction
 from examsys.audit.models import AuditEvent
 from examsys.extensions import db
 
@@ -73,7 +74,7 @@ def context_for(user: Any) -> AuditContext:
 
 
 def record(
-    action: str,
+    action: AuditAction,
     *,
     obj: Any = None,
     object_type: str | None = None,
@@ -86,18 +87,24 @@ def record(
 
     `obj` may be any model with an `id` (and optionally `organisation_id`); its class's
     audit name (`__audit_type__` or table name) becomes object_type.
+
+    Raises ValueError for an action that is not an AuditAction (a plain string is accepted only
+    if it is a member's value) and for one about another kind of object than `obj`/`object_type`.
     """
+    action = AuditAction(action)
     ctx = context or current_context()
     if obj is not None:
         object_type = object_type or getattr(obj, "__audit_type__", None) or obj.__tablename__
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
         if organisation_id is None:
             organisation_id = getattr(obj, "organisation_id", None)
+    if object_type is not None and object_type != action.object_type:
+        raise ValueError(f"audit action {action.value!r} is not about a {object_type!r}")
     if organisation_id is None:
         organisation_id = ctx.organisation_id
     event = AuditEvent(
         occurred_at=clock.now(),
-        action=action,
+        action=action.value,
         actor_user_id=ctx.user_id,
         actor_label=_encode_controls(ctx.label),
         actor_roles=ctx.roles,

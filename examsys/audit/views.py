@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
+from examsys.audit.actions import label_for
 from examsys.audit.models import AuditEvent
 from examsys.extensions import db
 from examsys.permissions import Permission, require
@@ -22,4 +23,4 @@ def events():
         stmt = stmt.where(AuditEvent.action.startswith(action))
     page = max(request.args.get("page", 1, type=int), 1)
     rows = db.paginate(stmt, page=page, per_page=50, error_out=False)
-    return render_template("audit/events.html", rows=rows, action=action)
+    return render_template("audit/events.html", rows=rows, action=action, label_for=label_for)

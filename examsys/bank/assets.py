@@ -30,6 +30,7 @@ from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from examsys import audit, clock
+from examsys.audit.actions import AuditAction
 from examsys.bank.items import actor
 from examsys.bank.models import Asset
 from examsys.errors import ValidationError
@@ -144,7 +145,7 @@ def store_image(user, org, filename: str, data: bytes, *, max_bytes: int | None 
                       uploaded_by_id=user.id if user is not None else None, created_at=clock.now())
         db.session.add(asset)
         db.session.flush()
-    audit.record("asset.upload", object_type="asset", object_id=clean.sha256, organisation_id=org.id,
+    audit.record(AuditAction.ASSET_UPLOADED, object_type="asset", object_id=clean.sha256, organisation_id=org.id,
                  context=actor(user),
                  data={"filename": filename[:200], "mime": clean.mime, "size": len(clean.data),
                        "width": clean.width, "height": clean.height, "reused": reused})

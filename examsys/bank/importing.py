@@ -30,6 +30,7 @@ from urllib.parse import unquote
 from sqlalchemy import bindparam, insert, update
 
 from examsys import audit, clock
+from examsys.audit.actions import AuditAction
 from examsys.bank import assets, qtypes
 from examsys.bank.categories import (
     CategoryInfo,
@@ -264,7 +265,7 @@ def import_drafts(user, org, standard: Standard, drafts: Iterable[Any], *, level
     with db.session.begin_nested():
         report.item_ids = _write(user, org, standard, ready, approve)
         files = sorted({r.draft.source.file for r in ready if getattr(r.draft, "source", None)})
-        audit.record("bank.import", object_type="standard", object_id=standard.id,
+        audit.record(AuditAction.STANDARD_ITEMS_IMPORTED, object_type="standard", object_id=standard.id,
                      organisation_id=org.id, context=actor(user),
                      data={"files": files, "count": len(report.item_ids), "by_type": report.by_type,
                            "approved": approve, "partial": partial, "skipped": report.skipped,

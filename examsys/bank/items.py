@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from examsys import audit, clock
+from examsys.audit.actions import AuditAction
 from examsys.audit.services import AuditContext, context_for
 from examsys.bank import qtypes, richtext
 from examsys.bank.models import FaultReport, Item, ItemStatus, ItemVersion, QType, VersionStatus
@@ -183,7 +184,7 @@ def create_item(author, org, *, standard: Standard, point: AssessmentPoint | Non
     item.latest_version = version
     db.session.add(item)
     db.session.flush()
-    audit.record("item.create", obj=item, context=actor(author),
+    audit.record(AuditAction.ITEM_CREATED, obj=item, context=actor(author),
                  data={"version_id": version.id, "number": 1, "qtype": qtype.value,
                        "status": status, "point_id": version.point_id, "source": source})
     return item
@@ -231,7 +232,7 @@ def save_edit(author, item: Item, *, expected_version: int, content: dict,
         item.status = ItemStatus.DRAFT
         sync_item(item, version)
     _flush_or_conflict()
-    audit.record("item.edit", obj=item, context=actor(author),
+    audit.record(AuditAction.ITEM_EDITED, obj=item, context=actor(author),
                  data={"version_id": version.id, "number": version.number, "note": version.note,
                        "withdrawn": withdrawn})
     return version
@@ -259,7 +260,7 @@ def retire(user, item: Item, *, reason: str) -> None:
     item.status = ItemStatus.RETIRED
     item.updated_at = now
     _flush_or_conflict()
-    audit.record("item.retire", obj=item, context=actor(user),
+    audit.record(AuditAction.ITEM_RETIRED, obj=item, context=actor(user),
                  data={"reason": reason.strip(), "previous_status": previous.value})
 
 
@@ -291,7 +292,7 @@ def report_fault(user, item: Item, *, reason: str, source: str = "user") -> Faul
     db.session.add(report)
     _open_revision(item, reason)
     db.session.flush()
-    audit.record("item.fault_report", obj=item, context=actor(user),
+    audit.record(AuditAction.ITEM_FAULT_REPORTED, obj=item, context=actor(user),
                  data={"fault_report_id": report.id, "source": source, "reason": reason})
     return report
 
@@ -311,7 +312,7 @@ def flag_needs_revision(items: list[Item], reason: str) -> int:
         _open_revision(item, reason)
         flagged += 1
         db.session.flush()
-        audit.record("item.flag_revision", obj=item, data={"reason": reason})
+        audit.record(AuditAction.ITEM_FLAGGED_FOR_REVISION, obj=item, data={"reason": reason})
     return flagged
 
 
@@ -335,7 +336,8 @@ def set_enemy_group(user, item: Item, group: str | None) -> None:
     before = item.enemy_group
     item.enemy_group = group
     _flush_or_conflict()
-    audit.record("item.enemy_group", obj=item, context=actor(user), data={"before": before, "after": group})
+    audit.record(AuditAction.ITEM_ENEMY_GROUP_SET, obj=item, context=actor(user),
+                 data={"before": before, "after": group})
 
 
 def enemy_group_members(item: Item) -> list[Item]:

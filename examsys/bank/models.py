@@ -206,6 +206,7 @@ class Asset(db.Model):
     """An uploaded image, stored on disk by the SHA-256 of its re-encoded bytes."""
 
     __tablename__ = "assets"
+    __audit_type__ = "asset"
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"),

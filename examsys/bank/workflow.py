@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from examsys import audit, clock
 from examsys.accounts.models import Organisation
+from examsys.audit.actions import AuditAction
 from examsys.bank import qtypes, similarity
 from examsys.bank.items import actor, assert_writer, sync_item
 from examsys.bank.models import (
@@ -112,7 +113,7 @@ def submit(author, version: ItemVersion) -> list[SimilarWarning]:
         item.status = ItemStatus.SUBMITTED
     item.updated_at = now
     db.session.flush()
-    audit.record("item_version.submit", obj=version, organisation_id=item.organisation_id,
+    audit.record(AuditAction.ITEM_VERSION_SUBMITTED, obj=version, organisation_id=item.organisation_id,
                  context=actor(author),
                  data={"item_id": item.id, "number": version.number, "from": previous.value,
                        "similar": [{"item_id": w.item.id, "score": w.score} for w in warnings]})
@@ -180,7 +181,7 @@ def approve(reviewer, version: ItemVersion, *, comment: str = "", batch: bool = 
     else:
         data.update(final=False)
     db.session.flush()
-    audit.record("item_version.approve", obj=version, organisation_id=item.organisation_id,
+    audit.record(AuditAction.ITEM_VERSION_APPROVED, obj=version, organisation_id=item.organisation_id,
                  context=actor(reviewer), data=data)
     return review
 
@@ -222,7 +223,7 @@ def return_version(reviewer, version: ItemVersion, *, comment: str = "",
         item.status = ItemStatus.RETURNED
     item.updated_at = now
     db.session.flush()
-    audit.record("item_version.return", obj=version, organisation_id=item.organisation_id,
+    audit.record(AuditAction.ITEM_VERSION_RETURNED, obj=version, organisation_id=item.organisation_id,
                  context=actor(reviewer),
                  data={"item_id": item.id, "number": version.number, "comment": comment,
                        "field_comments": comments})

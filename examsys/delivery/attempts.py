@@ -26,6 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from examsys import audit, clock
 from examsys.assembly.models import Paper, PaperForm, PaperFormItem, PaperStatus
+from examsys.audit.actions import AuditAction
 from examsys.delivery import answers, autosave, timing
 from examsys.delivery.autosave import SaveResult, answer_spec, check_save_input
 from examsys.delivery.models import Attempt, AttemptStatus, Batch, BatchState, Extension, Response, RosterEntry
@@ -64,7 +65,7 @@ def compute_deadline(batch: Batch, started_at: datetime, attempt_id: int | None 
 # --- transitions -------------------------------------------------------------------------------
 
 
-def _transition(attempt: Attempt, to: AttemptStatus, *, finished_at, reason: str, action: str,
+def _transition(attempt: Attempt, to: AttemptStatus, *, finished_at, reason: str, action: AuditAction,
                 data: dict | None = None, where=()) -> bool:
     """in_progress → `to`, atomically; True (and one audit event) only for the caller that won."""
     result = db.session.execute(
@@ -92,7 +93,7 @@ def finalise_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:
         return False
     cutoff = now - timedelta(seconds=grace)
     return _transition(attempt, AttemptStatus.TIMED_OUT, finished_at=Attempt.deadline_at,
-                       reason="timeout", action="attempt.timeout", where=[Attempt.deadline_at < cutoff])
+                       reason="timeout", action=AuditAction.ATTEMPT_TIMED_OUT, where=[Attempt.deadline_at < cutoff])
 
 
 def sweep(now: datetime | None = None) -> int:
@@ -168,8 +169,8 @@ def start_attempt(entry: RosterEntry, *, now: datetime | None = None) -> Attempt
         .execution_options(synchronize_session=False))
     if opened.rowcount == 1:
         db.session.refresh(batch)
-        audit.record("batch.open", obj=batch, data={"trigger": "first_start", "attempt_id": attempt.id})
-    audit.record("attempt.start", obj=attempt, data={
+        audit.record(AuditAction.BATCH_OPENED, obj=batch, data={"trigger": "first_start", "attempt_id": attempt.id})
+    audit.record(AuditAction.ATTEMPT_STARTED, obj=attempt, data={
         "ticket_no": entry.ticket_no, "form": form.label, "order_seed": attempt.order_seed,
         "started_at": now.isoformat(), "deadline_at": attempt.deadline_at.isoformat()})
     return attempt
@@ -238,7 +239,7 @@ def submit(attempt: Attempt, *, now: datetime | None = None) -> Attempt:
         return attempt
     grace = attempt.batch.grace_seconds
     if not _transition(attempt, AttemptStatus.SUBMITTED, finished_at=now, reason="submitted",
-                       action="attempt.submit",
+                       action=AuditAction.ATTEMPT_SUBMITTED,
                        where=[Attempt.deadline_at >= now - timedelta(seconds=grace)]):
         finalise_if_overdue(attempt, now)
     return attempt

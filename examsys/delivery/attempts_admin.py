@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from examsys import audit, clock
+from examsys.audit.actions import AuditAction
 from examsys.delivery.attempts import _transition, compute_deadline, finalise_if_overdue
 from examsys.delivery.models import Attempt, AttemptStatus, Batch, Extension, Incident, IncidentKind
 from examsys.errors import Conflict, ValidationError
@@ -78,7 +79,7 @@ def grant_extension(actor, *, batch: Batch, attempt: Attempt | None = None, minu
             changed[str(target.id)] = after.isoformat()
     _incident(actor, batch, attempt, IncidentKind.EXTRA_TIME, reason,
               {"minutes": minutes, "extension_id": ext.id})
-    audit.record("attempt.extend" if attempt is not None else "batch.extend",
+    audit.record(AuditAction.ATTEMPT_EXTENDED if attempt is not None else AuditAction.BATCH_EXTENDED,
                  obj=attempt if attempt is not None else batch,
                  data={"minutes": minutes, "reason": reason, "extension_id": ext.id, "deadlines": changed})
     return ext
@@ -104,13 +105,13 @@ def reopen(actor, attempt: Attempt, *, reason: str) -> Attempt:
     before = attempt.deadline_at
     recompute_deadline(attempt)  # extensions granted while it was finished apply now, and only those
     _incident(actor, attempt.batch, attempt, IncidentKind.REOPEN, reason, {"previous": previous.value})
-    audit.record("attempt.reopen", obj=attempt, data={"reason": reason, "previous": previous.value,
+    audit.record(AuditAction.ATTEMPT_REOPENED, obj=attempt, data={"reason": reason, "previous": previous.value,
                                                       "deadline_before": before.isoformat(),
                                                       "deadline_at": attempt.deadline_at.isoformat()})
     now = clock.now()
     if now >= attempt.deadline_at:
         _transition(attempt, AttemptStatus.TIMED_OUT, finished_at=Attempt.deadline_at, reason="timeout",
-                    action="attempt.timeout", data={"after": "reopen"})
+                    action=AuditAction.ATTEMPT_TIMED_OUT, data={"after": "reopen"})
     return attempt
 
 
@@ -121,7 +122,7 @@ def terminate(actor, attempt: Attempt, *, reason: str) -> Attempt:
     now = clock.now()
     finalise_if_overdue(attempt, now)
     if not _transition(attempt, AttemptStatus.TERMINATED, finished_at=now, reason="terminated",
-                       action="attempt.terminate", data={"reason": reason}):
+                       action=AuditAction.ATTEMPT_TERMINATED, data={"reason": reason}):
         raise Conflict("该考生已结束作答，不能再终止")
     _incident(actor, attempt.batch, attempt, IncidentKind.TERMINATE, reason, {})
     db.session.flush()

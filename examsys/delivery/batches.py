@@ -17,6 +17,7 @@ from sqlalchemy import select
 from examsys import audit, clock
 from examsys.accounts.models import CertificateKind, Organisation, User
 from examsys.assembly.models import Paper, PaperStatus
+from examsys.audit.actions import AuditAction
 
 # Basics live in batch_common; re-exported for the callers of batches.
 from examsys.delivery.batch_common import (  # noqa: E402,F401
@@ -220,7 +221,7 @@ def create_batch(actor: User, org: Organisation, data: BatchInput) -> Batch:
     db.session.flush()
     _apply(batch, data, paper)
     db.session.flush()
-    audit.record("batch.create", obj=batch, data=_snapshot(batch))
+    audit.record(AuditAction.BATCH_CREATED, obj=batch, data=_snapshot(batch))
     return batch
 
 
@@ -243,7 +244,7 @@ def update_batch(actor: User, batch: Batch, data: BatchInput, *, expected_versio
     db.session.flush()
     changes = diff(before, _snapshot(batch))
     if changes:
-        audit.record("batch.update", obj=batch, data={"changes": changes})
+        audit.record(AuditAction.BATCH_UPDATED, obj=batch, data={"changes": changes})
     return batch
 
 
@@ -324,7 +325,7 @@ def file_batch(actor: User, batch: Batch) -> Batch:
     batch.state = BatchState.FILED
     batch.filed_at = clock.now()
     db.session.flush()
-    audit.record("batch.file", obj=batch, data={"candidates": len(batch.roster), "paper_id": batch.paper_id,
+    audit.record(AuditAction.BATCH_FILED, obj=batch, data={"candidates": len(batch.roster), "paper_id": batch.paper_id,
                                                 "rooms": len(batch.rooms), "snapshot": _snapshot(batch)})
     return batch
 
@@ -343,7 +344,8 @@ def transition(batch: Batch, to_state: BatchState, *, data: dict | None = None) 
     if to_state == BatchState.PUBLISHED and batch.published_at is None:
         batch.published_at = clock.now()
     db.session.flush()
-    audit.record("batch.state", obj=batch, data={"from": before.value, "to": to_state.value, **(data or {})})
+    audit.record(AuditAction.BATCH_STATE_CHANGED, obj=batch,
+                 data={"from": before.value, "to": to_state.value, **(data or {})})
     return batch
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from examsys import audit, clock
 from examsys.accounts import idnumber
 from examsys.accounts.candidates import id_index
+from examsys.audit.actions import AuditAction
 from examsys.audit.services import AuditContext
 from examsys.delivery import integrity
 from examsys.delivery.models import Attempt, BatchState, CandidateSession, RosterEntry
@@ -54,7 +55,7 @@ def candidate_context(entry: RosterEntry, *, ip: str | None, user_agent: str | N
 
 
 def _fail(ticket_no: str, reason: str, *, ip, user_agent, organisation_id=None) -> AuthenticationFailed:
-    audit.record("candidate.login_failed", object_type="roster_entry", object_id=None,
+    audit.record(AuditAction.ROSTER_ENTRY_LOGIN_FAILED, object_type="roster_entry", object_id=None,
                  organisation_id=organisation_id,
                  data={"ticket_no": ticket_no[:32], "reason": reason},
                  context=AuditContext(label=f"candidate:{ticket_no[:32]}", ip=ip,
@@ -108,7 +109,7 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
                            .execution_options(synchronize_session=False))
         for old in older:
             db.session.refresh(old)
-            audit.record("candidate.session_replaced", obj=old, object_type="candidate_session",
+            audit.record(AuditAction.CANDIDATE_SESSION_REPLACED, obj=old, object_type="candidate_session",
                          organisation_id=batch.organisation_id, context=ctx,
                          data={"ticket_no": entry.ticket_no, "replaced_by": session.id,
                                "old_ip": old.ip, "new_ip": ip})
@@ -116,7 +117,7 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
         if attempt is not None:
             integrity.record_server_event(attempt, "concurrent_login", {
                 "old_session": older[-1].id, "new_session": session.id, "old_ip": older[-1].ip, "new_ip": ip})
-    audit.record("candidate.login", obj=session, object_type="candidate_session",
+    audit.record(AuditAction.CANDIDATE_SESSION_OPENED, obj=session, object_type="candidate_session",
                  organisation_id=batch.organisation_id, context=ctx,
                  data={"ticket_no": entry.ticket_no, "replaced": [s.id for s in older]})
     return token, entry
@@ -183,7 +184,7 @@ def logout(session: CandidateSession) -> None:
                            .execution_options(synchronize_session=False))
         db.session.refresh(session)
         entry = session.roster_entry
-        audit.record("candidate.logout", obj=session, object_type="candidate_session",
+        audit.record(AuditAction.CANDIDATE_SESSION_CLOSED, obj=session, object_type="candidate_session",
                      organisation_id=entry.batch.organisation_id,
                      context=candidate_context(entry, ip=session.ip, user_agent=session.user_agent))
 
@@ -200,7 +201,8 @@ def record_stale_use(session: CandidateSession, *, path: str, ip: str | None) ->
     integrity.record_server_event(attempt, "stale_session", {"session_id": session.id, "path": path[:200],
                                                              "ip": ip})
     entry = session.roster_entry
-    audit.record("candidate.stale_session", obj=attempt, data={"session_id": session.id, "path": path[:200]},
+    audit.record(AuditAction.ATTEMPT_STALE_SESSION_USED, obj=attempt,
+                 data={"session_id": session.id, "path": path[:200]},
                  context=candidate_context(entry, ip=ip, user_agent=None))
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from examsys import audit, clock
 from examsys.accounts.models import User
+from examsys.audit.actions import AuditAction
 from examsys.delivery import batches as svc
 from examsys.delivery.models import Batch, BatchState, FilingChange
 from examsys.errors import Conflict, ValidationError
@@ -93,7 +94,7 @@ def change(actor: User, batch: Batch, reason: str, **changes) -> FilingChange | 
                        changed_at=clock.now())
     db.session.add(row)
     db.session.flush()
-    audit.record("batch.filing_change", obj=batch, data={"filing_change_id": row.id, "reason": row.reason,
+    audit.record(AuditAction.BATCH_FILING_CHANGED, obj=batch, data={"filing_change_id": row.id, "reason": row.reason,
                                                          "changes": changed})
     return row
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from examsys.assembly.models import PaperForm
 from examsys.assembly.queries import effective_versions
 from examsys.audit import services as audit
+from examsys.audit.actions import AuditAction
 from examsys.bank import qtypes
 from examsys.delivery.models import Attempt, AttemptStatus, Batch, BatchState, ItemScore, Response
 from examsys.errors import Conflict
@@ -92,7 +93,7 @@ def score_attempt(attempt: Attempt) -> list[ItemScore]:
         db.session.add(row)
         scores.append(row)
     db.session.flush()
-    audit.record("grading.attempt_scored", obj=attempt,
+    audit.record(AuditAction.ATTEMPT_SCORED, obj=attempt,
                  data={"auto_total": round(auto_total, 2), "to_mark": open_count, "items": len(scores),
                        "partial_credit": partial})
     return scores

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from examsys.audit import services as audit
+from examsys.audit.actions import AuditAction
 from examsys.bank.models import ItemVersion
 from examsys.bank.qtypes import LABELS as QTYPE_LABELS
 from examsys.delivery.grading import transition
@@ -195,7 +196,7 @@ def record_mark(marker, item_score: ItemScore, score: float, comment: str = "") 
     if item_score.final_score is not None:
         data["final_score"] = item_score.final_score
     db.session.flush()
-    audit.record("marking.mark", obj=mark, organisation_id=batch.organisation_id, data=data)
+    audit.record(AuditAction.MARK_GIVEN, obj=mark, organisation_id=batch.organisation_id, data=data)
     complete_if_done(batch)
     return mark
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from examsys import audit, clock
 from examsys.accounts.models import User
+from examsys.audit.actions import AuditAction
 from examsys.delivery.batches import proctors_of
 from examsys.delivery.models import (
     Attempt,
@@ -38,6 +39,10 @@ STATE_LABELS = {NOT_STARTED: "未开始", AttemptStatus.IN_PROGRESS.value: "作�
                 AttemptStatus.TERMINATED.value: "违纪终止"}
 INCIDENT_LABELS = {IncidentKind.NOTE: "情况记录", IncidentKind.EXTRA_TIME: "延长时间",
                    IncidentKind.REOPEN: "重新开放", IncidentKind.TERMINATE: "违纪终止"}
+INCIDENT_ACTIONS = {IncidentKind.NOTE: AuditAction.INCIDENT_NOTED,
+                    IncidentKind.EXTRA_TIME: AuditAction.INCIDENT_EXTRA_TIME_GRANTED,
+                    IncidentKind.REOPEN: AuditAction.INCIDENT_ATTEMPT_REOPENED,
+                    IncidentKind.TERMINATE: AuditAction.INCIDENT_ATTEMPT_TERMINATED}
 LIVE_STATES = (BatchState.FILED, BatchState.OPEN, BatchState.CLOSED)
 MAX_EXTRA_MINUTES = 120
 
@@ -184,7 +189,7 @@ def _incident(actor: User, batch: Batch, kind: IncidentKind, reason: str, *, roo
                         recorded_at=clock.now())
     db.session.add(incident)
     db.session.flush()
-    audit.record(f"proctor.{kind.value}", obj=incident, organisation_id=batch.organisation_id,
+    audit.record(INCIDENT_ACTIONS[kind], obj=incident, organisation_id=batch.organisation_id,
                  data={"batch_id": batch.id, "room_id": room_id, "attempt_id": incident.attempt_id,
                        "reason": reason, **(data or {})})
     return incident

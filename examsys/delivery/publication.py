@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from examsys import clock
 from examsys.audit import services as audit
+from examsys.audit.actions import AuditAction
 from examsys.delivery import workdays
 from examsys.delivery.grading import transition
 from examsys.delivery.models import (
@@ -43,7 +44,7 @@ def publish(batch: Batch, actor) -> Batch:
         raise Conflict("仍有待审批的成绩更正")
     batch.published_at = clock.now()
     transition(batch, BatchState.PUBLISHED)
-    audit.record("results.published", obj=batch,
+    audit.record(AuditAction.BATCH_RESULTS_PUBLISHED, obj=batch,
                  data={"notice_days": batch.notice_days, "notice_ends_at": notice_ends_at(batch).isoformat()})
     return batch
 
@@ -136,7 +137,7 @@ def apply_for_review(entry: RosterEntry, scope: str | ReviewScope, reason: str) 
                              applied_at=now, due_at=workdays.add_workdays(now, batch.review_answer_days))
     db.session.add(req)
     db.session.flush()
-    audit.record("results.review_applied", obj=req, organisation_id=batch.organisation_id,
+    audit.record(AuditAction.SCORE_REVIEW_REQUEST_SUBMITTED, obj=req, organisation_id=batch.organisation_id,
                  data={"roster_entry_id": entry.id, "scope": scope.value, "due_at": req.due_at.isoformat()})
     return req
 
@@ -159,7 +160,7 @@ def answer_review_request(actor, req: ScoreReviewRequest, *, outcome: str | Revi
     req.outcome, req.answer = outcome, answer
     req.answered_by_id, req.answered_at = actor.id, clock.now()
     db.session.flush()
-    audit.record("results.review_answered", obj=req, organisation_id=req.batch.organisation_id,
+    audit.record(AuditAction.SCORE_REVIEW_REQUEST_ANSWERED, obj=req, organisation_id=req.batch.organisation_id,
                  data={"outcome": outcome.value, "overdue": req.overdue})
     return req
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 from examsys import clock
 from examsys.assembly.models import PaperForm
 from examsys.audit import services as audit
+from examsys.audit.actions import AuditAction
 from examsys.bank import qtypes
 from examsys.bank.models import ItemVersion
 from examsys.delivery.grading import transition
@@ -144,7 +145,7 @@ def compute_results(batch: Batch, actor) -> list[Result]:
         out.append(result)
         created += 1
     db.session.flush()
-    audit.record("results.computed", obj=batch, data={"results": len(out), "new": created,
+    audit.record(AuditAction.BATCH_RESULTS_COMPUTED, obj=batch, data={"results": len(out), "new": created,
                                                       "pass_mark": pass_mark})
     return out
 
@@ -239,7 +240,7 @@ def review_batch(batch: Batch, reviewer, note: str = "") -> ResultReview:
                           checked=checked, findings=findings, passed=not findings, note=(note or "").strip())
     db.session.add(review)
     db.session.flush()
-    audit.record("results.reviewed", obj=review, organisation_id=batch.organisation_id,
+    audit.record(AuditAction.RESULT_REVIEW_RECORDED, obj=review, organisation_id=batch.organisation_id,
                  data={"batch_id": batch.id, "checked": checked, "findings": len(findings),
                        "passed": review.passed})
     if review.passed:
@@ -295,7 +296,7 @@ def request_correction(actor, attempt: Attempt, corrected_score: float, reason: 
                         review_request_id=review_request.id if review_request else None)
     db.session.add(c)
     db.session.flush()
-    audit.record("results.correction_requested", obj=c, organisation_id=batch.organisation_id,
+    audit.record(AuditAction.SCORE_CORRECTION_REQUESTED, obj=c, organisation_id=batch.organisation_id,
                  data={"attempt_id": attempt.id, "item_score_id": c.item_score_id, "original": original,
                        "corrected": c.corrected_score, "reason": reason})
     return c
@@ -309,7 +310,7 @@ def decide_correction(approver, correction: ScoreCorrection, *, approve: bool, c
     batch = correction.attempt.batch
     _require_reviewer(approver, batch)
     if approver.id == correction.requested_by_id:
-        audit.record("results.correction_self_approval_refused", obj=correction,
+        audit.record(AuditAction.SCORE_CORRECTION_SELF_APPROVAL_REFUSED, obj=correction,
                      organisation_id=batch.organisation_id, data={"user_id": approver.id})
         raise PermissionDenied("成绩更正须由申请人以外的第二人审批")
     if correction.status != CorrectionStatus.PENDING:
@@ -324,7 +325,8 @@ def decide_correction(approver, correction: ScoreCorrection, *, approve: bool, c
     if approve and result is not None:
         _fill(result, correction.attempt, batch)
         db.session.flush()
-    audit.record("results.correction_" + ("approved" if approve else "rejected"), obj=correction,
+    audit.record(AuditAction.SCORE_CORRECTION_APPROVED if approve else AuditAction.SCORE_CORRECTION_REJECTED,
+                 obj=correction,
                  organisation_id=batch.organisation_id,
                  data={"attempt_id": correction.attempt_id, "item_score_id": correction.item_score_id,
                        "original": correction.original_score, "corrected": correction.corrected_score,

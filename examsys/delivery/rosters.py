@@ -32,6 +32,7 @@ from examsys import audit, clock
 from examsys.accounts import idnumber
 from examsys.accounts.candidates import create_candidate, find_candidates_by_id_number, set_candidate_photo
 from examsys.accounts.models import Candidate, User
+from examsys.audit.actions import AuditAction
 from examsys.delivery.batches import form_labels
 from examsys.delivery.models import Batch, BatchState, RosterEntry
 from examsys.errors import Conflict, ValidationError
@@ -271,7 +272,7 @@ def import_roster(actor: User, batch: Batch, filename: str, data: bytes, photos_
     db.session.flush()
     assign_seats(batch)
     db.session.flush()
-    audit.record("batch.roster_import", obj=batch, data={"file": filename, "candidates": result.imported,
+    audit.record(AuditAction.BATCH_ROSTER_IMPORTED, obj=batch, data={"file": filename, "candidates": result.imported,
                                                          "reused": result.reused, "photos": result.photos,
                                                          "photos_file": photos_name if photos_data else None})
     return result
@@ -334,7 +335,7 @@ def clear_roster(actor: User, batch: Batch) -> int:
     n = len(batch.roster)
     batch.roster.clear()
     db.session.flush()
-    audit.record("batch.roster_clear", obj=batch, data={"removed": n})
+    audit.record(AuditAction.BATCH_ROSTER_CLEARED, obj=batch, data={"removed": n})
     return n
 
 

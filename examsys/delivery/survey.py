@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from examsys import audit, clock
+from examsys.audit.actions import AuditAction
 from examsys.delivery.candidate_auth import candidate_context
 from examsys.delivery.models import Attempt, AttemptStatus, RosterEntry, SurveyResponse
 from examsys.errors import Conflict, ValidationError
@@ -52,7 +53,7 @@ def submit_survey(entry: RosterEntry, answers: dict, comment: str | None = "") -
                          satisfied=satisfied, submitted_at=clock.now())
     db.session.add(row)
     db.session.flush()
-    audit.record("survey.submit", obj=row, organisation_id=entry.batch.organisation_id,
+    audit.record(AuditAction.SURVEY_RESPONSE_SUBMITTED, obj=row, organisation_id=entry.batch.organisation_id,
                  data={"satisfied": satisfied},
                  context=candidate_context(entry, ip=None, user_agent=None) if not _has_ctx() else None)
     return row

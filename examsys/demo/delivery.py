@@ -18,6 +18,7 @@ from examsys.accounts import idnumber
 from examsys.accounts.candidates import id_index
 from examsys.assembly import services as assembly
 from examsys.assembly.models import Paper, PaperStatus
+from examsys.audit.actions import AuditAction
 from examsys.delivery import batches as svc
 from examsys.delivery import rosters
 from examsys.delivery.models import Batch
@@ -84,7 +85,7 @@ def load_demo_batch(org, standard, users: dict, blueprint) -> dict:
     svc.file_batch(admin, batch)
     batch.window_start = now - timedelta(minutes=5)
     db.session.flush()
-    audit.record("batch.demo_window", obj=batch, data={"window_start": batch.window_start.isoformat(),
+    audit.record(AuditAction.BATCH_DEMO_WINDOW_SET, obj=batch, data={"window_start": batch.window_start.isoformat(),
                                                        "note": "demo: opened five minutes ago"})
     return _result(batch)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, or_, select, update
 
 from examsys import audit
+from examsys.audit.actions import AuditAction
 from examsys.bank.models import Item, ItemStatus
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
@@ -118,7 +119,7 @@ def create_edition(old: Standard, edition: str, tree: dict, mapping: dict[str, M
     _flush()
     flagged, moved = _carry_items(old, new, edition, old_points, new_points, full)
     counts = {c.value: sum(1 for e in full.values() if e.change == c) for c in PointChange}
-    audit.record("standard.edition_create", obj=new, data={
+    audit.record(AuditAction.STANDARD_EDITION_CREATED, obj=new, data={
         "old_standard_id": old.id, "old_edition": old.edition, "edition": edition,
         "mapping": counts, "items_flagged": flagged, "items_moved": moved})
     return EditionResult(new, flagged, moved)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
 from examsys import audit
+from examsys.audit.actions import AuditAction
 from examsys.bank.models import Item, ItemVersion
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
@@ -77,7 +78,7 @@ def create_standard(code: str, name: str, edition: str, levels) -> Standard:
     standard = Standard(code=code, name=name, edition=edition, levels=parsed, status=StandardStatus.CURRENT)
     db.session.add(standard)
     _flush()
-    audit.record("standard.create", obj=standard,
+    audit.record(AuditAction.STANDARD_CREATED, obj=standard,
                  data={"code": code, "name": name, "edition": edition, "levels": parsed})
     return standard
 
@@ -103,7 +104,7 @@ def update_standard(standard: Standard, *, name: str, edition: str, levels,
     before = {"name": standard.name, "edition": standard.edition, "levels": list(standard.levels)}
     standard.name, standard.edition, standard.levels = name, edition, parsed
     _flush()
-    audit.record("standard.update", obj=standard,
+    audit.record(AuditAction.STANDARD_UPDATED, obj=standard,
                  data={"before": before, "after": {"name": name, "edition": edition, "levels": parsed}})
 
 
@@ -164,7 +165,7 @@ def load_tree(standard: Standard, tree: dict, *, replace: bool = False, source: 
     points = _build(standard, clean)
     _flush()
     summary = TreeSummary(ranges=sum(1 for _ in treecheck.iter_ranges(clean["ranges"])), points=len(points))
-    audit.record("standard.tree_load", obj=standard, data={
+    audit.record(AuditAction.STANDARD_TREE_LOADED, obj=standard, data={
         "ranges": summary.ranges, "points": summary.points, "replace": replace, "source": source or {}})
     return summary
 
@@ -219,7 +220,7 @@ def add_range(standard: Standard, *, parent: KnowledgeRange | None, code: str, n
                          position=len(siblings), weights={})
     db.session.add(rng)
     _flush()
-    audit.record("knowledge_range.create", obj=rng, data={
+    audit.record(AuditAction.KNOWLEDGE_RANGE_CREATED, obj=rng, data={
         "standard_id": standard.id, "code": rng.code, "name": rng.name,
         "parent": parent.code if parent else None})
     return rng
@@ -246,7 +247,7 @@ def update_range(rng: KnowledgeRange, *, code: str, name: str, parent: Knowledge
         rng.parent = parent
     rng.code, rng.name = code.strip(), name.strip()
     _flush()
-    audit.record("knowledge_range.update", obj=rng, data={
+    audit.record(AuditAction.KNOWLEDGE_RANGE_UPDATED, obj=rng, data={
         "before": before, "after": {"code": rng.code, "name": rng.name,
                                     "parent": parent.code if parent else None}})
 
@@ -276,7 +277,7 @@ def delete_range(rng: KnowledgeRange, *, expected_version: int | None = None) ->
         db.session.delete(node)
     _flush()
     db.session.expire(standard, ["ranges", "points"])
-    audit.record("knowledge_range.delete", object_type="knowledge_range", object_id=rng.id,
+    audit.record(AuditAction.KNOWLEDGE_RANGE_DELETED, object_type="knowledge_range", object_id=rng.id,
                  data={"standard_id": standard.id, **data})
 
 
@@ -301,7 +302,7 @@ def set_weights(standard: Standard, weights: dict[int, dict], *, expected_versio
     for rng in standard.ranges:
         rng.weights = dict(final[rng.code])
     _flush()
-    audit.record("standard.weights_set", obj=standard, data={"before": before, "after": final})
+    audit.record(AuditAction.STANDARD_WEIGHTS_SET, obj=standard, data={"before": before, "after": final})
 
 
 def _point_fields(standard: Standard, code: str, name: str, importance: str, levels) -> tuple:
@@ -329,7 +330,7 @@ def add_point(rng: KnowledgeRange, *, code: str, name: str, importance: str, lev
                             levels=parsed, position=len(rng.points))
     db.session.add(point)
     _flush()
-    audit.record("assessment_point.create", obj=point, data={
+    audit.record(AuditAction.ASSESSMENT_POINT_CREATED, obj=point, data={
         "standard_id": standard.id, "range": rng.code, "code": code, "name": name,
         "importance": imp.value, "levels": parsed})
     return point
@@ -351,7 +352,7 @@ def update_point(point: AssessmentPoint, *, code: str, name: str, importance: st
         point.range, point.position = rng, len(rng.points)
     point.code, point.name, point.importance, point.levels = code, name, imp, parsed
     _flush()
-    audit.record("assessment_point.update", obj=point, data={"before": before, "after": {
+    audit.record(AuditAction.ASSESSMENT_POINT_UPDATED, obj=point, data={"before": before, "after": {
         "code": code, "name": name, "importance": imp.value, "levels": parsed, "range": point.range.code}})
 
 
@@ -363,5 +364,5 @@ def retire_point(point: AssessmentPoint, *, retired: bool = True, expected_versi
         return
     point.retired = retired
     _flush()
-    audit.record("assessment_point.retire" if retired else "assessment_point.restore", obj=point,
+    audit.record(AuditAction.ASSESSMENT_POINT_RETIRED if retired else AuditAction.ASSESSMENT_POINT_RESTORED, obj=point,
                  data={"standard_id": point.standard_id, "code": point.code})

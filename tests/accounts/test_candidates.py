@@ -82,7 +82,7 @@ def test_reveal_requires_permission_and_is_audited(client, login_as, make, db):
     html = client.post(f"/candidates/{cand.id}/reveal", data={"reason": "核对报名信息"}).get_data(
         as_text=True)
     assert number in html
-    ev = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "candidate.id_reveal")).one()
+    ev = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "candidate.id_revealed")).one()
     assert ev.data["reason"] == "核对报名信息" and ev.object_id == str(cand.id)
     assert number not in str(ev.data)
 
@@ -133,7 +133,7 @@ def test_photo_upload_is_reencoded_and_served_only_to_the_org(client, login_as, 
     photo = client.get(f"/candidates/{cand.id}/photo")
     assert photo.status_code == 200 and photo.data[:3] == b"\xff\xd8\xff"  # re-encoded as JPEG
     assert photo.headers["Cache-Control"] == "no-store"
-    ev = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "candidate.photo")).one()
+    ev = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "candidate.photo_set")).one()
     assert ev.object_id == str(cand.id)
     bad = client.post(f"/candidates/{cand.id}/photo", data={"photo": (io.BytesIO(b"%PDF-1.4 not an image"), "x.png")},
                       content_type="multipart/form-data", follow_redirects=True)

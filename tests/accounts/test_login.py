@@ -30,7 +30,7 @@ def test_login_success_and_home(client, make, db):
     assert user.display_name in html
     events = db.session.scalars(select(AuditEvent.action).where(
         AuditEvent.actor_user_id == user.id)).all()
-    assert "auth.login" in events
+    assert "user.logged_in" in events
 
 
 def test_wrong_password_and_unknown_user_give_the_same_message(client, make, db):
@@ -40,7 +40,7 @@ def test_wrong_password_and_unknown_user_give_the_same_message(client, make, db)
     b = _login(client, "no-such-user", "wrong-password-1").get_data(as_text=True)
     assert GENERIC_LOGIN_ERROR in a and GENERIC_LOGIN_ERROR in b
     reasons = db.session.scalars(select(AuditEvent.data).where(
-        AuditEvent.action == "auth.login_failed")).all()
+        AuditEvent.action == "user.login_failed")).all()
     assert {r["reason"] for r in reasons} == {"password", "unknown"}
 
 

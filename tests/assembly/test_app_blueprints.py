@@ -63,7 +63,7 @@ def test_save_refuses_invalid_and_records_valid(db, make):
     assert "该职业标准没有等级 1" in exc.value.message
     pb = services.save_blueprint(user, org, standard, blueprint_data(standard))
     assert pb.id and pb.version == 1
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "blueprint.create")).one()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "paper_blueprint.created")).one()
     assert event.object_id == str(pb.id) and event.organisation_id == org.id
 
 

@@ -48,7 +48,7 @@ def test_assemble_makes_a_draft_meeting_every_rule(world, db):
             item = db.session.get(Item, fi.item_id)
             assert fi.item_version_id == item.active_version_id
             assert pb.sections[fi.section]["type"] == item.qtype.value
-    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "paper.assemble")).one()
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "paper.assembled")).one()
 
 
 def test_retired_and_unapproved_items_are_never_used(world, db):
@@ -76,7 +76,7 @@ def test_infeasible_blueprint_names_the_rule_and_the_numbers(world, db):
     assert reason["rule"] == "content[0]"
     assert (reason["needed"], reason["available"]) == (4, 2)  # two forms × 2, sharing nothing; bank has 2
     assert "鉴定范围 A-02 的多项选择题" in reason["message"] and "仅 2 道" in reason["message"]
-    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "paper.assemble_failed")).one()
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "paper_blueprint.assembly_failed")).one()
 
 
 def test_infeasible_page_lists_reasons_without_a_traceback(client, login_as, db):
@@ -164,7 +164,7 @@ def test_replacement_is_recorded_audited_and_applied(world, db):
         services.replace_item(admin, paper, fi, other_type.active_version, reason="题干有误")
     rep = services.replace_item(admin, paper, fi, new, reason="题干表述有歧义")
     assert db.session.scalars(select(PaperReplacement)).one() is rep
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "paper.replace_item")).one()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "paper.item_replaced")).one()
     assert event.data["old_version_id"] == fi.item_version_id and event.data["new_version_id"] == new.id
     assert event.data["reason"] == "题干表述有歧义"
     assert fi.item_version_id != new.id  # the pinned row itself never changes

@@ -42,7 +42,7 @@ def test_png_is_stored_by_hash_and_audited(bank, app, db):
     path = assets.asset_path(asset.sha256, "png")
     assert path.parent.name == asset.sha256[:2] and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert assets.asset_url(asset.sha256) == f"/assets/{asset.sha256}"
-    [event] = bank.events("asset.upload", asset.sha256)
+    [event] = bank.events("asset.uploaded", asset.sha256)
     assert event.data["reused"] is False and event.actor_user_id == bank.writer.id
 
 
@@ -50,7 +50,7 @@ def test_same_image_is_stored_once(bank, db):
     first = assets.store_image(bank.writer, bank.org, "a.png", png())
     second = assets.store_image(bank.writer, bank.org, "b.png", png())
     assert first is second and db.session.query(Asset).filter_by(sha256=first.sha256).count() == 1
-    assert [e.data["reused"] for e in bank.events("asset.upload", first.sha256)] == [False, True]
+    assert [e.data["reused"] for e in bank.events("asset.uploaded", first.sha256)] == [False, True]
 
 
 def test_exif_is_stripped_and_orientation_applied(bank):
@@ -71,7 +71,7 @@ def test_refused_uploads_name_the_file(bank, name, data, message):
     with pytest.raises(ValidationError) as exc:
         assets.store_image(bank.writer, bank.org, name, data)
     assert message in exc.value.message and name in exc.value.message
-    assert bank.events("asset.upload") == []
+    assert bank.events("asset.uploaded") == []
 
 
 def test_animated_gif_is_refused(bank):

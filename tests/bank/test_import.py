@@ -45,7 +45,7 @@ def test_all_or_nothing(bank, db):
         "题库.xlsx:9: kp_path: 鉴定点 安全知识 / 不存在的点 不在该标准中",
     ]
     assert report.as_json()["errors"][0] == {"where": "题库.xlsx:7", "message": "key: 答案 E 不是已有的选项"}
-    assert bank.events("bank.import") == []
+    assert bank.events("standard.items_imported") == []
 
 
 def test_partial_writes_the_good_ones(bank, db):
@@ -58,7 +58,7 @@ def test_partial_writes_the_good_ones(bank, db):
     assert first.number == 1 and first.status == VersionStatus.DRAFT and items[0].active_version_id is None
     assert first.source == {"file": "题库.xlsx", "row": 2}
     assert items[1].search_text.startswith("我国工频交流电") and items[1].level_mask == (1 << 5) | (1 << 4) | (1 << 3)
-    [event] = bank.events("bank.import")
+    [event] = bank.events("standard.items_imported")
     assert event.actor_user_id == bank.writer.id and event.organisation_id == bank.org.id
     assert event.data["count"] == 5 and event.data["approved"] is False and event.data["skipped"] == 3
     assert event.data["id_ranges"] == [[min(report.item_ids), max(report.item_ids)]]
@@ -67,7 +67,7 @@ def test_partial_writes_the_good_ones(bank, db):
 def test_dry_run_writes_nothing(bank, db):
     report = import_drafts(bank.writer, bank.org, bank.standard, good_drafts(), dry_run=True)
     assert report.ok and report.imported == 5 and report.item_ids == [] and count_items(db, bank.org) == 0
-    assert bank.events("bank.import") == []
+    assert bank.events("standard.items_imported") == []
 
 
 def test_kp_path_and_level(bank, db):
@@ -92,7 +92,7 @@ def test_approved_import_needs_review_permission(bank, db, make):
     assert all(v.status == VersionStatus.APPROVED and v.note == "批量导入并直接入库" for v in versions)
     assert db.session.scalar(select(func.count()).select_from(Review).where(
         Review.version_id.in_([v.id for v in versions]))) == 5
-    [event] = bank.events("bank.import")
+    [event] = bank.events("standard.items_imported")
     assert event.data["approved"] is True
 
 

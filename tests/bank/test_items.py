@@ -21,7 +21,7 @@ def test_create_item_sanitises_and_derives_fields(bank, db):
     assert item.level_mask == (1 << 4) | (1 << 5) and item.levels == [5, 4]
     assert item.search_text == "频率 ( )hz 50 60 100 220"
     assert item.status == ItemStatus.DRAFT and item.active_version_id is None
-    [event] = bank.events("item.create", item.id)
+    [event] = bank.events("item.created", item.id)
     assert event.actor_user_id == bank.writer.id and event.organisation_id == bank.org.id
     assert event.data["version_id"] == v.id
 
@@ -76,7 +76,7 @@ def test_save_edit_makes_a_new_version_and_withdraws_the_pending_one(bank):
     assert first.content["stem"] == "<p>我国工频交流电的频率为（  ）Hz。</p>"  # untouched
     assert item.point_id == bank.points["A-01-002"].id and item.difficulty == 2  # never approved
     assert "电网" in item.search_text
-    [event] = bank.events("item.edit", item.id)
+    [event] = bank.events("item.edited", item.id)
     assert event.data == {"version_id": v2.id, "number": 2, "note": "改写题干", "withdrawn": [first.id]}
 
 
@@ -94,7 +94,7 @@ def test_concurrent_edits_conflict_and_nothing_is_lost(bank, db):
     with pytest.raises(Conflict, match="已被他人修改"):
         edit(bank, item, loaded, stem="<p>乙的修改（  ）</p>", note="乙")
     assert item.latest_version is mine and len(item.versions) == 2
-    assert len(bank.events("item.edit", item.id)) == 1
+    assert len(bank.events("item.edited", item.id)) == 1
 
 
 def test_stale_flush_becomes_conflict(bank, db):
@@ -128,7 +128,7 @@ def test_retire(bank):
     services.retire(bank.reviewer, item, reason="标准已修订，题目过时")
     assert item.status == ItemStatus.RETIRED and pending.status == VersionStatus.WITHDRAWN
     assert item.active_version.status == VersionStatus.APPROVED  # papers keep what they pinned
-    [event] = bank.events("item.retire", item.id)
+    [event] = bank.events("item.retired", item.id)
     assert event.data == {"reason": "标准已修订，题目过时", "previous_status": "approved"}
     with pytest.raises(Conflict):
         services.retire(bank.reviewer, item, reason="again")
@@ -142,7 +142,7 @@ def test_report_fault_opens_a_revision_closed_by_the_next_approval(bank, make):
     assert item.needs_revision and item.revision_reason == "选项B 与选项D 表述有歧义"
     services.report_fault(None, item, reason="区分度为负", source="statistics")
     assert item.revision_reason == "选项B 与选项D 表述有歧义\n区分度为负"
-    events = bank.events("item.fault_report", item.id)
+    events = bank.events("item.fault_reported", item.id)
     assert [e.data["source"] for e in events] == ["user", "statistics"]
     assert events[0].data["fault_report_id"] == report.id
     with pytest.raises(PermissionDenied):
@@ -161,7 +161,7 @@ def test_flag_needs_revision(bank):
     assert services.flag_needs_revision(items, "鉴定点 A-01-001 在 2024 版中已删除") == 2
     assert services.flag_needs_revision(items, "鉴定点 A-01-001 在 2024 版中已删除") == 0
     assert all(i.needs_revision for i in items)
-    assert len(bank.events("item.flag_revision")) == 2
+    assert len(bank.events("item.flagged_for_revision")) == 2
 
 
 def test_version_diff(bank):

@@ -174,7 +174,7 @@ def test_enemy_group_set_on_item_page_and_used_by_assembly(client, bank, db):
     assert db.session.get(Item, a.id).enemy_group == "工频-1"
     page = client.get(f"/bank/items/{a.id}").get_data(as_text=True)
     assert f"#{b.id}" in page  # the other member is listed
-    assert bank.events("item.enemy_group", a.id)
+    assert bank.events("item.enemy_group_set", a.id)
     from examsys.assembly.services import bank_for
 
     view = bank_for({"level": 4, "standard_id": bank.standard.id}, bank.org.id)

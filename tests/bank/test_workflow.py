@@ -14,14 +14,14 @@ def test_full_workflow(bank, frozen_clock):
     v1 = item.latest_version
     assert workflow.submit(bank.writer, v1) == []
     assert v1.status == VersionStatus.SUBMITTED and item.status == ItemStatus.SUBMITTED
-    [event] = bank.events("item_version.submit", v1.id)
+    [event] = bank.events("item_version.submitted", v1.id)
     assert event.data["from"] == "draft" and event.object_type == "item_version"
 
     review = workflow.return_version(bank.reviewer, v1, comment="请核对答案",
                                      field_comments={"key": "铜不是绝缘材料，答案正确但解析缺失"})
     assert review.decision == ReviewDecision.RETURN
     assert v1.status == VersionStatus.RETURNED and item.status == ItemStatus.RETURNED
-    [event] = bank.events("item_version.return", v1.id)
+    [event] = bank.events("item_version.returned", v1.id)
     assert event.actor_user_id == bank.reviewer.id
     assert event.data["field_comments"] == [{"field": "key", "comment": "铜不是绝缘材料，答案正确但解析缺失"}]
 
@@ -35,7 +35,7 @@ def test_full_workflow(bank, frozen_clock):
     workflow.approve(bank.reviewer, v2, comment="同意入库")
     assert v2.status == VersionStatus.APPROVED and item.active_version is v2
     assert item.status == ItemStatus.APPROVED and v2.decided_at is not None
-    [event] = bank.events("item_version.approve", v2.id)
+    [event] = bank.events("item_version.approved", v2.id)
     assert event.data["final"] is True and event.data["comment"] == "同意入库"
 
 
@@ -48,7 +48,7 @@ def test_submit_reports_every_problem(bank):
     fields = [p["field"] for p in exc.value.details["problems"]]
     assert set(fields) == {"options", "key", "point", "levels"}
     assert "选项: 选项B 为空" in exc.value.message and "鉴定点: 请选择鉴定点" in exc.value.message
-    assert bank.events("item_version.submit") == []
+    assert bank.events("item_version.submitted") == []
 
 
 def test_submit_only_the_latest_draft_or_returned(bank):
@@ -63,7 +63,7 @@ def test_submit_warns_about_near_duplicates(bank):
     warnings = workflow.submit(bank.writer, twin.latest_version)
     assert [w.item for w in warnings] == [existing] and warnings[0].score >= 0.6
     assert twin.latest_version.status == VersionStatus.SUBMITTED  # a warning never blocks
-    [event] = bank.events("item_version.submit", twin.latest_version.id)
+    [event] = bank.events("item_version.submitted", twin.latest_version.id)
     assert event.data["similar"][0]["item_id"] == existing.id
 
 
@@ -77,7 +77,7 @@ def test_reviewer_never_approves_own_version(bank, make):
     with pytest.raises(PermissionDenied):
         workflow.return_version(both, item.latest_version, comment="x")
     assert item.latest_version.status == VersionStatus.SUBMITTED
-    assert bank.events("item_version.approve") == []
+    assert bank.events("item_version.approved") == []
 
 
 def test_review_policy(bank, make):
@@ -101,7 +101,7 @@ def test_two_approvals_from_two_reviewers(bank):
         workflow.approve(bank.reviewer, version)
     workflow.approve(bank.reviewer2, version)
     assert version.status == VersionStatus.APPROVED and item.active_version is version
-    first, second = bank.events("item_version.approve", version.id)
+    first, second = bank.events("item_version.approved", version.id)
     assert (first.data["final"], first.data["approvals"]) == (False, 1)
     assert (second.data["final"], second.data["approvals"], second.data["needed"]) == (True, 2, 2)
 
@@ -131,11 +131,11 @@ def test_batch_approve_is_all_or_nothing(bank, make):
         reviewer = own_item.created_by
         workflow.batch_approve(reviewer, [*good, own_item.latest_version, draft])
     assert len(exc.value.details["failures"]) == 2
-    assert bank.events("item_version.approve") == []
+    assert bank.events("item_version.approved") == []
 
     reviews = workflow.batch_approve(bank.reviewer, good, comment="批量入库")
     assert len(reviews) == 3 and all(v.status == VersionStatus.APPROVED for v in good)
-    events = bank.events("item_version.approve")
+    events = bank.events("item_version.approved")
     assert len(events) == 3 and all(e.data["batch"] and e.data["comment"] == "批量入库" for e in events)
     with pytest.raises(PermissionDenied):
         workflow.batch_approve(bank.writer, [draft])

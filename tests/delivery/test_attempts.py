@@ -38,9 +38,9 @@ def test_start_is_idempotent_opens_batch_and_sets_deadline(delivery_world, db, s
     assert started.deadline_at == clock.now() + timedelta(minutes=60)
     assert w.batch.state == BatchState.OPEN
     assert attempts.start_attempt(w.entries[0]).id == started.id
-    assert events(db, "attempt.start") == 1 and events(db, "batch.open") == 1
+    assert events(db, "attempt.started") == 1 and events(db, "batch.opened") == 1
     assert attempts.start_attempt(w.entries[1]).form_id == w.forms["B"].id
-    assert events(db, "batch.open") == 1
+    assert events(db, "batch.opened") == 1
 
 
 def test_start_refused_outside_window_or_state(delivery_world, db, frozen_clock):
@@ -114,7 +114,7 @@ def test_sweep_finalises_at_deadline_once(delivery_world, db, frozen_clock):
     assert attempts.sweep() == 0
     db.session.commit()
     assert b.finished_at == b.deadline_at
-    assert events(db, "attempt.timeout", a.id) == 1 and events(db, "attempt.timeout", b.id) == 1
+    assert events(db, "attempt.timed_out", a.id) == 1 and events(db, "attempt.timed_out", b.id) == 1
     assert db.session.scalar(select(Response.answer).where(Response.attempt_id == a.id)) is False
 
 
@@ -189,7 +189,7 @@ def test_submit_idempotent_and_closes(delivery_world, db, started):
     assert attempts.submit(started).status == AttemptStatus.SUBMITTED
     assert attempts.submit(started).status == AttemptStatus.SUBMITTED
     db.session.commit()
-    assert events(db, "attempt.submit", started.id) == 1
+    assert events(db, "attempt.submitted", started.id) == 1
     with pytest.raises(AttemptClosed):
         attempts.save_response(started, fi(delivery_world, "judge"), False, 2)
 
@@ -216,7 +216,7 @@ def test_extension_applies_only_where_granted(delivery_world, db, frozen_clock):
     # a candidate who starts later also gets the batch-wide extension
     c = attempts.start_attempt(w.entries[2])
     assert c.deadline_at == clock.now() + timedelta(minutes=65)
-    assert events(db, "attempt.extend", a.id) == 1 and events(db, "batch.extend") == 1
+    assert events(db, "attempt.extended", a.id) == 1 and events(db, "batch.extended") == 1
     assert db.session.scalar(select(func.count(Incident.id))) == 2
     with pytest.raises(ValidationError):
         attempts.grant_extension(w.proctor, batch=w.batch, attempt=a, minutes=5, reason=" ")
@@ -241,7 +241,7 @@ def test_reopen_within_deadline_and_past_it(delivery_world, db, started, frozen_
     # past its effective deadline: finalised again at once, at the deadline, no new time
     assert started.status == AttemptStatus.TIMED_OUT and started.finished_at == started.deadline_at
     db.session.commit()
-    assert events(db, "attempt.reopen", started.id) == 2
+    assert events(db, "attempt.reopened", started.id) == 2
     # with an extension first, the reopened attempt does get the time
     attempts.grant_extension(w.proctor, batch=w.batch, attempt=started, minutes=10, reason="补时")
     attempts.reopen(w.proctor, started, reason="补时后开放")
@@ -260,7 +260,7 @@ def test_terminate(delivery_world, db, started):
         attempts.save_response(started, fi(w, "judge"), True, 1)
     assert attempts.submit(started).status == AttemptStatus.TERMINATED
     db.session.commit()
-    assert events(db, "attempt.terminate", started.id) == 1
+    assert events(db, "attempt.terminated", started.id) == 1
 
 
 # --- RELIABILITY 12: autosave racing submit, interleaved in-process -------------------------------

@@ -82,7 +82,7 @@ def _check(app, frozen_clock):
     _race(app, attempt_id)
     with app.app_context():
         n_events = _db.session.scalar(select(func.count(AuditEvent.id)).where(
-            AuditEvent.action == "attempt.submit", AuditEvent.object_id == str(attempt_id)))
+            AuditEvent.action == "attempt.submitted", AuditEvent.object_id == str(attempt_id)))
         assert n_events == 1
         att = _db.session.get(Attempt, attempt_id)
         assert att.status == AttemptStatus.SUBMITTED

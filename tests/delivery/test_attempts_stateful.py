@@ -22,7 +22,7 @@ from examsys.delivery.models import Attempt, AttemptStatus, Response
 from examsys.errors import AttemptClosed, Conflict
 from tests.delivery.world import build_world
 
-TRANSITIONS = ("attempt.submit", "attempt.timeout", "attempt.reopen", "attempt.terminate")
+TRANSITIONS = ("attempt.submitted", "attempt.timed_out", "attempt.reopened", "attempt.terminated")
 
 
 @pytest.fixture

@@ -122,7 +122,7 @@ def test_create_batch_takes_duration_from_the_paper_and_makes_access_codes(world
     assert b.state == BatchState.PLANNED and b.duration_minutes == 100
     assert len(b.rooms) == 1 and len(b.rooms[0].access_code) == 6 and b.rooms[0].access_code.isdigit()
     assert {s.user_id for s in svc.proctors_of(b)} == {world.proctors[0].id, world.proctors[1].id}
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "batch.create",
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "batch.created",
                                                       AuditEvent.object_id == str(b.id))) is not None
 
 
@@ -149,7 +149,7 @@ def test_filing_succeeds_and_locks(world, db):
         svc.update_batch(world.admin, world.batch, world.data)
     with pytest.raises(Conflict, match="锁定"):
         rosters.import_roster(world.admin, world.batch, "x.xlsx", roster_xlsx([("新考生", valid_id_number(99))]))
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "batch.file"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "batch.filed"))
     assert event.object_id == str(world.batch.id) and event.data["candidates"] == 6
 
 
@@ -224,7 +224,7 @@ def test_transition_table(world, db):
         svc.transition(world.batch, state)
     assert world.batch.published_at is not None
     events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "batch.state").order_by(AuditEvent.id)
+        select(AuditEvent).where(AuditEvent.action == "batch.state_changed").order_by(AuditEvent.id)
     ).all()
     assert [(e.data["from"], e.data["to"]) for e in events][-1] == ("reviewed", "published")
 
@@ -240,7 +240,7 @@ def test_close_refuses_while_attempts_run_unless_forced_with_reason(world, db):
         svc.close_batch(world.admin, world.batch, force=True, reason=" ")
     svc.close_batch(world.admin, world.batch, force=True, reason="停电，经督导同意提前结束")
     assert world.batch.state == BatchState.CLOSED
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "batch.state")
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "batch.state_changed")
                               .order_by(AuditEvent.id.desc())).first()
     assert event.data["forced"] is True and event.data["reason"].startswith("停电")
 

@@ -65,7 +65,7 @@ def test_second_login_replaces_first_both_logged(delivery_world, db, candidate_a
     kinds = db.session.scalars(select(IntegrityEvent.kind).where(IntegrityEvent.attempt_id == attempt_id)).all()
     assert kinds.count("concurrent_login") == 1 and kinds.count("stale_session") == 1
     actions = db.session.scalars(select(AuditEvent.action)).all()
-    assert actions.count("candidate.login") == 2 and actions.count("candidate.session_replaced") == 1
+    assert actions.count("candidate_session.opened") == 2 and actions.count("candidate_session.replaced") == 1
     assert db.session.scalar(select(func.count(CandidateSession.id)).where(
         CandidateSession.ended_at.is_(None), CandidateSession.roster_entry_id == w.entries[0].id)) == 1
 

@@ -37,7 +37,7 @@ def test_change_records_before_and_after_with_an_audit_event(filed, db):
     assert row.changes["rooms"]["after"][0]["proctors"] == sorted([filed.proctors[0].id, filed.proctors[2].id])
     assert b.venue == "二号楼三层"
     assert {s.user_id for s in svc.proctors_of(b, room)} == {filed.proctors[0].id, filed.proctors[2].id}
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "batch.filing_change"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "batch.filing_changed"))
     assert event.data["reason"] == row.reason and event.data["filing_change_id"] == row.id
     assert filing.history(b) == [row]
 

@@ -165,7 +165,7 @@ def test_score_attempt_is_idempotent_and_audited_once(world, db):
     first = grading.score_attempt(att)
     second = grading.score_attempt(att)
     assert [s.id for s in first] == [s.id for s in second]
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "grading.attempt_scored",
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "attempt.scored",
                                                          AuditEvent.object_id == str(att.id))).all()
     assert len(events) == 1 and events[0].data["to_mark"] == 1
 

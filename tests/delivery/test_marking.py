@@ -31,7 +31,7 @@ def test_two_marks_within_margin_give_the_mean(world, db):
     marking.record_mark(m2, world.open, 7)  # |8-7| = 1 ≤ 20 % of 10
     assert world.open.final_score == 7.5
     assert world.batch.state == BatchState.MARKED
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "marking.mark")
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "mark.given")
                                .order_by(AuditEvent.id)).all()
     assert [(e.data["round"], e.data["score"]) for e in events] == [(1, 8.0), (2, 7.0)]
     assert events[1].data["final_score"] == 7.5 and all(e.object_type == "mark" for e in events)

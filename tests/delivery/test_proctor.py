@@ -88,7 +88,7 @@ def test_actions_need_a_reason_and_are_recorded(live, client, db):
     incident = db.session.scalar(select(Incident))
     assert incident.kind == IncidentKind.NOTE and incident.room_id == room.id
     assert incident.attempt_id == live.running.id and incident.recorded_by_id == live.proctors[1].id
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "proctor.note"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "incident.noted"))
     assert event.data["reason"] == "考生反映鼠标失灵，已更换" and event.actor_user_id == live.proctors[1].id
     with pytest.raises(ValidationError):
         proctoring.note(live.proctors[1], live.batch, reason="")

@@ -87,13 +87,13 @@ def test_correction_needs_a_second_person_and_keeps_originals(world, db):
         results.decide_correction(world.admin, c, approve=True)
     assert c.status == CorrectionStatus.PENDING
     refused = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.action == "results.correction_self_approval_refused")).all()
+        AuditEvent.action == "score_correction.self_approval_refused")).all()
     assert len(refused) == 1
     results.decide_correction(world.admin2, c, approve=True, comment="核实")
     r = db.session.scalar(select(Result).where(Result.attempt_id == world.a2.id))
     assert (r.total, r.final_total) == (2.0, 0.5)
     assert item.final_score == 2.0 and c.original_score == 2.0 and c.approved_by_id == world.admin2.id
-    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "results.correction_approved")).one()
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "score_correction.approved")).one()
 
 
 def test_self_approval_through_the_page_is_403(world, db, client):

@@ -64,7 +64,7 @@ def test_edition_moves_and_flags(db, standard, new_tree, make, make_item):
     assert {(r.old_point.code, r.change, r.new_point.code if r.new_point else None) for r in rows} >= {
         ("B-001", PointChange.CHANGED, "B-001"), ("B-002", PointChange.SAME, "B-012"),
         ("B-003", PointChange.REMOVED, None), ("A-01-001", PointChange.SAME, "A-01-001")}
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "standard.edition_create",
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "standard.edition_created",
                                                          AuditEvent.object_id == str(new.id))).all()
     assert len(events) == 1 and events[0].data["mapping"] == {"same": 4, "changed": 1, "removed": 1}
 

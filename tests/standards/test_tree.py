@@ -99,7 +99,7 @@ def test_one_audit_event_per_load(db, small_tree):
     services.load_tree(std, small_tree, source={"file": "t.xlsx"})
     events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).all()
     assert len(events) - before == 1
-    assert events[0].action == "standard.tree_load"
+    assert events[0].action == "standard.tree_loaded"
     assert events[0].data["points"] == 6 and events[0].data["source"] == {"file": "t.xlsx"}
 
 

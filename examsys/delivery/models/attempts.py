@@ -26,6 +26,7 @@ class CandidateSession(db.Model):
     roster entry: a new login ends the older one."""
 
     __tablename__ = "candidate_sessions"
+    __audit_type__ = "candidate_session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)

@@ -1,0 +1,212 @@
+"""The process record's vocabulary: every audit action, named once, with its Chinese label.
+
+An action is `<object>.<past participle>`: the object is the audit name of the model the event
+is about (its `__audit_type__`, else its table name: the `object_type` stored beside the action),
+the verb says what happened to it, always in the past participle (`paper.frozen`,
+`user.login_failed`). Events about no stored object (a refused request) are named after what was
+refused (`permission.denied`).
+
+`record()` accepts only members of `AuditAction`; a new kind of event gets a member here first.
+Stored rows keep the value (a plain string), so renaming a member's value needs a migration of
+audit_events.action; the log pages show `label_for(row.action)`.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class AuditAction(enum.StrEnum):
+    # accounts
+    ORGANISATION_CREATED = "organisation.created"
+    ORGANISATION_UPDATED = "organisation.updated"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105 - an action name, not a password
+    USER_LOGGED_IN = "user.logged_in"
+    USER_LOGIN_FAILED = "user.login_failed"
+    USER_LOCKED = "user.locked"
+    USER_LOGGED_OUT = "user.logged_out"
+    USER_SESSION_ENDED = "user.session_ended"
+    CANDIDATE_CREATED = "candidate.created"
+    CANDIDATE_ID_REVEALED = "candidate.id_revealed"
+    CANDIDATE_PHOTO_SET = "candidate.photo_set"
+    PERMISSION_DENIED = "permission.denied"
+    # standards
+    STANDARD_CREATED = "standard.created"
+    STANDARD_UPDATED = "standard.updated"
+    STANDARD_EDITION_CREATED = "standard.edition_created"
+    STANDARD_TREE_LOADED = "standard.tree_loaded"
+    STANDARD_WEIGHTS_SET = "standard.weights_set"
+    STANDARD_ITEMS_IMPORTED = "standard.items_imported"
+    KNOWLEDGE_RANGE_CREATED = "knowledge_range.created"
+    KNOWLEDGE_RANGE_UPDATED = "knowledge_range.updated"
+    KNOWLEDGE_RANGE_DELETED = "knowledge_range.deleted"
+    ASSESSMENT_POINT_CREATED = "assessment_point.created"
+    ASSESSMENT_POINT_UPDATED = "assessment_point.updated"
+    ASSESSMENT_POINT_RETIRED = "assessment_point.retired"
+    ASSESSMENT_POINT_RESTORED = "assessment_point.restored"
+    # bank
+    ITEM_CREATED = "item.created"
+    ITEM_EDITED = "item.edited"
+    ITEM_RETIRED = "item.retired"
+    ITEM_FAULT_REPORTED = "item.fault_reported"
+    ITEM_FLAGGED_FOR_REVISION = "item.flagged_for_revision"
+    ITEM_ENEMY_GROUP_SET = "item.enemy_group_set"
+    ITEM_VERSION_SUBMITTED = "item_version.submitted"
+    ITEM_VERSION_APPROVED = "item_version.approved"
+    ITEM_VERSION_RETURNED = "item_version.returned"
+    ASSET_UPLOADED = "asset.uploaded"
+    # assembly
+    PAPER_BLUEPRINT_CREATED = "paper_blueprint.created"
+    PAPER_BLUEPRINT_UPDATED = "paper_blueprint.updated"
+    PAPER_BLUEPRINT_ASSEMBLY_FAILED = "paper_blueprint.assembly_failed"
+    PAPER_ASSEMBLED = "paper.assembled"
+    PAPER_FROZEN = "paper.frozen"
+    PAPER_DISCARDED = "paper.discarded"
+    PAPER_ITEM_REPLACED = "paper.item_replaced"
+    # batches
+    BATCH_CREATED = "batch.created"
+    BATCH_UPDATED = "batch.updated"
+    BATCH_FILED = "batch.filed"
+    BATCH_FILING_CHANGED = "batch.filing_changed"
+    BATCH_STATE_CHANGED = "batch.state_changed"
+    BATCH_OPENED = "batch.opened"
+    BATCH_EXTENDED = "batch.extended"
+    BATCH_ROSTER_IMPORTED = "batch.roster_imported"
+    BATCH_ROSTER_CLEARED = "batch.roster_cleared"
+    BATCH_DEMO_WINDOW_SET = "batch.demo_window_set"
+    BATCH_RESULTS_COMPUTED = "batch.results_computed"
+    BATCH_RESULTS_PUBLISHED = "batch.results_published"
+    # exam
+    ROSTER_ENTRY_LOGIN_FAILED = "roster_entry.login_failed"
+    ROSTER_ENTRY_SEB_CHECK_FAILED = "roster_entry.seb_check_failed"
+    CANDIDATE_SESSION_OPENED = "candidate_session.opened"
+    CANDIDATE_SESSION_REPLACED = "candidate_session.replaced"
+    CANDIDATE_SESSION_CLOSED = "candidate_session.closed"
+    ATTEMPT_STARTED = "attempt.started"
+    ATTEMPT_SUBMITTED = "attempt.submitted"
+    ATTEMPT_TIMED_OUT = "attempt.timed_out"
+    ATTEMPT_TERMINATED = "attempt.terminated"
+    ATTEMPT_REOPENED = "attempt.reopened"
+    ATTEMPT_EXTENDED = "attempt.extended"
+    ATTEMPT_STALE_SESSION_USED = "attempt.stale_session_used"
+    INCIDENT_NOTED = "incident.noted"
+    INCIDENT_EXTRA_TIME_GRANTED = "incident.extra_time_granted"
+    INCIDENT_ATTEMPT_REOPENED = "incident.attempt_reopened"
+    INCIDENT_ATTEMPT_TERMINATED = "incident.attempt_terminated"
+    SURVEY_RESPONSE_SUBMITTED = "survey_response.submitted"
+    # scoring
+    ATTEMPT_SCORED = "attempt.scored"
+    MARK_GIVEN = "mark.given"
+    RESULT_REVIEW_RECORDED = "result_review.recorded"
+    SCORE_CORRECTION_REQUESTED = "score_correction.requested"
+    SCORE_CORRECTION_SELF_APPROVAL_REFUSED = "score_correction.self_approval_refused"
+    SCORE_CORRECTION_APPROVED = "score_correction.approved"
+    SCORE_CORRECTION_REJECTED = "score_correction.rejected"
+    SCORE_REVIEW_REQUEST_SUBMITTED = "score_review_request.submitted"
+    SCORE_REVIEW_REQUEST_ANSWERED = "score_review_request.answered"
+
+    @property
+    def object_type(self) -> str:
+        """The audit name of the model this action is about (the part before the dot)."""
+        return self.value.partition(".")[0]
+
+    @property
+    def label(self) -> str:
+        return LABELS[self]
+
+
+LABELS: dict[AuditAction, str] = {
+    AuditAction.ORGANISATION_CREATED: "创建机构",
+    AuditAction.ORGANISATION_UPDATED: "修改机构信息",
+    AuditAction.USER_CREATED: "创建用户",
+    AuditAction.USER_UPDATED: "修改用户",
+    AuditAction.USER_PASSWORD_RESET: "重置用户密码",
+    AuditAction.USER_LOGGED_IN: "用户登录",
+    AuditAction.USER_LOGIN_FAILED: "用户登录失败",
+    AuditAction.USER_LOCKED: "账号被锁定",
+    AuditAction.USER_LOGGED_OUT: "用户退出登录",
+    AuditAction.USER_SESSION_ENDED: "用户会话结束",
+    AuditAction.CANDIDATE_CREATED: "创建考生",
+    AuditAction.CANDIDATE_ID_REVEALED: "查看考生完整证件号码",
+    AuditAction.CANDIDATE_PHOTO_SET: "上传考生照片",
+    AuditAction.PERMISSION_DENIED: "拒绝越权访问",
+    AuditAction.STANDARD_CREATED: "创建职业标准",
+    AuditAction.STANDARD_UPDATED: "修改职业标准",
+    AuditAction.STANDARD_EDITION_CREATED: "创建职业标准新版本",
+    AuditAction.STANDARD_TREE_LOADED: "导入知识结构",
+    AuditAction.STANDARD_WEIGHTS_SET: "设置鉴定比重",
+    AuditAction.STANDARD_ITEMS_IMPORTED: "批量导入试题",
+    AuditAction.KNOWLEDGE_RANGE_CREATED: "创建鉴定范围",
+    AuditAction.KNOWLEDGE_RANGE_UPDATED: "修改鉴定范围",
+    AuditAction.KNOWLEDGE_RANGE_DELETED: "删除鉴定范围",
+    AuditAction.ASSESSMENT_POINT_CREATED: "创建鉴定点",
+    AuditAction.ASSESSMENT_POINT_UPDATED: "修改鉴定点",
+    AuditAction.ASSESSMENT_POINT_RETIRED: "停用鉴定点",
+    AuditAction.ASSESSMENT_POINT_RESTORED: "恢复鉴定点",
+    AuditAction.ITEM_CREATED: "创建试题",
+    AuditAction.ITEM_EDITED: "修改试题（新版本）",
+    AuditAction.ITEM_RETIRED: "停用试题",
+    AuditAction.ITEM_FAULT_REPORTED: "报告试题错误",
+    AuditAction.ITEM_FLAGGED_FOR_REVISION: "标记试题待修订",
+    AuditAction.ITEM_ENEMY_GROUP_SET: "设置互斥题组",
+    AuditAction.ITEM_VERSION_SUBMITTED: "提交试题审核",
+    AuditAction.ITEM_VERSION_APPROVED: "审核通过入库",
+    AuditAction.ITEM_VERSION_RETURNED: "审核退回",
+    AuditAction.ASSET_UPLOADED: "上传试题素材",
+    AuditAction.PAPER_BLUEPRINT_CREATED: "创建组卷细目表",
+    AuditAction.PAPER_BLUEPRINT_UPDATED: "修改组卷细目表",
+    AuditAction.PAPER_BLUEPRINT_ASSEMBLY_FAILED: "组卷失败",
+    AuditAction.PAPER_ASSEMBLED: "组卷",
+    AuditAction.PAPER_FROZEN: "试卷定稿",
+    AuditAction.PAPER_DISCARDED: "作废试卷",
+    AuditAction.PAPER_ITEM_REPLACED: "试卷换题",
+    AuditAction.BATCH_CREATED: "创建考试批次",
+    AuditAction.BATCH_UPDATED: "修改考试批次",
+    AuditAction.BATCH_FILED: "批次评价前备案",
+    AuditAction.BATCH_FILING_CHANGED: "变更备案信息",
+    AuditAction.BATCH_STATE_CHANGED: "批次状态变更",
+    AuditAction.BATCH_OPENED: "批次开考",
+    AuditAction.BATCH_EXTENDED: "全批次延长考试时间",
+    AuditAction.BATCH_ROSTER_IMPORTED: "导入考生名单",
+    AuditAction.BATCH_ROSTER_CLEARED: "清空考生名单",
+    AuditAction.BATCH_DEMO_WINDOW_SET: "设置演示批次考试时间",
+    AuditAction.BATCH_RESULTS_COMPUTED: "计算成绩",
+    AuditAction.BATCH_RESULTS_PUBLISHED: "发布成绩并公示",
+    AuditAction.ROSTER_ENTRY_LOGIN_FAILED: "考生登录失败",
+    AuditAction.ROSTER_ENTRY_SEB_CHECK_FAILED: "安全考试浏览器校验失败",
+    AuditAction.CANDIDATE_SESSION_OPENED: "考生登录",
+    AuditAction.CANDIDATE_SESSION_REPLACED: "考生登录被新登录取代",
+    AuditAction.CANDIDATE_SESSION_CLOSED: "考生退出登录",
+    AuditAction.ATTEMPT_STARTED: "开始作答",
+    AuditAction.ATTEMPT_SUBMITTED: "交卷",
+    AuditAction.ATTEMPT_TIMED_OUT: "超时收卷",
+    AuditAction.ATTEMPT_TERMINATED: "违纪终止作答",
+    AuditAction.ATTEMPT_REOPENED: "重新开放作答",
+    AuditAction.ATTEMPT_EXTENDED: "延长考生作答时间",
+    AuditAction.ATTEMPT_STALE_SESSION_USED: "已被取代的登录仍在访问",
+    AuditAction.INCIDENT_NOTED: "考场情况记录",
+    AuditAction.INCIDENT_EXTRA_TIME_GRANTED: "考场记录：延长时间",
+    AuditAction.INCIDENT_ATTEMPT_REOPENED: "考场记录：重新开放作答",
+    AuditAction.INCIDENT_ATTEMPT_TERMINATED: "考场记录：违纪终止",
+    AuditAction.SURVEY_RESPONSE_SUBMITTED: "提交满意度调查",
+    AuditAction.ATTEMPT_SCORED: "客观题评分",
+    AuditAction.MARK_GIVEN: "主观题阅卷给分",
+    AuditAction.RESULT_REVIEW_RECORDED: "成绩复核",
+    AuditAction.SCORE_CORRECTION_REQUESTED: "申请更正成绩",
+    AuditAction.SCORE_CORRECTION_SELF_APPROVAL_REFUSED: "拒绝本人审批成绩更正",
+    AuditAction.SCORE_CORRECTION_APPROVED: "批准成绩更正",
+    AuditAction.SCORE_CORRECTION_REJECTED: "驳回成绩更正",
+    AuditAction.SCORE_REVIEW_REQUEST_SUBMITTED: "考生申请成绩复核",
+    AuditAction.SCORE_REVIEW_REQUEST_ANSWERED: "答复成绩复核申请",
+}
+
+
+def label_for(action: str | None) -> str:
+    """The Chinese label of a stored action; a string that is no member (rows written before the
+    vocabulary, or by a newer release) is shown as it is."""
+    try:
+        return AuditAction(action).label
+    except ValueError:
+        return action or ""
