@@ -22,9 +22,9 @@ from examsys.assembly.checker import check_forms  # noqa: E402
 from examsys.assembly.formats import (  # noqa: E402
     AssembledForm,
     BankItem,
-    Blueprint,
     ContentRule,
     DifficultyRule,
+    FormSpec,
     ImportanceRule,
     Section,
 )
@@ -66,14 +66,14 @@ def make_bank(n: int, seed: int = 1) -> list[BankItem]:
     return items
 
 
-def make_blueprint(bank: list[BankItem], forms: int, shared: int = 0) -> Blueprint:
+def make_spec(bank: list[BankItem], forms: int, shared: int = 0) -> FormSpec:
     """判断 20×1, 单选 70×1, 多选 10×1; each top range its weight ±2 items;
     a bell-shaped difficulty band; at least 30 X items; 1% retired items excluded."""
     content = tuple(ContentRule(top, min=max(0, w - 2), max=w + 2) for top, w in WEIGHTS.items())
     content += (ContentRule("C", types=("multi",), min=2, max=4),)
     difficulty = (DifficultyRule(1, 5, 15), DifficultyRule(2, 15, 25), DifficultyRule(3, 35, 50),
                   DifficultyRule(4, 15, 25), DifficultyRule(5, 5, 10))
-    return Blueprint(
+    return FormSpec(
         sections=(Section("judge", 20, 1), Section("single", 70, 1), Section("multi", 10, 1)),
         forms=forms, max_shared_items=shared, content=content, difficulty=difficulty,
         importance=(ImportanceRule("X", 30),),
@@ -81,18 +81,18 @@ def make_blueprint(bank: list[BankItem], forms: int, shared: int = 0) -> Bluepri
     )
 
 
-def naive_draw_violations(bank: list[BankItem], bp: Blueprint, draws: int = 200):
+def naive_draw_violations(bank: list[BankItem], spec: FormSpec, draws: int = 200):
     """What the usual exam systems do: per type, pick ``count`` eligible items at
     random. Returns the share of draws that break the blueprint, and per rule."""
     rng = random.Random(7)
     by_type: dict[str, list] = {}
     for it in bank:
-        if it.id not in bp.exclude and it.exposure <= bp.max_exposure:
+        if it.id not in spec.exclude and it.exposure <= spec.max_exposure:
             by_type.setdefault(it.type, []).append(it.id)
-    single = Blueprint(**{**bp.__dict__, "forms": 1})
+    single = FormSpec(**{**spec.__dict__, "forms": 1})
     bad, per_rule = 0, {}
     for _ in range(draws):
-        ids = [i for s in bp.sections for i in rng.sample(by_type[s.type], s.count)]
+        ids = [i for s in spec.sections for i in rng.sample(by_type[s.type], s.count)]
         violations = check_forms(bank, single, [AssembledForm("A", ids)])
         bad += bool(violations)
         for rule in {v.rule for v in violations}:
@@ -104,14 +104,14 @@ def run_case(bank, n_forms, *, naive=False, cap=30.0, repeat=1, shared=0):
     """Best wall time of ``repeat`` solves (pre-check, model, HiGHS in its child
     process, drawing items, compliance report); checks the last result. The best
     of a few runs is the least disturbed by other load on the machine."""
-    bp = make_blueprint(bank, n_forms, shared)
+    spec = make_spec(bank, n_forms, shared)
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        result = (solve_naive_baseline if naive else solve)(bank, bp, seed=1, time_limit=cap)
+        result = (solve_naive_baseline if naive else solve)(bank, spec, seed=1, time_limit=cap)
         times.append(time.perf_counter() - t0)
     seconds = min(times)
-    ok = result.status == "ok" and not check_forms(bank, bp, result.forms)
+    ok = result.status == "ok" and not check_forms(bank, spec, result.forms)
     return {
         "items": len(bank), "forms": n_forms, "max_shared_items": shared,
         "model": "plain" if naive else "grouped",
@@ -148,7 +148,7 @@ def main() -> None:
     base_seconds = BASELINE_CAP if base["status"] == "timeout" else base["seconds"]
     ratio = base_seconds / grouped_20k4["seconds"]
     big = next(r for r in rows if r["items"] == 100_000 and r["forms"] == 10)
-    violation_rate, by_rule = naive_draw_violations(banks[20_000], make_blueprint(banks[20_000], 1))
+    violation_rate, by_rule = naive_draw_violations(banks[20_000], make_spec(banks[20_000], 1))
     print(f"plain/grouped time ratio (20,000 x 4, best of 3 each): {ratio:.1f}x")
     print(f"naive random draw per type violates the blueprint in {violation_rate:.0%} of 200 draws;"
           f" per rule: " + ", ".join(f"{r} {v:.0%}" for r, v in by_rule.items()))

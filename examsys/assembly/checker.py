@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from .formats import TYPE_NAMES, AssembledForm, BankItem, Blueprint, kp_matches
+from .formats import TYPE_NAMES, AssembledForm, BankItem, FormSpec, kp_matches
 
 
 @dataclass(frozen=True)
@@ -31,55 +31,55 @@ def _within(actual: int, lo: int, hi: int | None) -> bool:
     return actual >= lo and (hi is None or actual <= hi)
 
 
-def _counts(items: list[BankItem], bp: Blueprint) -> dict[str, int]:
+def _counts(items: list[BankItem], spec: FormSpec) -> dict[str, int]:
     """Actual count for each rule id on one form."""
     out: dict[str, int] = {}
-    for i, s in enumerate(bp.sections):
+    for i, s in enumerate(spec.sections):
         out[f"sections[{i}]"] = sum(1 for it in items if it.type == s.type)
-    for i, r in enumerate(bp.content):
+    for i, r in enumerate(spec.content):
         out[f"content[{i}]"] = sum(
             1 for it in items
             if kp_matches(it.kp, r.kp_prefix) and (r.types is None or it.type in r.types)
         )
-    for i, d in enumerate(bp.difficulty):
+    for i, d in enumerate(spec.difficulty):
         out[f"difficulty[{i}]"] = sum(1 for it in items if it.difficulty == d.level)
-    for i, r in enumerate(bp.importance):
+    for i, r in enumerate(spec.importance):
         out[f"importance[{i}]"] = sum(1 for it in items if it.importance == r.importance)
     return out
 
 
-def _bounds(bp: Blueprint) -> dict[str, tuple[int, int | None]]:
+def _bounds(spec: FormSpec) -> dict[str, tuple[int, int | None]]:
     out: dict[str, tuple[int, int | None]] = {}
-    for i, s in enumerate(bp.sections):
+    for i, s in enumerate(spec.sections):
         out[f"sections[{i}]"] = (s.count, s.count)
-    for i, r in enumerate(bp.content):
+    for i, r in enumerate(spec.content):
         out[f"content[{i}]"] = (r.min, r.max)
-    for i, d in enumerate(bp.difficulty):
+    for i, d in enumerate(spec.difficulty):
         out[f"difficulty[{i}]"] = (d.min, d.max)
-    for i, r in enumerate(bp.importance):
+    for i, r in enumerate(spec.importance):
         out[f"importance[{i}]"] = (r.min, None)
     return out
 
 
 def check_forms(
-    bank: list[BankItem], bp: Blueprint, forms: list[AssembledForm] | list[dict]
+    bank: list[BankItem], spec: FormSpec, forms: list[AssembledForm] | list[dict]
 ) -> list[Violation]:
     """Every way the forms break the blueprint; an empty list means compliant."""
     by_id = {str(it.id): it for it in bank}
     forms = [f if isinstance(f, AssembledForm) else AssembledForm(f["label"], f["items"])
              for f in forms]
     out: list[Violation] = []
-    if len(forms) != bp.forms:
-        out.append(Violation("forms", None, f"需要 {bp.forms} 份试卷，实际 {len(forms)} 份"))
-    section_types = {s.type for s in bp.sections}
+    if len(forms) != spec.forms:
+        out.append(Violation("forms", None, f"需要 {spec.forms} 份试卷，实际 {len(forms)} 份"))
+    section_types = {s.type for s in spec.sections}
     enemy_of: dict[str, set[str]] = {}
     for it in bank:
         if it.enemy_group is not None:
             enemy_of.setdefault(str(it.id), set()).add("item:" + it.enemy_group)
-    for n, extra in enumerate(bp.enemy_groups):
+    for n, extra in enumerate(spec.enemy_groups):
         for item_id in extra:
-            enemy_of.setdefault(str(item_id), set()).add(f"bp:{n}")
-    bounds = _bounds(bp)
+            enemy_of.setdefault(str(item_id), set()).add(f"spec:{n}")
+    bounds = _bounds(spec)
     sets: list[tuple[str, set[str]]] = []
     for form in forms:
         ids = [str(i) for i in form.items]
@@ -94,12 +94,12 @@ def check_forms(
         for it in items:
             if it.type not in section_types:
                 out.append(Violation("sections", form.label, f"题 {it.id} 的题型 {it.type} 不在试卷中"))
-            if str(it.id) in bp.exclude:
+            if str(it.id) in spec.exclude:
                 out.append(Violation("exclude", form.label, f"题 {it.id} 在排除清单中"))
-            if bp.max_exposure is not None and it.exposure > bp.max_exposure:
+            if spec.max_exposure is not None and it.exposure > spec.max_exposure:
                 out.append(Violation("max_exposure", form.label,
-                                     f"题 {it.id} 曝光 {it.exposure} 次，超过上限 {bp.max_exposure}"))
-        for rule, actual in _counts(items, bp).items():
+                                     f"题 {it.id} 曝光 {it.exposure} 次，超过上限 {spec.max_exposure}"))
+        for rule, actual in _counts(items, spec).items():
             lo, hi = bounds[rule]
             if not _within(actual, lo, hi):
                 want = f"{lo}" if lo == hi else f"{lo}–{'∞' if hi is None else hi}"
@@ -110,20 +110,20 @@ def check_forms(
                 out.append(Violation("enemy_group", form.label, f"互斥组 {e} 出现 {n} 道（最多 1 道）"))
     for (a, sa), (b, sb) in combinations(sets, 2):
         shared = len(sa & sb)
-        if shared > bp.max_shared_items:
+        if shared > spec.max_shared_items:
             out.append(Violation("max_shared_items", f"{a}/{b}",
-                                 f"共用 {shared} 道，上限 {bp.max_shared_items} 道"))
+                                 f"共用 {shared} 道，上限 {spec.max_shared_items} 道"))
     return out
 
 
 def compliance_report(
-    bank: list[BankItem], bp: Blueprint, forms: list[AssembledForm]
+    bank: list[BankItem], spec: FormSpec, forms: list[AssembledForm]
 ) -> dict[str, Any]:
     """Every rule: target vs actual per form (the admin reviews this before freezing)."""
     by_id = {str(it.id): it for it in bank}
     per_form = {f.label: [by_id[str(i)] for i in f.items] for f in forms}
-    counts = {label: _counts(items, bp) for label, items in per_form.items()}
-    bounds = _bounds(bp)
+    counts = {label: _counts(items, spec) for label, items in per_form.items()}
+    bounds = _bounds(spec)
 
     def entry(rule: str, **describe) -> dict:
         lo, hi = bounds[rule]
@@ -147,21 +147,21 @@ def compliance_report(
     }
     report = {
         "sections": [entry(f"sections[{i}]", type=s.type, name=TYPE_NAMES[s.type],
-                           points=s.points) for i, s in enumerate(bp.sections)],
+                           points=s.points) for i, s in enumerate(spec.sections)],
         "content": [entry(f"content[{i}]", kp_prefix=r.kp_prefix,
                           types=list(r.types) if r.types else None)
-                    for i, r in enumerate(bp.content)],
+                    for i, r in enumerate(spec.content)],
         "difficulty": [entry(f"difficulty[{i}]", level=d.level)
-                       for i, d in enumerate(bp.difficulty)],
+                       for i, d in enumerate(spec.difficulty)],
         "importance": [entry(f"importance[{i}]", importance=r.importance)
-                       for i, r in enumerate(bp.importance)],
-        "shared_items": {"max": bp.max_shared_items, "pairs": shared,
-                         "ok": all(p["shared"] <= bp.max_shared_items for p in shared)},
-        "exposure": {"max_exposure": bp.max_exposure, "per_form": exposure},
+                       for i, r in enumerate(spec.importance)],
+        "shared_items": {"max": spec.max_shared_items, "pairs": shared,
+                         "ok": all(p["shared"] <= spec.max_shared_items for p in shared)},
+        "exposure": {"max_exposure": spec.max_exposure, "per_form": exposure},
         "spread": kp_spread,
         "points": {label: sum(s.points * counts[label][f"sections[{i}]"]
-                              for i, s in enumerate(bp.sections)) for label in per_form},
+                              for i, s in enumerate(spec.sections)) for label in per_form},
     }
-    report["violations"] = [str(v) for v in check_forms(bank, bp, forms)]
+    report["violations"] = [str(v) for v in check_forms(bank, spec, forms)]
     report["ok"] = not report["violations"]
     return report

@@ -1,5 +1,5 @@
 """The solver's data contract: the dataclasses the solver accepts and returns (the in-app
-``PaperBlueprint`` converts to ``Blueprint``) and the constants they use. Reading and writing the
+``PaperBlueprint`` converts to ``FormSpec``) and the constants they use. Reading and writing the
 JSON files (BANK.json, BP.json, FORMS.json) lives in ``jsonfiles``; see docs/assembly-formats.md.
 """
 
@@ -68,8 +68,10 @@ class ImportanceRule:
 
 
 @dataclass(frozen=True)
-class Blueprint:
-    """All counts are per form. ``enemy_groups`` adds groups to the items' own
+class FormSpec:
+    """What the solver must assemble: a paper blueprint's rules as plain values (not named
+    Blueprint: that word is the domain's ``PaperBlueprint``, and ``bp`` a Flask blueprint).
+    All counts are per form. ``enemy_groups`` adds groups to the items' own
     ``enemy_group`` (the app keeps enemy relations apart from the items)."""
 
     sections: tuple[Section, ...]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from .formats import BankItem, Blueprint, kp_matches
+from .formats import BankItem, FormSpec, kp_matches
 
 
 @dataclass
@@ -53,35 +53,35 @@ class Group:
 @dataclass
 class Pool:
     items: list[BankItem]
-    excluded: list[BankItem]  # listed in blueprint.exclude
-    overexposed: list[BankItem]  # exposure above blueprint.max_exposure
+    excluded: list[BankItem]  # listed in spec.exclude
+    overexposed: list[BankItem]  # exposure above spec.max_exposure
 
 
-def eligible_pool(bank: list[BankItem], bp: Blueprint) -> Pool:
+def eligible_pool(bank: list[BankItem], spec: FormSpec) -> Pool:
     """Items of a section type that are neither excluded nor over the exposure cap."""
-    types = {s.type for s in bp.sections}
+    types = {s.type for s in spec.sections}
     pool, excluded, over = [], [], []
     for it in bank:
         if it.type not in types:
             continue
-        if str(it.id) in bp.exclude:
+        if str(it.id) in spec.exclude:
             excluded.append(it)
-        elif bp.max_exposure is not None and it.exposure > bp.max_exposure:
+        elif spec.max_exposure is not None and it.exposure > spec.max_exposure:
             over.append(it)
         else:
             pool.append(it)
     return Pool(pool, excluded, over)
 
 
-def rule_matches(bp: Blueprint, item: BankItem) -> tuple[int, ...]:
+def rule_matches(spec: FormSpec, item: BankItem) -> tuple[int, ...]:
     return tuple(
         r
-        for r, rule in enumerate(bp.content)
+        for r, rule in enumerate(spec.content)
         if kp_matches(item.kp, rule.kp_prefix) and (rule.types is None or item.type in rule.types)
     )
 
 
-def enemy_memberships(pool: list[BankItem], bp: Blueprint) -> dict[str, tuple[str, ...]]:
+def enemy_memberships(pool: list[BankItem], spec: FormSpec) -> dict[str, tuple[str, ...]]:
     """Item id (as str) -> enemy groups that hold at least two eligible items.
 
     A group with a single eligible item constrains nothing, so it must not keep
@@ -91,8 +91,8 @@ def enemy_memberships(pool: list[BankItem], bp: Blueprint) -> dict[str, tuple[st
         if it.enemy_group is not None:
             members.setdefault("item:" + it.enemy_group, []).append(str(it.id))
     ids = {str(it.id) for it in pool}
-    for n, extra in enumerate(bp.enemy_groups):
-        members[f"bp:{n}"] = sorted(i for i in extra if i in ids)
+    for n, extra in enumerate(spec.enemy_groups):
+        members[f"spec:{n}"] = sorted(i for i in extra if i in ids)
     out: dict[str, list[str]] = {}
     for name, group in sorted(members.items()):
         if len(group) >= 2:
@@ -109,7 +109,7 @@ def exposure_bucket(exposure: int) -> int:
 
 def make_groups(
     pool: list[BankItem],
-    bp: Blueprint,
+    spec: FormSpec,
     *,
     aggregate: bool = True,
     split: frozenset[tuple] = frozenset(),
@@ -122,17 +122,17 @@ def make_groups(
     ``by_bucket=False`` keeps exposure buckets together (cost=None): valid when
     forms cannot share items, where a group's cost depends only on how many of
     its items all forms take together (or, with free sharing, each form)."""
-    levels = {r.level for r in bp.difficulty}
-    importances = {r.importance for r in bp.importance}
-    enemies = enemy_memberships(pool, bp)
+    levels = {r.level for r in spec.difficulty}
+    importances = {r.importance for r in spec.importance}
+    enemies = enemy_memberships(pool, spec)
     match_cache: dict[tuple[str, str], tuple[int, ...]] = {}
     keyed = []
-    only_own_enemies = not bp.enemy_groups
+    only_own_enemies = not spec.enemy_groups
     for it in pool:
         ck = (it.kp, it.type)
         rules = match_cache.get(ck)
         if rules is None:
-            rules = match_cache[ck] = rule_matches(bp, it)
+            rules = match_cache[ck] = rule_matches(spec, it)
         cls = (
             it.type,
             rules,
@@ -143,7 +143,7 @@ def make_groups(
         enemy = () if own_only else enemies.get(str(it.id), ())
         keyed.append((cls, it.exposure.bit_length(), enemy, it))  # == exposure_bucket
     if aggregate if trim is None else trim:
-        keyed = _drop_dominated(keyed, bp)
+        keyed = _drop_dominated(keyed, spec)
     groups: dict[tuple, Group] = {}
     for cls, bucket, enemy, it in keyed:
         if not by_bucket and aggregate:
@@ -157,11 +157,11 @@ def make_groups(
         g.items.append(it)
     out = [groups[k] for k in sorted(groups, key=repr)]
     for g in out:
-        g.ub = group_upper_bound(g, bp)
+        g.ub = group_upper_bound(g, spec)
     return out
 
 
-def _drop_dominated(keyed: list, bp: Blueprint) -> list:
+def _drop_dominated(keyed: list, spec: FormSpec) -> list:
     """Drop items that some optimal selection never needs.
 
     Take a class of items no rule tells apart (ignoring exposure and enemy
@@ -180,7 +180,7 @@ def _drop_dominated(keyed: list, bp: Blueprint) -> list:
             per[bucket] = per.get(bucket, 0) + 1
     cut: dict[tuple, int] = {}
     for cls, per in supply.items():
-        need, total = bp.forms * _class_cap(cls, bp), 0
+        need, total = spec.forms * _class_cap(cls, spec), 0
         for bucket in sorted(per):
             total += per[bucket]
             if total >= need:
@@ -192,20 +192,20 @@ def _drop_dominated(keyed: list, bp: Blueprint) -> list:
     ]
 
 
-def _class_cap(cls: tuple, bp: Blueprint) -> int:
+def _class_cap(cls: tuple, spec: FormSpec) -> int:
     item_type, rules, level, _ = cls
-    cap = next(s.count for s in bp.sections if s.type == item_type)
+    cap = next(s.count for s in spec.sections if s.type == item_type)
     for r in rules:
-        if bp.content[r].max is not None:
-            cap = min(cap, bp.content[r].max)
-    for rule in bp.difficulty:
+        if spec.content[r].max is not None:
+            cap = min(cap, spec.content[r].max)
+    for rule in spec.difficulty:
         if rule.level == level and rule.max is not None:
             cap = min(cap, rule.max)
     return cap
 
 
-def group_upper_bound(g: Group, bp: Blueprint) -> int:
-    ub = min(g.size, _class_cap((g.type, g.rules, g.difficulty, g.importance), bp))
+def group_upper_bound(g: Group, spec: FormSpec) -> int:
+    ub = min(g.size, _class_cap((g.type, g.rules, g.difficulty, g.importance), spec))
     if g.enemies:
         ub = min(ub, 1)
     return ub

@@ -14,9 +14,9 @@ from .formats import (
     MAX_FORMS,
     MAX_REPORTED_ERRORS,
     BankItem,
-    Blueprint,
     ContentRule,
     DifficultyRule,
+    FormSpec,
     ImportanceRule,
     Section,
     SolveResult,
@@ -176,7 +176,7 @@ def _min_max(entry: dict, path: str, err: _Errors) -> tuple[int, int | None]:
     return (lo or 0), hi
 
 
-def parse_blueprint(data: Any, source: str = "BP.json") -> Blueprint:
+def parse_blueprint(data: Any, source: str = "BP.json") -> FormSpec:
     """Validate a BP.json document; raises FormatError listing every problem.
 
     Conflicts between valid rules (min above max, too few items) are not format
@@ -264,7 +264,7 @@ def parse_blueprint(data: Any, source: str = "BP.json") -> Blueprint:
             err.add(f"exclude[{j}]", "必须是字符串或整数编号")
 
     err.raise_if_any()
-    return Blueprint(
+    return FormSpec(
         sections=tuple(sections),
         forms=forms,
         max_shared_items=shared,
@@ -292,7 +292,7 @@ def load_bank(path: str | Path) -> list[BankItem]:
     return parse_bank(_read_json(path, Path(path).name), Path(path).name)
 
 
-def load_blueprint(path: str | Path) -> Blueprint:
+def load_blueprint(path: str | Path) -> FormSpec:
     """Read and validate BP.json; raises FormatError."""
     return parse_blueprint(_read_json(path, Path(path).name), Path(path).name)
 

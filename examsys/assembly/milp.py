@@ -27,16 +27,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .formats import Blueprint
+from .formats import FormSpec
 from .grouping import Group
 
 INF = float("inf")
 
 
-def sharing_mode(bp: Blueprint) -> str:
-    if bp.forms == 1:
+def sharing_mode(spec: FormSpec) -> str:
+    if spec.forms == 1:
         return "free"
-    return "disjoint" if bp.max_shared_items == 0 else "pairs"
+    return "disjoint" if spec.max_shared_items == 0 else "pairs"
 
 
 @dataclass
@@ -121,7 +121,7 @@ class Model:
 
 
 def build_model(
-    groups: list[Group], bp: Blueprint, *, slack: bool = False, total: bool = False
+    groups: list[Group], spec: FormSpec, *, slack: bool = False, total: bool = False
 ) -> Model:
     """The model over ``groups``. ``total=True`` builds the aggregate over forms
     instead: one column T[g] per group with every per-form rule multiplied by
@@ -129,14 +129,14 @@ def build_model(
     gives a solution of it with the same cost (cost depends on T alone when
     forms share nothing), so its optimum is a lower bound: a split of its
     optimal T into valid forms is optimal for the full model."""
-    F = 1 if total else bp.forms
-    scale = bp.forms if total else 1
+    F = 1 if total else spec.forms
+    scale = spec.forms if total else 1
     G = len(groups)
-    mode = "total" if total else sharing_mode(bp)
+    mode = "total" if total else sharing_mode(spec)
     model = Model(mode=mode, c_cols=np.zeros((G, F), dtype=np.int32))
     # The slack model must not hide a rule inside a column bound, so its bounds
     # come from the bank and the section sizes only.
-    section_count = {s.type: s.count for s in bp.sections}
+    section_count = {s.type: s.count for s in spec.sections}
     ub = [min(g.size, section_count[g.type]) if slack else g.ub for g in groups]
     if total:
         ub = [min(g.size, scale * u) for g, u in zip(groups, ub, strict=True)]
@@ -149,10 +149,10 @@ def build_model(
     def hi_of(v: int | None) -> float:
         return INF if v is None else v * scale
 
-    by_type: dict[str, list[int]] = {s.type: [] for s in bp.sections}
-    by_rule: list[list[int]] = [[] for _ in bp.content]
-    by_level: dict[int, list[int]] = {d.level: [] for d in bp.difficulty}
-    by_imp: dict[str, list[int]] = {r.importance: [] for r in bp.importance}
+    by_type: dict[str, list[int]] = {s.type: [] for s in spec.sections}
+    by_rule: list[list[int]] = [[] for _ in spec.content]
+    by_level: dict[int, list[int]] = {d.level: [] for d in spec.difficulty}
+    by_imp: dict[str, list[int]] = {r.importance: [] for r in spec.importance}
     by_enemy: dict[str, list[int]] = {}
     for gi, g in enumerate(groups):
         if ub[gi] <= 0:
@@ -174,17 +174,17 @@ def build_model(
 
     for f in range(F):
         col = model.c_cols[:, f]
-        for i, s in enumerate(bp.sections):
+        for i, s in enumerate(spec.sections):
             # Section sizes define the paper; blame the narrower rules first.
             model.add_rule_row(col[by_type[s.type]], 1.0, s.count * scale, s.count * scale,
                                f"sections[{i}]", f, slack, weight=2.0)
-        for r, rule in enumerate(bp.content):
+        for r, rule in enumerate(spec.content):
             model.add_rule_row(col[by_rule[r]], 1.0, rule.min * scale, hi_of(rule.max),
                                f"content[{r}]", f, slack)
-        for i, d in enumerate(bp.difficulty):
+        for i, d in enumerate(spec.difficulty):
             model.add_rule_row(col[by_level[d.level]], 1.0, d.min * scale, hi_of(d.max),
                                f"difficulty[{i}]", f, slack)
-        for i, r in enumerate(bp.importance):
+        for i, r in enumerate(spec.importance):
             model.add_rule_row(col[by_imp[r.importance]], 1.0, r.min * scale, INF,
                                f"importance[{i}]", f, slack)
         for e, gs in by_enemy.items():
@@ -197,7 +197,7 @@ def build_model(
                 model.add_rule_row(model.c_cols[gi], 1.0, -INF, g.size,
                                    "max_shared_items", None, slack)
     elif mode == "pairs":
-        _add_pair_sharing(model, groups, ub, bp, slack)
+        _add_pair_sharing(model, groups, ub, spec, slack)
     return model
 
 
@@ -223,13 +223,13 @@ def _add_cost_curves(model: Model, groups: list[Group], ub: list[int], F: int) -
 
 
 def _add_pair_sharing(
-    model: Model, groups: list[Group], ub: list[int], bp: Blueprint, slack: bool
+    model: Model, groups: list[Group], ub: list[int], spec: FormSpec, slack: bool
 ) -> None:
-    F = bp.forms
+    F = spec.forms
     model.pairs = [(f, h) for f in range(F) for h in range(f + 1, F)]
     per_pair: list[list[int]] = [[] for _ in model.pairs]
     top_bucket = max((b for g in groups for b, _ in g.cost_curve()), default=0)
-    penalty = 0.0 if slack else 1.0 + top_bucket * bp.form_size * F
+    penalty = 0.0 if slack else 1.0 + top_bucket * spec.form_size * F
     for gi, g in enumerate(groups):
         if F * ub[gi] <= g.size:
             continue  # the forms can always take disjoint items of this group
@@ -243,9 +243,9 @@ def _add_pair_sharing(
                       np.concatenate([np.ones(F), -np.ones(len(w))]), -INF, g.size)
         for p in range(len(model.pairs)):
             per_pair[p].append(int(w[p]))
-    if bp.max_shared_items >= bp.form_size:
+    if spec.max_shared_items >= spec.form_size:
         return  # no cap: sharing is only discouraged by its cost
     for p, cols in enumerate(per_pair):
         if cols:
-            model.add_rule_row(cols, 1.0, -INF, bp.max_shared_items,
+            model.add_rule_row(cols, 1.0, -INF, spec.max_shared_items,
                                f"max_shared_items:{p}", None, slack)

@@ -169,7 +169,7 @@ def effective_compliance(paper: Paper) -> dict | None:
     nothing was replaced (the stored report from assembling then still holds). Uses each
     version's own assessment point and difficulty; exposure is left out (freezing raised it)."""
     from examsys.assembly.checker import compliance_report
-    from examsys.assembly.services import to_solver_blueprint
+    from examsys.assembly.services import to_form_spec
 
     views = {f.label: effective_versions(f) for f in paper.forms}
     pinned = {fi.id: fi.item_version_id for f in paper.forms for fi in f.items}
@@ -184,4 +184,4 @@ def effective_compliance(paper: Paper) -> dict | None:
     unique = list({b.id: b for b in bank}.values())
     data = dict(paper.blueprint_snapshot, max_exposure=None)
     forms = [formats.AssembledForm(label, [v.item_id for v in vs.values()]) for label, vs in views.items()]
-    return compliance_report(unique, to_solver_blueprint(data), forms)
+    return compliance_report(unique, to_form_spec(data), forms)

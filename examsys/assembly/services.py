@@ -56,10 +56,10 @@ def _opt_int(value) -> int | None:
     return None if value in (None, "") else int(value)
 
 
-def to_solver_blueprint(data: dict, *, exclude: set[str] = frozenset()) -> formats.Blueprint:
-    """The solver's Blueprint from a blueprint snapshot; raises ValidationError naming the rule."""
+def to_form_spec(data: dict, *, exclude: set[str] = frozenset()) -> formats.FormSpec:
+    """The solver's FormSpec from a blueprint snapshot; raises ValidationError naming the rule."""
     try:
-        return formats.Blueprint(
+        return formats.FormSpec(
             sections=tuple(formats.Section(type=s["type"], count=int(s["count"]), points=float(s["points"]))
                            for s in data["sections"]),
             forms=int(data["forms"]),
@@ -229,13 +229,13 @@ def feasibility_report(data: dict, organisation_id: int) -> dict:
     from examsys.assembly.diagnosis import precheck, rule_availability
     from examsys.assembly.grouping import eligible_pool
 
-    bp = to_solver_blueprint(data, exclude=recently_used(
+    spec = to_form_spec(data, exclude=recently_used(
         organisation_id, data["standard_id"], int(data["level"]), int(data.get("exclude_recent_papers") or 0)))
-    pool = eligible_pool(bank_for(data, organisation_id).items, bp)
-    rows = rule_availability(pool, bp)
+    pool = eligible_pool(bank_for(data, organisation_id).items, spec)
+    rows = rule_availability(pool, spec)
     for row in rows:
         row["ok"] = row["available"] >= row["needed"]
-    return {"rows": rows, "reasons": precheck(pool, bp), "eligible": len(pool.items)}
+    return {"rows": rows, "reasons": precheck(pool, spec), "eligible": len(pool.items)}
 
 
 def feasibility(pb: PaperBlueprint) -> list[dict]:
@@ -257,7 +257,7 @@ def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | N
     seed = random.SystemRandom().randrange(1, 2**31 - 1) if seed is None else seed
     bank = bank_for(data, pb.organisation_id)
     exclude = recently_used(pb.organisation_id, pb.standard_id, pb.level, pb.exclude_recent_papers)
-    result = solve(bank.items, to_solver_blueprint(data, exclude=exclude), seed=seed, time_limit=time_limit)
+    result = solve(bank.items, to_form_spec(data, exclude=exclude), seed=seed, time_limit=time_limit)
     if result.status == "infeasible":
         audit.record(AuditAction.PAPER_BLUEPRINT_ASSEMBLY_FAILED, obj=pb,
                      data={"seed": seed, "reasons": result.reasons[:20]})

@@ -33,11 +33,11 @@ def solve_command(bank_path: str, bp_path: str, seed: int, time_limit: float,
     """按细目表从题库组卷，写出 FORMS.json。"""
     try:
         bank = load_bank(bank_path)
-        blueprint = load_blueprint(bp_path)
+        spec = load_blueprint(bp_path)
     except FormatError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(EXIT_BAD_INPUT) from exc
-    result = solve(bank, blueprint, seed=seed, time_limit=time_limit)
+    result = solve(bank, spec, seed=seed, time_limit=time_limit)
     write_forms(out_path, result)
     if result.status == "ok":
         sizes = "、".join(f"{f.label} 卷 {len(f.items)} 题" for f in result.forms)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .checker import compliance_report
 from .diagnosis import precheck, slack_diagnosis
-from .formats import AssembledForm, BankItem, Blueprint, SolveResult
+from .formats import AssembledForm, BankItem, FormSpec, SolveResult
 from .grouping import Group, assign_items, eligible_pool, make_groups
 from .highs_worker import run_milp
 from .milp import Model, build_model, sharing_mode
@@ -25,33 +25,33 @@ DEFAULT_TIME_LIMIT = 30.0
 
 
 def solve(
-    bank: list[BankItem], blueprint: Blueprint, *, seed: int = 0,
+    bank: list[BankItem], spec: FormSpec, *, seed: int = 0,
     time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> SolveResult:
-    """Assemble ``blueprint.forms`` forms from ``bank``.
+    """Assemble ``spec.forms`` forms from ``bank``.
 
     Returns a SolveResult with status "ok" (forms plus compliance report),
     "infeasible" (reasons with rule, message, needed, available), "timeout"
     (the wall-clock cap ``time_limit`` seconds passed; the solver process was
     killed) or "error". Never raises for a well-formed blueprint; the same
     seed gives the same forms."""
-    return _solve(bank, blueprint, seed=seed, time_limit=time_limit, aggregate=True)
+    return _solve(bank, spec, seed=seed, time_limit=time_limit, aggregate=True)
 
 
 def solve_naive_baseline(
-    bank: list[BankItem], blueprint: Blueprint, *, seed: int = 0, time_limit: float = 120.0
+    bank: list[BankItem], spec: FormSpec, *, seed: int = 0, time_limit: float = 120.0
 ) -> SolveResult:
     """The plain model, one binary per eligible item per form; same rules, same
     objective, same guard. Only for comparison."""
-    return _solve(bank, blueprint, seed=seed, time_limit=time_limit, aggregate=False)
+    return _solve(bank, spec, seed=seed, time_limit=time_limit, aggregate=False)
 
 
 def _solve(
-    bank: list[BankItem], bp: Blueprint, *, seed: int, time_limit: float, aggregate: bool
+    bank: list[BankItem], spec: FormSpec, *, seed: int, time_limit: float, aggregate: bool
 ) -> SolveResult:
     started = time.monotonic()
     deadline = started + time_limit
-    pool = eligible_pool(bank, bp)
+    pool = eligible_pool(bank, spec)
     stats: dict = {"bank_items": len(bank), "eligible_items": len(pool.items),
                    "aggregated": aggregate, "seed": seed, "time_limit": time_limit}
 
@@ -60,15 +60,15 @@ def _solve(
         result.stats = stats
         return result
 
-    reasons = precheck(pool, bp)
+    reasons = precheck(pool, spec)
     if reasons:
         stats["diagnosis"] = "precheck"
         return finish(SolveResult("infeasible", reasons=reasons))
 
     stats.update(iterations=0, highs_seconds=0.0, worker_seconds=0.0, peak_rss_kb=0)
     outcome = None
-    disjoint = replace(bp, max_shared_items=0)
-    if aggregate and sharing_mode(bp) == "pairs" and not precheck(pool, disjoint):
+    disjoint = replace(spec, max_shared_items=0)
+    if aggregate and sharing_mode(spec) == "pairs" and not precheck(pool, disjoint):
         # Sharing is allowed, not wanted: the model makes forms share as few
         # items as possible, so disjoint forms, when they exist, are its optimum;
         # the disjoint model finds them far faster.
@@ -77,11 +77,11 @@ def _solve(
         if outcome[0] != "ok":
             outcome = None
     if outcome is None:
-        outcome = _attempt(pool, bp, seed, deadline, aggregate, stats)
+        outcome = _attempt(pool, spec, seed, deadline, aggregate, stats)
     status, payload = outcome
     if status == "infeasible":
         stats["diagnosis"] = "slack"
-        diag = slack_diagnosis(payload, bp, time_limit=deadline - time.monotonic(), seed=seed)
+        diag = slack_diagnosis(payload, spec, time_limit=deadline - time.monotonic(), seed=seed)
         return finish(SolveResult(diag["status"], reasons=diag["reasons"]))
     if status == "timeout":
         return finish(SolveResult("timeout", reasons=[{
@@ -93,9 +93,9 @@ def _solve(
         return finish(SolveResult("error", reasons=[{
             "rule": "solver", "message": f"求解器异常：{payload}", "needed": 0, "available": 0}]))
     chosen = payload
-    forms = [AssembledForm(label, _paper_order(items, bp))
-             for label, items in zip(bp.labels, chosen, strict=True)]
-    report = compliance_report(bank, bp, forms)
+    forms = [AssembledForm(label, _paper_order(items, spec))
+             for label, items in zip(spec.labels, chosen, strict=True)]
+    report = compliance_report(bank, spec, forms)
     if not report["ok"]:  # a bug, never a user error: refuse to hand out such forms
         return finish(SolveResult("error", reasons=[{
             "rule": "checker", "message": "组卷结果未通过独立校验：" + "；".join(
@@ -103,7 +103,7 @@ def _solve(
     return finish(SolveResult("ok", forms=forms, report=report))
 
 
-def _attempt(pool, bp: Blueprint, seed: int, deadline: float, aggregate: bool, stats: dict):
+def _attempt(pool, spec: FormSpec, seed: int, deadline: float, aggregate: bool, stats: dict):
     """Solve, draw items, and re-solve with split groups until the draw succeeds.
     Returns ("ok", items per form), ("infeasible", groups), ("timeout", None)
     or ("error", message)."""
@@ -113,16 +113,16 @@ def _attempt(pool, bp: Blueprint, seed: int, deadline: float, aggregate: bool, s
         t0 = time.monotonic()
         # Mixed-bucket groups are priced exactly only when forms cannot share;
         # otherwise a cheap item could count on several forms.
-        groups = make_groups(pool.items, bp, aggregate=aggregate, split=split,
-                             by_bucket=sharing_mode(bp) == "pairs")
-        model = build_model(groups, bp)
+        groups = make_groups(pool.items, spec, aggregate=aggregate, split=split,
+                             by_bucket=sharing_mode(spec) == "pairs")
+        model = build_model(groups, spec)
         arrays = model.arrays()
         stats.update(groups=len(groups), columns=len(arrays["col_cost"]),
                      rows=len(arrays["row_lower"]), nonzeros=len(arrays["a_index"]),
                      sharing=model.mode, build_seconds=round(time.monotonic() - t0, 4))
         total = None
         if aggregate and model.mode == "disjoint":
-            aggregate_model = build_model(groups, bp, total=True)
+            aggregate_model = build_model(groups, spec, total=True)
             total = {**aggregate_model.arrays(), "link_t": aggregate_model.c_cols[:, 0],
                      "link_c": model.c_cols}
         run = run_milp(arrays, time_limit=deadline - time.monotonic(), seed=seed, total=total)
@@ -139,8 +139,8 @@ def _attempt(pool, bp: Blueprint, seed: int, deadline: float, aggregate: bool, s
         stats.update(optimal=run["status"] == "optimal", objective=run["objective"],
                      mip_gap=run["mip_gap"])
         counts = np.rint(run["x"][model.c_cols]).astype(int).tolist()
-        chosen, failed = assign_items(groups, counts, _budgets(model, groups, run["x"], bp),
-                                      bp.forms, seed)
+        chosen, failed = assign_items(groups, counts, _budgets(model, groups, run["x"], spec),
+                                      spec.forms, seed)
         if not failed:
             return "ok", chosen
         # The greedy draw could not realise these groups' sharing pattern; give
@@ -149,9 +149,9 @@ def _attempt(pool, bp: Blueprint, seed: int, deadline: float, aggregate: bool, s
         stats["split_groups"] = len(split)
 
 
-def _budgets(model: Model, groups: list[Group], x: np.ndarray, bp: Blueprint):
+def _budgets(model: Model, groups: list[Group], x: np.ndarray, spec: FormSpec):
     """Per group, how many items each pair of forms may share (None: no limit)."""
-    F = bp.forms
+    F = spec.forms
     if model.mode == "free":
         return None
     out = []
@@ -165,6 +165,6 @@ def _budgets(model: Model, groups: list[Group], x: np.ndarray, bp: Blueprint):
     return out
 
 
-def _paper_order(items: list[BankItem], bp: Blueprint) -> list:
-    section = {s.type: i for i, s in enumerate(bp.sections)}
+def _paper_order(items: list[BankItem], spec: FormSpec) -> list:
+    section = {s.type: i for i, s in enumerate(spec.sections)}
     return [it.id for it in sorted(items, key=lambda it: (section[it.type], it.kp, str(it.id)))]

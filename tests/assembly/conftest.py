@@ -6,9 +6,9 @@ import pytest
 
 from examsys.assembly.formats import (
     BankItem,
-    Blueprint,
     ContentRule,
     DifficultyRule,
+    FormSpec,
     ImportanceRule,
     Section,
 )
@@ -31,7 +31,7 @@ def build_bank(n: int, seed: int = 0, *, enemy_every: int = 0) -> list[BankItem]
     return items
 
 
-def build_blueprint(**overrides) -> Blueprint:
+def build_blueprint(**overrides) -> FormSpec:
     """A small paper: 判断 4, 单选 6, 多选 2, with content, difficulty and X rules."""
     base = {
         "sections": (Section("judge", 4), Section("single", 6), Section("multi", 2)),
@@ -41,7 +41,7 @@ def build_blueprint(**overrides) -> Blueprint:
         "importance": (ImportanceRule("X", 3),),
     }
     base.update(overrides)
-    return Blueprint(**base)
+    return FormSpec(**base)
 
 
 @pytest.fixture
@@ -55,5 +55,5 @@ def make_bank():
 
 
 @pytest.fixture
-def make_blueprint():
+def make_spec():
     return build_blueprint

@@ -34,12 +34,12 @@ def test_demo_blueprint_assembles_from_the_demo_files():
     data = demo_blueprint_data(prefill.tree_range_weights(tree, 4), standard_id=1)
     assert services.validate_blueprint(data) == []
     assert sum(s["count"] * s["points"] for s in data["sections"]) == 100
-    bp = services.to_solver_blueprint(data)
+    spec = services.to_form_spec(data)
     for seed in (1, 2, 3):
-        result = solve(bank, bp, seed=seed, time_limit=20)
+        result = solve(bank, spec, seed=seed, time_limit=20)
         assert result.status == "ok", result.reasons
         assert [f.label for f in result.forms] == ["A", "B"]
-        assert check_forms(bank, bp, result.forms) == []
+        assert check_forms(bank, spec, result.forms) == []
 
 
 def test_load_demo_blueprint_is_idempotent_and_assembles(db, make):

@@ -32,16 +32,16 @@ def world(db, make):
 
 def _solver_view(pb):
     data = services.snapshot(pb)
-    return services.bank_for(data, pb.organisation_id).items, services.to_solver_blueprint(data)
+    return services.bank_for(data, pb.organisation_id).items, services.to_form_spec(data)
 
 
 def test_assemble_makes_a_draft_meeting_every_rule(world, db):
     pb = world["pb"]
     paper = services.assemble(world["admin"], pb, seed=11)
     assert paper.status == PaperStatus.DRAFT and [f.label for f in paper.forms] == ["A", "B"]
-    bank, bp = _solver_view(pb)
+    bank, spec = _solver_view(pb)
     forms = [{"label": f.label, "items": [fi.item_id for fi in f.items]} for f in paper.forms]
-    assert check_forms(bank, bp, forms) == []  # the independent checker, not the stored report
+    assert check_forms(bank, spec, forms) == []  # the independent checker, not the stored report
     assert paper.compliance["ok"] is True
     for form in paper.forms:
         for fi in form.items:

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from examsys.assembly.checker import check_forms
 from examsys.assembly.formats import (
     BankItem,
-    Blueprint,
     ContentRule,
     DifficultyRule,
+    FormSpec,
     ImportanceRule,
     Section,
 )
@@ -46,7 +46,7 @@ def instances(draw):
     difficulty = ()
     if draw(st.booleans()):
         difficulty = (DifficultyRule(2, min=draw(st.integers(0, 2)), max=3),)
-    bp = Blueprint(
+    spec = FormSpec(
         sections=(Section("judge", draw(st.integers(0, 3))),
                   Section("single", draw(st.integers(1, 4)))),
         forms=draw(st.integers(1, 5)),
@@ -56,20 +56,20 @@ def instances(draw):
         importance=(ImportanceRule("X", draw(st.integers(0, 2))),),
         max_exposure=draw(st.sampled_from([None, None, 3])),
     )
-    return bank, bp
+    return bank, spec
 
 
 @settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_grouped_model_matches_the_plain_model(instance):
-    bank, bp = instance
-    grouped = solve(bank, bp, seed=1, time_limit=20)
-    plain = solve_naive_baseline(bank, bp, seed=1, time_limit=20)
+    bank, spec = instance
+    grouped = solve(bank, spec, seed=1, time_limit=20)
+    plain = solve_naive_baseline(bank, spec, seed=1, time_limit=20)
     assert grouped.status == plain.status, (grouped.reasons, plain.reasons)
     if grouped.status == "ok":
-        assert check_forms(bank, bp, grouped.forms) == []
-        assert check_forms(bank, bp, plain.forms) == []
+        assert check_forms(bank, spec, grouped.forms) == []
+        assert check_forms(bank, spec, plain.forms) == []
         assert abs(grouped.stats["objective"] - plain.stats["objective"]) < 1e-6
     else:
         assert grouped.status == "infeasible" and grouped.reasons

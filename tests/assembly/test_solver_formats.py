@@ -47,10 +47,10 @@ def errors_of(fn, data):
 
 def test_valid_documents_load():
     items = parse_bank(bank_doc())
-    bp = parse_blueprint(BP)
+    spec = parse_blueprint(BP)
     assert len(items) == 60 and items[4].enemy_group == "G1"
-    assert bp.forms == 2 and bp.labels == ["A", "B"] and bp.exclude == frozenset({"Q0"})
-    assert bp.content[1].types == ("single",) and bp.content[0].types is None
+    assert spec.forms == 2 and spec.labels == ["A", "B"] and spec.exclude == frozenset({"Q0"})
+    assert spec.content[1].types == ("single",) and spec.content[0].types is None
 
 
 def test_blueprint_errors_name_file_and_json_path():
@@ -95,9 +95,9 @@ def test_kp_prefix_matches_whole_segments():
     assert not kp_matches("A-010-003", "A-01") and not kp_matches("AB-01-003", "A")
 
 
-def write(tmp_path, bank, bp):
+def write(tmp_path, bank, spec):
     (tmp_path / "BANK.json").write_text(json.dumps(bank), encoding="utf-8")
-    (tmp_path / "BP.json").write_text(json.dumps(bp), encoding="utf-8")
+    (tmp_path / "BP.json").write_text(json.dumps(spec), encoding="utf-8")
     return ["solve", "--bank", str(tmp_path / "BANK.json"), "--blueprint",
             str(tmp_path / "BP.json"), "--seed", "7", "-o", str(tmp_path / "FORMS.json")]
 
@@ -111,13 +111,13 @@ def test_cli_writes_forms_and_exits_0(tmp_path):
     assert all(len(f["items"]) == 7 for f in out["forms"])
     assert out["report"]["ok"] is True
     assert out["report"]["content"][0]["actual"].keys() == {"A", "B"}
-    bank, bp = parse_bank(bank_doc()), parse_blueprint(BP)
-    assert check_forms(bank, bp, out["forms"]) == []
+    bank, spec = parse_bank(bank_doc()), parse_blueprint(BP)
+    assert check_forms(bank, spec, out["forms"]) == []
 
 
 def test_cli_infeasible_exits_2_with_reasons(tmp_path):
-    bp = {**BP, "content": [{"kp_prefix": "B-01", "types": ["single"], "min": 4}], "forms": 8}
-    result = CliRunner().invoke(assembly_cli, write(tmp_path, bank_doc(), bp))
+    spec = {**BP, "content": [{"kp_prefix": "B-01", "types": ["single"], "min": 4}], "forms": 8}
+    result = CliRunner().invoke(assembly_cli, write(tmp_path, bank_doc(), spec))
     assert result.exit_code == 2
     out = json.loads((tmp_path / "FORMS.json").read_text(encoding="utf-8"))
     assert out["status"] == "infeasible"
@@ -127,8 +127,8 @@ def test_cli_infeasible_exits_2_with_reasons(tmp_path):
 
 
 def test_cli_bad_input_exits_4_and_writes_nothing(tmp_path):
-    bp = {**BP, "sections": [{"type": "judge", "count": "3"}]}
-    result = CliRunner().invoke(assembly_cli, write(tmp_path, bank_doc(), bp))
+    spec = {**BP, "sections": [{"type": "judge", "count": "3"}]}
+    result = CliRunner().invoke(assembly_cli, write(tmp_path, bank_doc(), spec))
     assert result.exit_code == 4
     assert "BP.json: sections[0].count: 必须是非负整数" in result.output
     assert not (tmp_path / "FORMS.json").exists()
