@@ -7,12 +7,25 @@ the environment or are generated once into the instance folder.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 PREFIX = "EXAMSYS_"
+MARK_MARGIN_DEFAULT = 0.2
+
+
+class InvalidSetting(ValueError):
+    """A setting whose value does not parse: the app refuses to start (create_app lets it through)
+    rather than run on a guess, e.g. counting statutory holidays as working days."""
+
+    def __init__(self, name: str, value: object, expected: str):
+        self.name, self.value = name, value
+        super().__init__(f"{name}={value!r} is not valid: expected {expected}")
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -28,7 +41,55 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     raw = env(name)
-    return default if raw is None or raw.strip() == "" else int(raw)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidSetting(PREFIX + name, raw, "a whole number") from None
+
+
+def parse_dates(name: str, raw: str | Iterable[str | date] | None) -> frozenset[date]:
+    """ISO dates as a JSON list (`["2026-10-01", …]`), comma-separated (`2026-10-01,2026-10-02`),
+    or already a list; empty or unset is no dates. Raises InvalidSetting naming the bad value."""
+    expected = 'ISO dates, comma-separated or a JSON list, e.g. ["2026-10-01", "2026-10-02"]'
+    if raw is None:
+        return frozenset()
+    values = raw
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            try:
+                values = json.loads(text)
+            except ValueError:
+                raise InvalidSetting(name, raw, expected) from None
+            if not isinstance(values, list):
+                raise InvalidSetting(name, raw, expected)
+        else:
+            values = [part for part in (p.strip() for p in text.split(",")) if part]
+    out = set()
+    for value in values:
+        if isinstance(value, date):
+            out.add(value)
+            continue
+        try:
+            out.add(date.fromisoformat(str(value).strip()))
+        except ValueError:
+            raise InvalidSetting(name, value, expected) from None
+    return frozenset(out)
+
+
+def parse_fraction(name: str, raw: str | float | None, default: float) -> float:
+    """A number in (0, 1]; unset or empty is `default`. Raises InvalidSetting otherwise."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise InvalidSetting(name, raw, "a number greater than 0 and at most 1, e.g. 0.2") from None
+    if not 0 < value <= 1:
+        raise InvalidSetting(name, raw, "a number greater than 0 and at most 1, e.g. 0.2")
+    return value
 
 
 def _instance_secret(instance_path: Path, filename: str, nbytes: int) -> str:
@@ -114,4 +175,11 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         cfg["SECRET_KEY"] = secrets_.secret_key
         cfg["EXAMSYS_DATA_KEY"] = secrets_.data_key
     cfg.update(overrides)
+    # Parsed once here, from the environment or an override, so a malformed value stops start-up.
+    cfg["EXAMSYS_HOLIDAYS"] = parse_dates(PREFIX + "HOLIDAYS", cfg.get("EXAMSYS_HOLIDAYS", env("HOLIDAYS")))
+    cfg["EXAMSYS_EXTRA_WORKDAYS"] = parse_dates(PREFIX + "EXTRA_WORKDAYS",
+                                                cfg.get("EXAMSYS_EXTRA_WORKDAYS", env("EXTRA_WORKDAYS")))
+    cfg["EXAMSYS_MARK_MARGIN"] = parse_fraction(PREFIX + "MARK_MARGIN",
+                                                cfg.get("EXAMSYS_MARK_MARGIN", env("MARK_MARGIN")),
+                                                MARK_MARGIN_DEFAULT)
     return cfg

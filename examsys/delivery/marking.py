@@ -53,7 +53,7 @@ def round2(value: float) -> float:
 
 def margin_fraction() -> float:
     try:
-        return float(current_app.config.get("EXAMSYS_MARK_MARGIN", DEFAULT_MARGIN))
+        return current_app.config["EXAMSYS_MARK_MARGIN"]  # parsed and checked by examsys.config
     except RuntimeError:
         return DEFAULT_MARGIN
 

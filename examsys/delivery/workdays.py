@@ -14,17 +14,9 @@ starting day itself never counts, whatever the hour."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from examsys import clock
-
-
-def _dates(values: Iterable[str | date] | None) -> frozenset[date]:
-    out = set()
-    for v in values or ():
-        out.add(v if isinstance(v, date) else date.fromisoformat(str(v)))
-    return frozenset(out)
 
 
 def calendar() -> tuple[frozenset[date], frozenset[date]]:
@@ -35,7 +27,7 @@ def calendar() -> tuple[frozenset[date], frozenset[date]]:
         cfg = current_app.config
     except RuntimeError:
         return frozenset(), frozenset()
-    return _dates(cfg.get("EXAMSYS_HOLIDAYS")), _dates(cfg.get("EXAMSYS_EXTRA_WORKDAYS"))
+    return cfg["EXAMSYS_HOLIDAYS"], cfg["EXAMSYS_EXTRA_WORKDAYS"]  # parsed by examsys.config
 
 
 def is_workday(day: date, holidays: frozenset[date] | None = None,

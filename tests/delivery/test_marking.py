@@ -57,12 +57,12 @@ def test_over_margin_goes_to_a_third_marker(world):
 
 def test_margin_is_configurable(world, app):
     m1, m2, _ = world.markers
-    app.config["EXAMSYS_MARK_MARGIN"] = 0.5
+    before, app.config["EXAMSYS_MARK_MARGIN"] = app.config["EXAMSYS_MARK_MARGIN"], 0.5
     try:
         marking.record_mark(m1, world.open, 9)
         marking.record_mark(m2, world.open, 4)
     finally:
-        app.config.pop("EXAMSYS_MARK_MARGIN")
+        app.config["EXAMSYS_MARK_MARGIN"] = before
     assert world.open.final_score == 6.5
 
 
