@@ -14,7 +14,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import select
 
-from examsys import audit, clock
+from examsys import audit, clock, transaction
+from examsys.accounts.candidates import (
+    ID_PURPOSE,
+    create_candidate,
+    find_candidates_by_id_number,
+    id_index,
+    photo_path,
+    reveal_id_number,
+    set_candidate_photo,
+)
 from examsys.accounts.models import (
     Certificate,
     CertificateKind,
@@ -212,7 +221,8 @@ def reset_password(actor: User | None, user: User, new_password: str) -> None:
 def authenticate(username: str, password: str) -> User:
     """Return the user, or raise AuthenticationFailed with one message for every failure
     (unknown user, wrong password, locked, inactive) so that none reveals whether the user exists.
-    Failed attempts are counted and audited; the caller commits either way."""
+    A failure is counted toward the lock-out and audited through `transaction.on_rollback`: those
+    records survive the refusal, nothing else the request wrote does."""
     cfg = current_app.config
     user = db.session.scalar(select(User).where(User.username == username.strip()))
     now = clock.now()
@@ -220,24 +230,14 @@ def authenticate(username: str, password: str) -> User:
         # Spend the same time as a real check so timing reveals nothing.
         p = cfg["EXAMSYS_ARGON2"]
         _verify(_dummy_hash_for((p["time_cost"], p["memory_cost"], p["parallelism"])), password)
-        audit.record("auth.login_failed", data={"username": username[:64], "reason": "unknown"})
+        _keep_failed_login(None, username[:64], "unknown")
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
     if user.locked_until is not None and user.locked_until > now:
-        audit.record("auth.login_failed", obj=user, data={"username": user.username,
-                                                           "reason": "locked"})
+        _keep_failed_login(user.id, user.username, "locked")
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
     ok = _verify(user.password_hash, password)
     if not ok or not user.active or not user.organisation.active:
-        reason = "password" if not ok else "inactive"
-        if not ok:
-            user.failed_logins += 1
-            if user.failed_logins >= cfg["EXAMSYS_LOCKOUT_THRESHOLD"]:
-                user.locked_until = now + timedelta(minutes=cfg["EXAMSYS_LOCKOUT_MINUTES"])
-                user.failed_logins = 0
-                audit.record("auth.locked", obj=user, data={"until": user.locked_until.isoformat()})
-        db.session.flush()
-        audit.record("auth.login_failed", obj=user, data={"username": user.username,
-                                                           "reason": reason})
+        _keep_failed_login(user.id, user.username, "password" if not ok else "inactive")
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
     if hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -246,6 +246,26 @@ def authenticate(username: str, password: str) -> User:
     user.last_login_at = now
     db.session.flush()
     return user
+
+
+def _keep_failed_login(user_id: int | None, username: str, reason: str) -> None:
+    """Have the refusal's error path record a failed login: a wrong password counts toward the
+    lock-out (at the threshold the account locks for a while and the count starts again), and
+    every failure is audited."""
+
+    def record_failure() -> None:
+        user = db.session.get(User, user_id) if user_id is not None else None
+        if user is not None and reason == "password":
+            cfg = current_app.config
+            user.failed_logins += 1
+            if user.failed_logins >= cfg["EXAMSYS_LOCKOUT_THRESHOLD"]:
+                user.locked_until = clock.now() + timedelta(minutes=cfg["EXAMSYS_LOCKOUT_MINUTES"])
+                user.failed_logins = 0
+                audit.record("auth.locked", obj=user, data={"until": user.locked_until.isoformat()})
+            db.session.flush()
+        audit.record("auth.login_failed", obj=user, data={"username": username, "reason": reason})
+
+    transaction.on_rollback(record_failure)
 
 
 def start_session(user: User, *, ip: str | None, user_agent: str | None) -> UserSession:
@@ -304,17 +324,6 @@ def load_session_user(token: str) -> User | None:
     user.current_session_token = token
     return user
 
-
-# Candidates live in their own module; re-exported here for callers of the accounts services.
-from examsys.accounts.candidates import (  # noqa: E402
-    ID_PURPOSE,
-    create_candidate,
-    find_candidates_by_id_number,
-    id_index,
-    photo_path,
-    reveal_id_number,
-    set_candidate_photo,
-)
 
 __all__ = ["ID_PURPOSE", "create_candidate", "find_candidates_by_id_number", "id_index", "photo_path",
            "reveal_id_number", "set_candidate_photo"]
