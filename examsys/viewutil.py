@@ -15,6 +15,7 @@ from flask import flash
 
 from examsys import transaction
 from examsys.errors import Conflict, DomainError
+from examsys.extensions import db
 
 T = TypeVar("T")
 
@@ -55,6 +56,19 @@ def attempt(action: Callable[[], T], *, success: str | None = None, form: Any = 
     if show:
         show_refusal(error, form)
     return None, error
+
+
+def dry_run(action: Callable[[], T]) -> tuple[T | None, DomainError | None]:
+    """Run `action` for real inside a SAVEPOINT that is then rolled back, whatever happens: a
+    preview that promises exactly what the confirmation will do, and leaves nothing behind.
+    Returns (result, None) or (None, the refusal)."""
+    savepoint = db.session.begin_nested()
+    try:
+        return action(), None
+    except DomainError as exc:
+        return None, exc
+    finally:
+        savepoint.rollback()
 
 
 def perform(action: Callable[[], object], *, success: str) -> bool:
