@@ -18,7 +18,6 @@ import json
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from examsys import audit, clock
 from examsys.audit.services import AuditContext, context_for
@@ -139,15 +138,6 @@ def sync_item(item: Item, version: ItemVersion) -> None:
     item.difficulty = version.difficulty
 
 
-def _flush_or_conflict() -> None:
-    """Flush; a concurrent committed change to the same item (version_id_col) becomes Conflict.
-    The session must then be rolled back by the caller (the request's error handler does)."""
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict(EDIT_CONFLICT) from None
-
-
 # --- create and edit ---------------------------------------------------------------------------
 
 
@@ -230,7 +220,7 @@ def save_edit(author, item: Item, *, expected_version: int, content: dict,
     if item.active_version_id is None:
         item.status = ItemStatus.DRAFT
         sync_item(item, version)
-    _flush_or_conflict()
+    db.session.flush()  # a concurrent committed change: StaleDataError, answered as 409
     audit.record("item.edit", obj=item, context=actor(author),
                  data={"version_id": version.id, "number": version.number, "note": version.note,
                        "withdrawn": withdrawn})
@@ -258,7 +248,7 @@ def retire(user, item: Item, *, reason: str) -> None:
             version.decided_at = now
     item.status = ItemStatus.RETIRED
     item.updated_at = now
-    _flush_or_conflict()
+    db.session.flush()  # a concurrent committed change: StaleDataError, answered as 409
     audit.record("item.retire", obj=item, context=actor(user),
                  data={"reason": reason.strip(), "previous_status": previous.value})
 
@@ -334,7 +324,7 @@ def set_enemy_group(user, item: Item, group: str | None) -> None:
         return
     before = item.enemy_group
     item.enemy_group = group
-    _flush_or_conflict()
+    db.session.flush()  # a concurrent committed change: StaleDataError, answered as 409
     audit.record("item.enemy_group", obj=item, context=actor(user), data={"before": before, "after": group})
 
 
