@@ -16,9 +16,9 @@ from sqlalchemy import select
 from examsys import audit, crypto
 from examsys.accounts import idnumber
 from examsys.accounts.models import Candidate, Organisation, User
-from examsys.errors import Conflict, PermissionDenied, ValidationError
+from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
-from examsys.permissions import can_reveal_id_number
+from examsys.permissions import may_reveal_id_number
 
 ID_PURPOSE = "candidate.id_number"
 
@@ -68,8 +68,7 @@ def find_candidates_by_id_number(id_number: str, organisation_id: int | None = N
 
 def reveal_id_number(actor: User, candidate: Candidate, *, reason: str) -> str:
     """The full ID number, for a user holding CANDIDATE_ID_REVEAL; audited with the reason."""
-    if not can_reveal_id_number(actor, candidate.organisation_id):
-        raise PermissionDenied("无权查看完整身份证号码")
+    may_reveal_id_number(actor, candidate.organisation_id).enforce()
     if not reason.strip():
         raise ValidationError("请填写查看原因", field="reason")
     audit.record("candidate.id_reveal", obj=candidate, data={"reason": reason.strip()})

@@ -34,9 +34,15 @@ from examsys.accounts.models import (
     UserSession,
 )
 from examsys.audit import services as audit_services
-from examsys.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationError
+from examsys.errors import AuthenticationFailed, Conflict, ValidationError
 from examsys.extensions import db
-from examsys.permissions import Role, can_manage_user, sees_all_organisations
+from examsys.permissions import (
+    Role,
+    may_grant_roles,
+    may_manage_user,
+    may_manage_users_of,
+    may_reset_password,
+)
 
 GENERIC_LOGIN_ERROR = "用户名或密码错误，或账户暂时无法登录。请稍后重试或联系机构管理员。"
 
@@ -113,23 +119,12 @@ class CertificateInput:
     valid_until: date
 
 
-def _assert_may_manage(actor: User | None, organisation_id: int) -> None:
-    if actor is None:
-        return  # CLI / system
-    if sees_all_organisations(actor):
-        return
-    if actor.organisation_id != organisation_id:
-        raise PermissionDenied("只能管理本机构的用户")
-
-
 def _check_roles_allowed(actor: User | None, org: Organisation, roles: set[Role]) -> None:
     if not roles:
         raise ValidationError("至少选择一个角色", field="roles")
-    if Role.PROVINCIAL_ADMIN in roles:
-        if org.kind != OrgKind.AUTHORITY:
-            raise ValidationError("省级管理员只能属于省级人社部门", field="roles")
-        if actor is not None and not actor.has_role(Role.PROVINCIAL_ADMIN):
-            raise PermissionDenied("只有省级管理员可以授予省级管理员角色")
+    if Role.PROVINCIAL_ADMIN in roles and org.kind != OrgKind.AUTHORITY:
+        raise ValidationError("省级管理员只能属于省级人社部门", field="roles")
+    may_grant_roles(actor, roles).enforce()
 
 
 def create_user(
@@ -143,7 +138,7 @@ def create_user(
     certificates: list[CertificateInput] | None = None,
 ) -> User:
     """Raises PermissionDenied, ValidationError (policy, roles) or Conflict (username taken)."""
-    _assert_may_manage(actor, org.id)
+    may_manage_users_of(actor, org.id).enforce()
     username = username.strip()
     if not re.fullmatch(r"[A-Za-z0-9_.\-]{3,64}", username):
         raise ValidationError("用户名须为3–64位字母、数字、下划线、点或连字符", field="username")
@@ -176,8 +171,7 @@ def update_user(
     certificates: list[CertificateInput],
 ) -> None:
     """Raises PermissionDenied, ValidationError, or Conflict when someone else saved first."""
-    if not can_manage_user(actor, user):
-        raise PermissionDenied("只能管理本机构的用户")
+    may_manage_user(actor, user).enforce()
     if user.version != expected_version:
         raise Conflict("该用户已被他人修改，请刷新后重试")
     _check_roles_allowed(actor, user.organisation, roles)
@@ -204,8 +198,7 @@ def update_user(
 
 
 def reset_password(actor: User | None, user: User, new_password: str) -> None:
-    if actor is not None and not can_manage_user(actor, user) and actor.id != user.id:
-        raise PermissionDenied("无权重置该用户的密码")
+    may_reset_password(actor, user).enforce()
     check_password_policy(new_password)
     user.password_hash = hash_password(new_password)
     user.failed_logins = 0

@@ -15,7 +15,7 @@ from examsys.accounts.models import Organisation, User, UserRole
 from examsys.bank import exchange
 from examsys.bank.models import Item, ItemStatus, QType
 from examsys.extensions import db
-from examsys.permissions import Permission, Role, has_permission
+from examsys.permissions import Role, may_import_items
 from examsys.standards.models import AssessmentPoint, Standard, StandardStatus
 
 
@@ -130,8 +130,7 @@ def import_cmd(file: Path, org_code: str, standard_code: str, edition: str | Non
     org = _org(org_code)
     standard = _standard(standard_code, edition)
     user = _importer(org, username)
-    if approve and not has_permission(user, Permission.ITEM_REVIEW):
-        raise click.ClickException(f"用户 {user.username} 没有审题权限，不能直接入库")
+    may_import_items(user, org.id, approve=approve).enforce()
     mapping = _load_map(map_file, standard) if map_file else {}
     dry_run = dry_run or show_categories
     result = exchange.import_file(user, org, standard, file.name, file.read_bytes(), level=level,

@@ -24,9 +24,9 @@ from examsys.audit.services import AuditContext, context_for
 from examsys.bank import qtypes, richtext
 from examsys.bank.models import FaultReport, Item, ItemStatus, ItemVersion, QType, VersionStatus
 from examsys.bank.search import search_normalise
-from examsys.errors import Conflict, PermissionDenied, ValidationError
+from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
-from examsys.permissions import Permission, can_access_org_object, has_permission
+from examsys.permissions import may_report_fault, may_retire_item, may_set_enemy_group, may_write_items
 from examsys.standards.models import LEVELS, AssessmentPoint, Standard
 
 PENDING = (VersionStatus.DRAFT, VersionStatus.SUBMITTED)
@@ -99,11 +99,6 @@ def actor(user) -> AuditContext | None:
     return context_for(user) if user is not None else None
 
 
-def assert_writer(user, organisation_id: int) -> None:
-    if not has_permission(user, Permission.ITEM_WRITE) or user.organisation_id != organisation_id:
-        raise PermissionDenied("无权编写本机构的试题")
-
-
 def check_meta(standard: Standard, point: AssessmentPoint | None, levels: list[int],
                difficulty: Any, points: Any) -> list[int]:
     """The levels, sorted; raises ValidationError on a point outside the standard, a level the
@@ -149,7 +144,7 @@ def create_item(author, org, *, standard: Standard, point: AssessmentPoint | Non
 
     Raises PermissionDenied (no ITEM_WRITE in `org`), ValidationError (shape, metadata, or when
     submitting, every content problem)."""
-    assert_writer(author, org.id)
+    may_write_items(author, org.id).enforce()
     qtype = qtypes.get(qtype).qtype
     if status not in ("draft", "submitted"):
         raise ValidationError("新建试题只能保存为草稿或直接提交审核", field="status")
@@ -190,7 +185,7 @@ def save_edit(author, item: Item, *, expected_version: int, content: dict,
 
     Raises PermissionDenied, Conflict (stale version, retired item), ValidationError (empty note,
     bad shape or metadata)."""
-    assert_writer(author, item.organisation_id)
+    may_write_items(author, item.organisation_id).enforce()
     if item.version != expected_version:
         raise Conflict(EDIT_CONFLICT)
     if item.status == ItemStatus.RETIRED:
@@ -234,8 +229,7 @@ def retire(user, item: Item, *, reason: str) -> None:
     """Withdraw an item from the bank (papers keep the versions they pinned); pending versions
     are withdrawn. Raises PermissionDenied (needs ITEM_REVIEW in the item's organisation),
     ValidationError (empty reason), Conflict (already retired)."""
-    if not has_permission(user, Permission.ITEM_REVIEW) or user.organisation_id != item.organisation_id:
-        raise PermissionDenied("无权停用该试题")
+    may_retire_item(user, item).enforce()
     if not (reason or "").strip():
         raise ValidationError("请填写停用原因", field="reason")
     if item.status == ItemStatus.RETIRED:
@@ -267,9 +261,8 @@ def report_fault(user, item: Item, *, reason: str, source: str = "user") -> Faul
     (source="statistics"). Raises PermissionDenied, ValidationError (empty reason, bad source)."""
     if source not in ("user", "statistics"):
         raise ValidationError("报告来源无效", field="source")
-    if user is not None and not (has_permission(user, Permission.ITEM_VIEW)
-                                 and can_access_org_object(user, item.organisation_id)):
-        raise PermissionDenied("无权报告该试题")
+    if user is not None:
+        may_report_fault(user, item).enforce()
     if user is None and source == "user":
         raise ValidationError("用户报告须注明报告人", field="source")
     reason = (reason or "").strip()
@@ -314,9 +307,7 @@ def set_enemy_group(user, item: Item, group: str | None) -> None:
     """Put the item in an enemy group (items that give each other away: a paper form holds at
     most one of a group), or take it out with None/"". Raises PermissionDenied (needs ITEM_WRITE
     or ITEM_REVIEW in the item's organisation) or ValidationError (over 64 characters)."""
-    allowed = has_permission(user, Permission.ITEM_WRITE) or has_permission(user, Permission.ITEM_REVIEW)
-    if not allowed or user.organisation_id != item.organisation_id:
-        raise PermissionDenied("无权修改该试题的互斥组")
+    may_set_enemy_group(user, item).enforce()
     group = (group or "").strip() or None
     if group is not None and len(group) > 64:
         raise ValidationError("互斥组名称不能超过64个字符", field="enemy_group")
