@@ -17,7 +17,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, or_, select, update
 
 from examsys import audit, clock
 from examsys.audit.services import AuditContext, context_for
@@ -296,6 +296,57 @@ def flag_needs_revision(items: list[Item], reason: str) -> int:
         db.session.flush()
         audit.record("item.flag_revision", obj=item, data={"reason": reason})
     return flagged
+
+
+def carry_over(old_standard_id: int, new_standard_id: int, *, reasons: dict[int, str],
+               targets: dict[int, int]) -> tuple[list[int], int]:
+    """Carry a standard's items over to its new edition, in bulk (no per-item round trips
+    besides the audit events): items on a point in `reasons` (old point id → why) are flagged
+    for revision as by `flag_needs_revision` (reasons pile up, one per line; a reason already
+    given is not added twice); items on a point in `targets` (old point id → new point id), and
+    items on no point, move to the new standard. Retired items move but are never flagged.
+    Item.version is bumped so that an editor holding an item open gets a conflict rather than
+    losing the change. Each item touched gets one audit event: "item.flag_revision" (with where
+    it moved, if it did) or "item.carry_over". Returns (ids of the flagged items, how many moved)."""
+    now = clock.now()
+    flag_where = and_(Item.standard_id == old_standard_id, Item.point_id.in_(reasons or [0]),
+                      Item.status != ItemStatus.RETIRED)
+    move_where = and_(Item.standard_id == old_standard_id,
+                      or_(Item.point_id.in_(targets or [0]), Item.point_id.is_(None)))
+    touched = db.session.execute(
+        select(Item.id, Item.organisation_id, Item.point_id, Item.needs_revision, Item.revision_reason,
+               flag_where.label("flag"), move_where.label("move"))
+        .where(or_(flag_where, move_where)).order_by(Item.id)).all()
+    flagged = [row.id for row in touched if row.flag and not (row.needs_revision and reasons[row.point_id]
+                                                              in (row.revision_reason or ""))]
+    if flagged:
+        new_reason = case(reasons, value=Item.point_id)
+        db.session.execute(update(Item).where(Item.id.in_(flagged)).values(
+            needs_revision=True, updated_at=now, version=Item.version + 1,
+            revision_reason=case((Item.revision_reason.is_(None) | (Item.revision_reason == ""), new_reason),
+                                 else_=Item.revision_reason + "\n" + new_reason),
+        ).execution_options(synchronize_session=False))
+    moving = [row.id for row in touched if row.move]
+    if moving:
+        db.session.execute(update(Item).where(Item.id.in_(moving)).values(
+            standard_id=new_standard_id, point_id=case(targets or {0: 0}, value=Item.point_id, else_=Item.point_id),
+            version=Item.version + 1,
+        ).execution_options(synchronize_session=False))
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Item):
+            db.session.expire(obj)
+    flagged_ids = set(flagged)
+    for row in touched:
+        move = {"from_standard_id": old_standard_id, "to_standard_id": new_standard_id,
+                "from_point_id": row.point_id, "to_point_id": targets.get(row.point_id, row.point_id)} \
+            if row.move else {}
+        if row.id in flagged_ids:
+            audit.record("item.flag_revision", object_type="item", object_id=row.id,
+                         organisation_id=row.organisation_id, data={"reason": reasons[row.point_id], **move})
+        elif row.move:
+            audit.record("item.carry_over", object_type="item", object_id=row.id,
+                         organisation_id=row.organisation_id, data=move)
+    return flagged, len(moving)
 
 
 def open_fault_reports(item: Item) -> list[FaultReport]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from examsys import audit, clock
+from examsys import audit, clock, signals
 from examsys.accounts.models import Organisation
 from examsys.bank import qtypes, similarity
 from examsys.bank.items import actor, sync_item
@@ -164,6 +164,8 @@ def approve(reviewer, version: ItemVersion, *, comment: str = "", batch: bool = 
     db.session.flush()
     audit.record("item_version.approve", obj=version, organisation_id=item.organisation_id,
                  context=actor(reviewer), data=data)
+    if data["final"]:
+        signals.item_version_approved.send(version)
     return review
 
 
