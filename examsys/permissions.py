@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
-from flask import abort, request
+from flask import abort, current_app, request
 from flask_login import current_user
 
 from examsys.errors import Conflict, PermissionDenied
+from examsys.extensions import login_manager
 
 if TYPE_CHECKING:
     from examsys.accounts.models import User
@@ -326,8 +327,6 @@ def require(*perms: Permission) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from examsys.extensions import login_manager
-
                 return login_manager.unauthorized()
             for perm in perms:
                 if not has_permission(current_user, perm):
@@ -346,8 +345,6 @@ def login_only(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            from examsys.extensions import login_manager
-
             return login_manager.unauthorized()
         return view(*args, **kwargs)
 
@@ -378,8 +375,6 @@ def declared_access(view: Callable | None) -> tuple[str, tuple] | None:
 
 def enforce_declared_access() -> None:
     """before_request: refuse endpoints that declared no access rule (fail closed)."""
-    from flask import current_app
-
     endpoint = request.endpoint
     if endpoint is None:
         return  # 404 / 405 are handled by Flask

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from examsys import audit, crypto
 from examsys.accounts import idnumber
 from examsys.accounts.models import Candidate, Organisation, User
+from examsys.bank.assets import clean_image  # the bank owns image checking and re-encoding
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
 from examsys.permissions import may_reveal_id_number
@@ -80,16 +81,12 @@ def reveal_id_number(actor: User, candidate: Candidate, *, reason: str) -> str:
 
 def photo_path(sha256: str) -> Path:
     """Photos are personal data: kept apart from bank images, served only by an authorised route."""
-    from pathlib import Path
-
     return Path(current_app.config["EXAMSYS_UPLOAD_DIR"]) / "photos" / sha256[:2] / f"{sha256}.jpg"
 
 
 def set_candidate_photo(candidate: Candidate, filename: str, data: bytes) -> None:
     """Check (magic bytes, size, pixel count), re-encode as JPEG without metadata, store by hash.
     Raises ValidationError naming the file."""
-    from examsys.bank.assets import clean_image  # the bank owns image checking and re-encoding
-
     cleaned = clean_image(filename, data, max_bytes=2 * 1024 * 1024)
     image = Image.open(io.BytesIO(cleaned.data)).convert("RGB")
     image.thumbnail((600, 800))  # an ID photo; bigger only costs space

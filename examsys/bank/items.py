@@ -22,6 +22,7 @@ from sqlalchemy import and_, case, or_, select, update
 from examsys import audit, clock
 from examsys.audit.services import AuditContext, context_for
 from examsys.bank import qtypes, richtext
+from examsys.bank.checks import raise_problems, readiness_problems
 from examsys.bank.models import FaultReport, Item, ItemStatus, ItemVersion, QType, VersionStatus
 from examsys.bank.search import search_normalise
 from examsys.errors import Conflict, ValidationError
@@ -151,8 +152,6 @@ def create_item(author, org, *, standard: Standard, point: AssessmentPoint | Non
     levels = check_meta(standard, point, levels, difficulty, points)
     content = prepare_content(qtype, content)
     if status == "submitted":
-        from examsys.bank.workflow import raise_problems, readiness_problems
-
         raise_problems(readiness_problems(qtype, content, point, levels, points))
     now = clock.now()
     version = ItemVersion(number=1, qtype=qtype, content=content, point_id=point.id if point else None,

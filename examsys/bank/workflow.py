@@ -20,13 +20,13 @@ from sqlalchemy import select
 from examsys import audit, clock, signals
 from examsys.accounts.models import Organisation
 from examsys.bank import qtypes, similarity
+from examsys.bank.checks import REVIEW_FIELDS, raise_problems, readiness_problems
 from examsys.bank.items import actor, sync_item
 from examsys.bank.models import (
     FaultReport,
     Item,
     ItemStatus,
     ItemVersion,
-    QType,
     Review,
     ReviewDecision,
     VersionStatus,
@@ -34,38 +34,6 @@ from examsys.bank.models import (
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
 from examsys.permissions import deny, may_approve, may_review_any, may_write_items
-
-REVIEW_FIELDS = {
-    "stem": "题干", "options": "选项", "key": "答案", "explanation": "解析",
-    "reference_answer": "参考答案", "scoring_points": "评分要点", "point": "鉴定点",
-    "levels": "等级", "difficulty": "难度", "points": "分值",
-}
-
-
-# --- policy (to move into examsys.permissions) ------------------------------------------------
-
-
-# --- checks ------------------------------------------------------------------------------------
-
-
-def readiness_problems(qtype: QType, content: dict, point: object | None, levels: list[int],
-                       points: float | None) -> list[tuple[str, str]]:
-    """Everything that keeps a version out of review: content (registry) and classification.
-    `point` is the assessment point or its id (only its presence is checked here)."""
-    problems = list(qtypes.get(qtype).validate(content, points))
-    if point is None:
-        problems.append(("point", "请选择鉴定点"))
-    if not levels:
-        problems.append(("levels", "请至少选择一个等级"))
-    return problems
-
-
-def raise_problems(problems: list[tuple[str, str]]) -> None:
-    """Raise one ValidationError listing every problem as "field: message"."""
-    if problems:
-        lines = [f"{REVIEW_FIELDS.get(f, f)}: {m}" for f, m in problems]
-        raise ValidationError("试题未通过检查：\n" + "\n".join(lines),
-                              details={"problems": [{"field": f, "message": m} for f, m in problems]})
 
 
 @dataclass(frozen=True)
