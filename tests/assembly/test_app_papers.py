@@ -95,6 +95,10 @@ def test_infeasible_page_lists_reasons_without_a_traceback(client, login_as, db)
     assert "无法按细目表组卷" in html and "判断题每份试卷需要 4 道" in html and "仅 6 道" in html
     assert "Traceback" not in html
     assert db.session.scalar(select(Paper.id)) is None
+    # The failed attempt is on record (kept through the refusal), and nothing else was written.
+    failed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "paper.assemble_failed")).one()
+    assert failed.object_id == str(pb.id) and failed.data["reasons"]
+    assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "paper.assemble")).all()
 
 
 def test_freeze_pins_versions_and_counts_exposure_once(world, db):
