@@ -45,7 +45,9 @@ def attempt(action: Callable[[], T], *, success: str | None = None, form: Any = 
             show: bool = True) -> tuple[T | None, DomainError | None]:
     """Run one service call: (result, None) with `success` flashed, or (None, the refusal) with
     nothing of the call written and its message shown (`show_refusal`, unless `show` is False for
-    a view that renders the refusal itself). A concurrency failure propagates as a 409 Conflict."""
+    a view that renders the refusal itself). A concurrency failure propagates as a 409 Conflict
+    and the request rolls back whole (what the call asked to keep included: no service keeps
+    anything on a concurrency failure today)."""
     result, error = transaction.attempt(action)
     if error is None:
         if success:
