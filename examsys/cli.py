@@ -10,16 +10,18 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from examsys.errors import DomainError
+from examsys import create_app, transaction
+from examsys.accounts import services
+from examsys.accounts.models import Organisation, OrgKind
+from examsys.assembly.solve_cli import assembly_cli
+from examsys.bank.cli import bank_cli
+from examsys.delivery.cli import delivery_cli
+from examsys.demo.loader import load_demo
+from examsys.extensions import db
+from examsys.permissions import Role
 
 
-def _create_app():
-    from examsys import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False,
              help="examsys: 职业技能等级认定在线考试与题库系统 (online exams and question banks).")
 def main() -> None:
     """Entry point of the `examsys` console script."""
@@ -32,36 +34,26 @@ def main() -> None:
               help="Code of the provincial authority organisation (created if missing).")
 @click.option("--org-name", default="省人力资源和社会保障厅", show_default=True)
 @with_appcontext
+@transaction.command
 def create_admin(username: str, display_name: str, org_code: str, org_name: str) -> None:
     """Create a provincial administrator with a password you type in (never a default one)."""
-    from examsys.accounts import services
-    from examsys.accounts.models import Organisation, OrgKind
-    from examsys.extensions import db
-    from examsys.permissions import Role
-
     password = getpass.getpass("密码 / password: ")
     if password != getpass.getpass("再次输入 / repeat: "):
         raise click.ClickException("两次输入的密码不一致 / passwords differ")
     org = db.session.scalar(select(Organisation).where(Organisation.code == org_code))
-    try:
-        if org is None:
-            org = services.create_organisation(org_code, org_name, OrgKind.AUTHORITY)
-        services.create_user(None, org, username=username, display_name=display_name,
-                             password=password, roles={Role.PROVINCIAL_ADMIN})
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from exc
+    if org is None:
+        org = services.create_organisation(org_code, org_name, OrgKind.AUTHORITY)
+    services.create_user(None, org, username=username, display_name=display_name,
+                         password=password, roles={Role.PROVINCIAL_ADMIN})
     click.echo(f"created provincial admin {username}")
 
 
 @click.command("demo")
 @click.option("--json", "as_json", is_flag=True, help="Print the demo logins as one JSON object.")
 @with_appcontext
+@transaction.command
 def demo(as_json: bool) -> None:
     """Load the demo data (idempotent) and print the demo logins."""
-    from examsys.demo.loader import load_demo
-
     summary = load_demo()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
@@ -84,10 +76,6 @@ def demo(as_json: bool) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from examsys.assembly.solve_cli import assembly_cli
-    from examsys.bank.cli import bank_cli
-    from examsys.delivery.cli import delivery_cli
-
     app.cli.add_command(create_admin)
     app.cli.add_command(demo)
     app.cli.add_command(bank_cli)

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
-from flask import abort, request
+from flask import abort, current_app, request
 from flask_login import current_user
 
 from examsys.errors import Conflict, PermissionDenied
+from examsys.extensions import login_manager
 
 if TYPE_CHECKING:
     from examsys.accounts.models import User
@@ -152,31 +153,15 @@ def can_access_org_object(user: User, organisation_id: int | None) -> bool:
 
 def can_manage_user(actor: User, target: User) -> bool:
     """Org admins manage their own organisation's users; the provincial admin manages all."""
-    if not has_permission(actor, Permission.USER_MANAGE):
-        return False
-    return can_access_org_object(actor, target.organisation_id)
+    return bool(may_manage_user(actor, target))
 
 
 def can_reveal_id_number(user: User, candidate_org_id: int) -> bool:
-    return has_permission(user, Permission.CANDIDATE_ID_REVEAL) and can_access_org_object(
-        user, candidate_org_id
-    )
-
-
-def review_refusal(user: Any, version: Any) -> str | None:
-    """Why `user` may not review an item version, or None when they may: holds ITEM_REVIEW, is of
-    the item's organisation, and did not write this version (four eyes)."""
-    if user is None or not has_permission(user, Permission.ITEM_REVIEW):
-        return "您没有审题权限"
-    if user.organisation_id != version.item.organisation_id:
-        return "只能审核本机构的试题"
-    if version.author_id == user.id:
-        return "不能审核自己编写的试题版本"
-    return None
+    return bool(may_reveal_id_number(user, candidate_org_id))
 
 
 def can_review(user: Any, version: Any) -> bool:
-    return review_refusal(user, version) is None
+    return bool(may_review(user, version))
 
 
 def can_view_batch(user: Any, batch: Any) -> bool:
@@ -206,6 +191,130 @@ def can_proctor(user: Any, batch: Any) -> bool:
     return has_permission(user, Permission.PROCTOR_CONSOLE) and is_batch_proctor(user, batch)
 
 
+# --- accounts ------------------------------------------------------------------------------------
+# Rules on users and candidates. `actor` None is the system itself (CLI, demo loader).
+
+
+def may_manage_users_of(actor: User | None, organisation_id: int) -> Decision:
+    """Users are managed within one's own organisation; the province manages every one."""
+    if actor is None or sees_all_organisations(actor) or actor.organisation_id == organisation_id:
+        return ALLOW
+    return deny("accounts.other_organisation", "只能管理本机构的用户")
+
+
+def may_manage_user(actor: Any, target: Any) -> Decision:
+    """USER_MANAGE, and the target is of one's own organisation (the province: any)."""
+    if not has_permission(actor, Permission.USER_MANAGE) or not can_access_org_object(
+            actor, target.organisation_id):
+        return deny("accounts.other_organisation", "只能管理本机构的用户")
+    return ALLOW
+
+
+def may_grant_roles(actor: Any, roles: set[Role] | frozenset[Role]) -> Decision:
+    """Only a provincial admin makes another provincial admin."""
+    if Role.PROVINCIAL_ADMIN in roles and actor is not None and not actor.has_role(Role.PROVINCIAL_ADMIN):
+        return deny("accounts.grant_provincial_admin", "只有省级管理员可以授予省级管理员角色")
+    return ALLOW
+
+
+def may_reset_password(actor: Any, target: Any) -> Decision:
+    """One's own password, or that of a user one manages."""
+    if actor is None or actor.id == target.id or may_manage_user(actor, target):
+        return ALLOW
+    return deny("accounts.reset_password_denied", "无权重置该用户的密码")
+
+
+def may_reveal_id_number(user: Any, candidate_org_id: int) -> Decision:
+    """A full ID number: CANDIDATE_ID_REVEAL, for candidates of one's own organisation."""
+    if has_permission(user, Permission.CANDIDATE_ID_REVEAL) and can_access_org_object(user, candidate_org_id):
+        return ALLOW
+    return deny("candidate.reveal_denied", "无权查看完整身份证号码")
+
+
+# --- bank ----------------------------------------------------------------------------------------
+# Who may write, review, retire, report and import items. Refusals about who is asking are 403;
+# refusals about the state of the version (not submitted, already reviewed by this reviewer) are
+# 409. Callers act on `code` / `status`, never on the message.
+
+
+def may_search_items(user: Any) -> Decision:
+    """Searching the bank: ITEM_VIEW (tenancy then limits what is found)."""
+    if has_permission(user, Permission.ITEM_VIEW):
+        return ALLOW
+    return deny("bank.view_denied", "无权查看题库")
+
+
+def may_write_items(user: Any, organisation_id: int) -> Decision:
+    """Writing (create, edit, submit) the items of an organisation: ITEM_WRITE in it."""
+    if has_permission(user, Permission.ITEM_WRITE) and user.organisation_id == organisation_id:
+        return ALLOW
+    return deny("bank.write_denied", "无权编写本机构的试题")
+
+
+def may_review(user: Any, version: Any) -> Decision:
+    """Reviewing an item version: holds ITEM_REVIEW, is of the item's organisation, and did not
+    write this version (four eyes)."""
+    if user is None or not has_permission(user, Permission.ITEM_REVIEW):
+        return deny("review.no_permission", "您没有审题权限")
+    if user.organisation_id != version.item.organisation_id:
+        return deny("review.other_organisation", "只能审核本机构的试题")
+    if version.author_id == user.id:
+        return deny("review.own_version", "不能审核自己编写的试题版本")
+    return ALLOW
+
+
+def may_approve(user: Any, version: Any) -> Decision:
+    """`may_review`, and the version awaits review and this reviewer has not reviewed it yet
+    (where two approvals are required, the second comes from another reviewer)."""
+    decision = may_review(user, version)
+    if not decision:
+        return decision
+    if getattr(version.status, "value", version.status) != "submitted":
+        return deny("review.not_submitted", "该版本不在待审核状态", status=409)
+    if any(r.reviewer_id == user.id for r in version.reviews):
+        return deny("review.already_reviewed", "您已审核过该版本，须由另一位审题专家审核", status=409)
+    return ALLOW
+
+
+def may_review_any(user: Any) -> Decision:
+    """Reviewing at all (e.g. a batch approval): ITEM_REVIEW."""
+    if has_permission(user, Permission.ITEM_REVIEW):
+        return ALLOW
+    return deny("review.no_permission", "您没有审题权限")
+
+
+def may_retire_item(user: Any, item: Any) -> Decision:
+    """Retiring an item: a reviewer of its organisation."""
+    if has_permission(user, Permission.ITEM_REVIEW) and user.organisation_id == item.organisation_id:
+        return ALLOW
+    return deny("bank.retire_denied", "无权停用该试题")
+
+
+def may_report_fault(user: Any, item: Any) -> Decision:
+    """Reporting a faulty item: anyone who may see it (ITEM_VIEW, own organisation or province)."""
+    if has_permission(user, Permission.ITEM_VIEW) and can_access_org_object(user, item.organisation_id):
+        return ALLOW
+    return deny("bank.report_denied", "无权报告该试题")
+
+
+def may_set_enemy_group(user: Any, item: Any) -> Decision:
+    """Grouping items that give each other away: a writer or reviewer of the item's organisation."""
+    if ((has_permission(user, Permission.ITEM_WRITE) or has_permission(user, Permission.ITEM_REVIEW))
+            and user.organisation_id == item.organisation_id):
+        return ALLOW
+    return deny("bank.enemy_group_denied", "无权修改该试题的互斥组")
+
+
+def may_import_items(user: Any, organisation_id: int, *, approve: bool = False) -> Decision:
+    """Importing into an organisation's bank: BANK_IMPORT in it; arriving approved also needs
+    ITEM_REVIEW (the importer vouches for every item as a reviewer)."""
+    if not has_permission(user, Permission.BANK_IMPORT) or user.organisation_id != organisation_id:
+        return deny("bank.import_denied", "无权向本机构题库导入试题")
+    if approve and not has_permission(user, Permission.ITEM_REVIEW):
+        return deny("bank.import_approve_denied", "您没有审题权限，导入的试题只能作为草稿")
+    return ALLOW
+
+
 # --- route declarations ------------------------------------------------------------------------
 
 ACCESS_ATTR = "_examsys_access"
@@ -218,8 +327,6 @@ def require(*perms: Permission) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from examsys.extensions import login_manager
-
                 return login_manager.unauthorized()
             for perm in perms:
                 if not has_permission(current_user, perm):
@@ -238,8 +345,6 @@ def login_only(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            from examsys.extensions import login_manager
-
             return login_manager.unauthorized()
         return view(*args, **kwargs)
 
@@ -270,8 +375,6 @@ def declared_access(view: Callable | None) -> tuple[str, tuple] | None:
 
 def enforce_declared_access() -> None:
     """before_request: refuse endpoints that declared no access rule (fail closed)."""
-    from flask import current_app
-
     endpoint = request.endpoint
     if endpoint is None:
         return  # 404 / 405 are handled by Flask

@@ -1,24 +1,85 @@
-"""Small helpers shared by the HTML views of every domain."""
+"""Small helpers shared by the HTML views of every domain: the one way a view runs its service
+call so that a refusal is shown on the page that asked.
+
+Views never commit: the request does (examsys.web.ExamsysFlask). `attempt` runs the call in a
+SAVEPOINT (examsys.transaction.attempt), so a refused call leaves nothing of itself behind except
+what its service asked to keep (`transaction.on_rollback`), while the page is rendered as usual.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import flash
 
-from examsys.errors import DomainError
+from examsys import transaction
+from examsys.errors import Conflict, DomainError
 from examsys.extensions import db
+
+T = TypeVar("T")
+
+# More error lines than this are left in the refusal's details, not flashed.
+MAX_EXTRA_ERRORS = 30
+
+
+def is_concurrency_failure(error: DomainError) -> bool:
+    """Someone else changed or created the same row first (a lost optimistic lock or a unique
+    race): the page the user saw is out of date, so the answer is the 409 page, not the form."""
+    return isinstance(error, Conflict) and error.details.get("reason") in ("stale", "duplicate")
+
+
+def show_refusal(error: DomainError, form: Any = None) -> None:
+    """Put the refusal's message on the form field it names, or flash it; flash the further error
+    lines it carries in details["errors"] (beyond those listed in the message)."""
+    target = getattr(form, error.field, None) if form is not None and error.field else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*target.errors, error.message]
+    else:
+        flash(error.message, "error")
+    for extra in error.details.get("errors", [])[20:20 + MAX_EXTRA_ERRORS]:
+        flash(extra, "error")
+
+
+def attempt(action: Callable[[], T], *, success: str | None = None, form: Any = None,
+            show: bool = True) -> tuple[T | None, DomainError | None]:
+    """Run one service call: (result, None) with `success` flashed, or (None, the refusal) with
+    nothing of the call written and its message shown (`show_refusal`, unless `show` is False for
+    a view that renders the refusal itself). A concurrency failure propagates as a 409 Conflict
+    and the request rolls back whole (what the call asked to keep included: no service keeps
+    anything on a concurrency failure today)."""
+    result, error = transaction.attempt(action)
+    if error is None:
+        if success:
+            flash(success, "success")
+        return result, None
+    if is_concurrency_failure(error):
+        raise error
+    if show:
+        show_refusal(error, form)
+    return None, error
+
+
+def dry_run(action: Callable[[], T]) -> tuple[T | None, DomainError | None]:
+    """Run `action` for real inside a SAVEPOINT that is then rolled back, whatever happens: a
+    preview that promises exactly what the confirmation will do, and leaves nothing behind.
+    Returns (result, None) or (None, the refusal)."""
+    savepoint = db.session.begin_nested()
+    try:
+        return action(), None
+    except DomainError as exc:
+        return None, exc
+    finally:
+        savepoint.rollback()
 
 
 def perform(action: Callable[[], object], *, success: str) -> bool:
-    """Run one service call and commit it (the request's single commit), flashing `success`; on a
-    domain error roll back and flash its message instead. Returns whether it worked."""
-    try:
-        action()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return False
-    flash(success, "success")
-    return True
+    """`attempt` for a post that redirects: flash `success` or the refusal; returns whether it
+    worked."""
+    return attempt(action, success=success)[1] is None
+
+
+def refusal_status(error: DomainError | None, default: int = 200) -> int:
+    """The status of a page that shows a refusal on its own form: 409 when the refusal is a
+    conflict (the object changed or no longer allows the change), else `default`."""
+    return error.status if isinstance(error, Conflict) else default

@@ -17,9 +17,10 @@ from examsys import audit, crypto
 from examsys.accounts import idnumber
 from examsys.accounts.models import Candidate, Organisation, User
 from examsys.audit.actions import AuditAction
-from examsys.errors import Conflict, PermissionDenied, ValidationError
+from examsys.bank.assets import clean_image  # the bank owns image checking and re-encoding
+from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
-from examsys.permissions import can_reveal_id_number
+from examsys.permissions import may_reveal_id_number
 
 ID_PURPOSE = "candidate.id_number"
 
@@ -69,8 +70,7 @@ def find_candidates_by_id_number(id_number: str, organisation_id: int | None = N
 
 def reveal_id_number(actor: User, candidate: Candidate, *, reason: str) -> str:
     """The full ID number, for a user holding CANDIDATE_ID_REVEAL; audited with the reason."""
-    if not can_reveal_id_number(actor, candidate.organisation_id):
-        raise PermissionDenied("无权查看完整身份证号码")
+    may_reveal_id_number(actor, candidate.organisation_id).enforce()
     if not reason.strip():
         raise ValidationError("请填写查看原因", field="reason")
     audit.record(AuditAction.CANDIDATE_ID_REVEALED, obj=candidate, data={"reason": reason.strip()})
@@ -82,16 +82,12 @@ def reveal_id_number(actor: User, candidate: Candidate, *, reason: str) -> str:
 
 def photo_path(sha256: str) -> Path:
     """Photos are personal data: kept apart from bank images, served only by an authorised route."""
-    from pathlib import Path
-
     return Path(current_app.config["EXAMSYS_UPLOAD_DIR"]) / "photos" / sha256[:2] / f"{sha256}.jpg"
 
 
 def set_candidate_photo(candidate: Candidate, filename: str, data: bytes) -> None:
     """Check (magic bytes, size, pixel count), re-encode as JPEG without metadata, store by hash.
     Raises ValidationError naming the file."""
-    from examsys.bank.assets import clean_image  # the bank owns image checking and re-encoding
-
     cleaned = clean_image(filename, data, max_bytes=2 * 1024 * 1024)
     image = Image.open(io.BytesIO(cleaned.data)).convert("RGB")
     image.thumbnail((600, 800))  # an ID photo; bigger only costs space

@@ -14,7 +14,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import select
 
-from examsys import audit, clock
+from examsys import audit, clock, transaction
+from examsys.accounts.candidates import (
+    ID_PURPOSE,
+    create_candidate,
+    find_candidates_by_id_number,
+    id_index,
+    photo_path,
+    reveal_id_number,
+    set_candidate_photo,
+)
 from examsys.accounts.models import (
     Certificate,
     CertificateKind,
@@ -26,9 +35,15 @@ from examsys.accounts.models import (
 )
 from examsys.audit import services as audit_services
 from examsys.audit.actions import AuditAction
-from examsys.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationError
+from examsys.errors import AuthenticationFailed, Conflict, ValidationError
 from examsys.extensions import db
-from examsys.permissions import Role, can_manage_user, sees_all_organisations
+from examsys.permissions import (
+    Role,
+    may_grant_roles,
+    may_manage_user,
+    may_manage_users_of,
+    may_reset_password,
+)
 
 GENERIC_LOGIN_ERROR = "用户名或密码错误，或账户暂时无法登录。请稍后重试或联系机构管理员。"
 
@@ -105,23 +120,12 @@ class CertificateInput:
     valid_until: date
 
 
-def _assert_may_manage(actor: User | None, organisation_id: int) -> None:
-    if actor is None:
-        return  # CLI / system
-    if sees_all_organisations(actor):
-        return
-    if actor.organisation_id != organisation_id:
-        raise PermissionDenied("只能管理本机构的用户")
-
-
 def _check_roles_allowed(actor: User | None, org: Organisation, roles: set[Role]) -> None:
     if not roles:
         raise ValidationError("至少选择一个角色", field="roles")
-    if Role.PROVINCIAL_ADMIN in roles:
-        if org.kind != OrgKind.AUTHORITY:
-            raise ValidationError("省级管理员只能属于省级人社部门", field="roles")
-        if actor is not None and not actor.has_role(Role.PROVINCIAL_ADMIN):
-            raise PermissionDenied("只有省级管理员可以授予省级管理员角色")
+    if Role.PROVINCIAL_ADMIN in roles and org.kind != OrgKind.AUTHORITY:
+        raise ValidationError("省级管理员只能属于省级人社部门", field="roles")
+    may_grant_roles(actor, roles).enforce()
 
 
 def create_user(
@@ -135,7 +139,7 @@ def create_user(
     certificates: list[CertificateInput] | None = None,
 ) -> User:
     """Raises PermissionDenied, ValidationError (policy, roles) or Conflict (username taken)."""
-    _assert_may_manage(actor, org.id)
+    may_manage_users_of(actor, org.id).enforce()
     username = username.strip()
     if not re.fullmatch(r"[A-Za-z0-9_.\-]{3,64}", username):
         raise ValidationError("用户名须为3–64位字母、数字、下划线、点或连字符", field="username")
@@ -168,8 +172,7 @@ def update_user(
     certificates: list[CertificateInput],
 ) -> None:
     """Raises PermissionDenied, ValidationError, or Conflict when someone else saved first."""
-    if not can_manage_user(actor, user):
-        raise PermissionDenied("只能管理本机构的用户")
+    may_manage_user(actor, user).enforce()
     if user.version != expected_version:
         raise Conflict("该用户已被他人修改，请刷新后重试")
     _check_roles_allowed(actor, user.organisation, roles)
@@ -196,8 +199,7 @@ def update_user(
 
 
 def reset_password(actor: User | None, user: User, new_password: str) -> None:
-    if actor is not None and not can_manage_user(actor, user) and actor.id != user.id:
-        raise PermissionDenied("无权重置该用户的密码")
+    may_reset_password(actor, user).enforce()
     check_password_policy(new_password)
     user.password_hash = hash_password(new_password)
     user.failed_logins = 0
@@ -213,7 +215,8 @@ def reset_password(actor: User | None, user: User, new_password: str) -> None:
 def authenticate(username: str, password: str) -> User:
     """Return the user, or raise AuthenticationFailed with one message for every failure
     (unknown user, wrong password, locked, inactive) so that none reveals whether the user exists.
-    Failed attempts are counted and audited; the caller commits either way."""
+    A failure is counted toward the lock-out and audited through `transaction.on_rollback`: those
+    records survive the refusal, nothing else the request wrote does."""
     cfg = current_app.config
     user = db.session.scalar(select(User).where(User.username == username.strip()))
     now = clock.now()
@@ -221,24 +224,14 @@ def authenticate(username: str, password: str) -> User:
         # Spend the same time as a real check so timing reveals nothing.
         p = cfg["EXAMSYS_ARGON2"]
         _verify(_dummy_hash_for((p["time_cost"], p["memory_cost"], p["parallelism"])), password)
-        audit.record(AuditAction.USER_LOGIN_FAILED, data={"username": username[:64], "reason": "unknown"})
+        _keep_failed_login(None, username[:64], "unknown")
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
     if user.locked_until is not None and user.locked_until > now:
-        audit.record(AuditAction.USER_LOGIN_FAILED, obj=user, data={"username": user.username,
-                                                           "reason": "locked"})
+        _keep_failed_login(user.id, user.username, "locked")
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
     ok = _verify(user.password_hash, password)
     if not ok or not user.active or not user.organisation.active:
-        reason = "password" if not ok else "inactive"
-        if not ok:
-            user.failed_logins += 1
-            if user.failed_logins >= cfg["EXAMSYS_LOCKOUT_THRESHOLD"]:
-                user.locked_until = now + timedelta(minutes=cfg["EXAMSYS_LOCKOUT_MINUTES"])
-                user.failed_logins = 0
-                audit.record(AuditAction.USER_LOCKED, obj=user, data={"until": user.locked_until.isoformat()})
-        db.session.flush()
-        audit.record(AuditAction.USER_LOGIN_FAILED, obj=user, data={"username": user.username,
-                                                           "reason": reason})
+        _keep_failed_login(user.id, user.username, "password" if not ok else "inactive")
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
     if hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -247,6 +240,26 @@ def authenticate(username: str, password: str) -> User:
     user.last_login_at = now
     db.session.flush()
     return user
+
+
+def _keep_failed_login(user_id: int | None, username: str, reason: str) -> None:
+    """Have the refusal's error path record a failed login: a wrong password counts toward the
+    lock-out (at the threshold the account locks for a while and the count starts again), and
+    every failure is audited."""
+
+    def record_failure() -> None:
+        user = db.session.get(User, user_id) if user_id is not None else None
+        if user is not None and reason == "password":
+            cfg = current_app.config
+            user.failed_logins += 1
+            if user.failed_logins >= cfg["EXAMSYS_LOCKOUT_THRESHOLD"]:
+                user.locked_until = clock.now() + timedelta(minutes=cfg["EXAMSYS_LOCKOUT_MINUTES"])
+                user.failed_logins = 0
+                audit.record(AuditAction.USER_LOCKED, obj=user, data={"until": user.locked_until.isoformat()})
+            db.session.flush()
+        audit.record(AuditAction.USER_LOGIN_FAILED, obj=user, data={"username": username, "reason": reason})
+
+    transaction.on_rollback(record_failure)
 
 
 def start_session(user: User, *, ip: str | None, user_agent: str | None) -> UserSession:
@@ -305,17 +318,6 @@ def load_session_user(token: str) -> User | None:
     user.current_session_token = token
     return user
 
-
-# Candidates live in their own module; re-exported here for callers of the accounts services.
-from examsys.accounts.candidates import (  # noqa: E402
-    ID_PURPOSE,
-    create_candidate,
-    find_candidates_by_id_number,
-    id_index,
-    photo_path,
-    reveal_id_number,
-    set_candidate_photo,
-)
 
 __all__ = ["ID_PURPOSE", "create_candidate", "find_candidates_by_id_number", "id_index", "photo_path",
            "reveal_id_number", "set_candidate_photo"]

@@ -9,6 +9,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -31,6 +32,7 @@ from examsys.accounts.models import Candidate, CertificateKind, Organisation, Or
 from examsys.errors import DomainError, NotFound
 from examsys.extensions import db, limiter
 from examsys.permissions import (
+    ROLE_LABELS,
     Permission,
     Role,
     login_only,
@@ -39,7 +41,7 @@ from examsys.permissions import (
     sees_all_organisations,
 )
 from examsys.tenancy import get_scoped, scoped
-from examsys.viewutil import perform
+from examsys.viewutil import attempt, perform, refusal_status
 
 bp = Blueprint("accounts", __name__)
 PAGE_SIZE = 50
@@ -62,11 +64,10 @@ def login():
         return redirect(url_for("accounts.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        try:
-            user = services.authenticate(form.username.data, form.password.data)
-        except DomainError as exc:
-            db.session.commit()  # failed-login counter and its audit event
-            flash(exc.message, "error")
+        # A refused login keeps only what authenticate asked to keep: the failed-login count,
+        # the lock-out and their audit events.
+        user, error = attempt(lambda: services.authenticate(form.username.data, form.password.data))
+        if error is not None:
             return render_template("accounts/login.html", form=form), 200
         # Session rotation: drop everything the pre-login cookie carried, keep only the language.
         lang = session.get("lang")
@@ -75,7 +76,6 @@ def login():
             session["lang"] = lang
         services.start_session(user, ip=request.remote_addr,
                                user_agent=request.headers.get("User-Agent"))
-        db.session.commit()
         login_user(user)
         target = request.args.get("next", "")
         if not target.startswith("/") or target.startswith("//"):
@@ -90,7 +90,6 @@ def logout():
     token = current_user.current_session_token
     if token:
         services.end_session(token, reason="logout")
-    db.session.commit()
     logout_user()
     session.clear()
     flash("您已安全退出", "info")
@@ -119,17 +118,14 @@ def organisations():
 @require(Permission.ORG_MANAGE)
 def organisation_new():
     form = OrganisationForm()
+    error = None
     if form.validate_on_submit():
-        try:
-            org = services.create_organisation(form.code.data, form.name.data, OrgKind(form.kind.data))
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
+        org, error = attempt(lambda: services.create_organisation(
+            form.code.data, form.name.data, OrgKind(form.kind.data)), form=form)
+        if error is None:
             flash(f"已创建机构 {org.name}", "success")
             return redirect(url_for("accounts.organisations"))
-    return render_template("accounts/organisation_form.html", form=form, org=None)
+    return render_template("accounts/organisation_form.html", form=form, org=None), refusal_status(error)
 
 
 @bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
@@ -142,7 +138,6 @@ def organisation_edit(org_id: int):
     if form.validate_on_submit():
         services.update_organisation(org, name=form.name.data, kind=OrgKind(form.kind.data),
                                      active=form.active.data)
-        db.session.commit()
         flash("已保存", "success")
         return redirect(url_for("accounts.organisations"))
     return render_template("accounts/organisation_form.html", form=form, org=org)
@@ -164,8 +159,6 @@ def _org_choices() -> list[tuple[int, str]]:
 
 
 def _role_choices() -> list[tuple[str, str]]:
-    from examsys.permissions import ROLE_LABELS
-
     return [(r.value, label) for r, label in ROLE_LABELS.items()
             if r != Role.PROVINCIAL_ADMIN or current_user.has_role(Role.PROVINCIAL_ADMIN)]
 
@@ -209,21 +202,16 @@ def user_new():
     form.roles.choices = _role_choices()
     if request.method == "GET":
         form.organisation_id.data = current_user.organisation_id
+    error = None
     if form.validate_on_submit():
-        try:
-            org = _target_org(form.organisation_id.data)
-            user = services.create_user(
-                current_user, org, username=form.username.data,
-                display_name=form.display_name.data, password=form.password.data or "",
-                roles={Role(r) for r in form.roles.data}, certificates=_certs_from(form))
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
+        user, error = attempt(lambda: services.create_user(
+            current_user, _target_org(form.organisation_id.data), username=form.username.data,
+            display_name=form.display_name.data, password=form.password.data or "",
+            roles={Role(r) for r in form.roles.data}, certificates=_certs_from(form)))
+        if error is None:
             flash(f"已创建用户 {user.username}", "success")
             return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_form.html", form=form, user=None)
+    return render_template("accounts/user_form.html", form=form, user=None), refusal_status(error)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -241,20 +229,15 @@ def user_edit(user_id: int):
             prefix = "examiner" if cert.kind == CertificateKind.EXAMINER else "supervisor"
             getattr(form, f"{prefix}_cert_no").data = cert.number
             getattr(form, f"{prefix}_cert_until").data = cert.valid_until
+    error = None
     if form.submit.data and form.validate_on_submit():
-        try:
-            services.update_user(current_user, user, expected_version=int(form.version.data or 0),
-                                 display_name=form.display_name.data,
-                                 roles={Role(r) for r in form.roles.data},
-                                 active=form.active.data, certificates=_certs_from(form))
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            flash("已保存", "success")
+        _, error = attempt(lambda: services.update_user(
+            current_user, user, expected_version=int(form.version.data or 0),
+            display_name=form.display_name.data, roles={Role(r) for r in form.roles.data},
+            active=form.active.data, certificates=_certs_from(form)), success="已保存")
+        if error is None:
             return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_form.html", form=form, user=user, reset=reset)
+    return render_template("accounts/user_form.html", form=form, user=user, reset=reset), refusal_status(error)
 
 
 @bp.post("/users/<int:user_id>/password")
@@ -311,21 +294,15 @@ def candidate_lookup():
 def candidate_new():
     form = CandidateForm()
     form.organisation_id.choices = _org_choices()
+    error = None
     if form.validate_on_submit():
-        try:
-            org = _target_org(form.organisation_id.data)
-            cand = services.create_candidate(org, name=form.name.data, id_number=form.id_number.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.field and hasattr(form, exc.field):
-                getattr(form, exc.field).errors = [exc.message]
-            else:
-                flash(exc.message, "error")
-        else:
+        cand, error = attempt(lambda: services.create_candidate(
+            _target_org(form.organisation_id.data), name=form.name.data, id_number=form.id_number.data),
+            form=form)
+        if error is None:
             flash(f"已登记考生 {cand.name}", "success")
             return redirect(url_for("accounts.candidate_detail", candidate_id=cand.id))
-    return render_template("accounts/candidate_form.html", form=form)
+    return render_template("accounts/candidate_form.html", form=form), refusal_status(error)
 
 
 @bp.get("/candidates/<int:candidate_id>")
@@ -344,12 +321,8 @@ def candidate_reveal(candidate_id: int):
     full = None
     if form.validate_on_submit():
         full = services.reveal_id_number(current_user, cand, reason=form.reason.data)
-        db.session.commit()
     return render_template("accounts/candidate_detail.html", cand=cand, form=form,
                            full_number=full)
-
-
-__all__ = ["bp", "EmptyForm"]
 
 
 @bp.post("/candidates/<int:candidate_id>/photo")
@@ -368,9 +341,10 @@ def candidate_photo_upload(candidate_id: int):
 @require(Permission.CANDIDATE_VIEW)
 def candidate_photo(candidate_id: int):
     """Served only to staff who may see the candidate; the security hook adds no-store."""
-    from flask import send_file
-
     cand = get_scoped(Candidate, candidate_id, current_user)
     if not cand.photo_sha256:
         raise NotFound("该考生没有照片")
     return send_file(services.photo_path(cand.photo_sha256), mimetype="image/jpeg", max_age=0)
+
+
+__all__ = ["bp", "EmptyForm"]

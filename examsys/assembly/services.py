@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from examsys import audit, clock
+from examsys import audit, clock, transaction
 from examsys.assembly import formats
+from examsys.assembly.diagnosis import precheck, rule_availability
+from examsys.assembly.grouping import eligible_pool
 from examsys.assembly.models import (
     Paper,
     PaperBlueprint,
@@ -23,6 +25,8 @@ from examsys.assembly.models import (
     PaperReplacement,
     PaperStatus,
 )
+from examsys.assembly.queries import effective_versions, items_on_paper
+from examsys.assembly.solver import solve
 from examsys.audit.actions import AuditAction
 from examsys.bank.models import Item, ItemStatus, ItemVersion, QType, VersionStatus
 from examsys.errors import Conflict, DomainError, ValidationError
@@ -226,9 +230,6 @@ def feasibility_report(data: dict, organisation_id: int) -> dict:
     """Live feedback for the editor, for a saved or unsaved blueprint (`data` as ``snapshot``):
     {"rows": per-rule eligible items vs what the forms need, "reasons": pre-check conflicts}.
     Reads only. Raises ValidationError when the rules are not even well-formed."""
-    from examsys.assembly.diagnosis import precheck, rule_availability
-    from examsys.assembly.grouping import eligible_pool
-
     spec = to_form_spec(data, exclude=recently_used(
         organisation_id, data["standard_id"], int(data["level"]), int(data.get("exclude_recent_papers") or 0)))
     pool = eligible_pool(bank_for(data, organisation_id).items, spec)
@@ -246,10 +247,9 @@ def feasibility(pb: PaperBlueprint) -> list[dict]:
 def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | None = None,
              time_limit: float = ASSEMBLE_TIME_LIMIT) -> Paper:
     """Solve the blueprint and store a draft paper. Raises ValidationError (malformed rules),
-    Infeasible with the reasons (an audit event of the failure is flushed first: the caller
-    commits it), or DomainError when the solver ran out of time or failed."""
-    from examsys.assembly.solver import solve
-
+    Infeasible with the reasons (the audit event of the failed attempt is kept: it is written
+    after the rollback, `transaction.on_rollback`), or DomainError when the solver ran out of time
+    or failed."""
     data = snapshot(pb)
     problems = validate_blueprint(data)
     if problems:
@@ -259,8 +259,8 @@ def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | N
     exclude = recently_used(pb.organisation_id, pb.standard_id, pb.level, pb.exclude_recent_papers)
     result = solve(bank.items, to_form_spec(data, exclude=exclude), seed=seed, time_limit=time_limit)
     if result.status == "infeasible":
-        audit.record(AuditAction.PAPER_BLUEPRINT_ASSEMBLY_FAILED, obj=pb,
-                     data={"seed": seed, "reasons": result.reasons[:20]})
+        failure = {"seed": seed, "reasons": result.reasons[:20]}
+        transaction.on_rollback(lambda: audit.record(AuditAction.PAPER_BLUEPRINT_ASSEMBLY_FAILED, obj=pb, data=failure))
         raise Infeasible(result.reasons)
     if result.status != "ok":
         raise DomainError("组卷超时或出错，请放宽规则或稍后重试：" + "；".join(
@@ -342,8 +342,6 @@ def replace_item(user, paper: Paper, form_item: PaperFormItem, new_version: Item
     """Replace a faulty item of a frozen paper without editing it: a PaperReplacement row that
     delivery applies on top, and an audit event. Raises ValidationError (draft paper, no
     reason, item not usable here) or Conflict (already replaced in the meantime)."""
-    from examsys.assembly.queries import items_on_paper
-
     if paper.status != PaperStatus.FROZEN:
         raise ValidationError("草稿试卷请直接重新组卷")
     if form_item.form.paper_id != paper.id:
@@ -378,8 +376,6 @@ def candidate_order(form: PaperForm, seed: int, *, shuffle_options: bool = True)
     """This candidate's item order (within each section) and option order, derived only from the
     recorded seed and the form's effective items (replacements applied), so any candidate's
     paper can be reproduced exactly for review."""
-    from examsys.assembly.queries import effective_versions
-
     rng = random.Random(seed)
     versions = effective_versions(form)
     by_section: dict[int, list[PaperFormItem]] = {}

@@ -1,15 +1,16 @@
 """Pages of paper assembly, part one: paper blueprints (细目表) — the list, the editor with rows
 added and removed server-side (JS only enhances), pre-filled content rules from the standard's
 weights, live feasibility (rendered on every save and re-render, and as JSON for the editor's
-script), and the 组卷 action. Papers are in ``views_papers`` on the same ``bp``."""
+script), and the 组卷 action. Papers are in ``views_papers``; both register their routes on the
+``bp`` of ``views_common``, and importing this module registers both."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from examsys.assembly import formats, prefill, services
+from examsys.assembly import prefill, services, views_papers
 from examsys.assembly.forms import (
     ActionForm,
     BlueprintForm,
@@ -18,31 +19,20 @@ from examsys.assembly.forms import (
     set_choices,
     to_data,
 )
-from examsys.assembly.models import Paper, PaperBlueprint, PaperStatus
+from examsys.assembly.models import Paper, PaperBlueprint
 from examsys.assembly.queries import papers_of_blueprint, rule_label
-from examsys.errors import DomainError, NotFound
+from examsys.assembly.views_common import ASSEMBLE, MANAGE, bp
+from examsys.assembly.views_common import get_standard as _standard
 from examsys.extensions import db
-from examsys.permissions import Permission, require
+from examsys.permissions import require
 from examsys.standards.models import LEVELS, Standard, StandardStatus
 from examsys.tenancy import get_scoped, scoped
+from examsys.viewutil import attempt, refusal_status
 
-bp = Blueprint("assembly", __name__, url_prefix="/assembly")
-MANAGE, ASSEMBLE, VIEW = Permission.BLUEPRINT_MANAGE, Permission.PAPER_ASSEMBLE, Permission.PAPER_VIEW
+__all__ = ["bp", "views_papers"]
+
 DEFAULT_SECTIONS = [{"type": "judge", "count": 20, "points": 1.0}, {"type": "single", "count": 70, "points": 1.0},
                     {"type": "multi", "count": 10, "points": 1.0}]
-STATUS_LABELS = {PaperStatus.DRAFT: "草稿", PaperStatus.FROZEN: "已定稿", PaperStatus.RETIRED: "已停用"}
-
-
-@bp.context_processor
-def _helpers():
-    return {"TYPE_NAMES": formats.TYPE_NAMES, "LEVELS": LEVELS, "STATUS_LABELS": STATUS_LABELS}
-
-
-def _standard(standard_id: int | None) -> Standard:
-    standard = db.session.get(Standard, standard_id) if standard_id else None
-    if standard is None:
-        raise NotFound("未找到该职业标准")
-    return standard
 
 
 @bp.get("/")
@@ -94,6 +84,7 @@ def _editor(standard: Standard, pb: PaperBlueprint | None):
     ranges = prefill.range_weights(standard, level or 0)
     set_choices(form, standard, ranges)
     errors: list[str] = []
+    status = 0
     action = request.form.get("action", "save")
     if request.method == "POST" and action == "add_section":
         form.sections.append_entry()
@@ -104,19 +95,18 @@ def _editor(standard: Standard, pb: PaperBlueprint | None):
         errors = _prefill(form, standard)
         set_choices(form, standard, ranges)
     elif form.validate_on_submit():
-        try:
-            saved = services.save_blueprint(current_user, current_user.organisation, standard,
-                                            to_data(form, standard.id), pb, expected_version=_version(form))
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            errors = exc.details.get("errors") or [exc.message]
-        else:
+        saved, error = attempt(lambda: services.save_blueprint(
+            current_user, current_user.organisation, standard, to_data(form, standard.id), pb,
+            expected_version=_version(form)), show=False)
+        if error is None:
             flash("细目表已保存", "success")
             return redirect(url_for("assembly.blueprint_edit", blueprint_id=saved.id))
+        errors = error.details.get("errors") or [error.message]
+        status = refusal_status(error, 422)
     elif request.method == "POST":
         errors = ["请检查标红的字段"]
-    status = 422 if errors and action == "save" else 200
+    if not status:
+        status = 422 if errors and action == "save" else 200
     return render_template("assembly/editor.html", form=form, standard=standard, pb=pb, errors=errors,
                            feasibility=_feasibility(form, standard), action_form=ActionForm(),
                            papers=papers_of_blueprint(pb.id) if pb else [],
@@ -183,19 +173,13 @@ def blueprint_feasibility():
 @require(ASSEMBLE)
 def assemble(blueprint_id: int):
     pb = get_scoped(PaperBlueprint, blueprint_id, current_user)
-    try:
-        paper = services.assemble(current_user, pb)
-        db.session.commit()
-    except services.Infeasible as exc:
-        db.session.commit()  # keeps only the audit event of the failed attempt
-        return render_template("assembly/infeasible.html", pb=pb, reasons=exc.reasons,
+    paper, error = attempt(lambda: services.assemble(current_user, pb), show=False)
+    if isinstance(error, services.Infeasible):
+        # Nothing of the attempt is stored but its audit event (kept by the service).
+        return render_template("assembly/infeasible.html", pb=pb, reasons=error.reasons,
                                standard=_standard(pb.standard_id)), 422
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if error is not None:
+        flash(error.message, "error")
         return redirect(url_for("assembly.blueprint_edit", blueprint_id=pb.id))
     flash("组卷完成：请核对合规报告后定稿", "success")
     return redirect(url_for("assembly.paper", paper_id=paper.id))
-
-
-from examsys.assembly import views_papers  # noqa: E402,F401  (registers the paper routes on bp)

@@ -2,7 +2,7 @@
 compliance report, freezing (定稿), discarding and re-assembling drafts, replacing a faulty item
 of a frozen paper, and the PDFs (paper per form, answer key per form, compliance report).
 
-Registered on the ``bp`` of ``views``. Only holders of PAPER_VIEW of the paper's organisation
+Registered on the ``bp`` of ``views_common``. Only holders of PAPER_VIEW of the paper's organisation
 (or the province) see a paper; another organisation's paper is reported as not found."""
 
 from __future__ import annotations
@@ -24,13 +24,16 @@ from examsys.assembly.queries import (
     replacement_candidates,
     rule_label,
 )
-from examsys.assembly.views import ASSEMBLE, VIEW, _standard, bp
+from examsys.assembly.views_common import ASSEMBLE, VIEW, bp
+from examsys.assembly.views_common import get_standard as _standard
 from examsys.bank.models import ItemVersion
-from examsys.errors import DomainError, NotFound
+from examsys.errors import NotFound
 from examsys.extensions import db
 from examsys.permissions import Permission, has_permission, require
+from examsys.reports import papers as papers_pdf
 from examsys.standards.models import AssessmentPoint
 from examsys.tenancy import get_scoped, scoped
+from examsys.viewutil import attempt, refusal_status
 
 
 @bp.get("/papers")
@@ -53,19 +56,15 @@ def paper(paper_id: int):
 
 
 def _act(paper_id: int, call, success: str):
+    """A paper action that redirects back to the paper (or the new paper it made); a refused
+    re-assembly shows why it was infeasible, keeping only the audit event of the attempt."""
     p = get_scoped(Paper, paper_id, current_user)
-    try:
-        result = call(p)
-        db.session.commit()
-    except services.Infeasible as exc:
-        db.session.commit()  # keeps only the audit event of the failed attempt
-        return render_template("assembly/infeasible.html", pb=p.blueprint, reasons=exc.reasons,
+    result, error = attempt(lambda: call(p), success=success, show=False)
+    if isinstance(error, services.Infeasible):
+        return render_template("assembly/infeasible.html", pb=p.blueprint, reasons=error.reasons,
                                standard=_standard(p.standard_id), paper=p), 422
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("assembly.paper", paper_id=paper_id))
-    flash(success, "success")
+    if error is not None:
+        flash(error.message, "error")
     return redirect(url_for("assembly.paper", paper_id=result.id) if isinstance(result, Paper)
                     else url_for("assembly.paper", paper_id=paper_id))
 
@@ -81,14 +80,9 @@ def freeze(paper_id: int):
 def discard(paper_id: int):
     p = get_scoped(Paper, paper_id, current_user)
     blueprint_id = p.blueprint_id
-    try:
-        services.discard(current_user, p)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    _, error = attempt(lambda: services.discard(current_user, p), success="草稿试卷已删除")
+    if error is not None:
         return redirect(url_for("assembly.paper", paper_id=paper_id))
-    flash("草稿试卷已删除", "success")
     return redirect(url_for("assembly.blueprint_edit", blueprint_id=blueprint_id)
                     if has_permission(current_user, Permission.BLUEPRINT_MANAGE) else url_for("assembly.papers"))
 
@@ -111,18 +105,16 @@ def replace(paper_id: int, form_item_id: int):
     candidates = replacement_candidates(p, fi)
     form = ReplaceForm()
     form.version_id.choices = [(it.active_version_id, f"#{it.id}") for it in candidates]
+    error = None
     if form.validate_on_submit():
         version = db.session.get(ItemVersion, form.version_id.data)
-        try:
-            services.replace_item(current_user, p, fi, version, reason=form.reason.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            (form.reason.errors if exc.field == "reason" else form.version_id.errors).append(exc.message)
-        else:
+        _, error = attempt(lambda: services.replace_item(current_user, p, fi, version, reason=form.reason.data),
+                           show=False)
+        if error is None:
             flash(f"已替换 {fi.form.label} 卷第 {row.number} 题，替换已记入审计日志", "success")
             return redirect(url_for("assembly.paper", paper_id=p.id))
-    status = 422 if request.method == "POST" else 200
+        (form.reason.errors if error.field == "reason" else form.version_id.errors).append(error.message)
+    status = refusal_status(error, 422 if request.method == "POST" else 200)
     codes = dict(db.session.execute(select(AssessmentPoint.id, AssessmentPoint.code).where(
         AssessmentPoint.id.in_({it.point_id for it in candidates} or {0}))).all())
     return render_template("assembly/replace.html", paper=p, row=row, form=form, candidates=candidates,
@@ -149,25 +141,21 @@ def _paper_and_form(paper_id: int, label: str):
 @bp.get("/papers/<int:paper_id>/forms/<label>/paper.pdf")
 @require(VIEW)
 def paper_pdf(paper_id: int, label: str):
-    from examsys.reports.papers import paper_pdf as render
-
     p, form = _paper_and_form(paper_id, label)
-    return _pdf(render(p, form_view(p, form), _standard(p.standard_id)), f"paper-{p.id}-{form.label}.pdf")
+    return _pdf(papers_pdf.paper_pdf(p, form_view(p, form), _standard(p.standard_id)), f"paper-{p.id}-{form.label}.pdf")
 
 
 @bp.get("/papers/<int:paper_id>/forms/<label>/key.pdf")
 @require(VIEW)
 def key_pdf(paper_id: int, label: str):
-    from examsys.reports.papers import answer_key_pdf as render
-
     p, form = _paper_and_form(paper_id, label)
-    return _pdf(render(p, form_view(p, form), _standard(p.standard_id)), f"paper-{p.id}-{form.label}-key.pdf")
+    return _pdf(papers_pdf.answer_key_pdf(p, form_view(p, form), _standard(p.standard_id)),
+                f"paper-{p.id}-{form.label}-key.pdf")
 
 
 @bp.get("/papers/<int:paper_id>/compliance.pdf")
 @require(VIEW)
 def compliance_pdf(paper_id: int):
-    from examsys.reports.papers import compliance_pdf as render
-
     p = get_scoped(Paper, paper_id, current_user)
-    return _pdf(render(p, _standard(p.standard_id), effective_compliance(p)), f"paper-{p.id}-compliance.pdf")
+    return _pdf(papers_pdf.compliance_pdf(p, _standard(p.standard_id), effective_compliance(p)),
+                f"paper-{p.id}-compliance.pdf")

@@ -53,6 +53,7 @@ class AuditAction(enum.StrEnum):
     ITEM_FAULT_REPORTED = "item.fault_reported"
     ITEM_FLAGGED_FOR_REVISION = "item.flagged_for_revision"
     ITEM_ENEMY_GROUP_SET = "item.enemy_group_set"
+    ITEM_EDITION_CHANGED = "item.edition_changed"
     ITEM_VERSION_SUBMITTED = "item_version.submitted"
     ITEM_VERSION_APPROVED = "item_version.approved"
     ITEM_VERSION_RETURNED = "item_version.returned"
@@ -151,6 +152,7 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.ITEM_FAULT_REPORTED: "报告试题错误",
     AuditAction.ITEM_FLAGGED_FOR_REVISION: "标记试题待修订",
     AuditAction.ITEM_ENEMY_GROUP_SET: "设置互斥题组",
+    AuditAction.ITEM_EDITION_CHANGED: "试题随新版职业标准迁移",
     AuditAction.ITEM_VERSION_SUBMITTED: "提交试题审核",
     AuditAction.ITEM_VERSION_APPROVED: "审核通过入库",
     AuditAction.ITEM_VERSION_RETURNED: "审核退回",

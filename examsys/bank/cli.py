@@ -10,7 +10,13 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from examsys import transaction
+from examsys.accounts.models import Organisation, User, UserRole
+from examsys.bank import exchange
+from examsys.bank.models import Item, ItemStatus, QType
 from examsys.extensions import db
+from examsys.permissions import Role, may_import_items
+from examsys.standards.models import AssessmentPoint, Standard, StandardStatus
 
 
 @click.group("bank", help="题库导入导出 (import and export the item bank).")
@@ -19,8 +25,6 @@ def bank_cli() -> None:
 
 
 def _standard(code: str, edition: str | None):
-    from examsys.standards.models import Standard, StandardStatus
-
     stmt = select(Standard).where(Standard.code == code)
     stmt = stmt.where(Standard.edition == edition) if edition else stmt.where(
         Standard.status == StandardStatus.CURRENT)
@@ -31,8 +35,6 @@ def _standard(code: str, edition: str | None):
 
 
 def _org(code: str):
-    from examsys.accounts.models import Organisation
-
     org = db.session.scalar(select(Organisation).where(Organisation.code == code))
     if org is None:
         raise click.ClickException(f"机构 {code} 不存在")
@@ -41,9 +43,6 @@ def _org(code: str):
 
 def _importer(org, username: str | None):
     """The user the import is recorded under: --as, else the organisation's first writer."""
-    from examsys.accounts.models import User, UserRole
-    from examsys.permissions import Role
-
     stmt = select(User).where(User.organisation_id == org.id)
     if username:
         stmt = stmt.where(User.username == username)
@@ -57,8 +56,6 @@ def _importer(org, username: str | None):
 
 def _load_map(path: Path, standard) -> dict[str, int | None]:
     """MAPPING.json {"category key": "point code" (or null / "" for "do not import")} → point ids."""
-    from examsys.standards.models import AssessmentPoint
-
     try:
         raw = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -108,6 +105,7 @@ def _print_categories(unmatched, mapping: dict[str, int | None], as_json: bool) 
                    "points (as JSON with --json).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"imported", "skipped", "by_type", "errors"}.')
 @with_appcontext
+@transaction.command
 def import_cmd(file: Path, org_code: str, standard_code: str, edition: str | None, level: int | None,
                partial: bool, dry_run: bool, approve: bool, username: str | None, map_file: Path | None,
                show_categories: bool, as_json: bool) -> None:
@@ -129,27 +127,16 @@ def import_cmd(file: Path, org_code: str, standard_code: str, edition: str | Non
 
     Exit status 0 when everything asked for was imported (or the categories
     were listed), 1 otherwise."""
-    from examsys.bank import exchange
-    from examsys.errors import DomainError
-    from examsys.permissions import Permission, has_permission
-
     org = _org(org_code)
     standard = _standard(standard_code, edition)
     user = _importer(org, username)
-    if approve and not has_permission(user, Permission.ITEM_REVIEW):
-        raise click.ClickException(f"用户 {user.username} 没有审题权限，不能直接入库")
+    may_import_items(user, org.id, approve=approve).enforce()
     mapping = _load_map(map_file, standard) if map_file else {}
     dry_run = dry_run or show_categories
-    try:
-        result = exchange.import_file(user, org, standard, file.name, file.read_bytes(), level=level,
-                                      partial=partial, dry_run=dry_run, approve=approve, category_map=mapping)
-    except DomainError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from exc
+    result = exchange.import_file(user, org, standard, file.name, file.read_bytes(), level=level,
+                                  partial=partial, dry_run=dry_run, approve=approve, category_map=mapping)
     if dry_run or not result.imported:
-        db.session.rollback()
-    else:
-        db.session.commit()
+        transaction.discard()
     if show_categories:
         _print_categories(result.unmatched, mapping, as_json)
         sys.exit(0)
@@ -178,10 +165,6 @@ def import_cmd(file: Path, org_code: str, standard_code: str, edition: str | Non
 def export_cmd(fmt: str, output: Path, org_code: str | None, standard_code: str | None, qtype: str | None,
                code_prefix: str | None) -> None:
     """Export approved items to the Excel template, Moodle XML or a QTI 3.0 package."""
-    from examsys.bank import exchange
-    from examsys.bank.models import Item, ItemStatus, QType
-    from examsys.standards.models import AssessmentPoint
-
     stmt = select(Item).where(Item.status == ItemStatus.APPROVED).order_by(Item.id)
     if org_code:
         stmt = stmt.where(Item.organisation_id == _org(org_code).id)

@@ -48,10 +48,10 @@ from examsys.bank.items import (
     search_text_for,
 )
 from examsys.bank.models import Item, ItemStatus, ItemVersion, Review, ReviewDecision, VersionStatus
-from examsys.errors import PermissionDenied, ValidationError
+from examsys.errors import ValidationError
 from examsys.extensions import db
 from examsys.interchange.model import ImportIssue
-from examsys.permissions import Permission, has_permission
+from examsys.permissions import may_import_items
 from examsys.standards.models import AssessmentPoint, Standard
 
 __all__ = ["CategoryInfo", "ImportReport", "import_drafts", "unmatched_categories"]
@@ -236,10 +236,7 @@ def import_drafts(user, org, standard: Standard, drafts: Iterable[Any], *, level
 
     Raises PermissionDenied (no BANK_IMPORT in `org`, or `approve` without ITEM_REVIEW),
     ValidationError (a `level` the standard does not have; a mapped point id not of `standard`)."""
-    if not has_permission(user, Permission.BANK_IMPORT) or user.organisation_id != org.id:
-        raise PermissionDenied("无权向本机构题库导入试题")
-    if approve and not has_permission(user, Permission.ITEM_REVIEW):
-        raise PermissionDenied("您没有审题权限，导入的试题只能作为草稿")
+    may_import_items(user, org.id, approve=approve).enforce()
     if level is not None and standard.levels and level not in standard.levels:
         raise ValidationError(f"该标准没有等级 {level}", field="level")
     drafts = list(drafts)

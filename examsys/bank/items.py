@@ -17,18 +17,18 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import and_, case, or_, select, update
 
 from examsys import audit, clock
 from examsys.audit.actions import AuditAction
 from examsys.audit.services import AuditContext, context_for
 from examsys.bank import qtypes, richtext
+from examsys.bank.checks import raise_problems, readiness_problems
 from examsys.bank.models import FaultReport, Item, ItemStatus, ItemVersion, QType, VersionStatus
 from examsys.bank.search import search_normalise
-from examsys.errors import Conflict, PermissionDenied, ValidationError
+from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
-from examsys.permissions import Permission, can_access_org_object, has_permission
+from examsys.permissions import may_report_fault, may_retire_item, may_set_enemy_group, may_write_items
 from examsys.standards.models import LEVELS, AssessmentPoint, Standard
 
 PENDING = (VersionStatus.DRAFT, VersionStatus.SUBMITTED)
@@ -101,11 +101,6 @@ def actor(user) -> AuditContext | None:
     return context_for(user) if user is not None else None
 
 
-def assert_writer(user, organisation_id: int) -> None:
-    if not has_permission(user, Permission.ITEM_WRITE) or user.organisation_id != organisation_id:
-        raise PermissionDenied("无权编写本机构的试题")
-
-
 def check_meta(standard: Standard, point: AssessmentPoint | None, levels: list[int],
                difficulty: Any, points: Any) -> list[int]:
     """The levels, sorted; raises ValidationError on a point outside the standard, a level the
@@ -140,15 +135,6 @@ def sync_item(item: Item, version: ItemVersion) -> None:
     item.difficulty = version.difficulty
 
 
-def _flush_or_conflict() -> None:
-    """Flush; a concurrent committed change to the same item (version_id_col) becomes Conflict.
-    The session must then be rolled back by the caller (the request's error handler does)."""
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict(EDIT_CONFLICT) from None
-
-
 # --- create and edit ---------------------------------------------------------------------------
 
 
@@ -160,15 +146,13 @@ def create_item(author, org, *, standard: Standard, point: AssessmentPoint | Non
 
     Raises PermissionDenied (no ITEM_WRITE in `org`), ValidationError (shape, metadata, or when
     submitting, every content problem)."""
-    assert_writer(author, org.id)
+    may_write_items(author, org.id).enforce()
     qtype = qtypes.get(qtype).qtype
     if status not in ("draft", "submitted"):
         raise ValidationError("新建试题只能保存为草稿或直接提交审核", field="status")
     levels = check_meta(standard, point, levels, difficulty, points)
     content = prepare_content(qtype, content)
     if status == "submitted":
-        from examsys.bank.workflow import raise_problems, readiness_problems
-
         raise_problems(readiness_problems(qtype, content, point, levels, points))
     now = clock.now()
     version = ItemVersion(number=1, qtype=qtype, content=content, point_id=point.id if point else None,
@@ -201,7 +185,7 @@ def save_edit(author, item: Item, *, expected_version: int, content: dict,
 
     Raises PermissionDenied, Conflict (stale version, retired item), ValidationError (empty note,
     bad shape or metadata)."""
-    assert_writer(author, item.organisation_id)
+    may_write_items(author, item.organisation_id).enforce()
     if item.version != expected_version:
         raise Conflict(EDIT_CONFLICT)
     if item.status == ItemStatus.RETIRED:
@@ -231,7 +215,7 @@ def save_edit(author, item: Item, *, expected_version: int, content: dict,
     if item.active_version_id is None:
         item.status = ItemStatus.DRAFT
         sync_item(item, version)
-    _flush_or_conflict()
+    db.session.flush()  # a concurrent committed change: StaleDataError, answered as 409
     audit.record(AuditAction.ITEM_EDITED, obj=item, context=actor(author),
                  data={"version_id": version.id, "number": version.number, "note": version.note,
                        "withdrawn": withdrawn})
@@ -245,8 +229,7 @@ def retire(user, item: Item, *, reason: str) -> None:
     """Withdraw an item from the bank (papers keep the versions they pinned); pending versions
     are withdrawn. Raises PermissionDenied (needs ITEM_REVIEW in the item's organisation),
     ValidationError (empty reason), Conflict (already retired)."""
-    if not has_permission(user, Permission.ITEM_REVIEW) or user.organisation_id != item.organisation_id:
-        raise PermissionDenied("无权停用该试题")
+    may_retire_item(user, item).enforce()
     if not (reason or "").strip():
         raise ValidationError("请填写停用原因", field="reason")
     if item.status == ItemStatus.RETIRED:
@@ -259,7 +242,7 @@ def retire(user, item: Item, *, reason: str) -> None:
             version.decided_at = now
     item.status = ItemStatus.RETIRED
     item.updated_at = now
-    _flush_or_conflict()
+    db.session.flush()  # a concurrent committed change: StaleDataError, answered as 409
     audit.record(AuditAction.ITEM_RETIRED, obj=item, context=actor(user),
                  data={"reason": reason.strip(), "previous_status": previous.value})
 
@@ -278,9 +261,8 @@ def report_fault(user, item: Item, *, reason: str, source: str = "user") -> Faul
     (source="statistics"). Raises PermissionDenied, ValidationError (empty reason, bad source)."""
     if source not in ("user", "statistics"):
         raise ValidationError("报告来源无效", field="source")
-    if user is not None and not (has_permission(user, Permission.ITEM_VIEW)
-                                 and can_access_org_object(user, item.organisation_id)):
-        raise PermissionDenied("无权报告该试题")
+    if user is not None:
+        may_report_fault(user, item).enforce()
     if user is None and source == "user":
         raise ValidationError("用户报告须注明报告人", field="source")
     reason = (reason or "").strip()
@@ -316,6 +298,57 @@ def flag_needs_revision(items: list[Item], reason: str) -> int:
     return flagged
 
 
+def carry_over(old_standard_id: int, new_standard_id: int, *, reasons: dict[int, str],
+               targets: dict[int, int]) -> tuple[list[int], int]:
+    """Carry a standard's items over to its new edition, in bulk (no per-item round trips
+    besides the audit events): items on a point in `reasons` (old point id → why) are flagged
+    for revision as by `flag_needs_revision` (reasons pile up, one per line; a reason already
+    given is not added twice); items on a point in `targets` (old point id → new point id), and
+    items on no point, move to the new standard. Retired items move but are never flagged.
+    Item.version is bumped so that an editor holding an item open gets a conflict rather than
+    losing the change. Each item touched gets one audit event: AuditAction.ITEM_FLAGGED_FOR_REVISION (with where
+    it moved, if it did) or AuditAction.ITEM_EDITION_CHANGED. Returns (ids of the flagged items, how many moved)."""
+    now = clock.now()
+    flag_where = and_(Item.standard_id == old_standard_id, Item.point_id.in_(reasons or [0]),
+                      Item.status != ItemStatus.RETIRED)
+    move_where = and_(Item.standard_id == old_standard_id,
+                      or_(Item.point_id.in_(targets or [0]), Item.point_id.is_(None)))
+    touched = db.session.execute(
+        select(Item.id, Item.organisation_id, Item.point_id, Item.needs_revision, Item.revision_reason,
+               flag_where.label("flag"), move_where.label("move"))
+        .where(or_(flag_where, move_where)).order_by(Item.id)).all()
+    flagged = [row.id for row in touched if row.flag and not (row.needs_revision and reasons[row.point_id]
+                                                              in (row.revision_reason or ""))]
+    if flagged:
+        new_reason = case(reasons, value=Item.point_id)
+        db.session.execute(update(Item).where(Item.id.in_(flagged)).values(
+            needs_revision=True, updated_at=now, version=Item.version + 1,
+            revision_reason=case((Item.revision_reason.is_(None) | (Item.revision_reason == ""), new_reason),
+                                 else_=Item.revision_reason + "\n" + new_reason),
+        ).execution_options(synchronize_session=False))
+    moving = [row.id for row in touched if row.move]
+    if moving:
+        db.session.execute(update(Item).where(Item.id.in_(moving)).values(
+            standard_id=new_standard_id, point_id=case(targets or {0: 0}, value=Item.point_id, else_=Item.point_id),
+            version=Item.version + 1,
+        ).execution_options(synchronize_session=False))
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Item):
+            db.session.expire(obj)
+    flagged_ids = set(flagged)
+    for row in touched:
+        move = {"from_standard_id": old_standard_id, "to_standard_id": new_standard_id,
+                "from_point_id": row.point_id, "to_point_id": targets.get(row.point_id, row.point_id)} \
+            if row.move else {}
+        if row.id in flagged_ids:
+            audit.record(AuditAction.ITEM_FLAGGED_FOR_REVISION, object_type="item", object_id=row.id,
+                         organisation_id=row.organisation_id, data={"reason": reasons[row.point_id], **move})
+        elif row.move:
+            audit.record(AuditAction.ITEM_EDITION_CHANGED, object_type="item", object_id=row.id,
+                         organisation_id=row.organisation_id, data=move)
+    return flagged, len(moving)
+
+
 def open_fault_reports(item: Item) -> list[FaultReport]:
     return list(db.session.scalars(select(FaultReport).where(
         FaultReport.item_id == item.id, FaultReport.resolved_at.is_(None)).order_by(FaultReport.id)))
@@ -325,9 +358,7 @@ def set_enemy_group(user, item: Item, group: str | None) -> None:
     """Put the item in an enemy group (items that give each other away: a paper form holds at
     most one of a group), or take it out with None/"". Raises PermissionDenied (needs ITEM_WRITE
     or ITEM_REVIEW in the item's organisation) or ValidationError (over 64 characters)."""
-    allowed = has_permission(user, Permission.ITEM_WRITE) or has_permission(user, Permission.ITEM_REVIEW)
-    if not allowed or user.organisation_id != item.organisation_id:
-        raise PermissionDenied("无权修改该试题的互斥组")
+    may_set_enemy_group(user, item).enforce()
     group = (group or "").strip() or None
     if group is not None and len(group) > 64:
         raise ValidationError("互斥组名称不能超过64个字符", field="enemy_group")
@@ -335,7 +366,7 @@ def set_enemy_group(user, item: Item, group: str | None) -> None:
         return
     before = item.enemy_group
     item.enemy_group = group
-    _flush_or_conflict()
+    db.session.flush()  # a concurrent committed change: StaleDataError, answered as 409
     audit.record(AuditAction.ITEM_ENEMY_GROUP_SET, obj=item, context=actor(user),
                  data={"before": before, "after": group})
 

@@ -22,9 +22,9 @@ from sqlalchemy.orm import selectinload
 
 from examsys import clock
 from examsys.bank.models import Item, ItemStatus, QType
-from examsys.errors import PermissionDenied, ValidationError
+from examsys.errors import ValidationError
 from examsys.extensions import db
-from examsys.permissions import Permission, has_permission
+from examsys.permissions import may_search_items
 from examsys.standards.models import AssessmentPoint, KnowledgeRange
 from examsys.tenancy import scoped
 
@@ -164,8 +164,7 @@ def search_items(user, filters: SearchFilters | None = None, page: int = 1,
 
     Raises PermissionDenied without ITEM_VIEW, ValidationError on an unknown type, status or
     range. Another organisation's items never appear (tenancy through `scoped`)."""
-    if not has_permission(user, Permission.ITEM_VIEW):
-        raise PermissionDenied("无权查看题库")
+    may_search_items(user).enforce()
     filters = filters or SearchFilters()
     page = max(1, int(page))
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)

@@ -14,6 +14,7 @@ PermissionDenied, NotFound).
 from examsys.bank.diff import DiffRow, FieldDiff, version_diff
 from examsys.bank.importing import ImportReport, import_drafts
 from examsys.bank.items import (
+    carry_over,
     content_hash,
     create_item,
     enemy_group_members,
@@ -34,12 +35,13 @@ from examsys.bank.workflow import (
     similar_to,
     submit,
 )
-from examsys.permissions import can_review, review_refusal  # the review policy, re-exported
+from examsys.permissions import can_review, may_approve, may_review  # the review policy, re-exported
 
 __all__ = [
     "DiffRow", "FieldDiff", "ImportReport", "SimilarWarning", "approve", "batch_approve", "can_review",
+    "carry_over",
     "content_hash", "create_item", "enemy_group_members", "set_enemy_group",
     "flag_needs_revision", "import_drafts", "open_fault_reports",
-    "prepare_content", "report_fault", "retire", "return_version", "review_refusal", "save_edit",
+    "prepare_content", "report_fault", "retire", "return_version", "may_approve", "may_review", "save_edit",
     "search_text_for", "similar_to", "submit", "version_diff",
 ]

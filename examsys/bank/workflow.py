@@ -17,56 +17,24 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from examsys import audit, clock
+from examsys import audit, clock, signals
 from examsys.accounts.models import Organisation
 from examsys.audit.actions import AuditAction
 from examsys.bank import qtypes, similarity
-from examsys.bank.items import actor, assert_writer, sync_item
+from examsys.bank.checks import REVIEW_FIELDS, raise_problems, readiness_problems
+from examsys.bank.items import actor, sync_item
 from examsys.bank.models import (
     FaultReport,
     Item,
     ItemStatus,
     ItemVersion,
-    QType,
     Review,
     ReviewDecision,
     VersionStatus,
 )
-from examsys.errors import Conflict, PermissionDenied, ValidationError
+from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
-from examsys.permissions import Permission, has_permission, review_refusal
-
-REVIEW_FIELDS = {
-    "stem": "题干", "options": "选项", "key": "答案", "explanation": "解析",
-    "reference_answer": "参考答案", "scoring_points": "评分要点", "point": "鉴定点",
-    "levels": "等级", "difficulty": "难度", "points": "分值",
-}
-
-
-# --- policy (to move into examsys.permissions) ------------------------------------------------
-
-
-# --- checks ------------------------------------------------------------------------------------
-
-
-def readiness_problems(qtype: QType, content: dict, point: object | None, levels: list[int],
-                       points: float | None) -> list[tuple[str, str]]:
-    """Everything that keeps a version out of review: content (registry) and classification.
-    `point` is the assessment point or its id (only its presence is checked here)."""
-    problems = list(qtypes.get(qtype).validate(content, points))
-    if point is None:
-        problems.append(("point", "请选择鉴定点"))
-    if not levels:
-        problems.append(("levels", "请至少选择一个等级"))
-    return problems
-
-
-def raise_problems(problems: list[tuple[str, str]]) -> None:
-    """Raise one ValidationError listing every problem as "field: message"."""
-    if problems:
-        lines = [f"{REVIEW_FIELDS.get(f, f)}: {m}" for f, m in problems]
-        raise ValidationError("试题未通过检查：\n" + "\n".join(lines),
-                              details={"problems": [{"field": f, "message": m} for f, m in problems]})
+from examsys.permissions import deny, may_approve, may_review_any, may_write_items
 
 
 @dataclass(frozen=True)
@@ -95,7 +63,7 @@ def submit(author, version: ItemVersion) -> list[SimilarWarning]:
     not block). Raises PermissionDenied, Conflict (not the latest version, or not draft/returned,
     or the item is retired), ValidationError listing every problem as "field: message"."""
     item = version.item
-    assert_writer(author, item.organisation_id)
+    may_write_items(author, item.organisation_id).enforce()
     if item.status == ItemStatus.RETIRED:
         raise Conflict("该试题已停用，不能提交审核")
     if item.latest_version_id != version.id:
@@ -120,33 +88,15 @@ def submit(author, version: ItemVersion) -> list[SimilarWarning]:
     return warnings
 
 
-def _approval_refusal(reviewer, version: ItemVersion) -> str | None:
-    refusal = review_refusal(reviewer, version)
-    if refusal:
-        return refusal
-    if version.status != VersionStatus.SUBMITTED:
-        return "该版本不在待审核状态"
-    if any(r.reviewer_id == reviewer.id for r in version.reviews):
-        return "您已审核过该版本，须由另一位审题专家审核"
-    return None
-
-
-def _refuse(message: str) -> None:
-    if message in ("您没有审题权限", "只能审核本机构的试题", "不能审核自己编写的试题版本"):
-        raise PermissionDenied(message)
-    raise Conflict(message)
-
-
 def approve(reviewer, version: ItemVersion, *, comment: str = "", batch: bool = False) -> Review:
     """Approve a submitted version. It enters the bank (becomes the item's active version; the
     previous approved version is superseded; the revision flag and open fault reports are
     cleared) unless the organisation requires two approvals and this is the first.
 
-    Raises PermissionDenied (policy `can_review`: no ITEM_REVIEW, another organisation, own
-    version), Conflict (not submitted, or this reviewer already approved it)."""
-    refusal = _approval_refusal(reviewer, version)
-    if refusal:
-        _refuse(refusal)
+    Raises what the policy `permissions.may_approve` refuses with: PermissionDenied (no
+    ITEM_REVIEW, another organisation, own version) or Conflict (not submitted, or this reviewer
+    already reviewed it), each with the rule's code."""
+    may_approve(reviewer, version).enforce()
     item = version.item
     now = clock.now()
     review = Review(version=version, reviewer_id=reviewer.id, decision=ReviewDecision.APPROVE,
@@ -183,6 +133,8 @@ def approve(reviewer, version: ItemVersion, *, comment: str = "", batch: bool = 
     db.session.flush()
     audit.record(AuditAction.ITEM_VERSION_APPROVED, obj=version, organisation_id=item.organisation_id,
                  context=actor(reviewer), data=data)
+    if data["final"]:
+        signals.item_version_approved.send(version)
     return review
 
 
@@ -205,9 +157,7 @@ def return_version(reviewer, version: ItemVersion, *, comment: str = "",
 
     Raises PermissionDenied (policy), Conflict (not submitted, or already reviewed by this
     reviewer), ValidationError (no comment at all, unknown field)."""
-    refusal = _approval_refusal(reviewer, version)
-    if refusal:
-        _refuse(refusal)
+    may_approve(reviewer, version).enforce()
     comments = _field_comments(field_comments)
     comment = (comment or "").strip()
     if not comment and not comments:
@@ -234,18 +184,19 @@ def batch_approve(reviewer, versions: list[ItemVersion], *, comment: str = "") -
     """Approve many versions with one comment, all or nothing: every version is checked first,
     and if any may not be approved nothing is, and the error lists each failing version.
 
-    Raises ValidationError (details["failures"]: [{"version_id", "item_id", "message"}]) when any
+    Raises ValidationError (details["failures"]: [{"version_id", "item_id", "code", "message"}]) when any
     version fails, or PermissionDenied when the reviewer lacks ITEM_REVIEW altogether."""
-    if not has_permission(reviewer, Permission.ITEM_REVIEW):
-        raise PermissionDenied("您没有审题权限")
+    may_review_any(reviewer).enforce()
     if not versions:
         raise ValidationError("请选择要审核的试题", field="versions")
     failures, seen = [], set()
     for version in versions:
-        message = "重复选择了同一版本" if version.id in seen else _approval_refusal(reviewer, version)
+        decision = deny("review.duplicate", "重复选择了同一版本") if version.id in seen \
+            else may_approve(reviewer, version)
         seen.add(version.id)
-        if message:
-            failures.append({"version_id": version.id, "item_id": version.item_id, "message": message})
+        if not decision:
+            failures.append({"version_id": version.id, "item_id": version.item_id, "code": decision.code,
+                             "message": decision.message})
     if failures:
         lines = [f"试题 #{f['item_id']}（版本 {f['version_id']}）：{f['message']}" for f in failures]
         raise ValidationError("批量审核未执行，以下试题不能通过：\n" + "\n".join(lines),

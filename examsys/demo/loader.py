@@ -1,7 +1,8 @@
 """Loading the demo world (idempotent): a provincial authority, two organisations of different
 kinds, one user per role, a few registered candidates, the 电工 standard with its bank, a paper
 blueprint, and a filed batch of 30 candidates open for four hours from the first load. Returns
-what it loaded for printing (`examsys demo --json`)."""
+what it loaded for printing (`examsys demo --json`). Flushes only: the `examsys demo` command
+commits (examsys.transaction.command)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from sqlalchemy import select
 
 from examsys.accounts import idnumber, services
 from examsys.accounts.models import Candidate, CertificateKind, Organisation, OrgKind, User
+from examsys.demo.bank import load_items, load_standard
+from examsys.demo.blueprints import load_demo_blueprint
+from examsys.demo.delivery import load_demo_batch
 from examsys.extensions import db
 from examsys.permissions import Role
 
@@ -74,18 +78,12 @@ def load_demo() -> dict:
                 Candidate.organisation_id == org.id,
                 Candidate.id_number_index == services.id_index(number))):
             services.create_candidate(org, name=name, id_number=number)
-    from examsys.demo.bank import load_items, load_standard
-
     standard = load_standard()
     by_name = {u.username: u for u in db.session.scalars(select(User).where(
         User.username.in_(["writer", "reviewer", "examadmin", "proctor", "proctor2", "supervisor"])))}
     load_items(orgs["SKILL-01"], standard, by_name["writer"], by_name["reviewer"])
-    from examsys.demo.blueprints import load_demo_blueprint
-    from examsys.demo.delivery import load_demo_batch
-
     blueprint = load_demo_blueprint(orgs["SKILL-01"], standard, by_name["examadmin"])
     exam = load_demo_batch(orgs["SKILL-01"], standard, by_name, blueprint)
-    db.session.commit()
     return {
         "organisations": [{"code": c, "name": n, "kind": k.value} for c, n, k in ORGS],
         "users": users_out,

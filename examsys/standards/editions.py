@@ -1,6 +1,7 @@
 """New editions of an occupational standard: suggesting and checking the mapping of the old
 edition's assessment points onto the new tree, publishing the new edition (PointMapping rows, the
-old one superseded), and carrying the bank's items over, flagging those that need revision.
+old one superseded), and having the bank carry its items over, flagging those that need revision
+(the bank is the only writer of items). Announces `signals.standard_edition_created`.
 
 Services flush and never commit, and record one audit event per edition. `services` re-exports
 these names for existing callers.
@@ -10,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import select
 
-from examsys import audit
+from examsys import audit, signals
 from examsys.audit.actions import AuditAction
-from examsys.bank.models import Item, ItemStatus
+from examsys.bank import services as bank
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
 from examsys.standards import treecheck
@@ -122,39 +123,19 @@ def create_edition(old: Standard, edition: str, tree: dict, mapping: dict[str, M
     audit.record(AuditAction.STANDARD_EDITION_CREATED, obj=new, data={
         "old_standard_id": old.id, "old_edition": old.edition, "edition": edition,
         "mapping": counts, "items_flagged": flagged, "items_moved": moved})
+    signals.standard_edition_created.send(new, previous=old)
     return EditionResult(new, flagged, moved)
 
 
 def _carry_items(old: Standard, new: Standard, edition: str, old_points: dict, new_points: dict,
                  mapping: dict[str, MappingEntry]) -> tuple[list[int], int]:
-    """Two bulk UPDATEs (no per-item round trips): flag, then move. Item.version is bumped with
-    the flag so an editor holding the item open gets a conflict rather than losing the flag."""
+    """The bank moves and flags its own items (bank.services.carry_over): points not the same
+    in the new edition flag their items for revision, points kept move their items over."""
     reasons = {old_points[c].id: _reason(old, edition, old_points[c], e)
                for c, e in mapping.items() if e.change != PointChange.SAME}
-    flagged: list[int] = []
-    if reasons:
-        where = and_(Item.standard_id == old.id, Item.point_id.in_(reasons), Item.status != ItemStatus.RETIRED)
-        flagged = list(db.session.scalars(select(Item.id).where(where).order_by(Item.id)))
-        new_reason = case(reasons, value=Item.point_id)
-        db.session.execute(update(Item).where(where).values(
-            needs_revision=True, version=Item.version + 1,
-            revision_reason=case((and_(Item.needs_revision.is_(True), Item.revision_reason.is_not(None)),
-                                  Item.revision_reason + "；" + new_reason), else_=new_reason),
-        ).execution_options(synchronize_session=False))
     targets = {old_points[c].id: new_points[e.new].id for c, e in mapping.items()
                if e.change != PointChange.REMOVED}
-    moved = 0
-    if targets:
-        moving = and_(Item.standard_id == old.id, or_(Item.point_id.in_(targets), Item.point_id.is_(None)))
-        moved = db.session.scalar(select(func.count()).select_from(Item).where(moving)) or 0
-        db.session.execute(update(Item).where(moving).values(
-            standard_id=new.id, point_id=case(targets, value=Item.point_id, else_=Item.point_id),
-            version=Item.version + 1,
-        ).execution_options(synchronize_session=False))
-    for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, Item):
-            db.session.expire(obj)
-    return flagged, moved
+    return bank.carry_over(old.id, new.id, reasons=reasons, targets=targets)
 
 
 def mapping_of(standard: Standard) -> list[PointMapping]:

@@ -4,9 +4,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from examsys.accounts.models import UserSession
+from examsys import audit, transaction
+from examsys.accounts import services
+from examsys.accounts.models import User, UserSession
 from examsys.accounts.services import GENERIC_LOGIN_ERROR
+from examsys.audit.actions import AuditAction
 from examsys.audit.models import AuditEvent
+from examsys.errors import AuthenticationFailed
 from examsys.permissions import Role
 from tests.conftest import csrf_token_from
 from tests.factories import PASSWORD
@@ -143,3 +147,39 @@ def test_login_rate_limited_per_username_across_addresses(app, client, db):
     finally:
         app.config["EXAMSYS_LOGIN_RATE"] = "10000 per minute"
         limiter.reset()
+
+
+def test_failed_login_keeps_its_count_and_event_and_nothing_else(make, db):
+    """A refused login keeps the failed-login count and its audit event (written after the
+    refusal undid the call); anything else written in the same call is gone."""
+    user = make.user()
+    db.session.commit()
+
+    def call():
+        audit.record(AuditAction.ORGANISATION_UPDATED, obj=user.organisation, data={"n": 1})
+        return services.authenticate(user.username, "wrong-password-1")
+
+    _, error = transaction.attempt(call)
+    assert isinstance(error, AuthenticationFailed)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(User, user.id).failed_logins == 1
+    actions = db.session.scalars(select(AuditEvent.action).where(
+        AuditEvent.action.in_(["user.login_failed", "organisation.updated"]))).all()
+    assert actions == ["user.login_failed"]
+
+
+def test_failed_logins_through_the_page_are_stored_and_lock_the_account(client, make, db, frozen_clock):
+    user = make.user()
+    db.session.commit()
+    for n in range(1, 5):
+        assert _login(client, user.username, "wrong-password-1").status_code == 200
+        db.session.expire_all()
+        assert db.session.get(User, user.id).failed_logins == n
+    _login(client, user.username, "wrong-password-1")
+    db.session.expire_all()
+    locked = db.session.get(User, user.id)
+    assert locked.locked_until is not None and locked.failed_logins == 0
+    events = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(user.id))).all()
+    assert events.count("user.login_failed") == 5 and events.count("user.locked") == 1
+    assert not db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()

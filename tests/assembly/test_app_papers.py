@@ -5,8 +5,9 @@ per-candidate order, the paper pages and their permissions and tenancy."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from examsys import transaction
 from examsys.assembly import services
 from examsys.assembly.checker import check_forms
 from examsys.assembly.models import Paper, PaperFormItem, PaperReplacement, PaperStatus
@@ -70,13 +71,16 @@ def test_infeasible_blueprint_names_the_rule_and_the_numbers(world, db):
     pb.sections = [{"type": "judge", "count": 4, "points": 1.0}, {"type": "single", "count": 6, "points": 1.0},
                    {"type": "multi", "count": 2, "points": 1.0}]
     db.session.flush()
-    with pytest.raises(services.Infeasible) as exc:
-        services.assemble(world["admin"], pb, seed=1)
-    reason = exc.value.reasons[0]
+    papers_before = db.session.scalar(select(func.count()).select_from(Paper))
+    _, error = transaction.attempt(lambda: services.assemble(world["admin"], pb, seed=1))
+    assert isinstance(error, services.Infeasible)
+    reason = error.reasons[0]
     assert reason["rule"] == "content[0]"
     assert (reason["needed"], reason["available"]) == (4, 2)  # two forms × 2, sharing nothing; bank has 2
     assert "鉴定范围 A-02 的多项选择题" in reason["message"] and "仅 2 道" in reason["message"]
+    # The refusal keeps only the audit event of the failed attempt.
     assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "paper_blueprint.assembly_failed")).one()
+    assert db.session.scalar(select(func.count()).select_from(Paper)) == papers_before
 
 
 def test_infeasible_page_lists_reasons_without_a_traceback(client, login_as, db):
@@ -91,6 +95,10 @@ def test_infeasible_page_lists_reasons_without_a_traceback(client, login_as, db)
     assert "无法按细目表组卷" in html and "判断题每份试卷需要 4 道" in html and "仅 6 道" in html
     assert "Traceback" not in html
     assert db.session.scalar(select(Paper.id)) is None
+    # The failed attempt is on record (kept through the refusal), and nothing else was written.
+    failed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "paper_blueprint.assembly_failed")).one()
+    assert failed.object_id == str(pb.id) and failed.data["reasons"]
+    assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "paper.assemble")).all()
 
 
 def test_freeze_pins_versions_and_counts_exposure_once(world, db):

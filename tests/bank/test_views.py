@@ -72,7 +72,7 @@ def test_edit_conflict_is_reported_not_lost(client, bank, db):
     assert first.status_code == 302
     second = client.post(f"/bank/items/{item.id}/edit", data=_editor_data(bank, expected_version=str(stale),
                                                                         note="并发修改", option_d="六倍"))
-    assert second.status_code == 200 and "已被他人修改" in second.get_data(as_text=True)
+    assert second.status_code == 409 and "已被他人修改" in second.get_data(as_text=True)
     db.session.expire_all()
     texts = [v.content["options"][3]["text"] for v in db.session.get(Item, item.id).versions]
     assert "五倍" in texts and "六倍" not in texts

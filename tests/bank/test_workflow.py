@@ -2,7 +2,7 @@
 
 import pytest
 
-from examsys import permissions
+from examsys import permissions, signals
 from examsys.bank import services, workflow
 from examsys.bank.models import ItemStatus, ReviewDecision, VersionStatus
 from examsys.errors import Conflict, PermissionDenied, ValidationError
@@ -72,8 +72,9 @@ def test_reviewer_never_approves_own_version(bank, make):
     item = bank.item(author=both)
     workflow.submit(both, item.latest_version)
     assert not permissions.can_review(both, item.latest_version)
-    with pytest.raises(PermissionDenied, match="不能审核自己"):
+    with pytest.raises(PermissionDenied) as refused:
         workflow.approve(both, item.latest_version)
+    assert refused.value.code == "review.own_version"
     with pytest.raises(PermissionDenied):
         workflow.return_version(both, item.latest_version, comment="x")
     assert item.latest_version.status == VersionStatus.SUBMITTED
@@ -95,11 +96,17 @@ def test_two_approvals_from_two_reviewers(bank):
     bank.org.require_two_approvals = True
     item = bank.item(status="submitted")
     version = item.latest_version
-    workflow.approve(bank.reviewer, version)
-    assert version.status == VersionStatus.SUBMITTED and item.active_version_id is None
-    with pytest.raises(Conflict, match="另一位"):
+    approved = []
+    with signals.item_version_approved.connected_to(lambda sender, **_: approved.append(sender)):
         workflow.approve(bank.reviewer, version)
-    workflow.approve(bank.reviewer2, version)
+    assert version.status == VersionStatus.SUBMITTED and item.active_version_id is None
+    assert approved == []  # the first of two approvals does not yet put it in the bank
+    with pytest.raises(Conflict) as again:
+        workflow.approve(bank.reviewer, version)
+    assert again.value.code == "review.already_reviewed" and again.value.status == 409
+    with signals.item_version_approved.connected_to(lambda sender, **_: approved.append(sender)):
+        workflow.approve(bank.reviewer2, version)
+    assert approved == [version]  # announced once, when the version enters the bank
     assert version.status == VersionStatus.APPROVED and item.active_version is version
     first, second = bank.events("item_version.approved", version.id)
     assert (first.data["final"], first.data["approvals"]) == (False, 1)

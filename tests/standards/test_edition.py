@@ -7,7 +7,9 @@ import io
 import pytest
 from sqlalchemy import select
 
+from examsys import signals
 from examsys.audit.models import AuditEvent
+from examsys.bank import services as bank
 from examsys.bank.models import Item, ItemStatus
 from examsys.errors import Conflict, ValidationError
 from examsys.permissions import Role
@@ -67,6 +69,42 @@ def test_edition_moves_and_flags(db, standard, new_tree, make, make_item):
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "standard.edition_created",
                                                          AuditEvent.object_id == str(new.id))).all()
     assert len(events) == 1 and events[0].data["mapping"] == {"same": 4, "changed": 1, "removed": 1}
+
+
+def test_the_bank_flags_and_moves_the_items_with_one_event_each(db, standard, new_tree, make, make_item):
+    """The bank writes the items of a new edition (bank.services.carry_over): each flagged item
+    gets an item.flagged_for_revision event, each item only moved an item.edition_changed event; a reason
+    piles up under an earlier one on its own line, as when the bank flags an item itself."""
+    user = make.user()
+    org = user.organisation
+    same = make_item(org, user, standard, "A-01-001")
+    changed = make_item(org, user, standard, "B-001")
+    removed = make_item(org, user, standard, "B-003")
+    bank.flag_needs_revision([changed], "统计：难度异常")
+    received = []
+
+    def on_edition(sender, **kwargs):
+        received.append((sender, kwargs))
+
+    with signals.standard_edition_created.connected_to(on_edition):
+        result = services.create_edition(standard, "2025", new_tree, {
+            "B-002": services.MappingEntry("B-012", PointChange.SAME),
+            "B-003": services.MappingEntry(None, PointChange.REMOVED)})
+    assert received == [(result.standard, {"previous": standard})]
+    db.session.expire_all()
+    assert db.session.get(Item, changed.id).revision_reason == \
+        "统计：难度异常\n职业标准 2018→2025 版：鉴定点 B-001 内容已变更"
+    events = {(e.object_id, e.action): e.data for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "item", AuditEvent.action.in_(["item.flagged_for_revision", "item.edition_changed"]),
+        AuditEvent.object_id.in_([str(same.id), str(changed.id), str(removed.id)])))}
+    flagged = "item.flagged_for_revision"
+    assert set(events) == {(str(changed.id), flagged), (str(removed.id), flagged),
+                           (str(same.id), "item.edition_changed")}
+    assert events[(str(removed.id), flagged)]["reason"] == "职业标准 2018→2025 版：鉴定点 B-003 已删除"
+    assert events[(str(same.id), "item.edition_changed")]["to_standard_id"] == result.standard.id
+    flag_events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "item.flagged_for_revision", AuditEvent.object_id == str(changed.id))).all()
+    assert len(flag_events) == 2  # the bank's own flag, then the new edition's
 
 
 def test_edition_refusals(db, standard, new_tree):

@@ -1,15 +1,36 @@
-"""Helpers shared by the bank's views: loading objects within the user's tenancy, choices."""
+"""What the bank's views share: the `bp` blueprint (and `assets_bp` for stored images), the
+template filters for item content, loading objects within the user's tenancy, choices."""
 
 from __future__ import annotations
 
+from flask import Blueprint
 from flask_login import current_user
 from sqlalchemy import select
 
+from examsys.bank.mathrender import render_math
 from examsys.bank.models import Item, ItemVersion
+from examsys.bank.workflow import REVIEW_FIELDS
 from examsys.errors import NotFound
 from examsys.extensions import db
 from examsys.standards.models import AssessmentPoint, Standard, StandardStatus
 from examsys.tenancy import get_scoped
+
+bp = Blueprint("bank", __name__, url_prefix="/bank")
+# Stored images live at /assets/<sha256>: the only image source the sanitiser lets into content.
+assets_bp = Blueprint("assets", __name__)
+
+
+@bp.app_template_filter("review_field")
+def review_field_label(name: str) -> str:
+    """题干, 选项 … for the field names stored in per-field review comments."""
+    return REVIEW_FIELDS.get(name, name)
+
+
+@bp.app_template_filter("math")
+def math_filter(fragment):
+    """Stored (sanitised) item content with its formulas drawn as SVG images: use it instead of
+    `|safe` wherever item content is shown, on screen and in PDFs."""
+    return render_math(fragment)
 
 
 def get_item(item_id: int) -> Item:

@@ -12,13 +12,13 @@ from flask_login import current_user
 from examsys.bank import assets, categories, exchange
 from examsys.bank.forms import ImportForm
 from examsys.bank.models import Item, ItemStatus
-from examsys.bank.views import bp
-from examsys.bank.views.common import standard_choices
-from examsys.errors import DomainError, NotFound
+from examsys.bank.views.common import bp, standard_choices
+from examsys.errors import NotFound
 from examsys.extensions import db
 from examsys.permissions import Permission, has_permission, require
 from examsys.standards.models import Standard
 from examsys.tenancy import scoped
+from examsys.viewutil import attempt
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
@@ -58,11 +58,37 @@ def _category_map() -> dict[str, int | None]:
 
 
 def _preview(standard, filename, data, form, approve, category_map):
-    result = exchange.import_file(current_user, current_user.organisation, standard, filename, data,
-                                  level=form.level.data or None, partial=form.partial.data,
-                                  dry_run=True, approve=approve, category_map=category_map)
-    db.session.rollback()
-    return result
+    """A dry run: checks and reports, writes nothing."""
+    return exchange.import_file(current_user, current_user.organisation, standard, filename, data,
+                                level=form.level.data or None, partial=form.partial.data,
+                                dry_run=True, approve=approve, category_map=category_map)
+
+
+def _import_step(standard, form, approve, category_map):
+    """One step of the import page: preview an upload (staging it), preview again with a new
+    mapping, or import the staged file. Returns (the result, whether items were imported)."""
+    if form.token.data and (form.confirm.data or request.form.get("remap")):
+        data_path, name_path = _staged(form.token.data)
+        if not data_path.exists():
+            raise NotFound("导入文件已失效，请重新上传")
+        filename, data = name_path.read_text(), data_path.read_bytes()
+        if not form.confirm.data:
+            return _preview(standard, filename, data, form, approve, category_map), False
+        result = exchange.import_file(current_user, current_user.organisation, standard, filename, data,
+                                      level=form.level.data or None, partial=form.partial.data,
+                                      approve=approve, category_map=category_map)
+        return result, bool(result.imported)
+    if form.file.data:
+        upload = form.file.data
+        filename = Path(upload.filename or "upload").name
+        data = upload.read()
+        token = secrets.token_urlsafe(24)
+        data_path, name_path = _staged(token)
+        data_path.write_bytes(data)
+        name_path.write_text(filename)
+        form.token.data = token
+        return _preview(standard, filename, data, form, approve, category_map), False
+    return None, False
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -77,53 +103,29 @@ def import_items():
             raise NotFound("未找到该职业标准")
         approve = bool(form.approve.data) and has_permission(current_user, Permission.ITEM_REVIEW)
         category_map = _category_map()
-        try:
-            if form.token.data and (form.confirm.data or request.form.get("remap")):
-                data_path, name_path = _staged(form.token.data)
-                if not data_path.exists():
-                    raise NotFound("导入文件已失效，请重新上传")
-                filename, data = name_path.read_text(), data_path.read_bytes()
-                if not form.confirm.data:
-                    result = _preview(standard, filename, data, form, approve, category_map)
-                else:
-                    result = exchange.import_file(current_user, current_user.organisation, standard, filename,
-                                                  data, level=form.level.data or None,
-                                                  partial=form.partial.data, approve=approve,
-                                                  category_map=category_map)
-                    if result.imported:
-                        db.session.commit()
-                        data_path.unlink(missing_ok=True)
-                        name_path.unlink(missing_ok=True)
-                        flash(f"已导入 {result.imported} 道试题", "success")
-                        return redirect(url_for("bank.items", status="" if approve else "draft"))
-                    # Nothing written: keep the staged file so the user can fix the mapping.
-                    db.session.rollback()
-                    flash("没有导入任何试题，请查看错误清单", "error")
-            elif form.file.data:
-                upload = form.file.data
-                filename = Path(upload.filename or "upload").name
-                data = upload.read()
-                token = secrets.token_urlsafe(24)
-                data_path, name_path = _staged(token)
-                data_path.write_bytes(data)
-                name_path.write_text(filename)
-                form.token.data = token
-                result = _preview(standard, filename, data, form, approve, category_map)
-        except DomainError as exc:
-            db.session.rollback()
-            if isinstance(exc, NotFound):
-                raise
-            flash(exc.message, "error")
-            if form.token.data and result is None:
+        outcome, error = attempt(lambda: _import_step(standard, form, approve, category_map), show=False)
+        if isinstance(error, NotFound):
+            raise error
+        if error is not None:
+            flash(error.message, "error")
+            if form.token.data:
                 # A refused mapping: show the preview again without it, so the user can re-choose.
                 category_map = {}
                 data_path, name_path = _staged(form.token.data)
                 if data_path.exists():
-                    try:
-                        result = _preview(standard, name_path.read_text(), data_path.read_bytes(), form,
-                                          approve, category_map)
-                    except DomainError:
-                        db.session.rollback()
+                    result, _ = attempt(lambda: _preview(standard, name_path.read_text(), data_path.read_bytes(),
+                                                         form, approve, category_map), show=False)
+        else:
+            result, imported = outcome
+            if imported:
+                data_path, name_path = _staged(form.token.data)
+                data_path.unlink(missing_ok=True)
+                name_path.unlink(missing_ok=True)
+                flash(f"已导入 {result.imported} 道试题", "success")
+                return redirect(url_for("bank.items", status="" if approve else "draft"))
+            if form.confirm.data and result is not None:
+                # Nothing written: keep the staged file so the user can fix the mapping.
+                flash("没有导入任何试题，请查看错误清单", "error")
     groups = categories.point_groups(standard) if result is not None and result.unmatched else []
     return render_template("bank/import.html", form=form, result=result, point_groups=groups,
                            category_map=category_map)
@@ -150,13 +152,11 @@ def asset_upload():
     upload = request.files.get("file")
     if upload is None:
         return {"error": {"code": "validation_error", "message": "请选择图片文件"}}, 422
-    try:
-        asset = assets.store_image(current_user, current_user.organisation, Path(upload.filename or "image").name,
-                                   upload.read())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return {"error": {"code": exc.code, "message": exc.message}}, exc.status
+    asset, error = attempt(lambda: assets.store_image(current_user, current_user.organisation,
+                                                      Path(upload.filename or "image").name, upload.read()),
+                           show=False)
+    if error is not None:
+        return {"error": {"code": error.code, "message": error.message}}, error.status
     return {"sha256": asset.sha256, "url": assets.asset_url(asset.sha256)}
 
 

@@ -11,14 +11,13 @@ from examsys.accounts.models import User
 from examsys.bank import search, services, similarity
 from examsys.bank.forms import QTYPE_LABELS, ItemForm, ReasonForm, SearchForm
 from examsys.bank.models import QType
-from examsys.bank.views import bp
-from examsys.bank.views.common import get_item, get_version, point_choices, standard_choices
-from examsys.errors import DomainError, NotFound
+from examsys.bank.views.common import bp, get_item, get_version, point_choices, standard_choices
+from examsys.errors import NotFound
 from examsys.extensions import db
 from examsys.permissions import Permission, require
 from examsys.standards.models import AssessmentPoint, KnowledgeRange, Standard
 from examsys.tenancy import scoped
-from examsys.viewutil import perform
+from examsys.viewutil import attempt, perform, refusal_status
 
 PAGE_SIZE = 30
 
@@ -98,23 +97,23 @@ def item_new():
         form.qtype.data = request.args.get("qtype", QType.SINGLE.value)
         form.note.data = "新建试题"
         form.levels.data = list(standard.levels)[:1] or [4]
+    error = None
     if form.validate_on_submit():
-        try:
-            point = _point(standard, form.point_id.data)
+        def create():
             item = services.create_item(
-                current_user, current_user.organisation, standard=standard, point=point,
-                qtype=QType(form.qtype.data), levels=form.levels.data, difficulty=form.difficulty.data,
-                points=float(form.points.data), content=form.to_content(), note=form.note.data)
+                current_user, current_user.organisation, standard=standard,
+                point=_point(standard, form.point_id.data), qtype=QType(form.qtype.data),
+                levels=form.levels.data, difficulty=form.difficulty.data, points=float(form.points.data),
+                content=form.to_content(), note=form.note.data)
             if form.submit_for_review.data:
                 services.submit(current_user, item.latest_version)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            flash("试题已保存" + ("并提交审核" if form.submit_for_review.data else "（草稿）"), "success")
+            return item
+
+        saved = "试题已保存" + ("并提交审核" if form.submit_for_review.data else "（草稿）")
+        item, error = attempt(create, success=saved)
+        if error is None:
             return redirect(url_for("bank.item_detail", item_id=item.id))
-    return render_template("bank/editor.html", form=form, standard=standard, item=None)
+    return render_template("bank/editor.html", form=form, standard=standard, item=None), refusal_status(error)
 
 
 def _point(standard: Standard, point_id: int):
@@ -165,8 +164,9 @@ def item_edit(item_id: int):
         form.points.data = latest.points
         form.expected_version.data = str(item.version)
         form.note.data = ""
+    error = None
     if form.validate_on_submit():
-        try:
+        def save():
             version = services.save_edit(
                 current_user, item, expected_version=int(form.expected_version.data or 0),
                 content=form.to_content(), point=_point(standard, form.point_id.data),
@@ -174,28 +174,21 @@ def item_edit(item_id: int):
                 points=float(form.points.data), note=form.note.data)
             if form.submit_for_review.data:
                 services.submit(current_user, version)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
+            return version
+
+        version, error = attempt(save)
+        if error is None:
             flash(f"已保存为第 {version.number} 版", "success")
             return redirect(url_for("bank.item_detail", item_id=item.id))
-    return render_template("bank/editor.html", form=form, standard=standard, item=item)
+    return render_template("bank/editor.html", form=form, standard=standard, item=item), refusal_status(error)
 
 
 @bp.post("/versions/<int:version_id>/submit")
 @require(Permission.ITEM_WRITE)
 def version_submit(version_id: int):
     version = get_version(version_id)
-    try:
-        warnings = services.submit(current_user, version)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash("已提交审核", "success")
+    warnings, error = attempt(lambda: services.submit(current_user, version), success="已提交审核")
+    if error is None:
         for w in warnings or []:
             flash(str(w), "warning")
     return redirect(url_for("bank.item_detail", item_id=version.item_id))

@@ -8,7 +8,7 @@ from flask import request
 
 from examsys.bank.mathrender import render_math
 from examsys.bank.richtext import sanitise
-from examsys.bank.views import bp
+from examsys.bank.views.common import bp
 from examsys.permissions import Permission, require
 
 MAX_PREVIEW = 20000  # the editor's longest field (题干, 参考答案, 解析)

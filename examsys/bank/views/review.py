@@ -10,12 +10,11 @@ from examsys.accounts.models import User
 from examsys.bank import services, similarity
 from examsys.bank.forms import QTYPE_LABELS, BatchApproveForm, ReviewForm
 from examsys.bank.models import Item, ItemVersion, QType, VersionStatus
-from examsys.bank.views import bp
-from examsys.bank.views.common import get_version, standard_choices
-from examsys.errors import DomainError
+from examsys.bank.views.common import bp, get_version, standard_choices
 from examsys.extensions import db
 from examsys.permissions import Permission, require, sees_all_organisations
 from examsys.standards.models import AssessmentPoint
+from examsys.viewutil import attempt, perform, refusal_status
 
 
 @bp.get("/review")
@@ -54,28 +53,23 @@ def version_review(version_id: int):
     version = get_version(version_id)
     item = version.item
     form = ReviewForm()
+    error = None
     if form.validate_on_submit():
-        try:
-            if form.approve.data:
-                services.approve(current_user, version, comment=form.comment.data or "")
-                message = "已通过"
-            else:
-                services.return_version(current_user, version, comment=form.comment.data or "",
-                                        field_comments=form.field_comments())
-                message = "已退回命题人修改"
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+        if form.approve.data:
+            _, error = attempt(lambda: services.approve(current_user, version, comment=form.comment.data or ""),
+                               success="已通过")
         else:
-            flash(message, "success")
+            _, error = attempt(lambda: services.return_version(
+                current_user, version, comment=form.comment.data or "", field_comments=form.field_comments()),
+                success="已退回命题人修改")
+        if error is None:
             return redirect(url_for("bank.review_queue"))
     previous = item.active_version if item.active_version_id != version.id else None
     diff = services.version_diff(previous, version) if previous is not None else None
     similar = similarity.similar_items(item.organisation_id, item.search_text, exclude_item_id=item.id,
                                        limit=5)
     return render_template("bank/review.html", version=version, item=item, form=form, diff=diff,
-                           previous=previous, similar=similar, QTYPE_LABELS=QTYPE_LABELS)
+                           previous=previous, similar=similar, QTYPE_LABELS=QTYPE_LABELS), refusal_status(error)
 
 
 @bp.post("/review/batch")
@@ -87,12 +81,6 @@ def review_batch():
         flash("请先勾选要通过的试题", "warning")
         return redirect(url_for("bank.review_queue"))
     versions = [get_version(i) for i in ids]
-    try:
-        services.batch_approve(current_user, versions, comment=form.comment.data or "")
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(f"已批量通过 {len(versions)} 道试题", "success")
+    perform(lambda: services.batch_approve(current_user, versions, comment=form.comment.data or ""),
+            success=f"已批量通过 {len(versions)} 道试题")
     return redirect(url_for("bank.review_queue"))

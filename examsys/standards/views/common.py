@@ -1,6 +1,6 @@
-"""Helpers shared by the standards views: loading objects, the optimistic-locking version field,
-running one service call and committing, uploads, and the signed payload that carries a parsed
-tree from a preview to its confirmation.
+"""What the standards views share: the `bp` blueprint and its template helpers, loading objects,
+the optimistic-locking version field, uploads, and the signed payload that carries a parsed tree
+from a preview to its confirmation.
 
 A preview carries the parsed tree to its confirmation in a signed, time-limited form field, so
 no upload is kept on any one app node between the two requests.
@@ -10,15 +10,25 @@ from __future__ import annotations
 
 import os
 
-from flask import Response, current_app, flash
+from flask import Blueprint, Response, current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from examsys.errors import DomainError, NotFound, ValidationError
+from examsys.errors import NotFound, ValidationError
 from examsys.extensions import db
 from examsys.permissions import Permission
+from examsys.standards import coverage as cov
+from examsys.standards import services
+from examsys.standards.models import IMPORTANCE_LABELS, LEVELS
 
+bp = Blueprint("standards", __name__, url_prefix="/standards")
 VIEW, MANAGE = Permission.STANDARD_VIEW, Permission.STANDARD_MANAGE
 PAYLOAD_MAX_AGE = 3600
+
+
+@bp.context_processor
+def _helpers():
+    return {"LEVELS": LEVELS, "IMPORTANCE_LABELS": IMPORTANCE_LABELS, "CHANGE_LABELS": services.CHANGE_LABELS,
+            "QTYPE_SHORT": cov.QTYPE_SHORT}
 
 
 def get_object(model, ident):
@@ -31,26 +41,6 @@ def get_object(model, ident):
 def form_version(form) -> int | None:
     value = (form.version.data or "").strip()
     return int(value) if value.isdigit() else None
-
-
-def apply(form, call, success: str):
-    """Run one service call and commit; on a domain error roll back and show it on the field it
-    names (or as a message). Returns (ok, result)."""
-    try:
-        result = call()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        target = getattr(form, exc.field, None) if form is not None and exc.field else None
-        if target is not None:
-            target.errors = [*target.errors, exc.message]
-        else:
-            flash(exc.message, "error")
-        for extra in exc.details.get("errors", [])[20:50]:
-            flash(extra, "error")
-        return False, None
-    flash(success, "success")
-    return True, result
 
 
 def serializer() -> URLSafeTimedSerializer:

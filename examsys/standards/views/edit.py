@@ -13,8 +13,8 @@ from examsys.permissions import require
 from examsys.standards import services
 from examsys.standards.forms import PointForm, RangeForm, StandardForm, VersionForm
 from examsys.standards.models import LEVELS, AssessmentPoint, KnowledgeRange, Standard
-from examsys.standards.views import bp
-from examsys.standards.views.common import MANAGE, apply, form_version, get_object
+from examsys.standards.views.common import MANAGE, bp, form_version, get_object
+from examsys.viewutil import attempt, perform, refusal_status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -23,12 +23,14 @@ def standard_new():
     form = StandardForm()
     if request.method == "GET":
         form.levels.data = [str(k) for k in LEVELS]
+    error = None
     if form.validate_on_submit():
-        ok, std = apply(form, lambda: services.create_standard(
-            form.code.data, form.name.data, form.edition.data, form.levels.data), "已创建职业标准")
-        if ok:
+        std, error = attempt(lambda: services.create_standard(
+            form.code.data, form.name.data, form.edition.data, form.levels.data), form=form,
+            success="已创建职业标准")
+        if error is None:
             return redirect(url_for("standards.detail", standard_id=std.id))
-    return render_template("standards/standard_form.html", form=form, standard=None)
+    return render_template("standards/standard_form.html", form=form, standard=None), refusal_status(error)
 
 
 @bp.route("/<int:standard_id>/edit", methods=["GET", "POST"])
@@ -40,13 +42,14 @@ def standard_edit(standard_id: int):
         form.levels.data = [str(k) for k in standard.levels]
         form.version.data = str(standard.version)
     form.code.data = standard.code  # the code identifies the occupation; a new code is a new standard
+    error = None
     if form.validate_on_submit():
-        ok, _ = apply(form, lambda: services.update_standard(
+        _, error = attempt(lambda: services.update_standard(
             standard, name=form.name.data, edition=form.edition.data, levels=form.levels.data,
-            expected_version=form_version(form)), "已保存")
-        if ok:
+            expected_version=form_version(form)), form=form, success="已保存")
+        if error is None:
             return redirect(url_for("standards.detail", standard_id=standard.id))
-    return render_template("standards/standard_form.html", form=form, standard=standard)
+    return render_template("standards/standard_form.html", form=form, standard=standard), refusal_status(error)
 
 
 # --- tree editing --------------------------------------------------------------------------------
@@ -91,13 +94,15 @@ def range_new(standard_id: int):
     if request.method == "GET":
         form.version.data = str(standard.version)
         form.parent_id.data = request.args.get("parent", 0, type=int)
+    error = None
     if form.validate_on_submit():
-        ok, _ = apply(form, lambda: services.add_range(
+        _, error = attempt(lambda: services.add_range(
             standard, parent=_range_in(standard, form.parent_id.data), code=form.code.data, name=form.name.data,
-            expected_version=form_version(form)), "已添加鉴定范围（请在“编辑比重”中设置其比重）")
-        if ok:
+            expected_version=form_version(form)), form=form, success="已添加鉴定范围（请在“编辑比重”中设置其比重）")
+        if error is None:
             return redirect(url_for("standards.detail", standard_id=standard.id))
-    return render_template("standards/range_form.html", form=form, standard=standard, rng=None)
+    return render_template("standards/range_form.html", form=form, standard=standard, rng=None), \
+        refusal_status(error)
 
 
 @bp.route("/ranges/<int:range_id>", methods=["GET", "POST"])
@@ -110,14 +115,15 @@ def range_edit(range_id: int):
     if request.method == "GET":
         form.version.data = str(standard.version)
         form.parent_id.data = rng.parent_id or 0
+    error = None
     if form.validate_on_submit():
-        ok, _ = apply(form, lambda: services.update_range(
+        _, error = attempt(lambda: services.update_range(
             rng, code=form.code.data, name=form.name.data, parent=_range_in(standard, form.parent_id.data),
-            expected_version=form_version(form)), "已保存")
-        if ok:
+            expected_version=form_version(form)), form=form, success="已保存")
+        if error is None:
             return redirect(url_for("standards.detail", standard_id=standard.id))
     return render_template("standards/range_form.html", form=form, standard=standard, rng=rng,
-                           action=VersionForm(formdata=None, version=str(standard.version)))
+                           action=VersionForm(formdata=None, version=str(standard.version))), refusal_status(error)
 
 
 @bp.post("/ranges/<int:range_id>/delete")
@@ -127,7 +133,8 @@ def range_delete(range_id: int):
     standard_id, code = rng.standard_id, rng.code
     form = VersionForm()
     if form.validate_on_submit():
-        apply(None, lambda: services.delete_range(rng, expected_version=form_version(form)), f"已删除鉴定范围 {code}")
+        perform(lambda: services.delete_range(rng, expected_version=form_version(form)),
+                success=f"已删除鉴定范围 {code}")
     return redirect(url_for("standards.detail", standard_id=standard_id))
 
 
@@ -139,6 +146,7 @@ def weights(standard_id: int):
     if request.method == "GET":
         form.version.data = str(standard.version)
     values = {}
+    error = None
     if form.validate_on_submit():
         table: dict[int, dict] = {}
         for rng in standard.ranges:
@@ -147,12 +155,12 @@ def weights(standard_id: int):
                 raw = request.form.get(f"w-{rng.id}-{level}", "").strip()
                 values[(rng.id, level)] = raw
                 table[rng.id][level] = raw or None
-        ok, _ = apply(None, lambda: services.set_weights(standard, table, expected_version=form_version(form)),
-                       "比重已保存")
-        if ok:
+        _, error = attempt(lambda: services.set_weights(standard, table, expected_version=form_version(form)),
+                           success="比重已保存")
+        if error is None:
             return redirect(url_for("standards.detail", standard_id=standard.id))
     return render_template("standards/weights.html", standard=standard, form=form, values=values,
-                           rows=list(_walk(_tops(standard))))
+                           rows=list(_walk(_tops(standard)))), refusal_status(error)
 
 
 def _point_form(standard: Standard, point: AssessmentPoint | None) -> PointForm:
@@ -173,14 +181,16 @@ def _point_form(standard: Standard, point: AssessmentPoint | None) -> PointForm:
 def point_new(standard_id: int):
     standard = get_object(Standard, standard_id)
     form = _point_form(standard, None)
+    error = None
     if form.validate_on_submit():
-        ok, _ = apply(form, lambda: services.add_point(
+        _, error = attempt(lambda: services.add_point(
             _range_in(standard, form.range_id.data, required=True), code=form.code.data,
             name=form.name.data, importance=form.importance.data, levels=form.levels.data,
-            expected_version=form_version(form)), "已添加鉴定点")
-        if ok:
+            expected_version=form_version(form)), form=form, success="已添加鉴定点")
+        if error is None:
             return redirect(url_for("standards.detail", standard_id=standard.id))
-    return render_template("standards/point_form.html", form=form, standard=standard, point=None)
+    return render_template("standards/point_form.html", form=form, standard=standard, point=None), \
+        refusal_status(error)
 
 
 @bp.route("/points/<int:point_id>", methods=["GET", "POST"])
@@ -189,14 +199,16 @@ def point_edit(point_id: int):
     point = get_object(AssessmentPoint, point_id)
     standard = point.standard
     form = _point_form(standard, point)
+    error = None
     if form.validate_on_submit():
-        ok, _ = apply(form, lambda: services.update_point(
+        _, error = attempt(lambda: services.update_point(
             point, code=form.code.data, name=form.name.data, importance=form.importance.data,
             levels=form.levels.data, rng=_range_in(standard, form.range_id.data),
-            expected_version=form_version(form)), "已保存")
-        if ok:
+            expected_version=form_version(form)), form=form, success="已保存")
+        if error is None:
             return redirect(url_for("standards.detail", standard_id=standard.id))
-    return render_template("standards/point_form.html", form=form, standard=standard, point=point)
+    return render_template("standards/point_form.html", form=form, standard=standard, point=point), \
+        refusal_status(error)
 
 
 @bp.post("/points/<int:point_id>/retire")
@@ -206,6 +218,6 @@ def point_retire(point_id: int):
     standard_id, retire = point.standard_id, not point.retired
     form = VersionForm()
     if form.validate_on_submit():
-        apply(None, lambda: services.retire_point(point, retired=retire, expected_version=form_version(form)),
-               f"已{'停用' if retire else '恢复'}鉴定点 {point.code}")
+        perform(lambda: services.retire_point(point, retired=retire, expected_version=form_version(form)),
+                success=f"已{'停用' if retire else '恢复'}鉴定点 {point.code}")
     return redirect(url_for("standards.detail", standard_id=standard_id))

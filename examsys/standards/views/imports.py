@@ -11,22 +11,22 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from examsys.bank.models import Item
-from examsys.errors import DomainError, ValidationError
+from examsys.errors import ValidationError
 from examsys.extensions import db
 from examsys.permissions import require
 from examsys.standards import services, treeimport
 from examsys.standards.forms import ConfirmForm, EditionForm, TreeUploadForm
 from examsys.standards.models import PointChange, Standard, StandardStatus
-from examsys.standards.views import bp
 from examsys.standards.views.common import (
     MANAGE,
-    apply,
+    bp,
     form_version,
     get_object,
     load_payload,
     serializer,
     upload,
 )
+from examsys.viewutil import attempt, dry_run
 
 # --- tree import ---------------------------------------------------------------------------------
 
@@ -47,14 +47,10 @@ def tree_import(standard_id: int):
             source = {"file": filename, "sha256": hashlib.sha256(data).hexdigest(), "rows": parsed.rows}
             # The dry run is the real load inside a savepoint that is rolled back: what the preview
             # promises is exactly what the confirmation will do.
-            savepoint = db.session.begin_nested()
-            try:
-                summary = services.load_tree(standard, parsed.tree, replace=form.replace.data,
-                                             expected_version=form_version(form))
-            except DomainError as exc:
-                errors = exc.details.get("errors") or [exc.message]
-            finally:
-                savepoint.rollback()
+            summary, error = dry_run(lambda: services.load_tree(
+                standard, parsed.tree, replace=form.replace.data, expected_version=form_version(form)))
+            if error is not None:
+                errors = error.details.get("errors") or [error.message]
             if not errors:
                 confirm = ConfirmForm(formdata=None, version=form.version.data, payload=serializer().dumps(
                     {"standard_id": standard.id, "tree": parsed.tree, "replace": bool(form.replace.data),
@@ -72,8 +68,8 @@ def tree_import_confirm(standard_id: int):
     standard = get_object(Standard, standard_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        ok, summary = apply(None, lambda: _confirm_import(standard, form), "细目表已导入")
-        if ok:
+        summary, error = attempt(lambda: _confirm_import(standard, form), success="细目表已导入")
+        if error is None:
             flash(f"共 {summary.ranges} 个鉴定范围、{summary.points} 个鉴定点", "info")
             return redirect(url_for("standards.detail", standard_id=standard.id))
     return redirect(url_for("standards.tree_import", standard_id=standard.id))
@@ -138,8 +134,8 @@ def edition_confirm(standard_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("standards.edition_new", standard_id=old.id))
-    ok, result = apply(None, lambda: _confirm_edition(old, form), "新版职业标准已发布")
-    if not ok:
+    result, error = attempt(lambda: _confirm_edition(old, form), success="新版职业标准已发布")
+    if error is not None:
         return redirect(url_for("standards.edition_new", standard_id=old.id))
     flash(f"{old.edition} 版已标记为“已替代”；{result.moved} 道试题已转入新版，"
           f"{len(result.flagged)} 道试题待修订（已列入修订清单）", "info")

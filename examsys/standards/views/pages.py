@@ -20,8 +20,7 @@ from examsys.standards import coverage as cov
 from examsys.standards import services, treeimport
 from examsys.standards.forms import CoverageForm, VersionForm
 from examsys.standards.models import LEVELS, AssessmentPoint, Standard
-from examsys.standards.views import bp
-from examsys.standards.views.common import VIEW, get_object, xlsx_response
+from examsys.standards.views.common import VIEW, bp, get_object, xlsx_response
 from examsys.tenancy import scoped
 
 DEMO_TREE = os.path.join(os.path.dirname(__file__), "..", "..", "demo", "data",
