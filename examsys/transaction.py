@@ -140,9 +140,10 @@ def refusable() -> Iterator[None]:
         error = as_domain_error(exc)
         if not isinstance(error, DomainError):
             raise
-        kept = _pending()[mark:]
-        del _pending()[mark:]
-        for action in kept:
+        # What the call asked to keep is written now, with the rest of the request; it also stays
+        # pending, so that a request that then fails (e.g. a view turning the refusal into a 403)
+        # still writes it after its rollback. A commit clears it.
+        for action in _pending()[mark:]:
             action()
         db.session.flush()
         if error is exc:

@@ -18,8 +18,8 @@ from examsys.accounts import idnumber
 from examsys.accounts.candidates import id_index
 from examsys.assembly import services as assembly
 from examsys.assembly.models import Paper, PaperStatus
-from examsys.delivery import batches as svc
-from examsys.delivery import rosters
+from examsys.delivery.batches import rosters
+from examsys.delivery.batches import services as svc
 from examsys.delivery.models import Batch
 from examsys.extensions import db
 

@@ -7,18 +7,19 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from examsys.delivery import marking
+from examsys import transaction
 from examsys.delivery.models import Batch, BatchState, ItemScore
-from examsys.delivery.views import bp
+from examsys.delivery.scoring import services as marking
+from examsys.delivery.views.blueprint import bp
 from examsys.errors import DomainError, NotFound, PermissionDenied
 from examsys.extensions import db
-from examsys.permissions import Permission, require
+from examsys.permissions import Permission, may_mark, require
 from examsys.tenancy import get_scoped, scoped
 
 
 def _batch(batch_id: int) -> Batch:
     batch = get_scoped(Batch, batch_id, current_user)
-    if not marking.may_mark(current_user, batch):
+    if not may_mark(current_user, batch):
         abort(403)
     return batch
 
@@ -36,7 +37,7 @@ def _item_score(item_score_id: int) -> ItemScore:
 def marking_index():
     batches = [b for b in db.session.scalars(scoped(Batch, current_user).where(Batch.state == BatchState.CLOSED)
                                              .order_by(Batch.window_start.desc()))
-               if marking.may_mark(current_user, b)]
+               if may_mark(current_user, b)]
     return render_template("delivery/marking/index.html", rows=[(b, marking.progress(b)) for b in batches])
 
 
@@ -64,17 +65,13 @@ def marking_form(item_score_id: int):
     batch = item_score.attempt.batch
     back = url_for("delivery.marking_queue", batch_id=batch.id)
     if request.method == "POST":
-        try:
-            mark = marking.record_mark(current_user, item_score, request.form.get("score", ""),
-                                       request.form.get("comment", ""))
-        except PermissionDenied:
-            db.session.rollback()
-            abort(403)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+        mark, error = transaction.attempt(lambda: marking.record_mark(
+            current_user, item_score, request.form.get("score", ""), request.form.get("comment", "")))
+        if isinstance(error, PermissionDenied):
+            raise error
+        if error is not None:
+            flash(error.message, "error")
         else:
-            db.session.commit()
             flash(f"已评分（{item_score.marking_code}，第 {mark.round} 评）", "success")
             if mark.round == 3:
                 return redirect(url_for("delivery.marking_arbitration", batch_id=batch.id))
