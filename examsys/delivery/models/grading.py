@@ -107,7 +107,7 @@ CORRECTION_STATUS_LABELS = {CorrectionStatus.PENDING: "待审批", CorrectionSta
 
 class ScoreCorrection(db.Model):
     """A correction of one item's score (item_score_id set) or of the total (null), requested by
-    one person and approved by another (RELIABILITY 20). The original score is recorded here and
+    one person and approved by another (four eyes). The original score is recorded here and
     never overwritten where it came from."""
 
     __tablename__ = "score_corrections"

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask import current_app
+
 from examsys import clock
 
 
@@ -30,8 +32,6 @@ def _dates(values: Iterable[str | date] | None) -> frozenset[date]:
 def calendar() -> tuple[frozenset[date], frozenset[date]]:
     """(holidays, extra working days) from the app's config; empty outside an app context."""
     try:
-        from flask import current_app
-
         cfg = current_app.config
     except RuntimeError:
         return frozenset(), frozenset()

@@ -5,7 +5,6 @@ BATCH_MANAGE changes (own organisation only)."""
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -34,7 +33,6 @@ from examsys.standards.models import LEVELS, Standard, StandardStatus
 from examsys.viewutil import perform
 
 VIEW, MANAGE = Permission.BATCH_VIEW, Permission.BATCH_MANAGE
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
 @bp.context_processor

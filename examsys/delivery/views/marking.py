@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from examsys import transaction
 from examsys.delivery.models import Batch, BatchState, ItemScore
-from examsys.delivery.scoring import services as marking
+from examsys.delivery.scoring import services as scoring
 from examsys.delivery.views.blueprint import bp
 from examsys.errors import DomainError, NotFound, PermissionDenied
 from examsys.extensions import db
@@ -38,15 +38,15 @@ def marking_index():
     batches = [b for b in db.session.scalars(scoped(Batch, current_user).where(Batch.state == BatchState.CLOSED)
                                              .order_by(Batch.window_start.desc()))
                if may_mark(current_user, b)]
-    return render_template("delivery/marking/index.html", rows=[(b, marking.progress(b)) for b in batches])
+    return render_template("delivery/marking/index.html", rows=[(b, scoring.progress(b)) for b in batches])
 
 
 @bp.get("/batches/<int:batch_id>/marking")
 @require(Permission.MARK)
 def marking_queue(batch_id: int):
     batch = _batch(batch_id)
-    return render_template("delivery/marking/queue.html", batch=batch, tasks=marking.queue(batch, current_user),
-                           progress=marking.progress(batch), arbitration=False)
+    return render_template("delivery/marking/queue.html", batch=batch, tasks=scoring.queue(batch, current_user),
+                           progress=scoring.progress(batch), arbitration=False)
 
 
 @bp.get("/batches/<int:batch_id>/arbitration")
@@ -54,8 +54,8 @@ def marking_queue(batch_id: int):
 def marking_arbitration(batch_id: int):
     batch = _batch(batch_id)
     return render_template("delivery/marking/queue.html", batch=batch,
-                           tasks=marking.arbitration_queue(batch, current_user),
-                           progress=marking.progress(batch), arbitration=True)
+                           tasks=scoring.arbitration_queue(batch, current_user),
+                           progress=scoring.progress(batch), arbitration=True)
 
 
 @bp.route("/marking/<int:item_score_id>", methods=["GET", "POST"])
@@ -65,7 +65,7 @@ def marking_form(item_score_id: int):
     batch = item_score.attempt.batch
     back = url_for("delivery.marking_queue", batch_id=batch.id)
     if request.method == "POST":
-        mark, error = transaction.attempt(lambda: marking.record_mark(
+        mark, error = transaction.attempt(lambda: scoring.record_mark(
             current_user, item_score, request.form.get("score", ""), request.form.get("comment", "")))
         if isinstance(error, PermissionDenied):
             raise error
@@ -77,7 +77,7 @@ def marking_form(item_score_id: int):
                 return redirect(url_for("delivery.marking_arbitration", batch_id=batch.id))
             return redirect(back)
     try:
-        task = marking.task_for(item_score, current_user)
+        task = scoring.task_for(item_score, current_user)
     except PermissionDenied:
         abort(403)
     except DomainError as exc:
