@@ -226,7 +226,7 @@ REVIEW_OUTCOME_LABELS = {ReviewOutcome.UNCHANGED: "成绩无误", ReviewOutcome.
 
 class ScoreReviewRequest(db.Model):
     """A candidate's application for a score review during 公示, answered by staff within the
-    batch's `review_answer_days` working days (examsys.delivery.workdays)."""
+    batch's `review_answer_days` working days (examsys.delivery.scoring.workdays)."""
 
     __tablename__ = "score_review_requests"
     __audit_type__ = "score_review_request"
