@@ -4,14 +4,14 @@ never who wrote the answer."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from examsys import transaction
 from examsys.delivery.models import Batch, BatchState, ItemScore
 from examsys.delivery.scoring import services as scoring
 from examsys.delivery.views.blueprint import bp
-from examsys.errors import DomainError, NotFound, PermissionDenied
+from examsys.errors import NotFound, PermissionDenied
 from examsys.extensions import db
 from examsys.permissions import Permission, may_mark, require
 from examsys.tenancy import get_scoped, scoped
@@ -19,8 +19,7 @@ from examsys.tenancy import get_scoped, scoped
 
 def _batch(batch_id: int) -> Batch:
     batch = get_scoped(Batch, batch_id, current_user)
-    if not may_mark(current_user, batch):
-        abort(403)
+    may_mark(current_user, batch).enforce()
     return batch
 
 
@@ -76,11 +75,10 @@ def marking_form(item_score_id: int):
             if mark.round == 3:
                 return redirect(url_for("delivery.marking_arbitration", batch_id=batch.id))
             return redirect(back)
-    try:
-        task = scoring.task_for(item_score, current_user)
-    except PermissionDenied:
-        abort(403)
-    except DomainError as exc:
-        flash(exc.message, "warning")
+    task, error = transaction.attempt(lambda: scoring.task_for(item_score, current_user))
+    if isinstance(error, PermissionDenied):
+        raise error
+    if error is not None:
+        flash(error.message, "warning")
         return redirect(back)
     return render_template("delivery/marking/form.html", batch=batch, task=task, back=back)
