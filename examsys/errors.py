@@ -38,6 +38,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class ConcurrentChange(Conflict):
+    """Someone else changed or created the same row first (a lost optimistic lock, a unique
+    race): the page or data the request was based on is out of date. Never shown on a form: the
+    whole request rolls back and answers 409."""
+
+
 class AuthenticationFailed(DomainError):
     status = 401
     code = "unauthenticated"

@@ -388,3 +388,84 @@ def enforce_declared_access() -> None:
 def can(permission: str) -> bool:
     """Template helper: {% if can('item.write') %}."""
     return has_permission(current_user, Permission(permission))
+
+
+# === delivery: who may staff, mark, review and publish a batch's exam ===========================
+# Each rule answers with a Decision: a stable code that callers and tests compare, and the
+# Chinese message people read. Callers `.enforce()` it, or test `.allowed` / `.code`.
+
+
+def may_staff_batch(user: Any, organisation_id: int, duty: str | None = None) -> Decision:
+    """Proctors and markers of a batch are proctors (考评员) of the batch's own organisation.
+    `duty` ("proctor" / "marker") only words the message."""
+    if user.organisation_id == organisation_id and user.has_role(Role.PROCTOR):
+        return ALLOW
+    tail = {"proctor": "，不能安排监考", "marker": "，不能安排阅卷"}.get(duty or "", "")
+    return deny("not_org_proctor", f"{user.display_name} 不是本机构的考评员{tail}")
+
+
+def may_supervise_batch(user: Any) -> Decision:
+    """A batch's supervisor (督导员) holds the supervisor role."""
+    if user is not None and user.has_role(Role.SUPERVISOR):
+        return ALLOW
+    name = user.display_name if user is not None else "所选人员"
+    return deny("not_supervisor", f"{name} 不是督导员")
+
+
+def may_print_tickets(user: Any, batch: Any) -> Decision:
+    """Admission tickets carry personal data: the batch's managers and its own staff (holding the
+    proctor console) print them."""
+    if can_manage_batch(user, batch):
+        return ALLOW
+    if has_permission(user, Permission.PROCTOR_CONSOLE) and any(s.user_id == user.id for s in batch.staff):
+        return ALLOW
+    return deny("not_batch_staff", "只有本批次的考务管理员和考评员可以打印准考证")
+
+
+def may_mark(user: Any, batch: Any) -> Decision:
+    """Markers hold MARK in the batch's organisation; when the batch lists markers, only they mark."""
+    if has_permission(user, Permission.MARK) and user.organisation_id == batch.organisation_id:
+        markers = {s.user_id for s in batch.staff if s.role == "marker"}
+        if not markers or user.id in markers:
+            return ALLOW
+    return deny("not_marker", "您不是本批次的评卷人")
+
+
+def may_mark_item(user: Any, item_score: Any) -> Decision:
+    """Two independent marks and an arbitration: nobody marks the same item twice, nor
+    arbitrates an item they marked."""
+    if any(m.marker_id == user.id for m in item_score.marks):
+        return deny("marked_already", "同一评卷人不能重复评阅同一题，也不能仲裁自己评过的题")
+    return ALLOW
+
+
+def may_handle_results(user: Any, batch: Any) -> Decision:
+    """Computing, reviewing, correcting and publishing results: RESULT_REVIEW in the batch's
+    own organisation."""
+    if has_permission(user, Permission.RESULT_REVIEW) and user.organisation_id == batch.organisation_id:
+        return ALLOW
+    return deny("not_result_reviewer", "需要本机构的成绩复核权限")
+
+
+def may_review_results(user: Any, batch: Any, *, computed_by: set[int] | frozenset[int],
+                       marked_in_batch: bool) -> Decision:
+    """复核 is a second person's check: neither who computed the results (`computed_by`: their
+    user ids) nor anyone who marked an item of the batch."""
+    decision = may_handle_results(user, batch)
+    if not decision:
+        return decision
+    if user.id in computed_by:
+        return deny("reviewer_computed", "复核须由计算成绩以外的第二人进行")
+    if marked_in_batch:
+        return deny("reviewer_marked", "参与本批次阅卷的人员不能复核本批次成绩")
+    return ALLOW
+
+
+def may_decide_correction(user: Any, correction: Any, batch: Any) -> Decision:
+    """Four eyes: a score correction is approved or rejected by someone other than who asked."""
+    decision = may_handle_results(user, batch)
+    if not decision:
+        return decision
+    if user.id == correction.requested_by_id:
+        return deny("self_approval", "成绩更正须由申请人以外的第二人审批")
+    return ALLOW

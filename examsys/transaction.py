@@ -30,7 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from examsys.audit.actions import AuditAction
 from examsys.audit.services import record
-from examsys.errors import Conflict, DomainError
+from examsys.errors import ConcurrentChange, DomainError
 from examsys.extensions import db
 
 T = TypeVar("T")
@@ -108,9 +108,9 @@ def as_domain_error(exc: BaseException) -> BaseException:
     """Concurrency failures that mean "someone else got there first" become a 409 Conflict:
     an optimistic-locking miss (StaleDataError) and a unique-constraint race."""
     if isinstance(exc, StaleDataError):
-        return Conflict(STALE_MESSAGE, details={"reason": "stale"})
+        return ConcurrentChange(STALE_MESSAGE, details={"reason": "stale"})
     if isinstance(exc, IntegrityError) and is_unique_violation(exc):
-        return Conflict(DUPLICATE_MESSAGE, details={"reason": "duplicate"})
+        return ConcurrentChange(DUPLICATE_MESSAGE, details={"reason": "duplicate"})
     return exc
 
 
@@ -126,37 +126,42 @@ def is_unique_violation(exc: IntegrityError) -> bool:
 
 @contextmanager
 def refusable() -> Iterator[None]:
-    """Run a service call in a SAVEPOINT: a DomainError (or a concurrency failure, as 409) undoes
-    what the call wrote, keeps what it asked to keep (`on_rollback`), and propagates; the rest
-    of the request's work stays pending."""
+    """Run a service call in a SAVEPOINT: a DomainError undoes what the call wrote, keeps what it
+    asked to keep (`on_rollback`), and propagates; the rest of the request's work stays pending.
+    A concurrency failure is not the call's refusal but the request's: it propagates as
+    ConcurrentChange, and the error path rolls the whole request back (409)."""
     mark = len(_pending())
     nested = db.session.begin_nested()
     try:
         yield
         if nested.is_active:
             nested.commit()
-    except (DomainError, StaleDataError, IntegrityError) as exc:
-        if nested.is_active:
-            nested.rollback()
+    except (StaleDataError, IntegrityError) as exc:
         error = as_domain_error(exc)
-        if not isinstance(error, DomainError):
-            raise
-        kept = _pending()[mark:]
-        del _pending()[mark:]
-        for action in kept:
-            action()
-        db.session.flush()
         if error is exc:
             raise
         raise error from exc
+    except DomainError:
+        if nested.is_active:
+            nested.rollback()
+        # What the call asked to keep is written now, with the rest of the request; it also stays
+        # pending, so that a request that then fails (e.g. a view turning the refusal into a 403)
+        # still writes it after its rollback. A commit clears it.
+        for action in _pending()[mark:]:
+            action()
+        db.session.flush()
+        raise
 
 
 def attempt(call: Callable[[], T]) -> tuple[T | None, DomainError | None]:
     """`call()` inside `refusable()`: (result, None), or (None, the refusal) with nothing of the
-    call written. For views that show a refusal on their own page."""
+    call written. For views that show a refusal on their own page. A ConcurrentChange is not
+    returned: it fails the request (409)."""
     try:
         with refusable():
             return call(), None
+    except ConcurrentChange:
+        raise
     except DomainError as exc:
         return None, exc
 

@@ -14,19 +14,13 @@ from typing import Any, TypeVar
 from flask import flash
 
 from examsys import transaction
-from examsys.errors import Conflict, DomainError
+from examsys.errors import Conflict, DomainError, PermissionDenied
 from examsys.extensions import db
 
 T = TypeVar("T")
 
 # More error lines than this are left in the refusal's details, not flashed.
 MAX_EXTRA_ERRORS = 30
-
-
-def is_concurrency_failure(error: DomainError) -> bool:
-    """Someone else changed or created the same row first (a lost optimistic lock or a unique
-    race): the page the user saw is out of date, so the answer is the 409 page, not the form."""
-    return isinstance(error, Conflict) and error.details.get("reason") in ("stale", "duplicate")
 
 
 def show_refusal(error: DomainError, form: Any = None) -> None:
@@ -45,16 +39,13 @@ def attempt(action: Callable[[], T], *, success: str | None = None, form: Any = 
             show: bool = True) -> tuple[T | None, DomainError | None]:
     """Run one service call: (result, None) with `success` flashed, or (None, the refusal) with
     nothing of the call written and its message shown (`show_refusal`, unless `show` is False for
-    a view that renders the refusal itself). A concurrency failure propagates as a 409 Conflict
-    and the request rolls back whole (what the call asked to keep included: no service keeps
-    anything on a concurrency failure today)."""
+    a view that renders the refusal itself). A concurrency failure (ConcurrentChange) is not
+    shown on the form: it fails the whole request with the 409 page."""
     result, error = transaction.attempt(action)
     if error is None:
         if success:
             flash(success, "success")
         return result, None
-    if is_concurrency_failure(error):
-        raise error
     if show:
         show_refusal(error, form)
     return None, error
@@ -75,8 +66,15 @@ def dry_run(action: Callable[[], T]) -> tuple[T | None, DomainError | None]:
 
 def perform(action: Callable[[], object], *, success: str) -> bool:
     """`attempt` for a post that redirects: flash `success` or the refusal; returns whether it
-    worked."""
-    return attempt(action, success=success)[1] is None
+    worked. A refusal of who is asking (PermissionDenied) is not a message on the page: it
+    refuses the request (403, recorded by the error path)."""
+    _result, error = attempt(action, success=success, show=False)
+    if isinstance(error, PermissionDenied):
+        raise error
+    if error is not None:
+        show_refusal(error)
+        return False
+    return True
 
 
 def refusal_status(error: DomainError | None, default: int = 200) -> int:

@@ -13,8 +13,8 @@ from sqlalchemy import select, text
 from examsys import audit, create_app
 from examsys.audit.actions import AuditAction, label_for
 from examsys.audit.models import AuditEvent
+from examsys.delivery.exam.proctoring import INCIDENT_ACTIONS
 from examsys.delivery.models import IncidentKind
-from examsys.delivery.proctoring import INCIDENT_ACTIONS
 from examsys.extensions import db as _db
 from examsys.permissions import Role
 from tests.conftest import TEST_DB_URL, drop_pg_schema, pg_schema_url, worker_name

@@ -10,7 +10,7 @@ import pytest
 
 from examsys import create_app
 from examsys.config import InvalidSetting, build_config
-from examsys.delivery import marking, workdays
+from examsys.delivery.scoring import marking, workdays
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"SECRET_KEY": "x", "EXAMSYS_DATA_KEY": "y"}

@@ -49,7 +49,7 @@ def test_batch_closed_while_someone_changes_it_is_409(live, client, db):
 
 
 def test_attempt_terminated_after_the_candidate_submitted_is_refused(live, client, db):
-    """Attempts change state by compare-and-set on their status (examsys.delivery.attempts), so
+    """Attempts change state by compare-and-set on their status (examsys.delivery.exam.attempts), so
     the loser of a race (here: a proctor terminating an attempt the candidate has just
     submitted) is refused with the Chinese message, the winner's state stands, and the refused
     action leaves no record. The proctor console shows the refusal on its own page."""

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, request
 
 from examsys import clock
-from examsys.api import bp
+from examsys.api.blueprint import bp
 from examsys.api.common import UNSTORABLE, candidate_required, iso
-from examsys.delivery import candidate_auth
-from examsys.errors import AuthenticationFailed
-from examsys.extensions import db, limiter
+from examsys.delivery.exam import services as exam
+from examsys.extensions import limiter
 from examsys.permissions import custom_auth
 
 
@@ -40,15 +39,9 @@ def candidate_login():
     data = request.get_json(silent=True)
     data = data if isinstance(data, dict) else {}
     data = {k: v for k, v in data.items() if not (isinstance(v, str) and UNSTORABLE.search(v))}
-    try:
-        token, entry = candidate_auth.login(
-            data.get("ticket_no"), data.get("id_number"), data.get("access_code"),
-            ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
-    except AuthenticationFailed:
-        db.session.commit()  # the failure's audit event
-        raise
-    db.session.commit()
-    expires = clock.now() + candidate_auth.SESSION_LIFETIME
+    token, entry = exam.login(data.get("ticket_no"), data.get("id_number"), data.get("access_code"),
+                              ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
+    expires = clock.now() + exam.SESSION_LIFETIME
     return jsonify({"token": token, "token_type": "Bearer", "candidate": candidate_json(entry),
                     "expires_at": iso(expires)}), 201
 
@@ -57,6 +50,5 @@ def candidate_login():
 @custom_auth
 @candidate_required
 def candidate_logout():
-    candidate_auth.logout(g.candidate_session)
-    db.session.commit()
+    exam.logout(g.candidate_session)
     return "", 204

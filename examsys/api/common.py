@@ -1,11 +1,12 @@
 """Shared plumbing of API v1: Bearer authentication of candidates, the attempt ownership check
-(IDOR → 404), the Safe Exam Browser check, JSON bodies, error responses and headers."""
+(IDOR → 404) and the Safe Exam Browser check (both the exam service's), JSON bodies, rate
+limits, error responses and headers. The request wrapper commits (examsys.transaction); the
+error path has already rolled back, and recorded what must survive, when a handler here runs."""
 
 from __future__ import annotations
 
 import re
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache, wraps
 
@@ -16,11 +17,9 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.exc import DBAPIError
 
 from examsys import sqlite_writer
-from examsys.api import bp
-from examsys.audit.actions import AuditAction
-from examsys.delivery import candidate_auth, integrity
-from examsys.delivery.models import Attempt, CandidateSession
-from examsys.errors import DomainError, NotFound, PermissionDenied, RateLimited, SessionReplaced, ValidationError
+from examsys.api.blueprint import bp
+from examsys.delivery.exam import services as exam
+from examsys.errors import DomainError, RateLimited, ValidationError
 from examsys.extensions import db
 
 
@@ -38,7 +37,7 @@ def session_key(token_sha256: str | None = None) -> str:
     """Rate-limit key per candidate session (the token's hash), falling back to the IP."""
     if token_sha256 is None:
         token = bearer_token()
-        token_sha256 = candidate_auth.token_hash(token) if token else None
+        token_sha256 = exam.token_hash(token) if token else None
     if token_sha256:
         return "cand-session:" + token_sha256[:32]
     return "cand-ip:" + (request.remote_addr or "")
@@ -69,26 +68,18 @@ def local_limit(rate: str, key: str) -> None:
 
 def candidate_required(view):
     """Authenticate the Bearer token; sets g.candidate_session, g.roster_entry and the audit
-    context. A token ended by a newer login gets 401 `session_replaced` (and is logged once)."""
+    context. A token ended by a newer login gets 401 `session_replaced` (its use is recorded
+    once, by the error path after the rollback)."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        try:
-            session = candidate_auth.authenticate(bearer_token(),
-                                                  defer_touch=getattr(view, "short_write", False))
-        except SessionReplaced as exc:
-            _sqlite_lock_for_side_write()
-            stale = db.session.get(CandidateSession, exc.details.get("session_id"))
-            if stale is not None:
-                candidate_auth.record_stale_use(stale, path=request.path, ip=request.remote_addr)
-                db.session.commit()
-            raise
+        short = getattr(view, "short_write", False)
+        session = exam.authenticate(bearer_token(), defer_touch=short, path=request.path, ip=request.remote_addr)
         entry = session.roster_entry
-        g.candidate_session_touch = (session.id if getattr(view, "short_write", False)
-                                     and candidate_auth.touch_due(session) else None)
+        g.candidate_session_touch = session.id if short and exam.touch_due(session) else None
         g.candidate_session = session
         g.roster_entry = entry
-        g.audit_context = candidate_auth.candidate_context(
+        g.audit_context = exam.candidate_context(
             entry, ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
         return view(*args, **kwargs)
 
@@ -97,90 +88,24 @@ def candidate_required(view):
 
 def short_write(view):
     """Mark a mutating candidate view that reads first and then writes in one short transaction
-    (`write_phase`): on SQLite its reads run in a deferred transaction, without the write lock,
-    and the session's last-seen touch waits for the write phase."""
+    (the exam service's `write_phase`): on SQLite its reads run in a deferred transaction,
+    without the write lock, and the session's last-seen touch waits for the write phase."""
     view.short_write = True
     return view
 
 
-@contextmanager
-def write_phase():
-    """The write transaction of a `short_write` view; the body must commit. On SQLite: end the
-    read transaction (loaded objects stay as they are — the writes re-check what matters, e.g.
-    the attempt's guarded UPDATE), wait for the writer turn (examsys.sqlite_writer: threads and
-    worker processes queue for it) and begin the next transaction with BEGIN IMMEDIATE, which
-    then finds the database free. On PostgreSQL: just the body (row locks do the job)."""
-    if db.engine.dialect.name != "sqlite":
-        _touch_session()
-        yield
-        return
-    session = db.session()
-    if session.in_transaction():
-        expire, session.expire_on_commit = session.expire_on_commit, False
-        try:
-            session.commit()  # nothing written yet: only ends the read snapshot
-        finally:
-            session.expire_on_commit = expire
-    with sqlite_writer.turn(db.engine.url.database):
-        g.sqlite_begin_immediate = True
-        try:
-            _touch_session()
-            yield
-        except BaseException:
-            db.session.rollback()  # release the database lock before the next thread goes
-            raise
-        finally:
-            g.sqlite_begin_immediate = False
-
-
-def _touch_session() -> None:
-    """The deferred last-seen write of the request's candidate session (`g.candidate_session_touch`:
-    its id, when due)."""
-    session_id = g.get("candidate_session_touch")
-    if session_id is not None:
-        candidate_auth.touch_id(session_id)
-        g.candidate_session_touch = None
-
-
-def _sqlite_lock_for_side_write() -> None:
-    """Before a `short_write` view writes outside `write_phase` (a refusal being logged): on
-    SQLite, drop the read snapshot and write in a BEGIN IMMEDIATE transaction instead."""
-    if db.engine.dialect.name == "sqlite" and not g.get("sqlite_begin_immediate", False):
-        db.session.rollback()
-        g.sqlite_begin_immediate = True
-
-
-def own_attempt(attempt_id: int) -> Attempt:
+def own_attempt(attempt_id: int):
     """The bearer's own attempt, or 404 (also for someone else's: no hint that it exists).
-    Enforces the batch's Safe Exam Browser requirement (403 and an integrity event)."""
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None or attempt.roster_entry_id != g.roster_entry.id:
-        raise NotFound("考试记录不存在")
-    check_seb(attempt.batch, attempt)
-    return attempt
+    Enforces the batch's Safe Exam Browser requirement (403, recorded as evidence)."""
+    return exam.own_attempt(g.roster_entry, attempt_id, url=request.url,
+                            seb_header=request.headers.get(exam.SEB_HEADER), path=request.path)
 
 
-def check_seb(batch, attempt: Attempt | None = None) -> None:
-    """403 `seb_required` unless the batch needs no Safe Exam Browser or the config-key hash
-    header matches this URL; a failure is logged (integrity event, or audit before an attempt)."""
-    key = batch.seb_config_key
-    if not key:
-        return
-    header = request.headers.get(integrity.SEB_HEADER)
-    if integrity.seb_ok(key, request.url, header):
-        return
-    data = {"path": request.path[:200], "header": "missing" if not header else "wrong"}
-    _sqlite_lock_for_side_write()
-    if attempt is not None:
-        integrity.record_server_event(attempt, "seb_check_failed", data)
-    else:
-        from examsys import audit
-
-        audit.record(AuditAction.ROSTER_ENTRY_SEB_CHECK_FAILED, obj=g.roster_entry, data=data)
-    db.session.commit()
-    exc = PermissionDenied("请使用指定的安全考试浏览器（Safe Exam Browser）参加考试")
-    exc.code = "seb_required"
-    raise exc
+def check_seb(attempt=None) -> None:
+    """403 `seb_required` unless the bearer's batch needs no Safe Exam Browser or the config-key
+    hash header matches this URL (the failure is recorded by the error path)."""
+    exam.check_seb(g.roster_entry, attempt, url=request.url, header=request.headers.get(exam.SEB_HEADER),
+                   path=request.path)
 
 
 # No database column can hold these: NUL (PostgreSQL text and JSONB refuse it) and a lone UTF-16
@@ -256,7 +181,6 @@ def _is_short_write(view) -> bool:
 
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
-    db.session.rollback()
     error = {"code": exc.code, "message": exc.message}
     if exc.field:
         error["field"] = exc.field
@@ -275,7 +199,6 @@ def _domain_error(exc: DomainError):
 def _database_error(exc: DBAPIError):
     """A lock timeout, serialisation failure or lost connection: nothing was acknowledged, the
     client should retry (its save carries the same seq, so a retry is harmless)."""
-    db.session.rollback()
     current_app.logger.warning("database error in API request: %s", exc.__class__.__name__)
     response = jsonify({"error": {"code": "retry_later", "message": "服务器繁忙，答案尚未保存，请稍后重试"}})
     response.status_code = 503

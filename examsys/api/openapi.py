@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from examsys.api import bp
-from examsys.delivery.autosave import MAX_SEQ
+from examsys.api.blueprint import bp
+from examsys.delivery.exam.services import MAX_SEQ
 from examsys.permissions import public
 
 

@@ -19,8 +19,7 @@ from examsys.accounts.candidates import id_index
 from examsys.assembly import services as assembly
 from examsys.assembly.models import Paper, PaperStatus
 from examsys.audit.actions import AuditAction
-from examsys.delivery import batches as svc
-from examsys.delivery import rosters
+from examsys.delivery.batches import services as svc
 from examsys.delivery.models import Batch
 from examsys.extensions import db
 
@@ -79,7 +78,7 @@ def load_demo_batch(org, standard, users: dict, blueprint) -> dict:
         settings={"start_jitter_seconds": 10})
     batch = svc.create_batch(admin, org, data)
     rows = [(name, number) for name, number in demo_candidates()]
-    result = rosters.import_roster(admin, batch, "演示名单.xlsx", _xlsx(rows))
+    result = svc.import_roster(admin, batch, "演示名单.xlsx", _xlsx(rows))
     if not result.ok:
         raise ValueError("; ".join(str(e) for e in result.errors))
     svc.file_batch(admin, batch)

@@ -11,8 +11,8 @@ from examsys import clock
 from examsys.accounts.candidates import photo_path
 from examsys.accounts.models import CertificateKind, Organisation
 from examsys.assembly.models import Paper
-from examsys.delivery import batches as svc
-from examsys.delivery import proctoring
+from examsys.delivery.batches import services as svc
+from examsys.delivery.exam import services as exam
 from examsys.delivery.models import Batch, BatchRoom
 from examsys.extensions import db
 from examsys.reports.pdf import render_pdf
@@ -77,6 +77,6 @@ def tickets_pdf(batch: Batch) -> bytes:
 
 
 def room_record_pdf(batch: Batch, room: BatchRoom) -> bytes:
-    record = proctoring.room_record(batch, room)
+    record = exam.room_record(batch, room)
     return render_pdf("reports/delivery/room_record.html", record=record,
-                      incident_labels=proctoring.INCIDENT_LABELS, **_common(batch))
+                      incident_labels=exam.INCIDENT_LABELS, **_common(batch))

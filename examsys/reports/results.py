@@ -11,8 +11,8 @@ import io
 from examsys import clock
 from examsys.accounts.models import Organisation
 from examsys.assembly.models import Paper
-from examsys.delivery import results
 from examsys.delivery.models import Attempt, Batch
+from examsys.delivery.scoring import services as results
 from examsys.extensions import db
 from examsys.reports.pdf import render_pdf
 from examsys.standards.models import LEVELS, Standard

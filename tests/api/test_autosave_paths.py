@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from examsys.delivery import attempts, hotsave
+from examsys.delivery.exam import hotsave
+from examsys.delivery.exam import services as attempts
 from examsys.delivery.models import Attempt, Response
 from tests.api.test_candidate_api import ref
 
@@ -23,7 +24,7 @@ def _hot_entries(api, attempt_id):
 
 
 def test_a_stored_save_is_remembered_and_reused(delivery_world, candidate_api, monkeypatch):
-    from examsys.delivery import autosave
+    from examsys.delivery.exam import autosave
 
     reads = []
     real_load = autosave.load
@@ -96,7 +97,7 @@ def test_a_replaced_item_is_checked_against_its_new_version(delivery_world, cand
     from examsys.assembly.models import PaperReplacement
     from examsys.bank.items import content_hash
     from examsys.bank.models import ItemVersion
-    from examsys.delivery.autosave import _SPEC_CACHE
+    from examsys.delivery.exam.autosave import _SPEC_CACHE
 
     w = delivery_world
     candidate_api.login(0)

@@ -218,24 +218,6 @@ def test_server_integrity_facts(delivery_world, candidate_api, attempt_id, froze
     assert {"long_silence", "ip_change", "user_agent_change"} <= kinds
 
 
-def test_results_uses_published_result_when_available(delivery_world, candidate_api, monkeypatch):
-    import sys
-    import types
-
-    from examsys.delivery.models import BatchState
-
-    fake = types.ModuleType("examsys.delivery.results")
-    fake.published_result = lambda entry: {"ticket_no": entry.ticket_no, "score": 88}
-    monkeypatch.setitem(sys.modules, "examsys.delivery.results", fake)
-    import examsys.delivery as pkg
-
-    monkeypatch.setattr(pkg, "results", fake, raising=False)
-    candidate_api.login(0)
-    assert candidate_api.get("/candidate/results").get_json() == {"results": []}  # not published yet
-    delivery_world.batch.state = BatchState.PUBLISHED
-    assert candidate_api.get("/candidate/results").get_json()["results"][0]["score"] == 88
-
-
 def test_clock_is_server_side(delivery_world, candidate_api, attempt_id, frozen_clock):
     frozen_clock.advance(timedelta(hours=11))  # hours after the deadline: 0, never wraps
     state = candidate_api.get(f"/attempts/{attempt_id}").get_json()

@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from examsys import clock
-from examsys.delivery import batches, grading, marking, results
+from examsys.delivery.batches import services as batches
 from examsys.delivery.models import BatchState, ItemScore, ScoreReviewRequest
+from examsys.delivery.scoring import grading, marking
+from examsys.delivery.scoring import services as results
 from examsys.permissions import Role
 from tests.delivery.conftest import CandidateAPI
 from tests.delivery.world import build_world

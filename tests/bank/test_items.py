@@ -7,7 +7,7 @@ from examsys import transaction
 from examsys.bank import services, workflow
 from examsys.bank.diff import version_diff
 from examsys.bank.models import FaultReport, ItemStatus, VersionStatus
-from examsys.errors import Conflict, PermissionDenied, ValidationError
+from examsys.errors import ConcurrentChange, Conflict, PermissionDenied, ValidationError
 from examsys.permissions import Role
 
 
@@ -100,11 +100,13 @@ def test_concurrent_edits_conflict_and_nothing_is_lost(bank, db):
 
 def test_stale_flush_becomes_conflict(bank, db):
     """Another transaction saved between our read and our flush: the version column catches it,
-    and callers (through the unit of work) see Conflict, never the ORM's StaleDataError."""
+    and callers (through the unit of work) see a ConcurrentChange (409) that fails the request,
+    never the ORM's StaleDataError nor a refusal shown on the form."""
     item = bank.item()
     db.session.execute(db.text("UPDATE items SET version = version + 1 WHERE id = :i"), {"i": item.id})
-    _, error = transaction.attempt(lambda: edit(bank, item, item.version))
-    assert isinstance(error, Conflict) and error.message == transaction.STALE_MESSAGE
+    with pytest.raises(ConcurrentChange) as caught:
+        transaction.attempt(lambda: edit(bank, item, item.version))
+    assert caught.value.status == 409 and caught.value.message == transaction.STALE_MESSAGE
 
 
 def test_editing_an_approved_item_keeps_the_active_version_in_the_bank(bank):

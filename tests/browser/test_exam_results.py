@@ -28,8 +28,11 @@ def publish_one(app, demo_candidates: list[dict]) -> dict:
     from examsys.accounts.models import Organisation, User
     from examsys.assembly.models import Paper, PaperForm
     from examsys.assembly.queries import effective_versions
-    from examsys.delivery import attempts, batches, grading, marking, results
+    from examsys.delivery.batches import services as batches
+    from examsys.delivery.exam import services as attempts
     from examsys.delivery.models import Batch, ItemScore, Result, RosterEntry
+    from examsys.delivery.scoring import grading, marking
+    from examsys.delivery.scoring import services as results
     from examsys.extensions import db
     from examsys.permissions import Role
     from tests.factories import Factories

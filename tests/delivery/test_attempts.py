@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from examsys import clock
 from examsys.audit.models import AuditEvent
-from examsys.delivery import attempts
+from examsys.delivery.exam import services as attempts
 from examsys.delivery.models import Attempt, AttemptStatus, BatchState, Incident, Response
 from examsys.errors import AttemptClosed, Conflict, NotFound, ValidationError
 

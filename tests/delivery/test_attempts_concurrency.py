@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from examsys import create_app
 from examsys.audit.models import AuditEvent
-from examsys.delivery import attempts
+from examsys.delivery.exam import services as attempts
 from examsys.delivery.models import Attempt, AttemptStatus, Response
 from examsys.extensions import db as _db
 from tests.conftest import TEST_DB_URL, drop_pg_schema, pg_schema_url, worker_name

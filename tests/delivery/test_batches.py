@@ -14,8 +14,8 @@ from examsys import clock
 from examsys.accounts.models import Certificate, CertificateKind, OrgKind
 from examsys.assembly.models import Paper, PaperBlueprint, PaperForm, PaperStatus
 from examsys.audit.models import AuditEvent
-from examsys.delivery import batches as svc
-from examsys.delivery import rosters
+from examsys.delivery.batches import rosters
+from examsys.delivery.batches import services as svc
 from examsys.delivery.models import Attempt, AttemptStatus, BatchState
 from examsys.errors import Conflict, ValidationError
 from examsys.permissions import Role

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from examsys.audit.models import AuditEvent
-from examsys.delivery import candidate_auth
+from examsys.delivery.exam import candidate_auth
 from examsys.delivery.models import BatchState, CandidateSession, IntegrityEvent
 from examsys.errors import AuthenticationFailed, SessionReplaced
 

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from examsys import clock
-from examsys.delivery import batches as svc
-from examsys.delivery import rosters
+from examsys.delivery.batches import rosters
+from examsys.delivery.batches import services as svc
 from examsys.reports import delivery as reports
 from tests.delivery.test_batches import batch_world, roster_xlsx
 from tests.factories import valid_id_number

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from examsys import clock
 from examsys.audit.models import AuditEvent
-from examsys.delivery import batches as svc
-from examsys.delivery import filing
+from examsys.delivery.batches import filing
+from examsys.delivery.batches import services as svc
 from examsys.delivery.models import FilingChange
 from examsys.errors import Conflict, ValidationError
 from tests.delivery.test_batches import batch_world, make_paper

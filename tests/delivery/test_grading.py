@@ -16,7 +16,6 @@ from sqlalchemy import select
 from examsys import clock
 from examsys.assembly.models import Paper, PaperBlueprint, PaperForm, PaperFormItem, PaperStatus
 from examsys.audit.models import AuditEvent
-from examsys.delivery import grading
 from examsys.delivery.models import (
     Attempt,
     AttemptStatus,
@@ -26,6 +25,7 @@ from examsys.delivery.models import (
     Response,
     RosterEntry,
 )
+from examsys.delivery.scoring import grading
 from examsys.errors import Conflict
 from examsys.permissions import Role
 from tests.assembly.app_factories import make_item, make_standard

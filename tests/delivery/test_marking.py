@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from examsys.audit.models import AuditEvent
-from examsys.delivery import grading, marking
 from examsys.delivery.models import BatchState, ItemScore
+from examsys.delivery.scoring import grading, marking
 from examsys.errors import Conflict, PermissionDenied, ValidationError
 from tests.delivery.test_grading import PERFECT, GradingWorld
 

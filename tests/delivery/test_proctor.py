@@ -11,8 +11,8 @@ from sqlalchemy import select
 from examsys import clock
 from examsys.accounts.models import CertificateKind
 from examsys.audit.models import AuditEvent
-from examsys.delivery import batches as svc
-from examsys.delivery import proctoring
+from examsys.delivery.batches import services as svc
+from examsys.delivery.exam import proctoring
 from examsys.delivery.models import AttemptStatus, Incident, IncidentKind, IntegrityEvent
 from examsys.errors import ValidationError
 from examsys.permissions import Role

@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from examsys import clock
+from examsys import clock, transaction
 from examsys.audit.models import AuditEvent
-from examsys.delivery import grading, marking, results, workdays
 from examsys.delivery.models import BatchState, CorrectionStatus, ItemScore, Result
+from examsys.delivery.scoring import grading, marking, workdays
+from examsys.delivery.scoring import services as results
 from examsys.errors import Conflict, PermissionDenied, ValidationError
 from tests.delivery.test_grading import PERFECT, SECTIONS, GradingWorld
 
@@ -83,8 +84,9 @@ def test_correction_needs_a_second_person_and_keeps_originals(world, db):
     results.compute_results(world.batch, world.admin)
     item = db.session.scalar(select(ItemScore).where(ItemScore.attempt_id == world.a2.id, ItemScore.section == 0))
     c = results.request_correction(world.admin, world.a2, 0.5, "登分错误", item_score=item)
-    with pytest.raises(PermissionDenied):
-        results.decide_correction(world.admin, c, approve=True)
+    # The refusal is recorded after the refused call is undone (here: its SAVEPOINT).
+    _, error = transaction.attempt(lambda: results.decide_correction(world.admin, c, approve=True))
+    assert isinstance(error, PermissionDenied) and error.code == "self_approval"
     assert c.status == CorrectionStatus.PENDING
     refused = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "score_correction.self_approval_refused")).all()

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from examsys import clock
 from examsys.accounts.models import Candidate
-from examsys.delivery import rosters
+from examsys.delivery.batches import rosters
 from examsys.delivery.models import RosterEntry
 from examsys.interchange.model import HostileInputError, InterchangeError
 from tests.delivery.test_batches import batch_world, roster_xlsx

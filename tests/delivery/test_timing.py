@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from examsys.delivery.timing import accepts_saves, effective_deadline, remaining_seconds
+from examsys.delivery.exam.timing import accepts_saves, effective_deadline, remaining_seconds
 
 T0 = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
 M = timedelta(minutes=1)

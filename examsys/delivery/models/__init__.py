@@ -31,4 +31,4 @@ from examsys.delivery.models.grading import (  # noqa: F401
     ScoreCorrection,
     ScoreReviewRequest,
 )
-from examsys.delivery.models.survey import SurveyResponse  # noqa: F401,E402
+from examsys.delivery.models.survey import SurveyResponse  # noqa: F401

@@ -107,7 +107,7 @@ CORRECTION_STATUS_LABELS = {CorrectionStatus.PENDING: "待审批", CorrectionSta
 
 class ScoreCorrection(db.Model):
     """A correction of one item's score (item_score_id set) or of the total (null), requested by
-    one person and approved by another (RELIABILITY 20). The original score is recorded here and
+    one person and approved by another (four eyes). The original score is recorded here and
     never overwritten where it came from."""
 
     __tablename__ = "score_corrections"
@@ -226,7 +226,7 @@ REVIEW_OUTCOME_LABELS = {ReviewOutcome.UNCHANGED: "成绩无误", ReviewOutcome.
 
 class ScoreReviewRequest(db.Model):
     """A candidate's application for a score review during 公示, answered by staff within the
-    batch's `review_answer_days` working days (examsys.delivery.workdays)."""
+    batch's `review_answer_days` working days (examsys.delivery.scoring.workdays)."""
 
     __tablename__ = "score_review_requests"
     __audit_type__ = "score_review_request"

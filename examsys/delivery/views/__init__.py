@@ -1,8 +1,8 @@
 """Staff pages of delivery: the `bp` blueprint ("delivery", /delivery), with batches and filing,
-the proctor console, marking and result review in their own modules."""
+rosters, the proctor console, marking and result review in their own modules. Pages import the
+delivery packages' service surfaces only."""
 
-from flask import Blueprint
+from examsys.delivery.views import batches, marking, proctor, results, rosters  # noqa: F401  (register routes)
+from examsys.delivery.views.blueprint import bp
 
-bp = Blueprint("delivery", __name__, url_prefix="/delivery")
-
-from examsys.delivery.views import batches, marking, proctor, results, rosters  # noqa: E402,F401  (register routes)
+__all__ = ["bp"]

@@ -5,16 +5,16 @@ BATCH_MANAGE changes (own organisation only)."""
 
 from __future__ import annotations
 
-import re
+from urllib.parse import quote
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from examsys import transaction
 from examsys.accounts.models import CertificateKind, User, UserRole
 from examsys.assembly.models import Paper, PaperStatus
-from examsys.delivery import batches as svc
-from examsys.delivery import filing
+from examsys.delivery.batches import services as svc
 from examsys.delivery.forms import (
     BatchForm,
     CloseForm,
@@ -24,25 +24,23 @@ from examsys.delivery.forms import (
     to_utc,
 )
 from examsys.delivery.models import Batch, BatchState
-from examsys.delivery.models.batches import BATCH_STATE_LABELS
-from examsys.delivery.views import bp
-from examsys.errors import DomainError, NotFound
+from examsys.delivery.views.blueprint import bp
+from examsys.errors import NotFound
 from examsys.extensions import db
-from examsys.permissions import Permission, Role, can_manage_batch, has_permission, require
+from examsys.permissions import Permission, Role, can_manage_batch, may_print_tickets, require
+from examsys.reports import delivery as reports
 from examsys.standards.models import LEVELS, Standard, StandardStatus
+from examsys.viewutil import perform
 
 VIEW, MANAGE = Permission.BATCH_VIEW, Permission.BATCH_MANAGE
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
 @bp.context_processor
 def _helpers():
-    return {"BATCH_STATE_LABELS": BATCH_STATE_LABELS, "LEVELS": LEVELS}
+    return {"BATCH_STATE_LABELS": svc.BATCH_STATE_LABELS, "LEVELS": LEVELS}
 
 
-def _pdf(data: bytes, filename: str) -> Response:
-    from urllib.parse import quote
-
+def pdf_response(data: bytes, filename: str) -> Response:
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f"attachment; filename=batch.pdf; filename*=UTF-8''{quote(filename)}",
         "Cache-Control": "no-store"})
@@ -76,12 +74,12 @@ def batch(batch_id: int):
     manage = can_manage_batch(current_user, b)
     return render_template(
         "delivery/batch.html", batch=b, standard=standard, paper=paper, rooms=rooms, supervisor=supervisor,
-        markers=[s.user for s in svc.markers_of(b)], changes=filing.history(b), manage=manage,
+        markers=[s.user for s in svc.markers_of(b)], changes=svc.filing_history(b), manage=manage,
         problems=svc.filing_problems(b) if manage and b.state == BatchState.PLANNED else [],
         window=svc.window_label(b), action=ReasonForm(), close_form=CloseForm(),
         running=svc.in_progress_count(b) if b.state in (BatchState.OPEN, BatchState.FILED) else 0,
         users={u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
-            {c.changed_by_id for c in filing.history(b)} or {0})))})
+            {c.changed_by_id for c in svc.filing_history(b)} or {0})))})
 
 
 # --- create / edit ----------------------------------------------------------------------------
@@ -162,18 +160,15 @@ def _editor(b: Batch | None):
     errors: list[str] = []
     if request.method == "POST" and request.form.get("action") != "add_room":
         if form.validate_on_submit():
-            try:
-                data = _input(form)
-                if b is None:
-                    saved = svc.create_batch(current_user, current_user.organisation, data)
-                else:
-                    version = form.version.data
-                    saved = svc.update_batch(current_user, b, data,
-                                             expected_version=int(version) if (version or "").isdigit() else None)
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                errors = exc.details.get("errors") or [exc.message]
+            data, version = _input(form), form.version.data
+            if b is None:
+                saved, error = transaction.attempt(
+                    lambda: svc.create_batch(current_user, current_user.organisation, data))
+            else:
+                saved, error = transaction.attempt(lambda: svc.update_batch(
+                    current_user, b, data, expected_version=int(version) if (version or "").isdigit() else None))
+            if error is not None:
+                errors = error.details.get("errors") or [error.message]
             else:
                 flash("批次已保存", "success")
                 return redirect(url_for("delivery.batch", batch_id=saved.id))
@@ -205,13 +200,11 @@ def batch_edit(batch_id: int):
 @require(MANAGE)
 def batch_file(batch_id: int):
     b = svc.get_managed(batch_id, current_user)
-    try:
-        svc.file_batch(current_user, b)
-        db.session.commit()
+    _filed, error = transaction.attempt(lambda: svc.file_batch(current_user, b))
+    if error is None:
         flash("已备案：考生名单、试卷和考务人员已锁定", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        for message in exc.details.get("errors") or [exc.message]:
+    else:
+        for message in error.details.get("errors") or [error.message]:
             flash(message, "error")
     return redirect(url_for("delivery.batch", batch_id=b.id))
 
@@ -249,12 +242,9 @@ def filing_change(batch_id: int):
                        "marker_ids": list(form.markers.data or []),
                        "proctors": {int(r.form.room_id.data): list(r.form.proctors.data or [])
                                     for r in form.rooms if (r.form.room_id.data or "").isdigit()}}
-            try:
-                row = filing.change(current_user, b, form.reason.data, **changes)
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                errors = exc.details.get("errors") or [exc.message]
+            row, error = transaction.attempt(lambda: svc.change_filing(current_user, b, form.reason.data, **changes))
+            if error is not None:
+                errors = error.details.get("errors") or [error.message]
             else:
                 flash("备案变更已记录" if row else "没有变更任何内容", "success" if row else "info")
                 return redirect(url_for("delivery.batch", batch_id=b.id))
@@ -269,13 +259,8 @@ def filing_change(batch_id: int):
 def batch_close(batch_id: int):
     b = svc.get_managed(batch_id, current_user)
     form = CloseForm()
-    try:
-        svc.close_batch(current_user, b, force=bool(form.force.data), reason=form.reason.data or "")
-        db.session.commit()
-        flash("考试已结束", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    perform(lambda: svc.close_batch(current_user, b, force=bool(form.force.data), reason=form.reason.data or ""),
+            success="考试已结束")
     return redirect(url_for("delivery.batch", batch_id=b.id))
 
 
@@ -285,31 +270,24 @@ def batch_close(batch_id: int):
 @bp.get("/batches/<int:batch_id>/filing.pdf")
 @require(VIEW)
 def filing_pdf(batch_id: int):
-    from examsys.reports.delivery import filing_pack_pdf
-
     b = svc.get_visible(batch_id, current_user)
-    return _pdf(filing_pack_pdf(b), f"备案材料-{b.id}.pdf")
+    return pdf_response(reports.filing_pack_pdf(b), f"备案材料-{b.id}.pdf")
 
 
 @bp.get("/batches/<int:batch_id>/tickets.pdf")
 @require(VIEW)
 def tickets_pdf(batch_id: int):
-    from examsys.reports.delivery import tickets_pdf as render
-
     b = svc.get_visible(batch_id, current_user)
-    if not (can_manage_batch(current_user, b) or has_permission(current_user, Permission.PROCTOR_CONSOLE)
-            and any(s.user_id == current_user.id for s in b.staff)):
+    if not may_print_tickets(current_user, b):
         raise NotFound("未找到该评价批次")
-    return _pdf(render(b), f"准考证-{b.id}.pdf")
+    return pdf_response(reports.tickets_pdf(b), f"准考证-{b.id}.pdf")
 
 
 @bp.get("/batches/<int:batch_id>/rooms/<int:room_id>/record.pdf")
 @require(VIEW)
 def room_record_pdf(batch_id: int, room_id: int):
-    from examsys.reports.delivery import room_record_pdf as render
-
     b = svc.get_visible(batch_id, current_user)
     room = next((r for r in b.rooms if r.id == room_id), None)
     if room is None:
         raise NotFound("未找到该考场")
-    return _pdf(render(b, room), f"考场记录-{b.id}-{room.name}.pdf")
+    return pdf_response(reports.room_record_pdf(b, room), f"考场记录-{b.id}-{room.name}.pdf")

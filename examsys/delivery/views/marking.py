@@ -4,22 +4,22 @@ never who wrote the answer."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from examsys.delivery import marking
+from examsys import transaction
 from examsys.delivery.models import Batch, BatchState, ItemScore
-from examsys.delivery.views import bp
-from examsys.errors import DomainError, NotFound, PermissionDenied
+from examsys.delivery.scoring import services as scoring
+from examsys.delivery.views.blueprint import bp
+from examsys.errors import NotFound, PermissionDenied
 from examsys.extensions import db
-from examsys.permissions import Permission, require
+from examsys.permissions import Permission, may_mark, require
 from examsys.tenancy import get_scoped, scoped
 
 
 def _batch(batch_id: int) -> Batch:
     batch = get_scoped(Batch, batch_id, current_user)
-    if not marking.may_mark(current_user, batch):
-        abort(403)
+    may_mark(current_user, batch).enforce()
     return batch
 
 
@@ -36,16 +36,16 @@ def _item_score(item_score_id: int) -> ItemScore:
 def marking_index():
     batches = [b for b in db.session.scalars(scoped(Batch, current_user).where(Batch.state == BatchState.CLOSED)
                                              .order_by(Batch.window_start.desc()))
-               if marking.may_mark(current_user, b)]
-    return render_template("delivery/marking/index.html", rows=[(b, marking.progress(b)) for b in batches])
+               if may_mark(current_user, b)]
+    return render_template("delivery/marking/index.html", rows=[(b, scoring.progress(b)) for b in batches])
 
 
 @bp.get("/batches/<int:batch_id>/marking")
 @require(Permission.MARK)
 def marking_queue(batch_id: int):
     batch = _batch(batch_id)
-    return render_template("delivery/marking/queue.html", batch=batch, tasks=marking.queue(batch, current_user),
-                           progress=marking.progress(batch), arbitration=False)
+    return render_template("delivery/marking/queue.html", batch=batch, tasks=scoring.queue(batch, current_user),
+                           progress=scoring.progress(batch), arbitration=False)
 
 
 @bp.get("/batches/<int:batch_id>/arbitration")
@@ -53,8 +53,8 @@ def marking_queue(batch_id: int):
 def marking_arbitration(batch_id: int):
     batch = _batch(batch_id)
     return render_template("delivery/marking/queue.html", batch=batch,
-                           tasks=marking.arbitration_queue(batch, current_user),
-                           progress=marking.progress(batch), arbitration=True)
+                           tasks=scoring.arbitration_queue(batch, current_user),
+                           progress=scoring.progress(batch), arbitration=True)
 
 
 @bp.route("/marking/<int:item_score_id>", methods=["GET", "POST"])
@@ -64,26 +64,21 @@ def marking_form(item_score_id: int):
     batch = item_score.attempt.batch
     back = url_for("delivery.marking_queue", batch_id=batch.id)
     if request.method == "POST":
-        try:
-            mark = marking.record_mark(current_user, item_score, request.form.get("score", ""),
-                                       request.form.get("comment", ""))
-        except PermissionDenied:
-            db.session.rollback()
-            abort(403)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+        mark, error = transaction.attempt(lambda: scoring.record_mark(
+            current_user, item_score, request.form.get("score", ""), request.form.get("comment", "")))
+        if isinstance(error, PermissionDenied):
+            raise error
+        if error is not None:
+            flash(error.message, "error")
         else:
-            db.session.commit()
             flash(f"已评分（{item_score.marking_code}，第 {mark.round} 评）", "success")
             if mark.round == 3:
                 return redirect(url_for("delivery.marking_arbitration", batch_id=batch.id))
             return redirect(back)
-    try:
-        task = marking.task_for(item_score, current_user)
-    except PermissionDenied:
-        abort(403)
-    except DomainError as exc:
-        flash(exc.message, "warning")
+    task, error = transaction.attempt(lambda: scoring.task_for(item_score, current_user))
+    if isinstance(error, PermissionDenied):
+        raise error
+    if error is not None:
+        flash(error.message, "warning")
         return redirect(back)
     return render_template("delivery/marking/form.html", batch=batch, task=task, back=back)

@@ -7,13 +7,15 @@ from __future__ import annotations
 from flask import flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from examsys.delivery import batches as svc
-from examsys.delivery import proctoring
+from examsys import transaction
+from examsys.delivery.batches import services as svc
+from examsys.delivery.exam import services as exam
 from examsys.delivery.forms import ProctorActionForm
-from examsys.delivery.views import bp
-from examsys.errors import DomainError, NotFound
-from examsys.extensions import db
+from examsys.delivery.views.batches import pdf_response
+from examsys.delivery.views.blueprint import bp
+from examsys.errors import NotFound
 from examsys.permissions import Permission, require
+from examsys.reports import delivery as reports
 
 CONSOLE = Permission.PROCTOR_CONSOLE
 
@@ -21,31 +23,31 @@ CONSOLE = Permission.PROCTOR_CONSOLE
 @bp.get("/proctor")
 @require(CONSOLE)
 def proctor_batches():
-    return render_template("delivery/proctor_batches.html", batches=proctoring.proctored_batches(current_user),
+    return render_template("delivery/proctor_batches.html", batches=exam.proctored_batches(current_user),
                            window_label=svc.window_label)
 
 
 @bp.get("/proctor/<int:batch_id>")
 @require(CONSOLE)
 def proctor_console(batch_id: int):
-    batch = proctoring.get_proctored(batch_id, current_user)
-    return render_template("delivery/proctor.html", batch=batch, rooms=proctoring.console(batch),
+    batch = exam.get_proctored(batch_id, current_user)
+    return render_template("delivery/proctor.html", batch=batch, rooms=exam.console(batch),
                            window=svc.window_label(batch), form=ProctorActionForm(),
-                           incidents=proctoring.incidents(batch), labels=proctoring.INCIDENT_LABELS,
+                           incidents=exam.incidents(batch), labels=exam.INCIDENT_LABELS,
                            own_room=next((s.room_id for s in batch.staff if s.user_id == current_user.id), None))
 
 
 @bp.get("/proctor/<int:batch_id>/status.json")
 @require(CONSOLE)
 def proctor_status(batch_id: int):
-    batch = proctoring.get_proctored(batch_id, current_user)
-    return jsonify(proctoring.console_json(batch))
+    batch = exam.get_proctored(batch_id, current_user)
+    return jsonify(exam.console_json(batch))
 
 
 @bp.post("/proctor/<int:batch_id>/actions")
 @require(CONSOLE)
 def proctor_action(batch_id: int):
-    batch = proctoring.get_proctored(batch_id, current_user)
+    batch = exam.get_proctored(batch_id, current_user)
     form = ProctorActionForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -54,28 +56,24 @@ def proctor_action(batch_id: int):
         return redirect(url_for("delivery.proctor_console", batch_id=batch.id)), 303
     action, reason = form.action.data, form.reason.data
     attempt_id, room_id = form.attempt_id.data, form.room_id.data
-    try:
+
+    def act():
         if action == "extend":
             scope = form.scope.data
-            proctoring.extend_time(current_user, batch, minutes=form.minutes.data or 0, reason=reason,
-                                   attempt_id=attempt_id if scope == "attempt" else None,
-                                   room_id=room_id if scope == "room" else None)
-        elif action == "reopen":
-            proctoring.reopen(current_user, batch, attempt_id=attempt_id, reason=reason)
-        elif action == "terminate":
-            proctoring.terminate(current_user, batch, attempt_id=attempt_id, reason=reason)
-        else:
-            proctoring.note(current_user, batch, reason=reason, room_id=room_id, attempt_id=attempt_id)
-        db.session.commit()
-    except NotFound:
-        db.session.rollback()
-        raise
-    except ImportError:
-        db.session.rollback()
-        flash("作答引擎尚未就绪，暂不能执行该操作", "error")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+            return exam.proctor_extend_time(current_user, batch, minutes=form.minutes.data or 0, reason=reason,
+                                            attempt_id=attempt_id if scope == "attempt" else None,
+                                            room_id=room_id if scope == "room" else None)
+        if action == "reopen":
+            return exam.proctor_reopen(current_user, batch, attempt_id=attempt_id, reason=reason)
+        if action == "terminate":
+            return exam.proctor_terminate(current_user, batch, attempt_id=attempt_id, reason=reason)
+        return exam.proctor_note(current_user, batch, reason=reason, room_id=room_id, attempt_id=attempt_id)
+
+    _done, error = transaction.attempt(act)
+    if isinstance(error, NotFound):
+        raise error
+    if error is not None:
+        flash(error.message, "error")
     else:
         flash("已记录", "success")
     return redirect(url_for("delivery.proctor_console", batch_id=batch.id)), 303
@@ -84,11 +82,8 @@ def proctor_action(batch_id: int):
 @bp.get("/proctor/<int:batch_id>/rooms/<int:room_id>/record.pdf")
 @require(CONSOLE)
 def proctor_room_record(batch_id: int, room_id: int):
-    from examsys.delivery.views.batches import _pdf
-    from examsys.reports.delivery import room_record_pdf
-
-    batch = proctoring.get_proctored(batch_id, current_user)
+    batch = exam.get_proctored(batch_id, current_user)
     room = next((r for r in batch.rooms if r.id == room_id), None)
     if room is None:
         raise NotFound("未找到该考场")
-    return _pdf(room_record_pdf(batch, room), f"考场记录-{batch.id}-{room.name}.pdf")
+    return pdf_response(reports.room_record_pdf(batch, room), f"考场记录-{batch.id}-{room.name}.pdf")

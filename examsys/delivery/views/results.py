@@ -7,11 +7,13 @@ view batches cannot link marking codes to candidates while marking is under way.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Response as FlaskResponse
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from examsys.delivery import grading, marking, results
+from examsys import transaction
 from examsys.delivery.models import (
     Attempt,
     Batch,
@@ -22,13 +24,14 @@ from examsys.delivery.models import (
     ScoreCorrection,
     ScoreReviewRequest,
 )
-from examsys.delivery.models.grading import REVIEW_OUTCOME_LABELS, REVIEW_SCOPE_LABELS
-from examsys.delivery.views import bp
-from examsys.errors import DomainError, NotFound, PermissionDenied
+from examsys.delivery.scoring import services as results
+from examsys.delivery.views.blueprint import bp
+from examsys.errors import NotFound, PermissionDenied
 from examsys.extensions import db
 from examsys.permissions import Permission, require
 from examsys.reports import results as reports
 from examsys.tenancy import get_scoped
+from examsys.viewutil import perform
 
 LIST_STATES = frozenset({BatchState.MARKED, BatchState.REVIEWED, BatchState.PUBLISHED, BatchState.ARCHIVED})
 
@@ -43,19 +46,7 @@ def _listable(batch: Batch) -> Batch:
     return batch
 
 
-def _act(batch: Batch, fn, success: str):
-    """Run one service call, commit once, flash; PermissionDenied → 403 (its audit kept)."""
-    try:
-        fn()
-    except PermissionDenied:
-        db.session.commit()  # only a refusal's audit event may be pending: keep it
-        abort(403)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(success, "success")
+def _back(batch: Batch):
     return redirect(url_for("delivery.results", batch_id=batch.id))
 
 
@@ -65,7 +56,7 @@ def results_page(batch_id: int):
     batch = _batch(batch_id)
     rows = results.score_list(batch) if batch.state in LIST_STATES else []
     return render_template("delivery/results/batch.html", batch=batch, rows=rows, sections=results.section_meta(batch),
-                           progress=marking.progress(batch), reviews=results.reviews(batch),
+                           progress=results.progress(batch), reviews=results.reviews(batch),
                            corrections=results.corrections(batch), requests=results.review_requests(batch),
                            notice_ends_at=results.notice_ends_at(batch), apply_until=results.apply_until(batch),
                            listable=batch.state in LIST_STATES)
@@ -75,30 +66,33 @@ def results_page(batch_id: int):
 @require(Permission.RESULT_REVIEW)
 def results_score(batch_id: int):
     batch = _batch(batch_id)
-    return _act(batch, lambda: grading.score_batch(batch), "已完成客观题评分，主观题已进入阅卷队列")
+    perform(lambda: results.score_batch(batch), success="已完成客观题评分，主观题已进入阅卷队列")
+    return _back(batch)
 
 
 @bp.post("/batches/<int:batch_id>/results/compute")
 @require(Permission.RESULT_REVIEW)
 def results_compute(batch_id: int):
     batch = _batch(batch_id)
-    return _act(batch, lambda: results.compute_results(batch, current_user), "成绩已计算，请由第二人复核")
+    perform(lambda: results.compute_results(batch, current_user), success="成绩已计算，请由第二人复核")
+    return _back(batch)
 
 
 @bp.post("/batches/<int:batch_id>/results/review")
 @require(Permission.RESULT_REVIEW)
 def results_review(batch_id: int):
     batch = _batch(batch_id)
-    holder = {}
-
-    def run():
-        holder["review"] = results.review_batch(batch, current_user, request.form.get("note", ""))
-
-    resp = _act(batch, run, "复核已记录")
-    review = holder.get("review")
-    if review is not None and not review.passed:
-        flash(f"复核发现 {len(review.findings)} 个问题，批次未通过复核", "warning")
-    return resp
+    review, error = transaction.attempt(lambda: results.review_batch(batch, current_user,
+                                                                     request.form.get("note", "")))
+    if isinstance(error, PermissionDenied):
+        raise error
+    if error is not None:
+        flash(error.message, "error")
+    else:
+        flash("复核已记录", "success")
+        if not review.passed:
+            flash(f"复核发现 {len(review.findings)} 个问题，批次未通过复核", "warning")
+    return _back(batch)
 
 
 @bp.post("/batches/<int:batch_id>/results/corrections")
@@ -118,9 +112,10 @@ def results_correction(batch_id: int):
         req = db.session.get(ScoreReviewRequest, request.form.get("review_request_id", type=int))
         if req is None or req.batch_id != batch.id:
             raise NotFound("未找到该复核申请")
-    return _act(batch, lambda: results.request_correction(
+    perform(lambda: results.request_correction(
         current_user, attempt, request.form.get("corrected_score", ""), request.form.get("reason", ""),
-        item_score=item_score, review_request=req), "更正申请已提交，须由第二人审批")
+        item_score=item_score, review_request=req), success="更正申请已提交，须由第二人审批")
+    return _back(batch)
 
 
 @bp.post("/corrections/<int:correction_id>/decide")
@@ -131,16 +126,18 @@ def correction_decide(correction_id: int):
         raise NotFound("未找到该更正")
     batch = _batch(c.attempt.batch_id)
     approve = request.form.get("decision") == "approve"
-    return _act(batch, lambda: results.decide_correction(current_user, c, approve=approve,
-                                                         comment=request.form.get("comment", "")),
-                "已批准更正" if approve else "已驳回更正")
+    perform(lambda: results.decide_correction(current_user, c, approve=approve,
+                                              comment=request.form.get("comment", "")),
+            success="已批准更正" if approve else "已驳回更正")
+    return _back(batch)
 
 
 @bp.post("/batches/<int:batch_id>/results/publish")
 @require(Permission.RESULT_REVIEW)
 def results_publish(batch_id: int):
     batch = _batch(batch_id)
-    return _act(batch, lambda: results.publish(batch, current_user), "成绩已发布，公示期开始")
+    perform(lambda: results.publish(batch, current_user), success="成绩已发布，公示期开始")
+    return _back(batch)
 
 
 @bp.get("/batches/<int:batch_id>/results/requests")
@@ -148,8 +145,8 @@ def results_publish(batch_id: int):
 def review_requests(batch_id: int):
     batch = _batch(batch_id)
     return render_template("delivery/results/requests.html", batch=batch, requests=results.review_requests(batch),
-                           apply_until=results.apply_until(batch), scopes=REVIEW_SCOPE_LABELS,
-                           outcomes=REVIEW_OUTCOME_LABELS, ReviewOutcome=ReviewOutcome, ReviewScope=ReviewScope)
+                           apply_until=results.apply_until(batch), scopes=results.REVIEW_SCOPE_LABELS,
+                           outcomes=results.REVIEW_OUTCOME_LABELS, ReviewOutcome=ReviewOutcome, ReviewScope=ReviewScope)
 
 
 @bp.post("/review-requests/<int:request_id>/answer")
@@ -159,8 +156,8 @@ def review_request_answer(request_id: int):
     if req is None:
         raise NotFound("未找到该复核申请")
     batch = _batch(req.batch_id)
-    _act(batch, lambda: results.answer_review_request(current_user, req, outcome=request.form.get("outcome", ""),
-                                                      answer=request.form.get("answer", "")), "已答复")
+    perform(lambda: results.answer_review_request(current_user, req, outcome=request.form.get("outcome", ""),
+                                                  answer=request.form.get("answer", "")), success="已答复")
     return redirect(url_for("delivery.review_requests", batch_id=batch.id))
 
 
@@ -191,8 +188,6 @@ def result_report_pdf(attempt_id: int):
 
 
 def _download(data: bytes, mime: str, filename: str) -> FlaskResponse:
-    from urllib.parse import quote
-
     resp = FlaskResponse(data, mimetype=mime)
     resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return resp

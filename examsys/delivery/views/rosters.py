@@ -9,16 +9,15 @@ from pathlib import Path
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from examsys.delivery import batches as svc
-from examsys.delivery import rosters
+from examsys import transaction
+from examsys.delivery.batches import services as svc
 from examsys.delivery.forms import (
     ReasonForm,
     RosterUploadForm,
 )
 from examsys.delivery.models import BatchState
-from examsys.delivery.views import bp
+from examsys.delivery.views.blueprint import bp
 from examsys.errors import DomainError, NotFound
-from examsys.extensions import db
 from examsys.interchange.model import InterchangeError
 from examsys.permissions import Permission, require
 
@@ -71,39 +70,38 @@ def roster_import(batch_id: int):
     form = RosterUploadForm()
     result, refused = None, None
     if request.method == "POST" and b.state == BatchState.PLANNED:
+        keep = False  # only a confirmed import that went through is kept; a preview never is
         try:
-            if form.token.data and request.form.get("confirm"):
-                name, data, pname, pdata = _load(form.token.data)
-                result = rosters.import_roster(current_user, b, name, data, pname, pdata)
-                if result.ok:
-                    db.session.commit()
-                    _unstage(form.token.data)
-                    flash(f"已导入 {result.imported} 名考生", "success")
-                    return redirect(url_for("delivery.batch", batch_id=b.id))
-                db.session.rollback()
-            elif form.file.data:
-                upload = form.file.data
-                name = Path(upload.filename or "roster.xlsx").name
-                data = upload.read()
-                photos = form.photos.data
-                pname = Path(photos.filename).name if photos and photos.filename else None
-                pdata = photos.read() if pname else None
-                result = rosters.import_roster(current_user, b, name, data, pname, pdata, dry_run=True)
-                db.session.rollback()
-                if result.ok:
-                    token = secrets.token_urlsafe(24)
-                    _stage(token, name, data, pname, pdata)
-                    form.token.data = token
-            else:
-                flash("请选择考生名单文件", "error")
+            with transaction.refusable():
+                if form.token.data and request.form.get("confirm"):
+                    name, data, pname, pdata = _load(form.token.data)
+                    result = svc.import_roster(current_user, b, name, data, pname, pdata)
+                    keep = result.ok
+                elif form.file.data:
+                    upload = form.file.data
+                    name = Path(upload.filename or "roster.xlsx").name
+                    data = upload.read()
+                    photos = form.photos.data
+                    pname = Path(photos.filename).name if photos and photos.filename else None
+                    pdata = photos.read() if pname else None
+                    result = svc.import_roster(current_user, b, name, data, pname, pdata, dry_run=True)
+                    if result.ok:
+                        token = secrets.token_urlsafe(24)
+                        _stage(token, name, data, pname, pdata)
+                        form.token.data = token
+                else:
+                    flash("请选择考生名单文件", "error")
         except InterchangeError as exc:
-            db.session.rollback()
             refused = str(exc)
+        except NotFound:
+            raise
         except DomainError as exc:
-            db.session.rollback()
-            if isinstance(exc, NotFound):
-                raise
             flash(exc.message, "error")
+        if keep:
+            _unstage(form.token.data)
+            flash(f"已导入 {result.imported} 名考生", "success")
+            return redirect(url_for("delivery.batch", batch_id=b.id))
+        transaction.discard()
     status = 422 if (refused or (result is not None and not result.ok)) else 200
     return render_template("delivery/roster_import.html", batch=b, form=form, result=result, refused=refused,
                            clear_form=ReasonForm()), status
@@ -112,7 +110,7 @@ def roster_import(batch_id: int):
 @bp.get("/batches/roster-template.xlsx")
 @require(MANAGE)
 def roster_template():
-    return Response(rosters.template_xlsx(),
+    return Response(svc.template_xlsx(),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": "attachment; filename=roster-template.xlsx"})
 
@@ -121,11 +119,9 @@ def roster_template():
 @require(MANAGE)
 def roster_clear(batch_id: int):
     b = svc.get_managed(batch_id, current_user)
-    try:
-        n = rosters.clear_roster(current_user, b)
-        db.session.commit()
-        flash(f"已清空名单（{n} 人）", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    cleared, error = transaction.attempt(lambda: svc.clear_roster(current_user, b))
+    if error is None:
+        flash(f"已清空名单（{cleared} 人）", "success")
+    else:
+        flash(error.message, "error")
     return redirect(url_for("delivery.batch", batch_id=b.id))

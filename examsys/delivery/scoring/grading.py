@@ -3,7 +3,7 @@
 Objective items are scored by the question-type registry (examsys.bank.qtypes) against the
 effective version the candidate saw (pinned, or its replacement), with the paper's blueprint
 snapshot deciding partial credit for multiple choice (少选得部分分，错选不得分). Open items wait
-for marking (examsys.delivery.marking) under an anonymous marking code; an open item left blank
+for marking (`marking`) under an anonymous marking code; an open item left blank
 scores 0 at once and is not sent to markers.
 
 Scoring is idempotent: an attempt already scored is left as it is (its scores are never
@@ -22,17 +22,11 @@ from examsys.audit import services as audit
 from examsys.audit.actions import AuditAction
 from examsys.bank import qtypes
 from examsys.delivery.models import Attempt, AttemptStatus, Batch, BatchState, ItemScore, Response
+from examsys.delivery.scoring import marking
 from examsys.errors import Conflict
 from examsys.extensions import db
 
 SCORABLE_STATES = frozenset({BatchState.CLOSED, BatchState.MARKED, BatchState.REVIEWED})
-
-
-def transition(batch: Batch, to_state: BatchState) -> None:
-    """Move the batch on through engineer B's legal-transition table (audited there)."""
-    from examsys.delivery import batches as batch_services
-
-    batch_services.transition(batch, to_state)
 
 
 def is_blank(answer) -> bool:
@@ -124,7 +118,5 @@ def score_batch(batch: Batch) -> BatchScoring:
         if attempt.id not in scored:
             score_attempt(attempt)
             new += 1
-    from examsys.delivery import marking
-
     marking.complete_if_done(batch)
     return BatchScoring(len(attempts), new, marking.open_count(batch))

@@ -10,10 +10,11 @@ Margin: two marks differing by more than `EXAMSYS_MARK_MARGIN` × the item's poi
 batch: the batch table has no column for it yet.
 
 Final score: the mean of the two marks (rounded half-up to 0.01) when within the margin, else the
-arbitration mark. A batch moves to MARKED once every item score of it is final.
+arbitration mark. A batch moves to MARKED once every item score of it is final, and
+`marking_completed` is sent.
 
-Who marks: users holding MARK in the batch's organisation; when the batch lists markers
-(BatchStaff role MARKER) only they may mark it."""
+Who marks: examsys.permissions.may_mark (MARK in the batch's organisation; when the batch lists
+markers, only they) and may_mark_item (never the same item twice)."""
 
 from __future__ import annotations
 
@@ -25,11 +26,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from examsys import signals
 from examsys.audit import services as audit
 from examsys.audit.actions import AuditAction
 from examsys.bank.models import ItemVersion
 from examsys.bank.qtypes import LABELS as QTYPE_LABELS
-from examsys.delivery.grading import transition
+from examsys.delivery.batches.services import transition
 from examsys.delivery.models import (
     Attempt,
     AttemptStatus,
@@ -38,11 +40,10 @@ from examsys.delivery.models import (
     ItemScore,
     Mark,
     Response,
-    StaffRole,
 )
-from examsys.errors import Conflict, PermissionDenied, ValidationError
+from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
-from examsys.permissions import Permission, has_permission
+from examsys.permissions import may_mark, may_mark_item
 
 DEFAULT_MARGIN = 0.2
 
@@ -67,13 +68,6 @@ def needs_arbitration(item_score: ItemScore) -> bool:
     if 1 not in marks or 2 not in marks or 3 in marks:
         return False
     return abs(marks[1].score - marks[2].score) > margin_for(item_score) + 1e-9
-
-
-def may_mark(user, batch: Batch) -> bool:
-    if not has_permission(user, Permission.MARK) or user.organisation_id != batch.organisation_id:
-        return False
-    markers = {s.user_id for s in batch.staff if s.role == StaffRole.MARKER}
-    return not markers or user.id in markers
 
 
 @dataclass
@@ -148,8 +142,7 @@ def task_for(item_score: ItemScore, marker) -> Task:
 def _next_round(item_score: ItemScore, marker) -> int:
     if not item_score.needs_marking or item_score.final_score is not None:
         raise Conflict("该题已评定，无需再评")
-    if any(m.marker_id == marker.id for m in item_score.marks):
-        raise PermissionDenied("同一评卷人不能重复评阅同一题，也不能仲裁自己评过的题")
+    may_mark_item(marker, item_score).enforce()
     if len(item_score.marks) < 2:
         return len(item_score.marks) + 1
     if needs_arbitration(item_score):
@@ -164,8 +157,7 @@ def record_mark(marker, item_score: ItemScore, score: float, comment: str = "") 
     (batch not in marking; item settled; round taken by someone else meanwhile) and
     ValidationError (score outside 0..points)."""
     batch = item_score.attempt.batch
-    if not may_mark(marker, batch):
-        raise PermissionDenied("您不是本批次的评卷人")
+    may_mark(marker, batch).enforce()
     if batch.state != BatchState.CLOSED:
         raise Conflict(f"批次状态为“{batch.state_label}”，不在阅卷阶段")
     try:
@@ -228,4 +220,5 @@ def complete_if_done(batch: Batch) -> bool:
     if scored < finished or open_count(batch):
         return False
     transition(batch, BatchState.MARKED)
+    signals.marking_completed.send(batch)
     return True

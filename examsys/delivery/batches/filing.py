@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+
 from examsys import audit, clock
 from examsys.accounts.models import User
 from examsys.audit.actions import AuditAction
-from examsys.delivery import batches as svc
+from examsys.delivery.batches.common import SETTINGS_BOUNDS, markers_of, proctors_of
+from examsys.delivery.batches.lifecycle import diff, set_staff, snapshot, staff_problems
 from examsys.delivery.models import Batch, BatchState, FilingChange
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
-from examsys.permissions import Role
+from examsys.permissions import may_staff_batch, may_supervise_batch
 
 SCALAR = {"name", "venue", "window_start", "window_end", "duration_minutes", "grace_seconds",
           "start_jitter_seconds", "require_access_code", "seb_config_key", "notice_days",
@@ -44,13 +47,13 @@ def change(actor: User, batch: Batch, reason: str, **changes) -> FilingChange | 
             raise Conflict(f"备案后不能变更{NEVER[key]}；如确需更换，请撤销本批次后重新备案")
         if key not in SCALAR | STAFF:
             raise ValidationError(f"不支持变更的项目：{key}")
-    before = svc._snapshot(batch)
+    before = snapshot(batch)
     errors: list[str] = []
     values: dict = {}
     for key in SCALAR & changes.keys():
         value = changes[key]
-        if key in svc.SETTINGS_BOUNDS:
-            low, high, label = svc.SETTINGS_BOUNDS[key]
+        if key in SETTINGS_BOUNDS:
+            low, high, label = SETTINGS_BOUNDS[key]
             if not (low <= int(value) <= high):
                 errors.append(f"{label}须在 {low}～{high} 之间")
                 continue
@@ -77,17 +80,17 @@ def change(actor: User, batch: Batch, reason: str, **changes) -> FilingChange | 
         setattr(batch, key, value)
     if "supervisor_id" in changes:
         sup = db.session.get(User, changes["supervisor_id"]) if changes["supervisor_id"] else None
-        if sup is None or not sup.has_role(Role.SUPERVISOR):
+        if sup is None or not may_supervise_batch(sup):
             raise ValidationError("所选人员不是督导员", field="supervisor_id")
         batch.supervisor_id = sup.id
         batch.supervisor = sup
     if "proctors" in changes or "marker_ids" in changes:
         _change_staff(batch, changes)
     db.session.flush()
-    problems = svc.staff_problems(batch)
+    problems = staff_problems(batch)
     if problems:
         raise ValidationError("变更后不符合备案要求：" + "；".join(problems), details={"errors": problems})
-    changed = svc.diff(before, svc._snapshot(batch))
+    changed = diff(before, snapshot(batch))
     if not changed:
         return None
     row = FilingChange(batch_id=batch.id, reason=reason.strip(), changes=changed, changed_by_id=actor.id,
@@ -101,32 +104,32 @@ def change(actor: User, batch: Batch, reason: str, **changes) -> FilingChange | 
 
 def _change_staff(batch: Batch, changes: dict) -> None:
     rooms = {r.id: r for r in batch.rooms}
-    current = {r.id: [s.user_id for s in svc.proctors_of(batch, r)] for r in batch.rooms}
+    current = {r.id: [s.user_id for s in proctors_of(batch, r)] for r in batch.rooms}
     proctors = {int(k): [int(u) for u in v] for k, v in (changes.get("proctors") or {}).items()}
     unknown = set(proctors) - set(rooms)
     if unknown:
         raise ValidationError("考场不属于本批次")
     merged = current | proctors
     markers = [int(u) for u in changes["marker_ids"]] if "marker_ids" in changes else \
-        [s.user_id for s in svc.markers_of(batch)]
+        [s.user_id for s in markers_of(batch)]
     errors = []
     seen: dict[int, int] = {}
     for rid, uids in merged.items():
         for uid in uids:
             user = db.session.get(User, uid)
-            if user is None or user.organisation_id != batch.organisation_id or not user.has_role(Role.PROCTOR):
-                errors.append(f"{user.display_name if user else uid} 不是本机构的考评员")
+            if user is None:
+                errors.append(f"{uid} 不是本机构的考评员")
+            elif not (allowed := may_staff_batch(user, batch.organisation_id)):
+                errors.append(allowed.message)
             elif uid in seen and seen[uid] != rid:
                 errors.append(f"考评员 {user.display_name} 不能同时安排在两个考场")
             seen[uid] = rid
     if errors:
         raise ValidationError("；".join(errors), details={"errors": errors})
-    svc._set_staff(batch, merged, markers)
+    set_staff(batch, merged, markers)
     db.session.expire(batch, ["staff"])
 
 
 def history(batch: Batch) -> list[FilingChange]:
-    from sqlalchemy import select
-
     return list(db.session.scalars(select(FilingChange).where(FilingChange.batch_id == batch.id)
                                    .order_by(FilingChange.changed_at.desc(), FilingChange.id.desc())))

@@ -1,44 +1,38 @@
-"""Evaluation batches (评价批次): creating and editing them while planned, the filing checks
-(评价前备案: frozen paper, 持证上岗, staffing ratio, roster and rooms, window), the state table
-(planned → filed → open → closed → marked → reviewed → published → archived) and closing.
+"""The life of an evaluation batch (评价批次): creating and editing it while planned, the filing
+checks (评价前备案: frozen paper, 持证上岗, staffing ratio, roster and rooms, window), the state
+table (planned → filed → open → closed → marked → reviewed → published → archived) and closing.
 
 Services flush and record one audit event per change; the request commits. Filed batches change
-only through ``examsys.delivery.filing.change`` (备案变更).
-
-Who may see a batch is decided here too (``can_view_batch`` / ``visible_batches``): its own
-organisation and the province, plus its supervisor and its staff across organisations."""
+only through ``filing.change`` (备案变更). Every state change sends `batch_state_changed` (and
+`batch_closed` on closing)."""
 
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from examsys import audit, clock
+from examsys import audit, clock, signals
 from examsys.accounts.models import CertificateKind, Organisation, User
 from examsys.assembly.models import Paper, PaperStatus
 from examsys.audit.actions import AuditAction
-
-# Basics live in batch_common; re-exported for the callers of batches.
-from examsys.delivery.batch_common import (  # noqa: E402,F401
+from examsys.delivery.batches.common import (
     FLAG_SETTINGS,
     SETTINGS_BOUNDS,
     TRANSITIONS,
     BatchInput,
     RoomInput,
-    S,
     certificate_status,
     form_labels,
-    get_managed,
-    get_visible,
     local_date,
     markers_of,
     new_access_code,
     proctors_of,
     room_counts,
-    visible_batches,
     window_label,
 )
+from examsys.delivery.batches.rosters import assign_forms
 from examsys.delivery.models import (
     Attempt,
     AttemptStatus,
@@ -49,9 +43,10 @@ from examsys.delivery.models import (
     RosterEntry,
     StaffRole,
 )
+from examsys.delivery.models.batches import BATCH_STATE_LABELS
 from examsys.errors import Conflict, NotFound, ValidationError
 from examsys.extensions import db
-from examsys.permissions import Role
+from examsys.permissions import may_staff_batch, may_supervise_batch
 from examsys.standards.models import LEVELS, Standard
 
 # --- create / update while planned ---------------------------------------------------------------
@@ -100,19 +95,20 @@ def _check_input(org: Organisation, data: BatchInput) -> tuple[Standard, Paper |
     for r in data.rooms:
         for uid in r.proctor_ids:
             user = _user(uid, "考评员")
-            if user.organisation_id != org.id or not user.has_role(Role.PROCTOR):
-                errors.append(f"{user.display_name} 不是本机构的考评员，不能安排监考")
+            allowed = may_staff_batch(user, org.id, "proctor")
+            if not allowed:
+                errors.append(allowed.message)
             if uid in seen:
                 errors.append(f"考评员 {user.display_name} 同时安排在考场“{seen[uid]}”和“{r.name}”")
             seen[uid] = r.name
     for uid in data.marker_ids:
-        user = _user(uid, "阅卷人")
-        if user.organisation_id != org.id or not user.has_role(Role.PROCTOR):
-            errors.append(f"{user.display_name} 不是本机构的考评员，不能安排阅卷")
+        allowed = may_staff_batch(_user(uid, "阅卷人"), org.id, "marker")
+        if not allowed:
+            errors.append(allowed.message)
     if data.supervisor_id:
-        sup = _user(data.supervisor_id, "督导员")
-        if not sup.has_role(Role.SUPERVISOR):
-            errors.append(f"{sup.display_name} 不是督导员")
+        allowed = may_supervise_batch(_user(data.supervisor_id, "督导员"))
+        if not allowed:
+            errors.append(allowed.message)
     if errors:
         raise ValidationError("；".join(errors), details={"errors": errors})
     return standard, paper
@@ -127,7 +123,7 @@ def paper_problems(paper: Paper, standard_id: int, level: int) -> list[str]:
     return problems
 
 
-def _snapshot(batch: Batch) -> dict:
+def snapshot(batch: Batch) -> dict:
     """The batch as plain data, for audit diffs and filing changes."""
     return {
         "name": batch.name, "venue": batch.venue, "standard_id": batch.standard_id, "level": batch.level,
@@ -190,11 +186,11 @@ def _set_rooms_and_staff(batch: Batch, rooms: list[RoomInput], marker_ids: list[
             batch.rooms.append(room)
         room.position, room.capacity = pos, r.capacity
     db.session.flush()
-    _set_staff(batch, {next(x for x in batch.rooms if x.name == r.name.strip()).id: list(r.proctor_ids)
+    set_staff(batch, {next(x for x in batch.rooms if x.name == r.name.strip()).id: list(r.proctor_ids)
                        for r in rooms}, marker_ids)
 
 
-def _set_staff(batch: Batch, proctors: dict[int, list[int]], marker_ids: list[int]) -> None:
+def set_staff(batch: Batch, proctors: dict[int, list[int]], marker_ids: list[int]) -> None:
     """Replace the proctors (per room id) and markers, keeping unchanged rows."""
     want = {(uid, StaffRole.PROCTOR): rid for rid, uids in proctors.items() for uid in uids}
     want |= {(uid, StaffRole.MARKER): None for uid in marker_ids}
@@ -221,7 +217,7 @@ def create_batch(actor: User, org: Organisation, data: BatchInput) -> Batch:
     db.session.flush()
     _apply(batch, data, paper)
     db.session.flush()
-    audit.record(AuditAction.BATCH_CREATED, obj=batch, data=_snapshot(batch))
+    audit.record(AuditAction.BATCH_CREATED, obj=batch, data=snapshot(batch))
     return batch
 
 
@@ -234,15 +230,13 @@ def update_batch(actor: User, batch: Batch, data: BatchInput, *, expected_versio
         raise Conflict("该批次已被他人修改，请刷新后重试")
     org = db.session.get(Organisation, batch.organisation_id)
     _standard, paper = _check_input(org, data)
-    before = _snapshot(batch)
+    before = snapshot(batch)
     paper_changed = batch.paper_id != (paper.id if paper else None)
     _apply(batch, data, paper)
     if paper_changed:
-        from examsys.delivery.rosters import assign_forms
-
         assign_forms(batch)
     db.session.flush()
-    changes = diff(before, _snapshot(batch))
+    changes = diff(before, snapshot(batch))
     if changes:
         audit.record(AuditAction.BATCH_UPDATED, obj=batch, data={"changes": changes})
     return batch
@@ -303,15 +297,9 @@ def filing_problems(batch: Batch) -> list[str]:
         problems.append(f"{len(wrong)} 名考生的试卷套别不在所选试卷中（如 {wrong[0].ticket_no}）")
     if batch.window_start <= clock.now():
         problems.append(f"考试开始时间 {window_label(batch)} 已过，请修改考试时间")
-    if batch.window_end - batch.window_start < _minutes(batch.duration_minutes):
+    if batch.window_end - batch.window_start < timedelta(minutes=batch.duration_minutes):
         problems.append("考试时间段短于考试时长")
     return problems
-
-
-def _minutes(n: int):
-    from datetime import timedelta
-
-    return timedelta(minutes=n)
 
 
 def file_batch(actor: User, batch: Batch) -> Batch:
@@ -326,7 +314,8 @@ def file_batch(actor: User, batch: Batch) -> Batch:
     batch.filed_at = clock.now()
     db.session.flush()
     audit.record(AuditAction.BATCH_FILED, obj=batch, data={"candidates": len(batch.roster), "paper_id": batch.paper_id,
-                                                "rooms": len(batch.rooms), "snapshot": _snapshot(batch)})
+                                                "rooms": len(batch.rooms), "snapshot": snapshot(batch)})
+    signals.batch_state_changed.send(batch, old=BatchState.PLANNED, new=BatchState.FILED)
     return batch
 
 
@@ -346,12 +335,13 @@ def transition(batch: Batch, to_state: BatchState, *, data: dict | None = None) 
     db.session.flush()
     audit.record(AuditAction.BATCH_STATE_CHANGED, obj=batch,
                  data={"from": before.value, "to": to_state.value, **(data or {})})
+    signals.batch_state_changed.send(batch, old=before, new=to_state)
+    if to_state == BatchState.CLOSED:
+        signals.batch_closed.send(batch)
     return batch
 
 
 def to_state_label(state: BatchState) -> str:
-    from examsys.delivery.models.batches import BATCH_STATE_LABELS
-
     return BATCH_STATE_LABELS[state]
 
 
@@ -381,10 +371,6 @@ def close_batch(actor: User, batch: Batch, *, force: bool = False, reason: str =
         raise ValidationError("强制结束考试须填写原因", field="reason")
     return transition(batch, BatchState.CLOSED, data={"forced": bool(force and running), "in_progress": running,
                                                       "reason": reason.strip()})
-
-
-def staff_entry(batch: Batch, user: User, role: StaffRole = StaffRole.PROCTOR) -> BatchStaff | None:
-    return next((s for s in batch.staff if s.user_id == user.id and s.role == role), None)
 
 
 def roster_entry(batch: Batch, entry_id: int) -> RosterEntry:

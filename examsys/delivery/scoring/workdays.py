@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask import current_app
+
 from examsys import clock
 
 
 def calendar() -> tuple[frozenset[date], frozenset[date]]:
     """(holidays, extra working days) from the app's config; empty outside an app context."""
     try:
-        from flask import current_app
-
         cfg = current_app.config
     except RuntimeError:
         return frozenset(), frozenset()

@@ -2,10 +2,12 @@
 asks for it) → a Bearer token for the JSON API.
 
 - Every failure answers with the same Chinese message, so the endpoint reveals neither which
-  tickets exist nor which part was wrong; failures are audited (ticket only, never the ID).
+  tickets exist nor which part was wrong; failures are audited (ticket only, never the ID) by
+  the error path, after the request's rollback (`transaction.on_rollback`).
 - The ID number is compared through the candidate's keyed blind index, never decrypted.
 - One live session per roster entry: a new login ends the older one (`end_reason="replaced"`);
-  both are logged. The old token then gets 401 with code `session_replaced`.
+  both are logged. The old token then gets 401 with code `session_replaced`, and its first use
+  after that is recorded (again after the rollback) as evidence for the proctors.
 - The token is `secrets.token_urlsafe(32)`; only its SHA-256 is stored.
 """
 
@@ -19,12 +21,12 @@ from datetime import timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
-from examsys import audit, clock
+from examsys import audit, clock, transaction
 from examsys.accounts import idnumber
 from examsys.accounts.candidates import id_index
 from examsys.audit.actions import AuditAction
 from examsys.audit.services import AuditContext
-from examsys.delivery import integrity
+from examsys.delivery.exam import integrity
 from examsys.delivery.models import Attempt, BatchState, CandidateSession, RosterEntry
 from examsys.errors import AuthenticationFailed, SessionReplaced
 from examsys.extensions import db
@@ -55,18 +57,19 @@ def candidate_context(entry: RosterEntry, *, ip: str | None, user_agent: str | N
 
 
 def _fail(ticket_no: str, reason: str, *, ip, user_agent, organisation_id=None) -> AuthenticationFailed:
-    audit.record(AuditAction.ROSTER_ENTRY_LOGIN_FAILED, object_type="roster_entry", object_id=None,
-                 organisation_id=organisation_id,
-                 data={"ticket_no": ticket_no[:32], "reason": reason},
-                 context=AuditContext(label=f"candidate:{ticket_no[:32]}", ip=ip,
-                                      user_agent=(user_agent or "")[:255] or None))
+    """The refusal to raise; its audit event is written by the error path after the rollback."""
+    context = AuditContext(label=f"candidate:{ticket_no[:32]}", ip=ip, user_agent=(user_agent or "")[:255] or None)
+    transaction.on_rollback(lambda: audit.record(
+        AuditAction.ROSTER_ENTRY_LOGIN_FAILED, object_type="roster_entry", object_id=None,
+        organisation_id=organisation_id,
+        data={"ticket_no": ticket_no[:32], "reason": reason}, context=context))
     return AuthenticationFailed(LOGIN_FAILED)
 
 
 def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip: str | None,
           user_agent: str | None) -> tuple[str, RosterEntry]:
     """(token, roster entry). Raises AuthenticationFailed (one generic message) for any failure;
-    the failure's audit event is flushed, so the caller should commit before answering."""
+    the failure's audit event is recorded by the error path, after the rollback."""
     ticket_no = (ticket_no or "").strip() if isinstance(ticket_no, str) else ""
     id_number = id_number if isinstance(id_number, str) else ""
     access_code = access_code if isinstance(access_code, str) else None
@@ -123,9 +126,11 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
     return token, entry
 
 
-def authenticate(bearer: str | None, *, defer_touch: bool = False) -> CandidateSession:
-    """The live session of a Bearer token. Raises SessionReplaced (a newer login ended it) or
-    AuthenticationFailed (missing, unknown, ended or expired).
+def authenticate(bearer: str | None, *, defer_touch: bool = False, path: str = "",
+                 ip: str | None = None) -> CandidateSession:
+    """The live session of a Bearer token. Raises SessionReplaced (a newer login ended it; its
+    use at `path` from `ip` is recorded after the rollback) or AuthenticationFailed (missing,
+    unknown, ended or expired).
 
     One query loads the session with its roster entry, batch and (if started) attempt, so the
     request's later `entry.batch` / `db.session.get(Attempt, ...)` come from the identity map.
@@ -146,7 +151,9 @@ def authenticate(bearer: str | None, *, defer_touch: bool = False) -> CandidateS
     session.preloaded_attempt = row[1]
     if session.ended_at is not None:
         if session.end_reason == "replaced":
-            raise SessionReplaced(SESSION_REPLACED_MESSAGE, details={"session_id": session.id})
+            session_id = session.id
+            transaction.on_rollback(lambda: record_stale_use(session_id, path=path, ip=ip))
+            raise SessionReplaced(SESSION_REPLACED_MESSAGE, details={"session_id": session_id})
         raise AuthenticationFailed(SESSION_INVALID)
     now = clock.now()
     if not session_live(session.ended_at, session.created_at, now):
@@ -189,8 +196,12 @@ def logout(session: CandidateSession) -> None:
                      context=candidate_context(entry, ip=session.ip, user_agent=session.user_agent))
 
 
-def record_stale_use(session: CandidateSession, *, path: str, ip: str | None) -> None:
-    """Log (once per replaced session) that its old tab kept calling: RELIABILITY 14."""
+def record_stale_use(session_id: int, *, path: str, ip: str | None) -> None:
+    """Log, once per replaced session, that its old tab kept calling: a replaced session still in
+    use is evidence of a second device or person, for the proctors."""
+    session = db.session.get(CandidateSession, session_id)
+    if session is None:
+        return
     attempt = db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == session.roster_entry_id))
     if attempt is None:
         return

@@ -1,5 +1,11 @@
-"""Publication of a batch's results (公示) and candidates' score review applications
-(成绩复核申请), counted in working days (examsys.delivery.workdays)."""
+"""Publication of a batch's results (公示, sending `results_published`) and candidates' score
+review applications (成绩复核申请), counted in working days (`workdays`).
+
+- Applications are accepted from publication until `review_apply_days` working days later and
+  answered within `review_answer_days` working days (statutory holidays must be configured).
+  Scope: unmarked parts, adding errors, recording errors; a paper scored wholly by machine only
+  when its score is 0 or absent. One open application per candidate at a time.
+- `published_result(entry)` is what the candidate sees: None before publication."""
 
 from __future__ import annotations
 
@@ -8,11 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from examsys import clock
+from examsys import clock, signals
 from examsys.audit import services as audit
 from examsys.audit.actions import AuditAction
-from examsys.delivery import workdays
-from examsys.delivery.grading import transition
+from examsys.delivery.batches.services import transition
 from examsys.delivery.models import (
     Attempt,
     Batch,
@@ -26,16 +31,18 @@ from examsys.delivery.models import (
     ScoreCorrection,
     ScoreReviewRequest,
 )
-from examsys.delivery.results_common import PUBLISHED_STATES, _require_reviewer, _snapshot  # noqa: E402
+from examsys.delivery.scoring import workdays
+from examsys.delivery.scoring.common import PUBLISHED_STATES, blueprint_snapshot
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
+from examsys.permissions import may_handle_results
 
 # --- publication ------------------------------------------------------------------------------
 
 
 def publish(batch: Batch, actor) -> Batch:
     """REVIEWED → PUBLISHED, starting the 公示 period. Raises PermissionDenied and Conflict."""
-    _require_reviewer(actor, batch)
+    may_handle_results(actor, batch).enforce()
     if batch.state != BatchState.REVIEWED:
         raise Conflict(f"批次状态为“{batch.state_label}”，复核通过后才能发布")
     pending = db.session.scalar(select(ScoreCorrection.id).join(Attempt).where(
@@ -46,6 +53,7 @@ def publish(batch: Batch, actor) -> Batch:
     transition(batch, BatchState.PUBLISHED)
     audit.record(AuditAction.BATCH_RESULTS_PUBLISHED, obj=batch,
                  data={"notice_days": batch.notice_days, "notice_ends_at": notice_ends_at(batch).isoformat()})
+    signals.results_published.send(batch)
     return batch
 
 
@@ -74,7 +82,7 @@ def published_result(entry: RosterEntry) -> dict | None:
     batch = entry.batch
     if not is_published(batch):
         return None
-    snap = _snapshot(batch)
+    snap = blueprint_snapshot(batch)
     attempt = _attempt_of(entry)
     result = db.session.scalar(select(Result).where(Result.attempt_id == attempt.id)) if attempt else None
     until = apply_until(batch)
@@ -147,7 +155,7 @@ def answer_review_request(actor, req: ScoreReviewRequest, *, outcome: str | Revi
     """Answer an application (a changed score goes through request/decide_correction).
 
     Raises PermissionDenied, Conflict (answered already) and ValidationError."""
-    _require_reviewer(actor, req.batch)
+    may_handle_results(actor, req.batch).enforce()
     if req.answered_at is not None:
         raise Conflict("该申请已答复")
     try:
@@ -168,4 +176,10 @@ def answer_review_request(actor, req: ScoreReviewRequest, *, outcome: str | Revi
 def review_requests(batch: Batch) -> list[ScoreReviewRequest]:
     return list(db.session.scalars(select(ScoreReviewRequest).where(ScoreReviewRequest.batch_id == batch.id)
                                    .options(selectinload(ScoreReviewRequest.roster_entry))
+                                   .order_by(ScoreReviewRequest.applied_at, ScoreReviewRequest.id)))
+
+
+def requests_of(entry: RosterEntry) -> list[ScoreReviewRequest]:
+    """A candidate's own score review applications, oldest first."""
+    return list(db.session.scalars(select(ScoreReviewRequest).where(ScoreReviewRequest.roster_entry_id == entry.id)
                                    .order_by(ScoreReviewRequest.applied_at, ScoreReviewRequest.id)))

@@ -2,8 +2,8 @@
 proctors' actions — extra time, reopen, terminate for misconduct (违纪), incident notes — each
 with a required reason, recorded as an Incident (the room's exam record, 考场记录) and audited.
 
-Attempt changes themselves belong to the attempt engine (``examsys.delivery.attempts``); this
-module calls it and keeps the record. Reading the table changes nothing."""
+Attempt changes themselves belong to the attempt engine (``attempts_admin``); this module calls
+it and keeps the record. Reading the table changes nothing."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from examsys import audit, clock
 from examsys.accounts.models import User
 from examsys.audit.actions import AuditAction
-from examsys.delivery.batches import proctors_of
+from examsys.delivery.batches.services import proctors_of
+from examsys.delivery.exam import attempts_admin
 from examsys.delivery.models import (
     Attempt,
     AttemptStatus,
@@ -195,14 +196,6 @@ def _incident(actor: User, batch: Batch, kind: IncidentKind, reason: str, *, roo
     return incident
 
 
-def _engine():
-    """The attempt engine's proctor actions (``attempts_admin``), imported when needed. They
-    record the Incident and the audit event themselves, so the console adds neither."""
-    from examsys.delivery import attempts_admin
-
-    return attempts_admin
-
-
 def _last_incident(batch: Batch, kind: IncidentKind) -> Incident | None:
     db.session.flush()
     return db.session.scalar(select(Incident).where(Incident.batch_id == batch.id, Incident.kind == kind)
@@ -217,7 +210,8 @@ def extend_time(actor: User, batch: Batch, *, minutes: int, reason: str, attempt
     _live(batch)
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not (1 <= minutes <= MAX_EXTRA_MINUTES):
         raise ValidationError(f"延长时间须为 1～{MAX_EXTRA_MINUTES} 分钟", field="minutes")
-    engine = _engine()
+    # The attempt engine records the Incident and the audit event itself: the console adds neither.
+    engine = attempts_admin
     if attempt_id:
         engine.grant_extension(actor, batch=batch, attempt=_attempt(batch, attempt_id), minutes=minutes,
                                reason=reason)
@@ -238,14 +232,14 @@ def extend_time(actor: User, batch: Batch, *, minutes: int, reason: str, attempt
 def reopen(actor: User, batch: Batch, *, attempt_id: int, reason: str) -> Incident | None:
     reason = _reason(reason)
     _live(batch)
-    _engine().reopen(actor, _attempt(batch, attempt_id), reason=reason)
+    attempts_admin.reopen(actor, _attempt(batch, attempt_id), reason=reason)
     return _last_incident(batch, IncidentKind.REOPEN)
 
 
 def terminate(actor: User, batch: Batch, *, attempt_id: int, reason: str) -> Incident | None:
     reason = _reason(reason)
     _live(batch)
-    _engine().terminate(actor, _attempt(batch, attempt_id), reason=reason)
+    attempts_admin.terminate(actor, _attempt(batch, attempt_id), reason=reason)
     return _last_incident(batch, IncidentKind.TERMINATE)
 
 

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from examsys import audit, clock
 from examsys.audit.actions import AuditAction
-from examsys.delivery.candidate_auth import candidate_context
+from examsys.audit.services import current_context
+from examsys.delivery.exam.candidate_auth import candidate_context
 from examsys.delivery.models import Attempt, AttemptStatus, RosterEntry, SurveyResponse
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
@@ -60,8 +61,6 @@ def submit_survey(entry: RosterEntry, answers: dict, comment: str | None = "") -
 
 
 def _has_ctx() -> bool:
-    from examsys.audit.services import current_context
-
     return current_context().label is not None
 
 

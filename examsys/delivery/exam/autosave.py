@@ -1,9 +1,9 @@
 """Autosave: storing one answer of an open attempt — the hottest path of an exam (every change of
 every candidate in a room).
 
-One implementation of the write (`write`), used by both callers:
-- `attempts.save_response` (ORM attempt in hand: services, tests, the API's general path);
-- the API's fast path: `load` reads, in ONE query and without ORM objects, everything a save of
+One implementation of the write (`write`), used by both callers (`saving` runs them):
+- `attempts.save_response` (ORM attempt in hand: services, tests, the general path);
+- the fast path: `load` reads, in ONE query and without ORM objects, everything a save of
   the common case needs (live session, own attempt in progress inside deadline + grace, the item
   on the attempt's form and its effective version, the batch's grace and SEB key). Any other
   case returns None and the caller takes the general path, which raises the right error and
@@ -27,12 +27,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from examsys.assembly.models import PaperFormItem
 from examsys.assembly.queries import EFFECTIVE_VERSION_ID
 from examsys.bank.models import ItemVersion
-from examsys.delivery import answers, integrity, timing
-from examsys.delivery.candidate_auth import LAST_SEEN_EVERY, session_live
+from examsys.delivery.exam import answers, integrity, timing
+from examsys.delivery.exam.candidate_auth import LAST_SEEN_EVERY, session_live
 from examsys.delivery.models import Attempt, AttemptStatus, Batch, CandidateSession, Response
 from examsys.errors import NotFound, ValidationError
 from examsys.extensions import db
@@ -230,10 +231,7 @@ def _upsert(dialect: str, keep_flag: bool, mode: str):
     `keep_flag` leaves the stored flag alone (the save did not say)."""
     stmt = _UPSERTS.get((dialect, keep_flag, mode))
     if stmt is None:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         names = ("attempt_id", "form_item_id", "answer", "seq", "flagged", "saved_at")
         if mode == "guarded":
             session_live_ = (select(_cs.c.id).where(_cs.c.id == bindparam("session_id"), _cs.c.ended_at.is_(None),

@@ -9,14 +9,19 @@ status and deadline + grace): it takes the attempt's row lock (PostgreSQL) or th
 (SQLite), so a save and a submit are serialised and a save can never be acknowledged for an
 attempt that a concurrent submit already closed.
 
-Services flush and never commit: the API view commits, then replies, so an answer is
-acknowledged only once it is durable.
+Services flush and never commit: the request commits, then replies, so an answer is
+acknowledged only once it is durable (autosave's own transaction: `saving`).
 
-Proctor actions (extensions, reopen, terminate) live in `attempts_admin`.
+Whether an exam may start is one rule (`exam_status`), used by `start_attempt` and by the
+candidate's list of exams. Proctor actions (extensions, reopen, terminate) live in
+`attempts_admin`. Signals: `attempt_started` when an attempt is created, `attempt_finalised`
+by whichever transition closes it (submit, timeout, terminate), `batch_state_changed` when the
+first start opens the batch.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,13 +29,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from examsys import audit, clock
-from examsys.assembly.models import Paper, PaperForm, PaperFormItem, PaperStatus
+from examsys import audit, clock, signals
+from examsys.assembly.models import Paper, PaperForm, PaperStatus
 from examsys.audit.actions import AuditAction
-from examsys.delivery import answers, autosave, timing
-from examsys.delivery.autosave import SaveResult, answer_spec, check_save_input
+from examsys.delivery.exam import answers, autosave, timing
+from examsys.delivery.exam.autosave import SaveResult, answer_spec, check_save_input
 from examsys.delivery.models import Attempt, AttemptStatus, Batch, BatchState, Extension, Response, RosterEntry
-from examsys.errors import AttemptClosed, Conflict, NotFound
+from examsys.errors import AttemptClosed, Conflict
 from examsys.extensions import db
 
 STARTABLE_STATES = (BatchState.FILED, BatchState.OPEN)
@@ -65,9 +70,10 @@ def compute_deadline(batch: Batch, started_at: datetime, attempt_id: int | None 
 # --- transitions -------------------------------------------------------------------------------
 
 
-def _transition(attempt: Attempt, to: AttemptStatus, *, finished_at, reason: str, action: AuditAction,
-                data: dict | None = None, where=()) -> bool:
-    """in_progress → `to`, atomically; True (and one audit event) only for the caller that won."""
+def transition(attempt: Attempt, to: AttemptStatus, *, finished_at, reason: str, action: str,
+               data: dict | None = None, where=()) -> bool:
+    """in_progress → `to`, atomically; True (one audit event, one `attempt_finalised`) only for
+    the caller that won."""
     result = db.session.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS, *where)
@@ -79,6 +85,7 @@ def _transition(attempt: Attempt, to: AttemptStatus, *, finished_at, reason: str
     audit.record(action, obj=attempt, data={
         "status": to.value, "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
         "deadline_at": attempt.deadline_at.isoformat(), "answered": attempt.answered_count, **(data or {})})
+    signals.attempt_finalised.send(attempt, how=to)
     return True
 
 
@@ -92,7 +99,7 @@ def finalise_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:
     if timing.accepts_saves(attempt.deadline_at, grace, now):
         return False
     cutoff = now - timedelta(seconds=grace)
-    return _transition(attempt, AttemptStatus.TIMED_OUT, finished_at=Attempt.deadline_at,
+    return transition(attempt, AttemptStatus.TIMED_OUT, finished_at=Attempt.deadline_at,
                        reason="timeout", action=AuditAction.ATTEMPT_TIMED_OUT, where=[Attempt.deadline_at < cutoff])
 
 
@@ -128,24 +135,64 @@ def _pick_form(entry: RosterEntry, paper: Paper) -> PaperForm:
     return forms[position % len(forms)]
 
 
+@dataclass(frozen=True)
+class ExamStatus:
+    """Where a candidate's exam stands: `state` is the attempt's status once started, else
+    `available`, `not_started` (before `opens_at`) or `closed`; `refusal` the Conflict code
+    `start_attempt` would raise (None when it may start or has started)."""
+
+    state: str
+    opens_at: datetime
+    attempt: Attempt | None
+    refusal: str | None = None
+
+    @property
+    def can_start(self) -> bool:
+        return self.state in ("available", AttemptStatus.IN_PROGRESS.value)
+
+
+def exam_status(entry: RosterEntry, attempt: Attempt | None, now: datetime) -> ExamStatus:
+    """The one rule of whether an exam may start: the batch filed or open, inside its window,
+    and past the window's start plus the entry's start delay (错峰开考)."""
+    batch = entry.batch
+    opens_at = batch.window_start + timedelta(seconds=entry.start_delay_seconds or 0)
+    if attempt is not None:
+        return ExamStatus(attempt.status.value, opens_at, attempt)
+    if batch.state not in STARTABLE_STATES:
+        return ExamStatus("closed", opens_at, None, "not_available")
+    if now >= batch.window_end:
+        return ExamStatus("closed", opens_at, None, "window_closed")
+    if now < opens_at:
+        return ExamStatus("not_started", opens_at, None, "not_started")
+    return ExamStatus("available", opens_at, None)
+
+
+_REFUSALS = {"not_available": "本场考试当前不可作答", "window_closed": "考试时间已结束",
+             "not_started": "考试尚未开始，请稍候"}
+
+
+def attempt_of(entry: RosterEntry) -> Attempt | None:
+    return db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == entry.id))
+
+
 def start_attempt(entry: RosterEntry, *, now: datetime | None = None) -> Attempt:
     """The candidate's attempt, created at the first call (the same one afterwards).
 
     Raises Conflict with code `not_started` (before window start + the entry's start delay;
     details.starts_at), `window_closed`, `not_available` (batch not filed/open) or `no_paper`."""
     now = now or clock.now()
-    existing = db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == entry.id))
+    existing = attempt_of(entry)
     if existing is not None:
         finalise_if_overdue(existing, now)
         return existing
     batch = entry.batch
-    if batch.state not in STARTABLE_STATES:
-        raise _conflict("本场考试当前不可作答", "not_available", state=batch.state.value)
-    opens_at = batch.window_start + timedelta(seconds=entry.start_delay_seconds or 0)
-    if now < opens_at:
-        raise _conflict("考试尚未开始，请稍候", "not_started", starts_at=opens_at.isoformat())
-    if now >= batch.window_end:
-        raise _conflict("考试时间已结束", "window_closed")
+    status = exam_status(entry, None, now)
+    if status.refusal == "not_available":
+        raise _conflict(_REFUSALS[status.refusal], status.refusal, state=batch.state.value)
+    if status.refusal == "not_started":
+        raise _conflict(_REFUSALS[status.refusal], status.refusal, starts_at=status.opens_at.isoformat())
+    if status.refusal is not None:
+        raise _conflict(_REFUSALS[status.refusal], status.refusal)
     paper = db.session.get(Paper, batch.paper_id) if batch.paper_id else None
     if paper is None or paper.status != PaperStatus.FROZEN:
         raise _conflict("本场考试的试卷尚未定稿", "no_paper")
@@ -159,7 +206,7 @@ def start_attempt(entry: RosterEntry, *, now: datetime | None = None) -> Attempt
             db.session.flush()
     except IntegrityError:
         # A concurrent first start won (unique roster_entry_id): same attempt again.
-        existing = db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == entry.id))
+        existing = attempt_of(entry)
         if existing is None:
             raise
         return existing
@@ -170,21 +217,15 @@ def start_attempt(entry: RosterEntry, *, now: datetime | None = None) -> Attempt
     if opened.rowcount == 1:
         db.session.refresh(batch)
         audit.record(AuditAction.BATCH_OPENED, obj=batch, data={"trigger": "first_start", "attempt_id": attempt.id})
+        signals.batch_state_changed.send(batch, old=BatchState.FILED, new=BatchState.OPEN)
     audit.record(AuditAction.ATTEMPT_STARTED, obj=attempt, data={
         "ticket_no": entry.ticket_no, "form": form.label, "order_seed": attempt.order_seed,
         "started_at": now.isoformat(), "deadline_at": attempt.deadline_at.isoformat()})
+    signals.attempt_started.send(attempt)
     return attempt
 
 
 # --- autosave ----------------------------------------------------------------------------------
-
-
-def form_item_of(attempt: Attempt, form_item_id: int) -> PaperFormItem:
-    """The form item `form_item_id` of this attempt's form; NotFound otherwise."""
-    fi = db.session.get(PaperFormItem, form_item_id)
-    if fi is None or fi.form_id != attempt.form_id:
-        raise NotFound("试题不存在")
-    return fi
 
 
 def save_response(attempt: Attempt, form_item_id: int, answer: Any, seq: int, *,
@@ -238,7 +279,7 @@ def submit(attempt: Attempt, *, now: datetime | None = None) -> Attempt:
     if finalise_if_overdue(attempt, now) or attempt.status != AttemptStatus.IN_PROGRESS:
         return attempt
     grace = attempt.batch.grace_seconds
-    if not _transition(attempt, AttemptStatus.SUBMITTED, finished_at=now, reason="submitted",
+    if not transition(attempt, AttemptStatus.SUBMITTED, finished_at=now, reason="submitted",
                        action=AuditAction.ATTEMPT_SUBMITTED,
                        where=[Attempt.deadline_at >= now - timedelta(seconds=grace)]):
         finalise_if_overdue(attempt, now)
@@ -250,10 +291,6 @@ def responses_of(attempt: Attempt) -> list[Response]:
                                    .order_by(Response.form_item_id)))
 
 
-# Proctor actions, re-exported so callers use one module (`attempts.grant_extension(...)`).
-from examsys.delivery.attempts_admin import grant_extension, reopen, terminate  # noqa: E402
-
-__all__ = ["SaveResult", "answer_spec", "check_save_input",
-           "compute_deadline", "extension_minutes", "finalise_if_overdue",
-           "grant_extension", "reopen", "terminate", "form_item_of", "responses_of", "save_response", "start_attempt",
-           "submit", "sweep"]
+__all__ = ["ExamStatus", "SaveResult", "answer_spec", "attempt_of", "check_save_input", "compute_deadline",
+           "exam_status", "extension_minutes", "finalise_if_overdue", "responses_of", "save_response",
+           "start_attempt", "submit", "sweep", "transition"]

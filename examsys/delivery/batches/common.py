@@ -1,5 +1,6 @@
-"""Batch basics shared by the delivery modules: input shapes, labels, visibility queries and
-read helpers (rooms, staff, certificates)."""
+"""Batch basics shared by the batch modules: the state table, input shapes, labels, the
+visibility queries (object policies from examsys.permissions) and read helpers (rooms, staff,
+forms, certificates)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from examsys.permissions import can_manage_batch, can_view_batch, sees_all_organ
 
 S = BatchState
 # The legal state changes. Later states (marked, reviewed, published, archived) are driven by
-# grading and result review (engineer D) through ``transition``; a returned review goes back.
+# grading and result review through ``transition``; a returned review goes back.
 TRANSITIONS: dict[BatchState, frozenset[BatchState]] = {
     S.PLANNED: frozenset({S.FILED}),
     S.FILED: frozenset({S.OPEN, S.CLOSED}),

@@ -1,23 +1,18 @@
 """Results of a batch: computing them, their review (复核) by a second person, score corrections
-with four eyes, publication with a public-notice period (公示), and candidates' score review
-requests (成绩复核申请).
+with four eyes, and the score list (成绩单). Publication (公示) and candidates' score review
+requests (成绩复核申请) are `publication`'s.
 
 Flow: MARKED --compute_results--> results exist --review_batch (second person)--> REVIEWED
 --publish--> PUBLISHED (published_at; 公示 for `notice_days` calendar days).
 
 - Originals are never overwritten: `ItemScore.final_score` and `Result.total` stay as first
   computed; a correction is a ScoreCorrection (pending until a *different* person holding
-  RESULT_REVIEW approves it — RELIABILITY 20, enforced here and by a CHECK constraint, audited).
+  RESULT_REVIEW approves it — examsys.permissions.may_decide_correction, backed by a CHECK
+  constraint; a refused self-approval is audited).
   An approved item correction replaces that item's score in `Result.final_total`; an approved
   total correction sets `final_total` outright until a later item correction recomputes the sum.
-- 复核 is done by someone who neither computed the results nor marked any item of the batch.
-- Score review applications (`apply_for_review`, for the candidate API): accepted from publication
-  until `review_apply_days` working days later; answered within `review_answer_days` working days
-  (examsys.delivery.workdays; statutory holidays must be configured). Scope: unmarked parts,
-  adding errors, recording errors; a paper scored wholly by machine only when its score is 0 or
-  absent. One open application per candidate at a time.
-- `published_result(entry)` is what the candidate sees (GET /api/v1/candidate/results): None
-  before publication."""
+- 复核 is done by someone who neither computed the results nor marked any item of the batch
+  (examsys.permissions.may_review_results)."""
 
 from __future__ import annotations
 
@@ -26,14 +21,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from examsys import clock
+from examsys import audit, clock, transaction
 from examsys.assembly.models import PaperForm
-from examsys.audit import services as audit
 from examsys.audit.actions import AuditAction
 from examsys.bank import qtypes
 from examsys.bank.models import ItemVersion
-from examsys.delivery.grading import transition
-from examsys.delivery.marking import round2
+from examsys.delivery.batches.services import transition
 from examsys.delivery.models import (
     Attempt,
     AttemptStatus,
@@ -49,35 +42,15 @@ from examsys.delivery.models import (
     ScoreCorrection,
     ScoreReviewRequest,
 )
-
-# Publication and review requests live in their own module; re-exported for callers of results.
-from examsys.delivery.publication import (  # noqa: E402,I001
-    answer_review_request,
-    apply_for_review,
-    apply_until,
-    is_published,
-    machine_scored_only,
-    notice_ends_at,
-    publish,
-    published_result,
-    review_requests,
-)
-
-# Publication and review requests live in their own module; re-exported for callers of results.
-from examsys.delivery.results_common import (  # noqa: E402
-    CORRECTABLE_STATES,
-    _require_reviewer,
-    _snapshot,
-    section_meta,
-)
-from examsys.errors import Conflict, PermissionDenied, ValidationError
+from examsys.delivery.scoring.common import CORRECTABLE_STATES, blueprint_snapshot, section_meta
+from examsys.delivery.scoring.marking import round2
+from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
+from examsys.permissions import may_decide_correction, may_handle_results, may_review_results
 
 __all__ = [
-    "answer_review_request", "apply_for_review", "apply_until", "check_batch", "compute_results",
-    "corrections", "decide_correction", "effective_scores", "form_label", "is_published",
-    "machine_scored_only", "notice_ends_at", "publish", "published_result", "request_correction",
-    "review_batch", "review_requests", "reviews", "score_list", "section_meta",
+    "ScoreRow", "check_batch", "compute_results", "corrections", "decide_correction", "effective_scores",
+    "form_label", "request_correction", "review_batch", "reviews", "score_list",
 ]
 
 # --- computing -------------------------------------------------------------------------------
@@ -123,10 +96,10 @@ def compute_results(batch: Batch, actor) -> list[Result]:
     """A Result for every scored attempt of a MARKED batch (existing ones are kept).
 
     Raises PermissionDenied (no RESULT_REVIEW) and Conflict (batch not MARKED; items unmarked)."""
-    _require_reviewer(actor, batch)
+    may_handle_results(actor, batch).enforce()
     if batch.state != BatchState.MARKED:
         raise Conflict(f"批次状态为“{batch.state_label}”，阅卷完成后才能计算成绩")
-    pass_mark = float(_snapshot(batch).get("pass_mark", 60))
+    pass_mark = float(blueprint_snapshot(batch).get("pass_mark", 60))
     existing = {r.attempt_id: r for r in db.session.scalars(select(Result).where(Result.batch_id == batch.id))}
     out = []
     created = 0
@@ -160,7 +133,7 @@ def check_batch(batch: Batch) -> tuple[int, list[dict]]:
     attempts = list(db.session.scalars(select(Attempt).where(Attempt.batch_id == batch.id)
                                        .options(selectinload(Attempt.roster_entry)).order_by(Attempt.id)))
     results = {r.attempt_id: r for r in db.session.scalars(select(Result).where(Result.batch_id == batch.id))}
-    partial = bool(_snapshot(batch).get("partial_credit"))
+    partial = bool(blueprint_snapshot(batch).get("partial_credit"))
     checked = 0
     for attempt in attempts:
         ticket = attempt.roster_entry.ticket_no
@@ -223,16 +196,14 @@ def review_batch(batch: Batch, reviewer, note: str = "") -> ResultReview:
 
     Raises PermissionDenied (no RESULT_REVIEW; the reviewer computed the results or marked in
     this batch) and Conflict (batch not MARKED)."""
-    _require_reviewer(reviewer, batch)
+    may_handle_results(reviewer, batch).enforce()
     if batch.state != BatchState.MARKED:
         raise Conflict(f"批次状态为“{batch.state_label}”，不能复核")
     results = list(db.session.scalars(select(Result).where(Result.batch_id == batch.id)))
-    if any(r.computed_by_id == reviewer.id for r in results):
-        raise PermissionDenied("复核须由计算成绩以外的第二人进行")
     marked = db.session.scalar(select(Mark.id).join(ItemScore).where(
         ItemScore.batch_id == batch.id, Mark.marker_id == reviewer.id).limit(1))
-    if marked is not None:
-        raise PermissionDenied("参与本批次阅卷的人员不能复核本批次成绩")
+    may_review_results(reviewer, batch, computed_by={r.computed_by_id for r in results},
+                       marked_in_batch=marked is not None).enforce()
     checked, findings = check_batch(batch)
     if not results:
         findings.append({"kind": "missing_result", "attempt_id": None, "message": "尚未计算成绩"})
@@ -263,7 +234,7 @@ def request_correction(actor, attempt: Attempt, corrected_score: float, reason: 
     Raises PermissionDenied, Conflict (batch state; a correction of the same score pending) and
     ValidationError (no reason; score out of range)."""
     batch = attempt.batch
-    _require_reviewer(actor, batch)
+    may_handle_results(actor, batch).enforce()
     if batch.state not in CORRECTABLE_STATES:
         raise Conflict(f"批次状态为“{batch.state_label}”，不能更正成绩")
     reason = (reason or "").strip()
@@ -304,15 +275,18 @@ def request_correction(actor, attempt: Attempt, corrected_score: float, reason: 
 
 def decide_correction(approver, correction: ScoreCorrection, *, approve: bool, comment: str = "") -> ScoreCorrection:
     """Approve or reject a pending correction. The approver must be a different person than the
-    requester (RELIABILITY 20). Approval updates the result's final total (never `total`).
+    requester (four eyes). Approval updates the result's final total (never `total`).
 
-    Raises PermissionDenied (same person; no RESULT_REVIEW) and Conflict (already decided)."""
+    Raises PermissionDenied (same person — recorded after the rollback; no RESULT_REVIEW) and
+    Conflict (already decided)."""
     batch = correction.attempt.batch
-    _require_reviewer(approver, batch)
-    if approver.id == correction.requested_by_id:
-        audit.record(AuditAction.SCORE_CORRECTION_SELF_APPROVAL_REFUSED, obj=correction,
-                     organisation_id=batch.organisation_id, data={"user_id": approver.id})
-        raise PermissionDenied("成绩更正须由申请人以外的第二人审批")
+    decision = may_decide_correction(approver, correction, batch)
+    if decision.code == "self_approval":
+        correction_id, approver_id, org_id = correction.id, approver.id, batch.organisation_id
+        transaction.on_rollback(lambda: audit.record(
+            AuditAction.SCORE_CORRECTION_SELF_APPROVAL_REFUSED, obj=db.session.get(ScoreCorrection, correction_id),
+            organisation_id=org_id, data={"user_id": approver_id}))
+    decision.enforce()
     if correction.status != CorrectionStatus.PENDING:
         raise Conflict("该更正已处理")
     correction.status = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED

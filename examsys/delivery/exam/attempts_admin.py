@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from examsys import audit, clock
 from examsys.audit.actions import AuditAction
-from examsys.delivery.attempts import _transition, compute_deadline, finalise_if_overdue
+from examsys.delivery.exam.attempts import compute_deadline, finalise_if_overdue, transition
 from examsys.delivery.models import Attempt, AttemptStatus, Batch, Extension, Incident, IncidentKind
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
@@ -110,7 +110,7 @@ def reopen(actor, attempt: Attempt, *, reason: str) -> Attempt:
                                                       "deadline_at": attempt.deadline_at.isoformat()})
     now = clock.now()
     if now >= attempt.deadline_at:
-        _transition(attempt, AttemptStatus.TIMED_OUT, finished_at=Attempt.deadline_at, reason="timeout",
+        transition(attempt, AttemptStatus.TIMED_OUT, finished_at=Attempt.deadline_at, reason="timeout",
                     action=AuditAction.ATTEMPT_TIMED_OUT, data={"after": "reopen"})
     return attempt
 
@@ -121,7 +121,7 @@ def terminate(actor, attempt: Attempt, *, reason: str) -> Attempt:
     reason = _reason(reason)
     now = clock.now()
     finalise_if_overdue(attempt, now)
-    if not _transition(attempt, AttemptStatus.TERMINATED, finished_at=now, reason="terminated",
+    if not transition(attempt, AttemptStatus.TERMINATED, finished_at=now, reason="terminated",
                        action=AuditAction.ATTEMPT_TERMINATED, data={"reason": reason}):
         raise Conflict("该考生已结束作答，不能再终止")
     _incident(actor, attempt.batch, attempt, IncidentKind.TERMINATE, reason, {})

@@ -30,10 +30,16 @@ from sqlalchemy import select
 
 from examsys import audit, clock
 from examsys.accounts import idnumber
-from examsys.accounts.candidates import create_candidate, find_candidates_by_id_number, set_candidate_photo
-from examsys.accounts.models import Candidate, User
+from examsys.accounts.candidates import (
+    create_candidate,
+    find_candidates_by_id_number,
+    id_index,
+    set_candidate_photo,
+)
+from examsys.accounts.models import Candidate, Organisation, User
 from examsys.audit.actions import AuditAction
-from examsys.delivery.batches import form_labels
+from examsys.bank.assets import clean_image
+from examsys.delivery.batches.common import form_labels
 from examsys.delivery.models import Batch, BatchState, RosterEntry
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
@@ -94,7 +100,7 @@ def _field_of(header) -> str | None:
 
 def _read_sheet(filename: str, data: bytes, limits: Limits) -> tuple[dict[str, int], list[tuple[int, list]]]:
     """(column index per field, [(row number, cells)]) of the first sheet with a roster header."""
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # heavy: loaded only when a roster file is read
 
     if data[:4] == b"\xd0\xcf\x11\xe0":
         raise InterchangeError(filename, "这是旧版 Excel（.xls）文件，请另存为 .xlsx 后再导入")
@@ -152,7 +158,6 @@ def parse_roster(batch: Batch, filename: str, data: bytes, photos_name: str | No
     existing_ids = {e.candidate.id_number_index: e for e in batch.roster}
     seen_ids: dict[str, int] = {}
     seen_tickets: dict[str, int] = {}
-    from examsys.accounts.candidates import id_index
 
     for row, cells in body:
         def get(key: str, cells=cells) -> object:
@@ -221,8 +226,6 @@ def parse_roster(batch: Batch, filename: str, data: bytes, photos_name: str | No
         if photo_member is not None:
             try:
                 photo = read_member(photos_name, archive, photo_member)
-                from examsys.bank.assets import clean_image
-
                 clean_image(photo_member, photo, max_bytes=PHOTO_MAX_BYTES)
             except HostileInputError:
                 raise
@@ -279,8 +282,6 @@ def import_roster(actor: User, batch: Batch, filename: str, data: bytes, photos_
 
 
 def batch_org(batch: Batch):
-    from examsys.accounts.models import Organisation
-
     return db.session.get(Organisation, batch.organisation_id)
 
 
@@ -341,7 +342,7 @@ def clear_roster(actor: User, batch: Batch) -> int:
 
 def template_xlsx() -> bytes:
     """An empty roster sheet with the header row."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy: loaded only when the template is asked for
     from openpyxl.styles import Font
 
     book = Workbook()

@@ -3,7 +3,7 @@
 Pure functions on aware datetimes; no database, no clock. The server decides time: the browser's
 timer only displays `remaining_seconds`, re-synced from every API answer.
 
-Rules (issue 5, point 4):
+Rules:
 - deadline = started_at + duration + attempt extensions + batch extensions,
   capped by window_end + batch extensions (a batch-wide extension moves the window's end too;
   a per-candidate one never lets a candidate write past the window);

@@ -20,9 +20,9 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
-from examsys.delivery import answers, timing
-from examsys.delivery.autosave import FastSave
-from examsys.delivery.candidate_auth import LAST_SEEN_EVERY, session_live
+from examsys.delivery.exam import answers, timing
+from examsys.delivery.exam.autosave import FastSave
+from examsys.delivery.exam.candidate_auth import LAST_SEEN_EVERY, session_live
 
 HOT_TTL = 30.0  # seconds
 HOT_SIZE = 20_000
