@@ -12,12 +12,17 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-ROOT = Path(__file__).resolve().parent.parent
+from examsys.config import ROOT, build_config
+
+__all__ = ["ROOT", "create_app"]
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    # The one deliberate exception to top-of-module imports: the package root stays light, so that
+    # `examsys --help`, offline commands (assembly solve) and any `import examsys.x` do not build
+    # the whole web app (every domain's views, the extensions) before they need it.
     from examsys import i18n, models, web  # noqa: F401  (models: complete metadata)
-    from examsys.config import build_config
+    from examsys.cli import register_cli
     from examsys.extensions import babel, csrf, db, init_limiter, login_manager, migrate
 
     app = web.ExamsysFlask(
@@ -44,8 +49,5 @@ def create_app(overrides: dict | None = None) -> Flask:
     i18n.init_app(app)
     web.register_blueprints(app)
     web.register_error_handlers(app)
-
-    from examsys.cli import register_cli
-
     register_cli(app)
     return app

@@ -16,6 +16,8 @@ from datetime import date
 from pathlib import Path
 
 PREFIX = "EXAMSYS_"
+# The checkout (or installed tree) holding templates/, static/, migrations/ and translations/.
+ROOT = Path(__file__).resolve().parent.parent
 MARK_MARGIN_DEFAULT = 0.2
 
 

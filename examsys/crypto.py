@@ -16,6 +16,7 @@ from functools import lru_cache
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
 
 _VERSION = b"\x01"
 
@@ -69,6 +70,4 @@ def blind_index(keys: DataKeys, value: str, *, purpose: str) -> str:
 
 
 def current_keys() -> DataKeys:
-    from flask import current_app
-
     return keys_for(current_app.config["EXAMSYS_DATA_KEY"])

@@ -7,15 +7,30 @@ import sqlite3
 
 from flask import Flask, abort, current_app, g, has_app_context, jsonify, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from examsys import clock, transaction
+from examsys.accounts.services import load_session_user
+from examsys.accounts.views import bp as accounts_bp
+from examsys.api import bp as api_bp
+from examsys.assembly.views import bp as assembly_bp
+from examsys.audit.services import AuditContext, set_request_context_provider
+from examsys.audit.views import bp as audit_bp
+from examsys.bank.views import assets_bp
+from examsys.bank.views import bp as bank_bp
+from examsys.delivery.views import bp as delivery_bp
+from examsys.delivery.views.candidate import bp as exam_bp
 from examsys.errors import DomainError, UnsafeConfiguration
 from examsys.extensions import login_manager
-from examsys.permissions import ROLE_LABELS, can, enforce_declared_access
+from examsys.health import bp as health_bp
+from examsys.i18n import set_language
+from examsys.navigation import nav_links
+from examsys.permissions import ROLE_LABELS, Permission, can, enforce_declared_access
+from examsys.standards.views import bp as standards_bp
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 
@@ -88,8 +103,6 @@ def select_timezone() -> str:
 
 @login_manager.user_loader
 def _load_user(token: str):
-    from examsys.accounts.services import load_session_user
-
     # Session bookkeeping (last seen, expiry) commits with the rest of the request.
     return load_session_user(token)
 
@@ -140,8 +153,6 @@ class SessionInterface(SecureCookieSessionInterface):
 
 def _request_audit_context():
     """The audit context of the current request (audit.services calls it on first use)."""
-    from examsys.audit.services import AuditContext
-
     user = current_user if current_user and current_user.is_authenticated else None
     return AuditContext(
         user_id=user.id if user else None,
@@ -187,17 +198,10 @@ def _security_headers(response):
 
 def init_app(app: Flask) -> None:
     app.before_request(enforce_declared_access)
-    from examsys.audit.services import set_request_context_provider
-
     app.session_interface = SessionInterface()
 
     set_request_context_provider(_request_audit_context)
     app.after_request(_security_headers)
-
-    from flask_babel import get_locale
-
-    from examsys.navigation import nav_links
-    from examsys.permissions import Permission
 
     app.jinja_env.globals.update(can=can, Permission=Permission, ROLE_LABELS=ROLE_LABELS,
                                  now=clock.now, nav_links=nav_links, get_locale=get_locale)
@@ -211,17 +215,6 @@ def _format_local(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def register_blueprints(app: Flask) -> None:
-    from examsys.accounts.views import bp as accounts_bp
-    from examsys.api import bp as api_bp
-    from examsys.assembly.views import bp as assembly_bp
-    from examsys.audit.views import bp as audit_bp
-    from examsys.bank.views import assets_bp
-    from examsys.bank.views import bp as bank_bp
-    from examsys.delivery.views import bp as delivery_bp
-    from examsys.delivery.views.candidate import bp as exam_bp
-    from examsys.health import bp as health_bp
-    from examsys.standards.views import bp as standards_bp
-
     app.register_blueprint(accounts_bp)
     app.register_blueprint(bank_bp)
     app.register_blueprint(assets_bp)
@@ -232,8 +225,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(delivery_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(exam_bp)
-
-    from examsys.i18n import set_language
 
     app.add_url_rule("/lang/<code>", "set_language", set_language, methods=["POST"])
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import io
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -122,7 +123,7 @@ def run_milp(
 
 
 def _highs(data, prefix: str, time_limit: float, *, zero_cost: bool = False):
-    import highspy
+    import highspy  # heavy: only the solver subprocess loads it
 
     def arr(name):
         return data[prefix + name]
@@ -153,7 +154,7 @@ def _highs(data, prefix: str, time_limit: float, *, zero_cost: bool = False):
 
 
 def _outcome(h) -> tuple[str, np.ndarray | None]:
-    import highspy
+    import highspy  # heavy: only the solver subprocess loads it
 
     status = h.getModelStatus()
     has_solution = h.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
@@ -234,9 +235,7 @@ def _solve(data) -> dict[str, np.ndarray]:
 
 
 def main() -> None:
-    import resource
-
-    import highspy  # noqa: F401 - load while idle, before the job arrives
+    import highspy  # noqa: F401 - heavy: loaded in the worker while idle, before the job arrives
 
     # Keep the result channel clean: HiGHS prints a banner on stdout when created.
     result_fd = os.dup(1)

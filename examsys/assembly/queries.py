@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from examsys.assembly import formats
+from examsys.assembly.checker import compliance_report
 from examsys.assembly.models import Paper, PaperForm, PaperFormItem, PaperReplacement
+from examsys.assembly.specs import to_form_spec
 from examsys.bank.models import Item, ItemStatus, ItemVersion, QType
 from examsys.extensions import db
 from examsys.standards.models import AssessmentPoint
@@ -168,9 +170,6 @@ def effective_compliance(paper: Paper) -> dict | None:
     """The compliance report recomputed for the forms as candidates now see them, or None when
     nothing was replaced (the stored report from assembling then still holds). Uses each
     version's own assessment point and difficulty; exposure is left out (freezing raised it)."""
-    from examsys.assembly.checker import compliance_report
-    from examsys.assembly.services import to_form_spec
-
     views = {f.label: effective_versions(f) for f in paper.forms}
     pinned = {fi.id: fi.item_version_id for f in paper.forms for fi in f.items}
     if all(v.id == pinned[fid] for vs in views.values() for fid, v in vs.items()):

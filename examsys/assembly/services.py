@@ -27,6 +27,7 @@ from examsys.assembly.models import (
 )
 from examsys.assembly.queries import effective_versions, items_on_paper
 from examsys.assembly.solver import solve
+from examsys.assembly.specs import to_form_spec
 from examsys.audit.actions import AuditAction
 from examsys.bank.models import Item, ItemStatus, ItemVersion, QType, VersionStatus
 from examsys.errors import Conflict, DomainError, ValidationError
@@ -54,34 +55,6 @@ class Infeasible(DomainError):
 
 def snapshot(pb: PaperBlueprint) -> dict:
     return {name: getattr(pb, name) for name in BLUEPRINT_FIELDS} | {"standard_id": pb.standard_id}
-
-
-def _opt_int(value) -> int | None:
-    return None if value in (None, "") else int(value)
-
-
-def to_form_spec(data: dict, *, exclude: set[str] = frozenset()) -> formats.FormSpec:
-    """The solver's FormSpec from a blueprint snapshot; raises ValidationError naming the rule."""
-    try:
-        return formats.FormSpec(
-            sections=tuple(formats.Section(type=s["type"], count=int(s["count"]), points=float(s["points"]))
-                           for s in data["sections"]),
-            forms=int(data["forms"]),
-            max_shared_items=int(data["max_shared_items"]),
-            content=tuple(formats.ContentRule(kp_prefix=r["kp_prefix"], min=int(r.get("min") or 0),
-                                              max=_opt_int(r.get("max")),
-                                              types=tuple(r["types"]) if r.get("types") else None)
-                          for r in data["content_rules"]),
-            difficulty=tuple(formats.DifficultyRule(level=int(r["level"]), min=int(r.get("min") or 0),
-                                                    max=_opt_int(r.get("max")))
-                             for r in data["difficulty_rules"]),
-            importance=tuple(formats.ImportanceRule(importance=r["importance"], min=int(r["min"]))
-                             for r in data["importance_rules"]),
-            exclude=frozenset(exclude),
-            max_exposure=_opt_int(data.get("max_exposure")),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationError(f"细目表规则不完整或数值无效：{exc}") from exc
 
 
 def _num(value, default=0.0) -> float:

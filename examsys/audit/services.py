@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flask import g, has_request_context
+
 from examsys import clock
 from examsys.audit.actions import AuditAction
 from examsys.audit.models import AuditEvent
@@ -51,10 +53,6 @@ def set_request_context_provider(provider) -> None:
 
 def current_context() -> AuditContext:
     """The ambient context of the current request, or an empty one (CLI, background jobs)."""
-    try:
-        from flask import g, has_request_context
-    except ImportError:  # pragma: no cover
-        return AuditContext()
     if has_request_context():
         ctx = g.get("audit_context")
         if ctx is None and _request_context_provider is not None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from examsys import interchange
+from examsys.bank.importing import import_drafts
 from examsys.bank.models import Item, ItemVersion
 from examsys.extensions import db
 from examsys.interchange import ImportIssue, InterchangeError, ItemDraft, SourceRef
@@ -89,8 +90,6 @@ def import_file(user, org, standard, filename: str, data: bytes, *, level: int |
     written. `category_map` is passed to `import_drafts`. Raises nothing for bad content (a file
     refused whole comes back as one error naming the file); raises what `import_drafts` raises
     (PermissionDenied; ValidationError for a bad level or a mapped point not of `standard`)."""
-    from examsys.bank import services
-
     result = FileImportResult(dry_run=dry_run)
     try:
         parsed = interchange.parse_file(filename, data)
@@ -102,7 +101,7 @@ def import_file(user, org, standard, filename: str, data: bytes, *, level: int |
     result.notes = list(parsed.notes)
     result.errors = list(parsed.errors)
     blocked = bool(parsed.errors or parsed.unsupported) and not partial
-    report = services.import_drafts(user, org, standard, parsed.items, level=level, approve=approve,
+    report = import_drafts(user, org, standard, parsed.items, level=level, approve=approve,
                                     partial=partial, dry_run=dry_run or blocked, category_map=category_map)
     result.errors.extend(report.errors)
     result.unmatched = list(report.unmatched)

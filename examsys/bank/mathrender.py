@@ -100,7 +100,7 @@ def _num(x: float) -> str:
 
 
 def _svg(tex: str) -> str:
-    from matplotlib.font_manager import FontProperties
+    from matplotlib.font_manager import FontProperties  # heavy: loaded on the first formula
     from matplotlib.textpath import text_to_path
 
     prop = FontProperties(size=text_to_path.FONT_SCALE, math_fontfamily="dejavusans")
@@ -132,7 +132,7 @@ def _svg(tex: str) -> str:
 
 
 def _path_data(verts, codes, scale: float, top: float) -> str:
-    from matplotlib.path import Path
+    from matplotlib.path import Path  # heavy: loaded on the first formula
 
     # Quadratic and cubic segments arrive as runs of control points; the command letter goes
     # before the first point of each segment (CURVE3 = 2 points, CURVE4 = 3 points).

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from examsys.bank import services as bank_services
 from examsys.bank import workflow
 from examsys.bank.models import Item
+from examsys.extensions import db
 from examsys.standards import services as standard_services
 from examsys.standards.models import AssessmentPoint, Standard
 
@@ -32,16 +33,12 @@ def load_standard() -> Standard:
 
 
 def db_standard(code: str, edition: str) -> Standard | None:
-    from examsys.extensions import db
-
     return db.session.scalar(select(Standard).where(Standard.code == code, Standard.edition == edition))
 
 
 def load_items(org, standard: Standard, writer, reviewer) -> dict[str, int]:
     """Create the demo items that are not there yet (matched by external id). History entries are
     the item's earlier versions, oldest first; each entry's note says what the next version changed."""
-    from examsys.extensions import db
-
     data = json.loads(ITEMS_FILE.read_text(encoding="utf-8"))["items"]
     existing = set(db.session.scalars(select(Item.external_id).where(Item.organisation_id == org.id,
                                                                     Item.external_id.is_not(None))))

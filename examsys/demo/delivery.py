@@ -9,6 +9,7 @@ then moved back five minutes — a demo-only step recorded as its own audit even
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -84,15 +85,13 @@ def load_demo_batch(org, standard, users: dict, blueprint) -> dict:
     svc.file_batch(admin, batch)
     batch.window_start = now - timedelta(minutes=5)
     db.session.flush()
-    audit.record(AuditAction.BATCH_DEMO_WINDOW_SET, obj=batch, data={"window_start": batch.window_start.isoformat(),
-                                                       "note": "demo: opened five minutes ago"})
+    audit.record(AuditAction.BATCH_DEMO_WINDOW_SET, obj=batch,
+                 data={"window_start": batch.window_start.isoformat(), "note": "demo: opened five minutes ago"})
     return _result(batch)
 
 
 def _xlsx(rows: list[tuple[str, str]]) -> bytes:
-    import io
-
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy: loaded only when the demo builds its roster file
 
     book = Workbook()
     ws = book.active

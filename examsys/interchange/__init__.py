@@ -27,7 +27,7 @@ from .model import (
 from .moodle_xml import emit_moodle_xml, parse_moodle_xml
 from .qti import emit_qti3_package, parse_qti_item, parse_qti_package
 from .qti.common import VERSIONS, namespace
-from .safety import DEFAULT_LIMITS, Limits, check_size, parse_xml
+from .safety import DEFAULT_LIMITS, Limits, check_size, open_zip, parse_xml
 from .xlsx import emit_xlsx, parse_xlsx
 
 __all__ = [
@@ -79,8 +79,6 @@ def parse_file(filename: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> P
 
 
 def _parse_zip(filename: str, data: bytes, limits: Limits) -> ParseResult:
-    from .safety import open_zip
-
     if "xl/workbook.xml" in open_zip(filename, data, limits).namelist():
         return parse_xlsx(filename, data, limits)
     return parse_qti_package(filename, data, limits)

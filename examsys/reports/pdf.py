@@ -19,7 +19,7 @@ from urllib.parse import unquote_to_bytes
 
 from flask import current_app, render_template
 
-from examsys import ROOT
+from examsys.config import ROOT
 
 PRINT_CSS = ROOT / "static" / "css" / "print.css"
 _ASSET = re.compile(r"/assets/([0-9a-f]{64})(?:$|[?#])")
@@ -57,7 +57,7 @@ def _fetcher():
     """The URL fetcher for this WeasyPrint: from 68 on it must be a `URLFetcher` returning a
     `URLFetcherResponse` (a plain function's dict fails an assertion there)."""
     try:
-        from weasyprint.urls import URLFetcher, URLFetcherResponse
+        from weasyprint.urls import URLFetcher, URLFetcherResponse  # heavy: only when rendering
     except ImportError:
         return _url_fetcher
 
@@ -76,6 +76,7 @@ def _stylesheet_text(mtime: float) -> str:
 
 def render_pdf(template: str, **ctx) -> bytes:
     """Render `template` with `ctx` to PDF bytes. Needs an app context (templates, config)."""
+    # Heavy (Pango, fonts): loaded on the first PDF, not by every worker and CLI command.
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 

@@ -62,7 +62,7 @@ def score_report_pdf(batch: Batch, attempt: Attempt) -> bytes:
 
 
 def score_list_xlsx(batch: Batch) -> bytes:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy: loaded only when a score list is exported
     from openpyxl.styles import Alignment, Font
 
     ctx = _common(batch)

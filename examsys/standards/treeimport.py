@@ -16,6 +16,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from examsys.interchange.model import InterchangeError
+from examsys.interchange.safety import Limits, open_zip
 from examsys.interchange.xlsx import cell_text
 from examsys.standards.treecheck import (
     F_CODE,
@@ -69,10 +71,7 @@ def _read_sheet(filename: str, data: bytes, errors: list[str], required: tuple[s
     """(rows, header_index, columns) of the sheet holding the template's header (the sheet named
     `preferred` first, so a 说明 sheet in front of it does no harm), after the safety checks.
     None (with the reason in `errors`) when the file is refused or has no such sheet."""
-    from openpyxl import load_workbook
-
-    from examsys.interchange.model import InterchangeError
-    from examsys.interchange.safety import Limits, open_zip
+    from openpyxl import load_workbook  # heavy: loaded only when a tree file is read
 
     if data[:4] == b"\xd0\xcf\x11\xe0":
         errors.append(f"{filename}: 这是旧版 Excel（.xls）文件，请另存为 .xlsx 后再导入")
@@ -282,7 +281,7 @@ HEADER = [F_TYPE, F_CODE, F_NAME, F_PARENT, *WEIGHT_COLUMNS, F_IMPORTANCE, F_LEV
 def emit_tree_xlsx(tree: dict) -> bytes:
     """The tree in the import template (an empty `ranges` gives the bare template); reading the
     result back with parse_tree_xlsx gives the same tree."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # heavy: loaded only when the template is asked for
     from openpyxl.styles import Font
 
     book = Workbook()
