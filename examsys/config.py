@@ -127,7 +127,7 @@ def load_secrets(instance_path: Path) -> SecretSources:
 def engine_options(db_url: str) -> dict:
     """SQLite is a local file: a pooled connection cannot go stale, so no ping per checkout.
     PostgreSQL keeps pre_ping (one cheap round trip per checkout) so that after a database
-    restart (RELIABILITY 9) no request fails on a dead pooled connection; pool_recycle retires
+    restart no request fails on a dead pooled connection; pool_recycle retires
     connections before server or proxy idle timeouts cut them."""
     if db_url.startswith("sqlite"):
         return {}

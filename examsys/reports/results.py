@@ -2,7 +2,7 @@
 one candidate (成绩报告单) as PDF. Names and masked ID numbers appear here (never in marking).
 
 Excel cells are written as text or numbers only; text starting with = + - @ (or a tab / CR) is
-prefixed with an apostrophe-like quote character so no spreadsheet evaluates it (RELIABILITY 25)."""
+prefixed with an apostrophe-like quote character so no spreadsheet evaluates it as a formula."""
 
 from __future__ import annotations
 

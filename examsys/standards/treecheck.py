@@ -20,7 +20,7 @@ WEIGHT_COLUMNS = {f"比重-{name}": level for level, name in LEVEL_NAMES.items()
 IMPORTANCES = ("X", "Y", "Z")
 MAX_NODES = 5000  # a real 细目表 has a few hundred points; more is a mistake or an attack
 MAX_DEPTH = 6
-WEIGHT_TOLERANCE = 0.1  # rounding slack for weight sums (docs/knowledge-tree-template.md, rule 3)
+WEIGHT_TOLERANCE = 0.1  # rounding slack when children's weights must sum to their parent's
 
 # Field names are the template's column names, so a tree problem maps onto a cell.
 F_CODE, F_NAME, F_PARENT, F_IMPORTANCE, F_LEVELS, F_TYPE = (
