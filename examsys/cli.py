@@ -22,7 +22,9 @@ from examsys.permissions import Role
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False,
-             help="examsys: 职业技能等级认定在线考试与题库系统 (online exams and question banks).")
+             help="examsys: 职业技能等级认定在线考试与题库系统 (online exams and question banks).\n\n"
+                  "Each of examsys's own commands is one transaction: it commits when the command succeeds "
+                  "and writes nothing when it fails (每条命令为一个事务：成功则提交，失败则不写入).")
 def main() -> None:
     """Entry point of the `examsys` console script."""
 
