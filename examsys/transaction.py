@@ -77,8 +77,21 @@ def _run_after_rollback(actions: list[Callable[[], object]], *, denial: dict | N
 # --- the two ends of a unit of work --------------------------------------------------------------
 
 
+def before_commit(action: Callable[[], object]) -> None:
+    """Run `action` just before this unit of work commits: for bookkeeping writes (a login
+    session's last-seen time) that should not take SQLite's one write lock at the start of a
+    request and hold it while the view works. Nothing runs when the unit of work rolls back."""
+    if has_app_context():
+        g.setdefault("_before_commit", []).append(action)
+    else:
+        action()
+
+
 def commit() -> None:
     """Commit the unit of work. Only the request wrapper and `command` call this."""
+    if has_app_context():
+        for action in g.pop("_before_commit", ()):
+            action()
     db.session.commit()
     if has_app_context():
         g.pop("_on_rollback", None)
@@ -95,6 +108,8 @@ def _status_of(exc: BaseException) -> int | None:
 def fail(exc: BaseException) -> None:
     """The one error path: roll back, then record what must survive the refusal."""
     db.session.rollback()
+    if has_app_context():
+        g.pop("_before_commit", None)
     actions = _pending()[:]
     _pending().clear()
     denial = None

@@ -83,6 +83,20 @@ def duplicate(code):
     return "unreachable"
 
 
+@probe.post("/late/<code>/<int:fail>")
+@public
+def late(code, fail):
+    transaction.before_commit(lambda: _org(code))
+    if fail:
+        raise ValidationError("不保存")
+    assert _codes_now() == set()  # nothing written while the view works
+    return "ok"
+
+
+def _codes_now() -> set[str]:
+    return set(_db.session.scalars(select(Organisation.code).where(Organisation.code.like("TX%"))))
+
+
 @probe.get("/early")
 @public
 def early():
@@ -191,3 +205,9 @@ def test_cli_command_refusal_is_a_message_and_nothing_is_written(tx_app, db):
     assert result.exit_code == 1
     assert "机构代码格式不正确" in result.output
     assert _codes(tx_app) == set()
+
+
+def test_before_commit_writes_at_the_commit_and_not_on_failure(tx, tx_app):
+    assert tx.post("/txprobe/late/TX8/0").status_code == 200
+    assert tx.post("/txprobe/late/TX9/1").status_code == 422
+    assert _codes(tx_app) == {"TX8"}

@@ -7,7 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -312,9 +312,10 @@ def load_session_user(token: str) -> User | None:
     user = sess.user
     if not user.active or not user.organisation.active:
         return None
-    # Touching last_seen at most once a minute keeps idle tracking without a write per request.
+    # Touching last_seen at most once a minute keeps idle tracking without a write per request;
+    # the write waits for the request's commit, so the view never runs holding a write lock for it.
     if now - sess.last_seen_at > timedelta(seconds=60):
-        sess.last_seen_at = now
+        transaction.before_commit(partial(setattr, sess, "last_seen_at", now))
     user.current_session_token = token
     return user
 
