@@ -27,6 +27,7 @@ from examsys.bank.items import (
     search_text_for,
     set_enemy_group,
 )
+from examsys.bank.models import Item, ItemVersion
 from examsys.bank.workflow import (
     SimilarWarning,
     approve,
@@ -37,11 +38,30 @@ from examsys.bank.workflow import (
 )
 from examsys.permissions import can_review, may_approve, may_review  # the review policy, re-exported
 
+
+def write_item(author, org, *, submit_for_review: bool = False, **fields) -> Item:
+    """The editor's "save" of a new item: `create_item`, then, when asked, `submit` its first
+    version for review, as one operation (both or neither). Raises what those raise."""
+    item = create_item(author, org, **fields)
+    if submit_for_review:
+        submit(author, item.latest_version)
+    return item
+
+
+def write_version(author, item: Item, *, submit_for_review: bool = False, **fields) -> ItemVersion:
+    """The editor's "save" of an edit: `save_edit`, then, when asked, `submit` the new version.
+    Raises what those raise."""
+    version = save_edit(author, item, **fields)
+    if submit_for_review:
+        submit(author, version)
+    return version
+
+
 __all__ = [
     "DiffRow", "FieldDiff", "ImportReport", "SimilarWarning", "approve", "batch_approve", "can_review",
     "carry_over",
     "content_hash", "create_item", "enemy_group_members", "set_enemy_group",
     "flag_needs_revision", "import_drafts", "open_fault_reports",
     "prepare_content", "report_fault", "retire", "return_version", "may_approve", "may_review", "save_edit",
-    "search_text_for", "similar_to", "submit", "version_diff",
+    "search_text_for", "similar_to", "submit", "version_diff", "write_item", "write_version",
 ]

@@ -99,18 +99,12 @@ def item_new():
         form.levels.data = list(standard.levels)[:1] or [4]
     error = None
     if form.validate_on_submit():
-        def create():
-            item = services.create_item(
-                current_user, current_user.organisation, standard=standard,
-                point=_point(standard, form.point_id.data), qtype=QType(form.qtype.data),
-                levels=form.levels.data, difficulty=form.difficulty.data, points=float(form.points.data),
-                content=form.to_content(), note=form.note.data)
-            if form.submit_for_review.data:
-                services.submit(current_user, item.latest_version)
-            return item
-
         saved = "试题已保存" + ("并提交审核" if form.submit_for_review.data else "（草稿）")
-        item, error = attempt(create, success=saved)
+        item, error = attempt(lambda: services.write_item(
+            current_user, current_user.organisation, submit_for_review=form.submit_for_review.data,
+            standard=standard, point=_point(standard, form.point_id.data), qtype=QType(form.qtype.data),
+            levels=form.levels.data, difficulty=form.difficulty.data, points=float(form.points.data),
+            content=form.to_content(), note=form.note.data), success=saved)
         if error is None:
             return redirect(url_for("bank.item_detail", item_id=item.id))
     return render_template("bank/editor.html", form=form, standard=standard, item=None), refusal_status(error)
@@ -166,17 +160,11 @@ def item_edit(item_id: int):
         form.note.data = ""
     error = None
     if form.validate_on_submit():
-        def save():
-            version = services.save_edit(
-                current_user, item, expected_version=int(form.expected_version.data or 0),
-                content=form.to_content(), point=_point(standard, form.point_id.data),
-                levels=form.levels.data, difficulty=form.difficulty.data,
-                points=float(form.points.data), note=form.note.data)
-            if form.submit_for_review.data:
-                services.submit(current_user, version)
-            return version
-
-        version, error = attempt(save)
+        version, error = attempt(lambda: services.write_version(
+            current_user, item, submit_for_review=form.submit_for_review.data,
+            expected_version=int(form.expected_version.data or 0), content=form.to_content(),
+            point=_point(standard, form.point_id.data), levels=form.levels.data,
+            difficulty=form.difficulty.data, points=float(form.points.data), note=form.note.data))
         if error is None:
             flash(f"已保存为第 {version.number} 版", "success")
             return redirect(url_for("bank.item_detail", item_id=item.id))

@@ -243,6 +243,21 @@ def terminate(actor: User, batch: Batch, *, attempt_id: int, reason: str) -> Inc
     return _last_incident(batch, IncidentKind.TERMINATE)
 
 
+def act(actor: User, batch: Batch, action: str, *, reason: str, attempt_id: int | None = None,
+        room_id: int | None = None, minutes: int = 0, scope: str = "attempt") -> Incident | None:
+    """One action from the proctor console: "extend" (extra time for the attempt, the room or,
+    with scope "batch", everyone), "reopen", "terminate", or "note". Raises what each raises."""
+    if action == "extend":
+        return extend_time(actor, batch, minutes=minutes, reason=reason,
+                           attempt_id=attempt_id if scope == "attempt" else None,
+                           room_id=room_id if scope == "room" else None)
+    if action == "reopen":
+        return reopen(actor, batch, attempt_id=attempt_id, reason=reason)
+    if action == "terminate":
+        return terminate(actor, batch, attempt_id=attempt_id, reason=reason)
+    return note(actor, batch, reason=reason, room_id=room_id, attempt_id=attempt_id)
+
+
 def note(actor: User, batch: Batch, *, reason: str, room_id: int | None = None,
          attempt_id: int | None = None) -> Incident:
     """An incident note (考场情况记录) for a room, optionally about one candidate's attempt."""

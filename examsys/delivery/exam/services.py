@@ -54,6 +54,7 @@ from examsys.delivery.exam.proctoring import (
     proctored_batches,
     room_record,
 )
+from examsys.delivery.exam.proctoring import act as proctor_act
 from examsys.delivery.exam.proctoring import extend_time as proctor_extend_time
 from examsys.delivery.exam.proctoring import note as proctor_note
 from examsys.delivery.exam.proctoring import reopen as proctor_reopen
@@ -71,7 +72,7 @@ __all__ = [
     "accepts_saves", "answer_spec", "attempt_of", "authenticate", "candidate_context", "candidate_paper",
     "check_save_input", "check_seb", "compute_deadline", "console", "console_json", "effective_deadline",
     "exam_status", "extension_minutes", "finalise_if_overdue", "get_proctored", "grant_extension", "incidents",
-    "login", "logout", "own_attempt", "proctor_extend_time", "proctor_note", "proctor_reopen",
+    "login", "logout", "own_attempt", "proctor_act", "proctor_extend_time", "proctor_note", "proctor_reopen",
     "proctor_terminate", "proctored_batches", "recompute_deadline", "record_client_event",
     "record_server_event", "remaining_seconds", "reopen", "responses_of", "room_record", "save", "save_fast",
     "save_response", "seb_ok", "start_attempt", "submit", "submit_survey", "sweep", "terminate", "token_hash",

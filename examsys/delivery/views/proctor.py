@@ -54,22 +54,10 @@ def proctor_action(batch_id: int):
             for e in errors:
                 flash(str(e), "error")
         return redirect(url_for("delivery.proctor_console", batch_id=batch.id)), 303
-    action, reason = form.action.data, form.reason.data
-    attempt_id, room_id = form.attempt_id.data, form.room_id.data
 
-    def act():
-        if action == "extend":
-            scope = form.scope.data
-            return exam.proctor_extend_time(current_user, batch, minutes=form.minutes.data or 0, reason=reason,
-                                            attempt_id=attempt_id if scope == "attempt" else None,
-                                            room_id=room_id if scope == "room" else None)
-        if action == "reopen":
-            return exam.proctor_reopen(current_user, batch, attempt_id=attempt_id, reason=reason)
-        if action == "terminate":
-            return exam.proctor_terminate(current_user, batch, attempt_id=attempt_id, reason=reason)
-        return exam.proctor_note(current_user, batch, reason=reason, room_id=room_id, attempt_id=attempt_id)
-
-    _done, error = transaction.attempt(act)
+    _done, error = transaction.attempt(lambda: exam.proctor_act(
+        current_user, batch, form.action.data, reason=form.reason.data, attempt_id=form.attempt_id.data,
+        room_id=form.room_id.data, minutes=form.minutes.data or 0, scope=form.scope.data))
     if isinstance(error, NotFound):
         raise error
     if error is not None:
