@@ -21,7 +21,7 @@ schema `bench_delivery` that is dropped afterwards):
 4. The baseline: bench/_bare_app.py (Flask, one upsert into a table of the responses' shape) on
    the same gunicorn settings and the same database, driven by the same paced + burst load.
 5. From the database: every acknowledged save is stored (lost = missing, older seq, or other
-   answer at the acknowledged seq), and every attempt has exactly one `attempt.submit` event.
+   answer at the acknowledged seq), and every attempt has exactly one `attempt.submitted` event.
 
 Prints per database: saves/s, p50/p95/p99 save latency, errors (non-2xx other than a 409 stale
 seq, plus transport failures), lost acknowledged saves, and the ratios to the bare endpoint, then
@@ -354,7 +354,7 @@ def check_submits(conn, batch_id: int) -> dict:
 
     attempts = dict(conn.execute(text("SELECT id, status FROM attempts WHERE batch_id = :b"), {"b": batch_id}).all())
     events = dict(conn.execute(text(
-        "SELECT object_id, count(*) FROM audit_events WHERE action = 'attempt.submit' AND object_type = 'attempt' "
+        "SELECT object_id, count(*) FROM audit_events WHERE action = 'attempt.submitted' AND object_type = 'attempt' "
         "GROUP BY object_id")).all())
     counts = [int(events.get(str(a), 0)) for a in attempts]
     return {"attempts": len(attempts), "submitted": sum(1 for s in attempts.values() if s == "submitted"),
