@@ -31,8 +31,6 @@ from examsys.permissions.core import (
     sees_all_organisations,
 )
 from examsys.permissions.rules import (
-    can_manage_user,
-    can_reveal_id_number,
     can_review,
     may_approve,
     may_decide_correction,
@@ -64,9 +62,7 @@ __all__ = [
     "can",
     "can_access_org_object",
     "can_manage_batch",
-    "can_manage_user",
     "can_proctor",
-    "can_reveal_id_number",
     "can_review",
     "can_view_batch",
     "custom_auth",

@@ -227,14 +227,5 @@ def may_decide_correction(user: Any, correction: Any, batch: Any) -> Decision:
 # --- yes/no forms for templates and lists ---------------------------------------------------------
 
 
-def can_manage_user(actor: Any, target: Any) -> bool:
-    """Org admins manage their own organisation's users; the provincial admin manages all."""
-    return bool(may_manage_user(actor, target))
-
-
-def can_reveal_id_number(user: Any, candidate_org_id: int) -> bool:
-    return bool(may_reveal_id_number(user, candidate_org_id))
-
-
 def can_review(user: Any, version: Any) -> bool:
     return bool(may_review(user, version))
