@@ -70,6 +70,19 @@ def database_url(tmp_path_factory):
     drop_pg_schema(TEST_DB_URL, schema)
 
 
+@pytest.fixture
+def empty_database_url(tmp_path, request):
+    """A database with no tables yet, for tests that run the migrations: a schema of its own on
+    PostgreSQL (named after the test module and the worker), else a fresh SQLite file."""
+    name = request.module.__name__.rpartition(".")[2].removeprefix("test_")
+    if not TEST_DB_URL:
+        yield "sqlite:///" + str(tmp_path / f"{name}.db")
+        return
+    schema = f"examsys_{name}_{worker_name()}"
+    yield pg_schema_url(TEST_DB_URL, schema)
+    drop_pg_schema(TEST_DB_URL, schema)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     app = create_app({

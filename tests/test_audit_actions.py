@@ -17,7 +17,6 @@ from examsys.delivery.exam.proctoring import INCIDENT_ACTIONS
 from examsys.delivery.models import IncidentKind
 from examsys.extensions import db as _db
 from examsys.permissions import Role
-from tests.conftest import TEST_DB_URL, drop_pg_schema, pg_schema_url, worker_name
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -156,16 +155,6 @@ def test_the_log_page_shows_the_label(client, login_as, db):
     db.session.commit()
     page = client.get("/audit/?action=permission.").get_data(as_text=True)
     assert "拒绝越权访问" in page and "permission.denied" in page
-
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    if TEST_DB_URL:
-        schema = f"examsys_vocabulary_{worker_name()}"
-        yield pg_schema_url(TEST_DB_URL, schema)
-        drop_pg_schema(TEST_DB_URL, schema)
-    else:
-        yield "sqlite:///" + str(tmp_path / "vocabulary.db")
 
 
 def test_the_migration_moves_stored_rows_and_back(empty_database_url):

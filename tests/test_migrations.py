@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import flask_migrate
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -11,7 +10,6 @@ from alembic.script import ScriptDirectory
 
 from examsys import create_app
 from examsys.extensions import db
-from tests.conftest import TEST_DB_URL, drop_pg_schema, pg_schema_url, worker_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,16 +26,6 @@ def test_revision_files_have_readable_names():
         # YYYYMMDD_<rev>_<slug>.py
         parts = path.stem.split("_", 2)
         assert len(parts) == 3 and parts[0].isdigit() and len(parts[0]) == 8, path.name
-
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    if TEST_DB_URL:
-        schema = f"examsys_migrations_{worker_name()}"
-        yield pg_schema_url(TEST_DB_URL, schema)
-        drop_pg_schema(TEST_DB_URL, schema)
-    else:
-        yield "sqlite:///" + str(tmp_path / "migrations.db")
 
 
 def test_upgrade_yields_models_schema_and_downgrades(empty_database_url):

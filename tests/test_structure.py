@@ -40,38 +40,38 @@ def test_no_bottom_of_file_imports():
     assert [_rel(p) for p in SOURCES if "noqa: E402" in p.read_text()] == []
 
 
-def test_imports_inside_functions_are_only_the_documented_ones():
-    offenders = []
+def _inner_imports():
+    """(path, function, import nodes) for each function with imports in its body, create_app's
+    (which keeps the package root light) left out."""
     for path in SOURCES:
-        lines = path.read_text().splitlines()
         for func in ast.walk(ast.parse(path.read_text())):
             if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
-            for node in ast.walk(func):
-                if not isinstance(node, ast.Import | ast.ImportFrom):
-                    continue
-                root = (node.module if isinstance(node, ast.ImportFrom) else node.names[0].name) or ""
-                if _rel(path) == "__init__.py" and func.name == "create_app":
-                    continue
-                if root.split(".")[0] in HEAVY:
-                    continue
+            if _rel(path) == "__init__.py" and func.name == "create_app":
+                continue
+            imports = [n for n in ast.walk(func) if isinstance(n, ast.Import | ast.ImportFrom)]
+            if imports:
+                yield path, func, imports
+
+
+def test_imports_inside_functions_are_only_the_documented_ones():
+    offenders = []
+    for path, _func, imports in _inner_imports():
+        lines = path.read_text().splitlines()
+        for node in imports:
+            root = (node.module if isinstance(node, ast.ImportFrom) else node.names[0].name) or ""
+            if root.split(".")[0] not in HEAVY:
                 offenders.append(f"{_rel(path)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
     assert offenders == []
 
 
 def test_heavy_imports_inside_functions_say_why():
     unexplained = []
-    for path in SOURCES:
+    for path, func, imports in _inner_imports():
         lines = path.read_text().splitlines()
-        for func in ast.walk(ast.parse(path.read_text())):
-            if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            imports = [n for n in ast.walk(func) if isinstance(n, ast.Import | ast.ImportFrom)]
-            if not imports or (_rel(path) == "__init__.py" and func.name == "create_app"):
-                continue
-            window = "\n".join(lines[min(n.lineno for n in imports) - 2:max(n.lineno for n in imports)])
-            if "heavy" not in window.lower():
-                unexplained.append(f"{_rel(path)}:{func.name}")
+        window = "\n".join(lines[min(n.lineno for n in imports) - 2:max(n.lineno for n in imports)])
+        if "heavy" not in window.lower():
+            unexplained.append(f"{_rel(path)}:{func.name}")
     assert unexplained == []
 
 
