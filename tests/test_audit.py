@@ -28,7 +28,8 @@ def test_change_and_event_commit_together(db):
 
 
 def test_control_characters_are_encoded(db):
-    ev = audit.record(AuditAction.PERMISSION_DENIED, data={"note": "line1\nline2\x1b[31m\x00"})
+    ev = db.session.get(AuditEvent, audit.record(AuditAction.PERMISSION_DENIED,
+                                                 data={"note": "line1\nline2\x1b[31m\x00"}).id)
     assert ev.data["note"] == "line1\\x0aline2\\x1b[31m\\x00" or "\\x1b" in ev.data["note"]
     assert "\x1b" not in ev.data["note"] and "\x00" not in ev.data["note"]
 

@@ -82,7 +82,7 @@ def test_record_refuses_an_unknown_string(db):
 
 
 def test_record_takes_a_members_value_and_stores_the_value(db):
-    ev = audit.record("permission.denied", data={})
+    ev = db.session.get(AuditEvent, audit.record("permission.denied", data={}).id)
     assert ev.action == "permission.denied" and isinstance(ev.action, str)
     ev = audit.record(AuditAction.PERMISSION_DENIED)
     assert type(db.session.scalar(select(AuditEvent.action).where(AuditEvent.id == ev.id))) is str

@@ -92,6 +92,9 @@ class AuditAction(enum.StrEnum):
     ATTEMPT_REOPENED = "attempt.reopened"
     ATTEMPT_EXTENDED = "attempt.extended"
     ATTEMPT_STALE_SESSION_USED = "attempt.stale_session_used"
+    ATTEMPT_ANSWER_SAVED = "attempt.answer_saved"
+    ATTEMPT_SIGNAL_RECORDED = "attempt.signal_recorded"
+    ATTEMPT_SEALED = "attempt.sealed"
     INCIDENT_NOTED = "incident.noted"
     INCIDENT_EXTRA_TIME_GRANTED = "incident.extra_time_granted"
     INCIDENT_ATTEMPT_REOPENED = "incident.attempt_reopened"
@@ -188,6 +191,9 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.ATTEMPT_REOPENED: "重新开放作答",
     AuditAction.ATTEMPT_EXTENDED: "延长考生作答时间",
     AuditAction.ATTEMPT_STALE_SESSION_USED: "已被取代的登录仍在访问",
+    AuditAction.ATTEMPT_ANSWER_SAVED: "保存答案",
+    AuditAction.ATTEMPT_SIGNAL_RECORDED: "记录异常信号",
+    AuditAction.ATTEMPT_SEALED: "封存作答记录",
     AuditAction.INCIDENT_NOTED: "考场情况记录",
     AuditAction.INCIDENT_EXTRA_TIME_GRANTED: "考场记录：延长时间",
     AuditAction.INCIDENT_ATTEMPT_REOPENED: "考场记录：重新开放作答",

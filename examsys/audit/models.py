@@ -1,14 +1,17 @@
-"""The audit_events table: append-only rows in insertion order.
+"""The process record's tables, both append-only (examsys.audit.append_only refuses UPDATE and
+DELETE in the database itself):
 
-The hash-chain columns (prev_hash, entry_hash) are here from the start so that the
-tamper-evident chain and checkpoints can be switched on without rewriting history.
+- audit_events: every event, a link of its scope's hash chain (examsys.audit.chain);
+- answer_history: every acknowledged save of an answer, written with the save, so a disputed
+  answer can be replayed; each row is matched by the `attempt.answer_saved` event of the
+  attempt's chain that carries its digest.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from examsys.dbtypes import PortableJSON, UTCDateTime
@@ -37,11 +40,34 @@ class AuditEvent(db.Model):
     data: Mapped[dict] = mapped_column(PortableJSON, nullable=False, default=dict)
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
-    prev_hash: Mapped[str | None] = mapped_column(String(64))
-    entry_hash: Mapped[str | None] = mapped_column(String(64))
+    # The link: `scope` (examsys.audit.chain), its 1-based `seq`, the previous link's hash and this
+    # event's hash over its canonical form.
+    scope: Mapped[str] = mapped_column(String(40), nullable=False)
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    entry_hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
     __table_args__ = (
+        UniqueConstraint("scope", "seq", name="uq_audit_events_scope_seq"),
         Index("ix_audit_events_object", "object_type", "object_id"),
         Index("ix_audit_events_org_time", "organisation_id", "occurred_at"),
         Index("ix_audit_events_action", "action"),
     )
+
+
+class AnswerHistory(db.Model):
+    """One acknowledged save: the answer as stored, its client seq, the server time and address."""
+
+    __tablename__ = "answer_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="RESTRICT"), nullable=False)
+    form_item_id: Mapped[int] = mapped_column(ForeignKey("paper_form_items.id", ondelete="RESTRICT"),
+                                              nullable=False)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    answer: Mapped[dict | list | str | bool | None] = mapped_column(PortableJSON, nullable=True)
+    flagged: Mapped[bool | None] = mapped_column(Boolean)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("attempt_id", "form_item_id", "seq", name="uq_answer_history_save"),)

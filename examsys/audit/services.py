@@ -1,5 +1,6 @@
-"""Recording audit events. record() only adds to the session: the caller's transaction commits it
-together with the change it describes, or rolls both back."""
+"""Recording process events. record() appends to the event's chain inside the caller's
+transaction (examsys.audit.chain): the transaction commits it together with the change it
+describes, or rolls both back and frees the link."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 from flask import g, has_request_context
 
 from examsys import clock
+from examsys.audit import chain, history
 from examsys.audit.actions import AuditAction
-from examsys.audit.models import AuditEvent
 from examsys.extensions import db
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -71,6 +72,23 @@ def context_for(user: Any) -> AuditContext:
                         user_agent=base.user_agent)
 
 
+def scope_for(obj: Any, object_type: str | None, object_id: Any, organisation_id: int | None,
+              ctx: AuditContext) -> str:
+    """The chain an event joins (examsys.audit.chain): the attempt's own chain for what the
+    candidate or the system did in it; the batch's chain for staff actions on an attempt and for
+    anything of a batch; else the organisation's."""
+    if object_type == "attempt" and ctx.user_id is None and object_id is not None:
+        return chain.attempt_scope(int(object_id))
+    batch_id = None
+    if obj is not None:
+        batch_id = obj.id if object_type == "batch" else getattr(obj, "batch_id", None)
+    elif object_type == "batch" and object_id is not None:
+        batch_id = int(object_id)
+    if batch_id is not None:
+        return chain.batch_scope(batch_id)
+    return chain.org_scope(organisation_id)
+
+
 def record(
     action: AuditAction,
     *,
@@ -80,14 +98,18 @@ def record(
     data: dict | None = None,
     organisation_id: int | None = None,
     context: AuditContext | None = None,
-) -> AuditEvent:
-    """Add one audit event to the current transaction (flushed, not committed).
+    scope: str | None = None,
+) -> chain.Link:
+    """Append one event to its chain in the current transaction (not committed); returns its link
+    (row id, scope, seq, entry_hash).
 
-    `obj` may be any model with an `id` (and optionally `organisation_id`); its class's
-    audit name (`__audit_type__` or table name) becomes object_type.
+    `obj` may be any model with an `id` (and optionally `organisation_id`, `batch_id`); its
+    class's audit name (`__audit_type__` or table name) becomes object_type. `scope`: the chain,
+    when not the one `scope_for` derives.
 
     Raises ValueError for an action that is not an AuditAction (a plain string is accepted only
-    if it is a member's value) and for one about another kind of object than `obj`/`object_type`.
+    if it is a member's value) and for one about another kind of object than `obj`/`object_type`;
+    ConcurrentChange when the chain stays contended.
     """
     action = AuditAction(action)
     ctx = context or current_context()
@@ -100,19 +122,31 @@ def record(
         raise ValueError(f"audit action {action.value!r} is not about a {object_type!r}")
     if organisation_id is None:
         organisation_id = ctx.organisation_id
-    event = AuditEvent(
-        occurred_at=clock.now(),
-        action=action.value,
-        actor_user_id=ctx.user_id,
-        actor_label=_encode_controls(ctx.label),
-        actor_roles=ctx.roles,
-        organisation_id=organisation_id,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        data=_encode_controls(data or {}),
-        ip=ctx.ip,
-        user_agent=_encode_controls((ctx.user_agent or "")[:255]) or None,
-    )
-    db.session.add(event)
+    scope = scope or scope_for(obj, object_type, object_id, organisation_id, ctx)
+    kind, ident = chain.parse_scope(scope)
+    if kind == "attempt":
+        history.forget_head(ident)  # the next save must not link to the previous save
+    db.session.flush()  # the change this event describes is written first
+    return chain.append(db.session.connection(), scope, {
+        "occurred_at": clock.now(),
+        "action": action.value,
+        "actor_user_id": ctx.user_id,
+        "actor_label": _encode_controls(ctx.label),
+        "actor_roles": ctx.roles,
+        "organisation_id": organisation_id,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "data": _encode_controls(data or {}),
+        "ip": ctx.ip,
+        "user_agent": _encode_controls((ctx.user_agent or "")[:255]) or None,
+    })
+
+
+def seal_attempt(attempt: Any) -> chain.Link:
+    """Append the attempt chain's head (size and hash) to its batch's chain: from then on the
+    batch's chain vouches for everything the attempt's chain held. Called at every close of the
+    attempt (a reopened attempt is sealed again when it closes again)."""
     db.session.flush()
-    return event
+    size, head_hash = chain.head(db.session.connection(), chain.attempt_scope(attempt.id))
+    return record(AuditAction.ATTEMPT_SEALED, obj=attempt, scope=chain.batch_scope(attempt.batch_id),
+                  data={"attempt": attempt.id, "size": size, "head": head_hash})

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from examsys import clock
 from examsys.audit.models import AuditEvent
 from examsys.delivery.exam import services as attempts
-from examsys.delivery.models import Attempt, AttemptStatus, BatchState, Incident, Response
+from examsys.delivery.models import AttemptStatus, BatchState, Incident, Response, RosterEntry
 from examsys.errors import AttemptClosed, Conflict, NotFound, ValidationError
+from tests import factories
 
 S = timedelta(seconds=1)
 
@@ -266,9 +267,10 @@ def test_terminate(delivery_world, db, started):
 # --- RELIABILITY 12: autosave racing submit, interleaved in-process -------------------------------
 
 
-def test_autosave_racing_submit_1000_interleavings(delivery_world, db, frozen_clock):
+def test_autosave_racing_submit_1000_interleavings(delivery_world, db, frozen_clock, make):
     """Each round: saves s1..sk, then submit placed at a random point among later saves. The final
-    answers equal the last save acknowledged before the submit; later saves are refused."""
+    answers equal the last save acknowledged before the submit; later saves are refused. Each
+    round is a new candidate of the batch (the process record keeps every attempt)."""
     import random
 
     rng = random.Random(12)
@@ -278,11 +280,11 @@ def test_autosave_racing_submit_1000_interleavings(delivery_world, db, frozen_cl
     rounds = 0
     for i in range(1000):
         frozen_clock.freeze(base)
-        entry = w.entries[i % 3]
-        existing = db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == entry.id))
-        if existing is not None:
-            db.session.delete(existing)
-            db.session.flush()
+        cand = make.candidate(w.org, name=f"轮次{i}", id_number=factories.valid_id_number(20_000 + i))
+        entry = RosterEntry(batch_id=w.batch.id, candidate_id=cand.id, ticket_no=f"R{w.batch.id:04d}{i:05d}",
+                            room_id=w.room.id, seat_no=10 + i, order_seed=5000 + i, start_delay_seconds=0)
+        db.session.add(entry)
+        db.session.flush()
         att = attempts.start_attempt(entry)
         item = fi(w, "single", form=label_of[att.form_id])
         n = rng.randint(1, 6)

@@ -7,6 +7,7 @@ sweep / extend / reopen, checked against a small in-process model of the rules:
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -18,8 +19,9 @@ from sqlalchemy import func, select
 from examsys import clock
 from examsys.audit.models import AuditEvent
 from examsys.delivery.exam import services as attempts
-from examsys.delivery.models import Attempt, AttemptStatus, Response
+from examsys.delivery.models import AttemptStatus, Response, RosterEntry
 from examsys.errors import AttemptClosed, Conflict
+from tests import factories
 from tests.delivery.world import build_world
 
 TRANSITIONS = ("attempt.submitted", "attempt.timed_out", "attempt.reopened", "attempt.terminated")
@@ -35,16 +37,21 @@ def test_attempt_state_machine(machine_env):
     world = build_world(db)
     db.session.commit()
     base = clock.now()
+    make = factories.Factories(db)
+    examples = itertools.count()
 
     class AttemptMachine(RuleBasedStateMachine):
         @initialize()
         def setup(self):
             clock.freeze(base)
-            db.session.execute(Response.__table__.delete())
-            db.session.execute(Attempt.__table__.delete())
-            for obj in list(db.session.identity_map.values()):
-                if isinstance(obj, (Attempt, Response)):
-                    db.session.expunge(obj)
+            # A new candidate of the batch per example: the process record keeps every attempt.
+            n = next(examples)
+            cand = make.candidate(world.org, name=f"状态机{n}", id_number=factories.valid_id_number(30_000 + n))
+            self.entry = RosterEntry(batch_id=world.batch.id, candidate_id=cand.id, ticket_no=f"M{n:07d}",
+                                     room_id=world.room.id, seat_no=100 + n, order_seed=7000 + n,
+                                     start_delay_seconds=0)
+            db.session.add(self.entry)
+            db.session.commit()
             self.audit_start = db.session.scalar(select(func.max(AuditEvent.id))) or 0
             self.attempt = None
             self.seq = 0
@@ -61,10 +68,10 @@ def test_attempt_state_machine(machine_env):
             if self.attempt is None and clock.now() >= world.batch.window_end:
                 # No first start once the window has closed (the attempt engine refuses it).
                 with pytest.raises(Conflict):
-                    attempts.start_attempt(world.entries[0])
+                    attempts.start_attempt(self.entry)
                 db.session.rollback()
                 return
-            a = attempts.start_attempt(world.entries[0])
+            a = attempts.start_attempt(self.entry)
             if self.attempt is None:
                 self.attempt = a
                 self.status = AttemptStatus.IN_PROGRESS
@@ -158,7 +165,8 @@ def test_attempt_state_machine(machine_env):
             row = db.session.scalar(select(Response).where(Response.attempt_id == self.attempt.id))
             assert (None if row is None else (row.seq, row.answer)) == self.stored
             n = db.session.scalar(select(func.count(AuditEvent.id)).where(
-                AuditEvent.id > self.audit_start, AuditEvent.action.in_(TRANSITIONS)))
+                AuditEvent.id > self.audit_start, AuditEvent.action.in_(TRANSITIONS),
+                AuditEvent.object_id == str(self.attempt.id)))
             assert n == self.transitions
 
     AttemptMachine.TestCase.settings = settings(

@@ -86,6 +86,7 @@ def transition(attempt: Attempt, to: AttemptStatus, *, finished_at, reason: str,
         "status": to.value, "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
         "deadline_at": attempt.deadline_at.isoformat(), "answered": attempt.answered_count, **(data or {})})
     signals.attempt_finalised.send(attempt, how=to)
+    audit.seal_attempt(attempt)
     return True
 
 
@@ -250,7 +251,8 @@ def save_response(attempt: Attempt, form_item_id: int, answer: Any, seq: int, *,
     target = autosave.SaveTarget(attempt_id=attempt.id, started_at=attempt.started_at,
                                  last_seen_at=attempt.last_seen_at, last_ip=attempt.last_ip,
                                  last_user_agent=attempt.last_user_agent,
-                                 grace_seconds=attempt.batch.grace_seconds)
+                                 grace_seconds=attempt.batch.grace_seconds,
+                                 organisation_id=attempt.batch.organisation_id)
     written = autosave.write(target, form_item_id, value, seq, now=now, flagged=flagged, ip=ip,
                              user_agent=user_agent)
     if written.result is None:

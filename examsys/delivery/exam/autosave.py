@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from examsys.assembly.models import PaperFormItem
 from examsys.assembly.queries import EFFECTIVE_VERSION_ID
+from examsys.audit import history
 from examsys.bank.models import ItemVersion
 from examsys.delivery.exam import answers, integrity, timing
 from examsys.delivery.exam.candidate_auth import LAST_SEEN_EVERY, session_live
@@ -67,6 +68,7 @@ class SaveTarget:
     last_ip: str | None
     last_user_agent: str | None
     grace_seconds: int
+    organisation_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -77,6 +79,9 @@ class Written:
     result: SaveResult | None
     answered_count: int = 0
     bookkeeping: bool = False  # the attempt row was updated (last seen, address, browser, count)
+    # The save's link in the attempt's chain when it is the chain's head at commit (no other
+    # event was appended after it in this transaction), else None.
+    link: tuple[int, str] | None = None
 
 
 def check_save_input(seq: Any, flagged: Any) -> None:
@@ -129,7 +134,7 @@ _cs, _a, _b, _r = CandidateSession.__table__, Attempt.__table__, Batch.__table__
 _LOAD = (
     select(_cs.c.id.label("session_id"), _cs.c.ended_at, _cs.c.created_at,
            _cs.c.last_seen_at.label("session_seen_at"),
-           _b.c.grace_seconds, _b.c.seb_config_key,
+           _b.c.grace_seconds, _b.c.seb_config_key, _b.c.organisation_id,
            _a.c.id.label("attempt_id"), _a.c.status, _a.c.deadline_at, _a.c.form_id, _a.c.started_at,
            _a.c.last_seen_at, _a.c.last_ip, _a.c.last_user_agent, _a.c.answered_count,
            _fi.c.form_id.label("item_form_id"), EFFECTIVE_VERSION_ID.label("version_id"),
@@ -184,7 +189,7 @@ def load(conn, token_hash: str, attempt_id: int, item_ref: int, seq: Any, *, now
         return None
     target = SaveTarget(attempt_id=row.attempt_id, started_at=row.started_at, last_seen_at=row.last_seen_at,
                         last_ip=row.last_ip, last_user_agent=row.last_user_agent,
-                        grace_seconds=row.grace_seconds)
+                        grace_seconds=row.grace_seconds, organisation_id=row.organisation_id)
     return FastSave(target=target, spec=spec_for(item_ref, row.version_id), session_id=row.session_id,
                     touch_session=now - row.session_seen_at > LAST_SEEN_EVERY,
                     answered_count=row.answered_count, stored_seq=row.stored_seq,
@@ -296,9 +301,18 @@ def write(target: SaveTarget, form_item_id: int, value: Any, seq: int, *, now: d
     delta = int(answers.is_answered(value)) - int(was_answered)
     if delta:
         conn.execute(_COUNT, {"p_attempt": target.attempt_id, "p_delta": delta})
-    integrity.record_facts(target.attempt_id, _facts(target, now, answered_count + delta, ip, user_agent))
+    link = _history(conn, target, form_item_id, value, seq, written[0], now, ip, user_agent, head=None)
+    facts = _facts(target, now, answered_count + delta, ip, user_agent)
+    integrity.record_facts(target.attempt_id, facts)
     return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=written[0]),
-                   answered_count + delta)
+                   answered_count + delta, link=None if facts else link)
+
+
+def _history(conn, target: SaveTarget, form_item_id: int, value: Any, seq: int, flagged: bool, now: datetime,
+             ip: str | None, user_agent: str | None, head: tuple[int, str] | None) -> tuple[int, str] | None:
+    return history.saved(conn, attempt_id=target.attempt_id, organisation_id=target.organisation_id,
+                         form_item_id=form_item_id, seq=seq, answer=value, flagged=flagged, now=now, ip=ip,
+                         user_agent=user_agent, head=head)
 
 
 def needs_bookkeeping(fast: FastSave, value: Any, *, now: datetime, ip: str | None,
@@ -336,9 +350,15 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
         written = conn.execute(_upsert(conn.dialect.name, flagged is None, "guarded"), params).first()
     if written is None:
         return Written(result=None)
-    integrity.record_facts(target.attempt_id, _facts(target, now, answered_count, ip, user_agent))
+    link = _history(conn, target, form_item_id, value, seq, written[0], now, ip, user_agent,
+                    head=history.known_head(target.attempt_id))
+    if link is None:  # another process appended to the attempt's chain since
+        history.forget_head(target.attempt_id)
+        return Written(result=None)
+    facts = _facts(target, now, answered_count, ip, user_agent)
+    integrity.record_facts(target.attempt_id, facts)
     return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=written[0]), answered_count,
-                   bookkeeping)
+                   bookkeeping, link=None if facts else link)
 
 
 __all__ = ["FastSave", "SaveResult", "SaveTarget", "Written", "answer_spec", "check_save_input",

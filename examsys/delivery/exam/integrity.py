@@ -20,8 +20,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from examsys import clock
-from examsys.delivery.models import Attempt, IntegrityEvent
+from examsys import audit, clock
+from examsys.audit.actions import AuditAction
+from examsys.delivery.models import Attempt, Batch, IntegrityEvent
 from examsys.errors import ValidationError
 from examsys.extensions import db
 
@@ -70,7 +71,16 @@ def record_client_event(attempt: Attempt, kind: str, data: Any = None, occurred_
                            occurred_at=_parse_time(occurred_at, now), received_at=now)
     db.session.add(event)
     db.session.flush()
+    _chain(event, attempt.batch.organisation_id)
     return event
+
+
+def _chain(event: IntegrityEvent, organisation_id: int | None) -> None:
+    """The signal's link in the attempt's chain (integrity_events stays the proctors' index)."""
+    audit.record(AuditAction.ATTEMPT_SIGNAL_RECORDED, object_type="attempt", object_id=event.attempt_id,
+                 organisation_id=organisation_id,
+                 data={"kind": event.kind, "source": event.source, "data": event.data,
+                       "occurred_at": event.occurred_at.isoformat()})
 
 
 def _recorded(attempt_id: int, kind: str) -> bool:
@@ -92,6 +102,9 @@ def record_server_event(attempt: Attempt | int, kind: str, data: dict | None = N
                            occurred_at=now, received_at=now)
     db.session.add(event)
     db.session.flush()
+    organisation_id = attempt.batch.organisation_id if not isinstance(attempt, int) else db.session.scalar(
+        select(Batch.organisation_id).join(Attempt, Attempt.batch_id == Batch.id).where(Attempt.id == attempt_id))
+    _chain(event, organisation_id)
     return event
 
 

@@ -30,6 +30,7 @@ from typing import Any
 from flask import g
 
 from examsys import clock, sqlite_writer
+from examsys.audit import history
 from examsys.delivery.exam import answers, attempts, autosave, candidate_auth, hotsave, integrity
 from examsys.delivery.exam.autosave import SaveResult
 from examsys.delivery.models import Attempt
@@ -116,10 +117,19 @@ def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, se
             hotsave.forget(key)
             return None
         db.session.commit()  # acknowledged only once durable: a failing commit answers 5xx
-    remember = partial(hotsave.remember, key, fast, seq=seq, value=value, now=now, ip=ip, user_agent=user_agent,
-                       answered_count=written.answered_count, bookkeeping=written.bookkeeping,
-                       touched_session=fast.touch_session, fresh=fresh)
+    remember = partial(_remember, key, fast, written.link, seq=seq, value=value, now=now, ip=ip,
+                       user_agent=user_agent, answered_count=written.answered_count,
+                       bookkeeping=written.bookkeeping, touched_session=fast.touch_session, fresh=fresh)
     return Saved(written.result, remember)
+
+
+def _remember(key, fast, link, **kwargs) -> None:
+    """After a committed fast save: its read (hotsave) and its link, the attempt chain's head."""
+    hotsave.remember(key, fast, **kwargs)
+    if link is None:
+        history.forget_head(fast.target.attempt_id)
+    else:
+        history.remember_head(fast.target.attempt_id, link)
 
 
 def save(attempt: Attempt, item_ref: int, answer: Any, seq: int, *, flagged: bool | None, ip: str | None,
@@ -127,6 +137,7 @@ def save(attempt: Attempt, item_ref: int, answer: Any, seq: int, *, flagged: boo
     """The general save, committed. Raises what `attempts.save_response` raises (ValidationError,
     NotFound, AttemptClosed)."""
     spec = attempts.answer_spec(attempt, item_ref)  # reads first: no lock on SQLite
+    history.forget_head(attempt.id)  # the general path does not track the chain's head
     with write_phase(touch_session_id):
         result = attempts.save_response(attempt, item_ref, answer, seq, flagged=flagged, ip=ip,
                                         user_agent=user_agent, spec=spec)
