@@ -167,6 +167,9 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "EXAMSYS_LOCKOUT_MINUTES": env_int("LOCKOUT_MINUTES", 15),
         "EXAMSYS_REDIS_URL": redis_url,
         "EXAMSYS_UPLOAD_DIR": env("UPLOAD_DIR") or str(instance_path / "uploads"),
+        # The organisations' Ed25519 signing keys (checkpoints, archive manifests): files here,
+        # or EXAMSYS_SIGNING_KEY_<ORG CODE> in the environment; never in the database.
+        "EXAMSYS_KEY_DIR": env("KEY_DIR") or str(instance_path / "keys"),
         "EXAMSYS_MAX_UPLOAD_MB": env_int("MAX_UPLOAD_MB", 50),
         "MAX_CONTENT_LENGTH": env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
         # Argon2id cost; tests lower it through overrides, production keeps the library default.
