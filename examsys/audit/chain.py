@@ -78,12 +78,14 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical(*, scope: str, seq: int, prev: str, at: datetime, action: str, actor_id: int | None,
+def canonical(*, scope: str, seq: int, prev: str, at: datetime | str, action: str, actor_id: int | None,
               actor_label: str | None, actor_roles: str | None, org: int | None, object_type: str | None,
               object_id: str | None, data: Any, ip: str | None, ua: str | None) -> bytes:
-    """The bytes an event's entry_hash is taken over (see the module's docstring)."""
+    """The bytes an event's entry_hash is taken over (see the module's docstring). `at`: the
+    time, or its canonical string already."""
     return orjson.dumps({
-        "v": FORMAT_VERSION, "scope": scope, "seq": seq, "prev": prev, "at": iso_utc(at), "action": action,
+        "v": FORMAT_VERSION, "scope": scope, "seq": seq, "prev": prev,
+        "at": at if isinstance(at, str) else iso_utc(at), "action": action,
         "actor": {"id": actor_id, "label": actor_label, "roles": actor_roles}, "org": org,
         "object": {"type": object_type, "id": object_id}, "data": data, "ip": ip, "ua": ua,
     }, option=orjson.OPT_SORT_KEYS)

@@ -71,3 +71,20 @@ class AnswerHistory(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (UniqueConstraint("attempt_id", "form_item_id", "seq", name="uq_answer_history_save"),)
+
+
+class VerificationRun(db.Model):
+    """One run of `examsys audit verify`: when, over what, and with what result (shown on the
+    system status page). An ordinary table: it reports on the record, it is not part of it."""
+
+    __tablename__ = "audit_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    target: Mapped[str] = mapped_column(String(64), nullable=False)  # "all" or "batch/<id>"
+    checkpoint_sha256: Mapped[str | None] = mapped_column(String(64))
+    ok: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    events: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    scopes: Mapped[int] = mapped_column(Integer, nullable=False)
+    failures: Mapped[list] = mapped_column(PortableJSON, nullable=False, default=list)

@@ -1,4 +1,4 @@
-"""process record: hash chains per scope, the answer history, append-only triggers
+"""process record: hash chains per scope, the answer history, append-only triggers, verification runs
 
 Every existing event becomes a link of its organisation's chain (`org/<id>`, or `province`),
 in id order, hashed in the canonical form version 1 (written out here, not imported, so the
@@ -90,6 +90,19 @@ def upgrade():
     sa.UniqueConstraint('attempt_id', 'form_item_id', 'seq', name='uq_answer_history_save')
     )
 
+    op.create_table('audit_verifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('started_at', examsys.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', examsys.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('target', sa.String(length=64), nullable=False),
+    sa.Column('checkpoint_sha256', sa.String(length=64), nullable=True),
+    sa.Column('ok', sa.Boolean(), nullable=False),
+    sa.Column('events', sa.BigInteger(), nullable=False),
+    sa.Column('scopes', sa.Integer(), nullable=False),
+    sa.Column('failures', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_verifications'))
+    )
+
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("CREATE OR REPLACE FUNCTION examsys_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
                    f"BEGIN RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'insufficient_privilege'; END $$")
@@ -113,6 +126,7 @@ def downgrade():
         for table in TABLES:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+    op.drop_table('audit_verifications')
     op.drop_table('answer_history')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_constraint('uq_audit_events_scope_seq', type_='unique')
