@@ -29,6 +29,8 @@ from examsys.audit.models import AnswerHistory, AuditEvent
 from examsys.extensions import db
 
 FETCH = 5000  # rows per round trip
+# Per statement: Connection.execution_options() would change the (request's) connection itself.
+STREAM = {"stream_results": True, "max_row_buffer": FETCH}
 
 
 class EventRow(NamedTuple):
@@ -236,8 +238,7 @@ def event_rows(scopes: list[str] | None = None) -> Iterator[EventRow]:
     if scopes is not None and not scopes:
         return
     conn = db.session.connection()
-    result = conn.execution_options(stream_results=True, max_row_buffer=FETCH).execute(
-        _select(conn.dialect.name, scopes))
+    result = conn.execute(_select(conn.dialect.name, scopes), execution_options=STREAM)
     loads = orjson.loads
     for part in result.partitions(FETCH):
         for r in part:
@@ -261,7 +262,7 @@ def history_rows(attempt_ids: list[int] | None = None) -> Iterator[tuple[int, in
     stmt = select(h.c.attempt_id, h.c.form_item_id, h.c.seq, h.c.answer)
     if attempt_ids is not None:
         stmt = stmt.where(h.c.attempt_id.in_(attempt_ids or [-1]))
-    result = db.session.connection().execution_options(stream_results=True, max_row_buffer=FETCH).execute(stmt)
+    result = db.session.connection().execute(stmt, execution_options=STREAM)
     for part in result.partitions(FETCH):
         yield from part
 

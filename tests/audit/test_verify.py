@@ -144,5 +144,5 @@ def test_the_append_only_triggers_refuse_update_and_delete(world, db):
     _exam(world)
     for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events",
                       "UPDATE answer_history SET seq = 99", "DELETE FROM answer_history"):
-        with db.session.begin_nested(), pytest.raises(Exception, match="只能追加"):
+        with pytest.raises(Exception, match="只能追加"), db.session.begin_nested():
             db.session.execute(text(statement))
