@@ -1,8 +1,8 @@
 """The Chinese words the process-record pages use for what events hold: the kinds of object an
 event is about, the fields services put into `data`, and the coded values some of them carry.
 
-A key nobody named here is shown as it is stored; add its label here when a service starts
-recording it (a test lists the keys services record without a label).
+A key nobody named here is shown as it is stored: add its label here when a service starts
+recording a new one.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ FIELD_LABELS: dict[str, str] = {
     "username": "用户名", "display_name": "姓名", "name": "名称", "code": "代码", "kind": "类型",
     "roles": "角色", "active": "启用", "certificates": "证书", "user_id": "用户", "until": "锁定至",
     "ticket_no": "准考证号", "reason": "原因", "comment": "意见", "note": "说明", "path": "访问路径",
-    "sha256": "SHA-256", "bytes": "字节数", "satisfied": "是否满意",
+    "sha256": "SHA-256", "bytes": "字节数", "satisfied": "是否满意", "id_number": "证件号码",
     # standards and bank
     "edition": "版本", "levels": "等级", "level": "等级", "standard_id": "职业标准", "range": "鉴定范围",
     "parent": "上级范围", "importance": "重要程度", "ranges": "鉴定范围数", "points": "鉴定点数",
@@ -54,7 +54,10 @@ FIELD_LABELS: dict[str, str] = {
     "markers": "阅卷人", "proctors": "监考人员", "capacity": "容量", "candidates": "考生人数",
     "snapshot": "批次信息", "file": "文件", "photos": "照片数", "photos_file": "照片文件",
     "removed": "移除人数", "filing_change_id": "备案变更", "changes": "变更", "window_note": "说明",
-    "grace_seconds": "交卷宽限（秒）", "late_entry_minutes": "迟到限制（分钟）",
+    "grace_seconds": "交卷宽限（秒）", "start_jitter_seconds": "错峰开考最长延迟（秒）",
+    "candidates_per_proctor": "每名考评员最多监考人数", "min_proctors_per_room": "每个考场最少考评员人数",
+    "review_apply_days": "复核申请期限（工作日）", "review_answer_days": "复核答复期限（工作日）",
+    "require_access_code": "须输入考场口令", "shuffle_items": "试题乱序", "shuffle_options": "选项乱序",
     # exam
     "trigger": "触发方式", "attempt_id": "作答", "attempt": "作答", "batch_id": "批次", "room_id": "考场",
     "started_at": "开始时间", "finished_at": "结束时间", "deadline_at": "截止时间",
@@ -82,7 +85,8 @@ _ROLES = {r.value: label for r, label in ROLE_LABELS.items()}
 VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
     "*": {"roles": _ROLES},
     "attempt": {"status": _ATTEMPT_STATUS, "previous": _ATTEMPT_STATUS},
-    "batch": {"state": {s.value: label for s, label in BATCH_STATE_LABELS.items()}},
+    "batch": {"state": {s.value: label for s, label in BATCH_STATE_LABELS.items()},
+              "trigger": {"first_start": "首位考生开始作答"}},
     "organisation": {"kind": {k.value: label for k, label in ORG_KIND_LABELS.items()}},
 }
 

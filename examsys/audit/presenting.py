@@ -161,7 +161,7 @@ def format_value(value: Any, words: dict[str, str] | None = None) -> str:
 class _Raw:
     """`data` split into (key, value) details and (field, before, after) changes, unformatted."""
 
-    details: list[tuple[str, Any]] = field(default_factory=list)
+    details: list[tuple[str, Any, str]] = field(default_factory=list)  # key, value, label prefix
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)
 
 
@@ -195,12 +195,17 @@ def split_data(data: dict | None) -> _Raw:
             if after_key in rest:
                 out.changes.append((base, rest.pop(key), rest.pop(after_key)))
                 break
-    out.details = list(rest.items())
+    for key, value in rest.items():
+        if isinstance(value, dict) and value and not any(isinstance(v, dict) for v in value.values()):
+            # a recorded snapshot: one row per field, so that its references are named too
+            out.details.extend((str(k), v, f"{field_label(key)} · ") for k, v in value.items())
+        else:
+            out.details.append((key, value, ""))
     return out
 
 
 def _refs_in(raw: _Raw) -> Iterable[tuple[str, int]]:
-    for key, value in raw.details:
+    for key, value, _prefix in raw.details:
         if key in REF_KEYS and isinstance(value, int) and not isinstance(value, bool):
             yield REF_KEYS[key], value
     for key, before, after in raw.changes:
@@ -375,7 +380,8 @@ def _object(event: AuditEvent, raw: _Raw, lookups: _Lookups) -> Value | None:
         return Value(ref.name, lookups.link(ref.endpoint, dict(ref.args)) if ref.endpoint else None)
     if event.object_type == "audit_log":
         return Value(object_label("audit_log"), lookups.link("audit.events", {}))
-    named = dict(raw.details).get("name") or dict(raw.details).get("code")
+    plain = {k: v for k, v, prefix in raw.details if not prefix}
+    named = plain.get("name") or plain.get("code")
     if named:
         return Value(str(named))
     return Value(f"#{event.object_id}" if event.object_id else NOTHING)
@@ -408,7 +414,7 @@ def present(session, events: list[AuditEvent], link: Linker = _no_links) -> list
             actor=actor, roles=roles,
             organisation=lookups.orgs.get(event.organisation_id, NOTHING) if event.organisation_id else NOTHING,
             object_kind=object_label(kind), object=_object(event, raw, lookups),
-            details=[Detail(field_label(k), _value(lookups, k, v, kind)) for k, v in raw.details],
+            details=[Detail(prefix + field_label(k), _value(lookups, k, v, kind)) for k, v, prefix in raw.details],
             changes=[_change(lookups, k, before, after, kind) for k, before, after in raw.changes]))
     return out
 
