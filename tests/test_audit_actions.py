@@ -20,8 +20,8 @@ from examsys.permissions import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
-# Events about no stored object are named after what was refused.
-NON_MODEL_PREFIXES = {"permission"}
+# Events about no stored object are named after what was refused, or are about the record as a whole.
+NON_MODEL_PREFIXES = {"permission", "audit_log"}
 
 
 def audit_names() -> set[str]:

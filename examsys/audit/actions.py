@@ -4,7 +4,8 @@ An action is `<object>.<past participle>`: the object is the audit name of the m
 is about (its `__audit_type__`, else its table name: the `object_type` stored beside the action),
 the verb says what happened to it, always in the past participle (`paper.frozen`,
 `user.login_failed`). Events about no stored object (a refused request) are named after what was
-refused (`permission.denied`).
+refused (`permission.denied`); exports of the record itself are about the `audit_log` as a whole
+(`audit_log.exported`), not one stored row.
 
 `record()` accepts only members of `AuditAction`; a new kind of event gets a member here first.
 Stored rows keep the value (a plain string), so renaming a member's value needs a migration of
@@ -110,6 +111,8 @@ class AuditAction(enum.StrEnum):
     SCORE_CORRECTION_REJECTED = "score_correction.rejected"
     SCORE_REVIEW_REQUEST_SUBMITTED = "score_review_request.submitted"
     SCORE_REVIEW_REQUEST_ANSWERED = "score_review_request.answered"
+    # process record
+    AUDIT_LOG_EXPORTED = "audit_log.exported"
 
     @property
     def object_type(self) -> str:
@@ -208,6 +211,8 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.SCORE_CORRECTION_REJECTED: "驳回成绩更正",
     AuditAction.SCORE_REVIEW_REQUEST_SUBMITTED: "考生申请成绩复核",
     AuditAction.SCORE_REVIEW_REQUEST_ANSWERED: "答复成绩复核申请",
+    # process record
+    AuditAction.AUDIT_LOG_EXPORTED: "导出过程记录",
 }
 
 

@@ -1,15 +1,16 @@
-"""Browsing audit events: one's own organisation, or all for the provincial admin."""
+"""The process-record pages: browsing events as people read them (one's own organisation, or all
+for the provincial admin) and exporting the filtered events to xlsx or CSV."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from urllib.parse import quote
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from examsys.audit.actions import label_for
-from examsys.audit.models import AuditEvent
-from examsys.extensions import db
+from examsys.audit import browsing
 from examsys.permissions import Permission, require
-from examsys.tenancy import scoped
+from examsys.viewutil import attempt
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -17,10 +18,20 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 @bp.get("/")
 @require(Permission.AUDIT_VIEW)
 def events():
-    stmt = scoped(AuditEvent, current_user).order_by(AuditEvent.id.desc())
-    action = (request.args.get("action") or "").strip()
-    if action:
-        stmt = stmt.where(AuditEvent.action.startswith(action))
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = db.paginate(stmt, page=page, per_page=50, error_out=False)
-    return render_template("audit/events.html", rows=rows, action=action, label_for=label_for)
+    filters = browsing.Filters.from_args(request.args)
+    for problem in filters.problems:
+        flash(problem, "warning")
+    page = browsing.browse(current_user, filters, request.args.get("page", 1, type=int))
+    return render_template("audit/events.html", log=page, args=filters.query_args())
+
+
+@bp.get("/export/<fmt>")
+@require(Permission.AUDIT_VIEW)
+def export(fmt: str):
+    filters = browsing.Filters.from_args(request.args)
+    result, error = attempt(lambda: browsing.export(current_user, filters, fmt))
+    if error is not None:
+        return redirect(url_for("audit.events", **filters.query_args()))
+    return Response(result.data, mimetype=result.mimetype, headers={
+        "Content-Disposition": f"attachment; filename=audit-log.{fmt}; filename*=UTF-8''{quote(result.filename)}",
+        "Cache-Control": "no-store"})
