@@ -194,7 +194,7 @@ def _matrices(answers: Mapping[Hashable, Mapping[Hashable, Any]],
                      items=items)
 
 
-def _match_rates(m: _Matrices, source: int, copiers: Sequence[int]) -> np.ndarray:
+def _match_rates(m: _Matrices, source: int, copiers: Sequence[int], min_common: int) -> np.ndarray:
     """The fitted chance p that each of `copiers` matches one of `source`'s wrong answers, each
     fit leaving that copier (and the source) out of the reference group."""
     a = m.answered.astype(float)
@@ -204,7 +204,7 @@ def _match_rates(m: _Matrices, source: int, copiers: Sequence[int]) -> np.ndarra
     with np.errstate(divide="ignore", invalid="ignore"):
         x = np.where(shared > 0, wrong_shared / shared, 0.0)
         y = np.where(trials > 0, m.same_wrong[:, source] / trials, 0.0)
-    usable = (trials > 0) & (shared >= MIN_COMMON_ITEMS)
+    usable = (trials > 0) & (shared >= min_common)
     usable[source] = False
     w = np.where(usable, trials, 0.0)
     # y = b·x, leave-one-out: the sums without the copier's own point.
@@ -212,10 +212,13 @@ def _match_rates(m: _Matrices, source: int, copiers: Sequence[int]) -> np.ndarra
     idx = np.asarray(copiers, dtype=int)
     loo_xx = sxx - w[idx] * x[idx] ** 2
     loo_xy = sxy - w[idx] * x[idx] * y[idx]
-    mean_y = (w @ y) / w.sum() if w.sum() > 0 else P_FLOOR
+    loo_w = w.sum() - w[idx]
     with np.errstate(divide="ignore", invalid="ignore"):
-        # Too few reference points for a slope: the overall rate.
-        rates = np.where(loo_xx > 1e-12, x[idx] * loo_xy / loo_xx, mean_y)
+        # No slope without the copier (others made no mistakes): their overall rate; nobody
+        # else to compare with: p = 1, since chance agreement cannot be estimated, the pair is
+        # never flagged.
+        loo_mean = np.where(loo_w > 0, (w @ y - w[idx] * y[idx]) / loo_w, 1.0)
+        rates = np.where(loo_xx > 1e-12, x[idx] * loo_xy / loo_xx, loo_mean)
     return np.clip(rates, P_FLOOR, 1 - 1e-9)
 
 
@@ -226,12 +229,14 @@ def _directed(m: _Matrices, copier: int, source: int, p: float) -> dict:
 
 def room_copying(answers: Mapping[Hashable, Mapping[Hashable, Any]], keys: Mapping[Hashable, KeyedItem],
                  rooms: Mapping[Hashable, Sequence[Hashable]], *, alpha: float = ALPHA,
-                 min_matches: int = MIN_MATCHES) -> dict[Hashable, RoomCopying]:
+                 min_matches: int = MIN_MATCHES, min_common: int = MIN_COMMON_ITEMS) \
+        -> dict[Hashable, RoomCopying]:
     """The K-index of every pair of candidates sharing a room.
 
     `answers`: candidate → {item identity → answer as saved}, for the whole batch (the reference
     group that estimates chance matching); `keys`: item identity → KeyedItem (non-objective items
-    are ignored); `rooms`: room → its candidates. Returns room → RoomCopying."""
+    are ignored); `rooms`: room → its candidates. Pairs sharing fewer than `min_common` answered
+    items are not tested. Returns room → RoomCopying."""
     m = _matrices(answers, keys)
     result: dict[Hashable, RoomCopying] = {}
     for room, members in rooms.items():
@@ -243,7 +248,7 @@ def room_copying(answers: Mapping[Hashable, Mapping[Hashable, Any]], keys: Mappi
             copiers = [c for c in rows if c != s]
             if not copiers:
                 continue
-            for c, p in zip(copiers, _match_rates(m, s, copiers), strict=True):
+            for c, p in zip(copiers, _match_rates(m, s, copiers, min_common), strict=True):
                 directed[(c, s)] = _directed(m, c, s, float(p))
         if directed:
             order = list(directed.values())
@@ -256,7 +261,7 @@ def room_copying(answers: Mapping[Hashable, Mapping[Hashable, Any]], keys: Mappi
         for i, a in enumerate(rows):
             for b in rows[i + 1:]:
                 common = int(m.common[a, b])
-                if common < MIN_COMMON_ITEMS:
+                if common < min_common:
                     continue
                 d = min(directed[(a, b)], directed[(b, a)], key=lambda d: (d["k"], -d["same"]))
                 pairs.append(_pair(m, room, d, common, threshold, min_matches))
@@ -276,5 +281,5 @@ def _pair(m: _Matrices, room, d: dict, common: int, threshold: float, min_matche
                       flagged=d["k"] < threshold and d["same"] >= min_matches, items=same_items)
 
 
-__all__ = ["ALPHA", "COPYING_QTYPES", "MIN_MATCHES", "KeyedItem", "PairResult", "RoomCopying", "answer_token",
-           "binomial_upper_tail", "room_copying"]
+__all__ = ["ALPHA", "COPYING_QTYPES", "MIN_COMMON_ITEMS", "MIN_MATCHES", "KeyedItem", "PairResult", "RoomCopying",
+           "answer_token", "binomial_upper_tail", "room_copying"]

@@ -85,9 +85,11 @@ def _keys(form_ids: set[int]) -> tuple[dict[int, int], dict[int, KeyedItem]]:
 
 
 def batch_anomalies(batch_id: int, thresholds: Thresholds = Thresholds(), *, alpha: float = copying.ALPHA,
-                    min_matches: int = copying.MIN_MATCHES) -> BatchAnomalies:
+                    min_matches: int = copying.MIN_MATCHES,
+                    min_common: int = copying.MIN_COMMON_ITEMS) -> BatchAnomalies:
     """Every attempt's flags and every room's copying index for one batch (an empty result for a
-    batch without attempts). Reads only."""
+    batch without attempts); `alpha`, `min_matches` and `min_common` as in
+    `copying.room_copying`. Reads only."""
     records, room_of, form_of = _records(batch_id)
     version_of, keys = _keys(set(form_of.values()))
     answers: dict[int, dict] = {a: {} for a in records}
@@ -103,7 +105,8 @@ def batch_anomalies(batch_id: int, thresholds: Thresholds = Thresholds(), *, alp
         # chance agreement.
         if room_id is not None:
             members[room_id].append(attempt_id)
-    rooms = copying.room_copying(answers, keys, members, alpha=alpha, min_matches=min_matches) if records else {}
+    rooms = copying.room_copying(answers, keys, members, alpha=alpha, min_matches=min_matches,
+                                 min_common=min_common) if records else {}
     pairs = [p for room in rooms.values() for p in room.flagged]
     ordered = list(records.values())
     names = dict(db.session.execute(select(BatchRoom.id, BatchRoom.name).where(BatchRoom.batch_id == batch_id))
