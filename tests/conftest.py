@@ -210,8 +210,9 @@ def count_queries(app):
 
 # --- figures in the terminal summary --------------------------------------------------------------
 # Tests record figures as user properties (they travel with xdist's reports to the controller,
-# which loads this file): the fault tests' summary lines and the number of Schemathesis cases.
-_figures: dict[str, list] = {"faults_summary": [], "schemathesis_cases": []}
+# which loads this file): the fault tests' summary lines, the number of Schemathesis cases and the
+# supervision analysis's measured error rates.
+_figures: dict[str, list] = {"faults_summary": [], "schemathesis_cases": [], "supervision": []}
 
 
 def pytest_runtest_logreport(report):
@@ -222,7 +223,7 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
-    lines = [str(v) for v in _figures["faults_summary"]]
+    lines = [str(v) for v in _figures["faults_summary"] + _figures["supervision"]]
     if _figures["schemathesis_cases"]:
         lines.append(f"Schemathesis cases: {sum(_figures['schemathesis_cases'])} over "
                      f"{len(_figures['schemathesis_cases'])} operations (recorded by passing tests)")
