@@ -130,9 +130,9 @@ def _check_roles_allowed(actor: User | None, org: Organisation, roles: set[Role]
     if Role.PROVINCIAL_ADMIN in roles and org.kind != OrgKind.AUTHORITY:
         raise ValidationError("省级管理员只能属于省级人社部门", field="roles")
     granted = roles - held
+    may_grant_roles(actor, granted | (roles & {Role.PROVINCIAL_ADMIN})).enforce()
     if Role.SUPERVISOR in granted and org.kind != OrgKind.AUTHORITY:
         raise ValidationError("督导员只能属于省级人社部门", field="roles")
-    may_grant_roles(actor, granted | (roles & {Role.PROVINCIAL_ADMIN})).enforce()
 
 
 def _supervisor_certificates(certificates) -> set[tuple]:

@@ -182,7 +182,7 @@ def attempt_timeline(attempt: Attempt) -> list[Entry]:
     for h in history_rows(attempt):
         item = views.get(h.form_item_id, {})
         entries.append(Entry(at=h.saved_at, label=f"保存答案：第 {item.get('number', '?')} 题", actor="考生",
-                             ip=h.ip, kind="save", form_item_id=h.form_item_id,
+                             ip=h.ip, kind="save", attempt_id=attempt.id, form_item_id=h.form_item_id,
                              rows=[("保存序号", str(h.seq)), ("答案", answer_text(item, h.answer)),
                                    ("标记", show(h.flagged))]))
     entries.sort(key=lambda e: e.at)
