@@ -101,6 +101,20 @@ class SupervisionFinding(db.Model):
         return FINDING_CATEGORY_LABELS.get(FindingCategory(self.category), self.category)
 
 
+# The checks of the internal supervision form (内部督导表), in the order of the exam's life.
+CHECKS: dict[str, str] = {
+    "filing": "评价前备案材料齐全，备案变更均有原因和记录",
+    "staff": "考评员持证上岗，考场人员配比符合要求",
+    "identity": "考生身份核验与登录记录（IP、设备）无异常",
+    "proctoring": "考场纪律、考场记录与延时、终止等处理有据",
+    "integrity": "作答异常记录（切屏、复制粘贴、重复登录等）已逐项核查",
+    "answers": "抽查考生作答过程（逐次保存记录）",
+    "marking": "阅卷（双评、仲裁）与成绩更正符合规定",
+    "review": "成绩复核由计算成绩以外的第二人完成",
+    "publication": "成绩公示与考生复核申请按期处理",
+}
+
+
 class FormStatus(enum.StrEnum):
     DRAFT = "draft"
     SIGNED = "signed"

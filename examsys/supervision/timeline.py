@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 
 from examsys import clock
+from examsys.accounts.models import User
 from examsys.audit.actions import AuditAction, label_for
 from examsys.audit.chain import attempt_scope, batch_scope
 from examsys.audit.models import AnswerHistory, AuditEvent
@@ -35,8 +36,10 @@ from examsys.delivery.models import (
     ScoreCorrection,
     ScoreReviewRequest,
 )
+from examsys.delivery.models.attempts import ATTEMPT_STATUS_LABELS
 from examsys.delivery.models.batches import BATCH_STATE_LABELS
 from examsys.extensions import db
+from examsys.supervision.models import CHECKS, FINDING_CATEGORY_LABELS
 
 MAX_ENTRIES = 3000
 SAVED = AuditAction.ATTEMPT_ANSWER_SAVED.value
@@ -57,17 +60,32 @@ KEY_LABELS = {
     "minutes": "分钟", "attempt": "作答编号", "attempt_id": "作答编号", "size": "记录条数", "head": "链头摘要",
     "item": "试题（卷内编号）", "seq": "保存序号", "answer_sha256": "答案摘要", "flagged": "标记",
     "ticket_no": "准考证号", "kind": "类型", "source": "来源", "occurred_at": "发生时间", "room_id": "考场编号",
-    "batch_id": "批次编号", "batch": "批次编号", "supervisor": "督导员编号", "supervisor_name": "督导员",
-    "supervisor_of_record": "备案督导员", "supervisor_before": "原督导员编号", "category": "类别", "text": "内容",
+    "batch_id": "批次编号", "batch": "批次编号", "supervisor": "督导员", "supervisor_name": "督导员姓名",
+    "supervisor_of_record": "备案督导员", "supervisor_before": "原督导员", "category": "类别", "text": "内容",
     "version": "版本", "checks": "检查项目", "conclusion": "结论", "findings": "督导发现", "flags": "异常提示",
     "view": "查阅内容", "forced": "强制", "in_progress": "作答中人数", "at": "时间", "note": "说明",
     "filing_change_id": "变更记录编号", "name": "名称", "venue": "考点", "window_start": "开始时间",
     "window_end": "结束时间", "duration_minutes": "时长（分钟）", "markers": "阅卷人员", "proctors": "考评员",
     "score": "得分", "round": "评次", "comment": "意见", "passed": "通过", "total": "总分", "replaced": "被取代的登录",
     "scope": "范围", "data": "详情", "organisation": "机构编号", "organisation_name": "机构", "replaces": "替代",
+    "standard_id": "职业标准编号", "level": "等级", "supervisor_id": "督导员", "grace_seconds": "交卷宽限（秒）",
+    "start_jitter_seconds": "错峰开考最长延迟（秒）", "candidates_per_proctor": "每名考评员最多监考人数",
+    "min_proctors_per_room": "每考场最少考评员人数", "notice_days": "成绩公示天数",
+    "review_apply_days": "复核申请期限（工作日）", "review_answer_days": "复核答复期限（工作日）",
+    "require_access_code": "须考场口令", "shuffle_items": "试题乱序", "shuffle_options": "选项乱序",
+    "seb_config_key": "安全考试浏览器密钥", "capacity": "座位数", "trigger": "触发", "form": "套别",
+    "order_seed": "顺序种子", "started_at": "开始时间", "deadline_at": "截止时间", "status": "状态",
+    "finished_at": "结束时间", "answered": "已答题数", "file": "文件", "reused": "沿用已有考生", "photos": "照片数",
+    "photos_file": "照片文件", "username": "用户名", "roles": "角色", "reason_code": "原因",
 }
-VALUE_LABELS = {**{s.value: label for s, label in BATCH_STATE_LABELS.items()},
-                **INTEGRITY_LABELS, **SOURCE_LABELS, "timeline": "作答过程", "item_history": "单题作答记录"}
+# Keys whose values are user ids, shown by name.
+USER_KEYS = {"supervisor_id", "supervisor", "supervisor_before", "proctors", "markers"}
+# Values that mean something only under their key.
+VALUES_BY_KEY = {"checks": CHECKS, "category": {k.value: v for k, v in FINDING_CATEGORY_LABELS.items()},
+                 "status": {k.value: v for k, v in ATTEMPT_STATUS_LABELS.items()},
+                 "trigger": {"first_start": "首位考生开始作答", "window_start": "到达开考时间"},
+                 "view": {"timeline": "作答过程", "item_history": "单题作答记录"}}
+VALUE_LABELS = {**{s.value: label for s, label in BATCH_STATE_LABELS.items()}, **INTEGRITY_LABELS, **SOURCE_LABELS}
 MAX_VALUE = 400
 _TAG = re.compile(r"<[^>]*>")
 
@@ -94,26 +112,45 @@ def _time_text(value: str) -> str | None:
     return clock.to_display(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def show(value) -> str:
-    """One value as text: booleans as 是/否, times in Beijing time, states and kinds by their
-    Chinese names, lists and mappings flattened."""
-    if value is None or value == "":
+def show(value, key: str | None = None, names: dict[int, str] | None = None) -> str:
+    """One value as text: booleans as 是/否, times in Beijing time, states, kinds and codes by
+    their Chinese names, user ids (under USER_KEYS) by name, lists and mappings flattened."""
+    if value is None or value == "" or value == {} or value == []:
         return "—"
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, dict):
-        text = "；".join(f"{KEY_LABELS.get(k, k)}：{show(v)}" for k, v in value.items())
+        text = "；".join(f"{KEY_LABELS.get(k, k)}：{show(v, k, names)}" for k, v in value.items())
     elif isinstance(value, list | tuple):
-        text = "、".join(show(v) for v in value) or "—"
+        text = "、".join(show(v, key, names) for v in value)
+    elif isinstance(value, int) and key in USER_KEYS and names and value in names:
+        text = names[value]
     elif isinstance(value, str):
-        text = VALUE_LABELS.get(value) or (_time_text(value) if len(value) >= 19 and value[4] == "-" else None) or value
+        text = (VALUES_BY_KEY.get(key, {}).get(value) or VALUE_LABELS.get(value)
+                or (_time_text(value) if len(value) >= 19 and value[4] == "-" else None) or value)
     else:
         text = str(value)
     return text if len(text) <= MAX_VALUE else text[:MAX_VALUE] + "…"
 
 
-def rows_of(data: dict | None) -> list[tuple[str, str]]:
-    return [(KEY_LABELS.get(k, k), show(v)) for k, v in (data or {}).items()]
+def rows_of(data: dict | None, names: dict[int, str] | None = None) -> list[tuple[str, str]]:
+    return [(KEY_LABELS.get(k, k), show(v, k, names)) for k, v in (data or {}).items()]
+
+
+def _user_ids(value, key: str | None = None) -> set[int]:
+    if isinstance(value, dict):
+        return set().union(*(_user_ids(v, k) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return set().union(*(_user_ids(v, key) for v in value))
+    return {value} if key in USER_KEYS and isinstance(value, int) and not isinstance(value, bool) else set()
+
+
+def user_names(events: list[AuditEvent]) -> dict[int, str]:
+    """The names of the users the events' data mention by id."""
+    ids = set().union(*(_user_ids(ev.data) for ev in events))
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
 def _actor(ev: AuditEvent) -> str:
@@ -122,10 +159,15 @@ def _actor(ev: AuditEvent) -> str:
     return "考生" if ev.actor_roles == "candidate" else "系统"
 
 
-def _entry(ev: AuditEvent) -> Entry:
+def _entry(ev: AuditEvent, names: dict[int, str]) -> Entry:
     attempt_id = int(ev.object_id) if ev.object_type == "attempt" and (ev.object_id or "").isdigit() else None
-    return Entry(at=ev.occurred_at, label=label_for(ev.action), actor=_actor(ev), rows=rows_of(ev.data), ip=ev.ip,
-                 attempt_id=attempt_id)
+    return Entry(at=ev.occurred_at, label=label_for(ev.action), actor=_actor(ev), rows=rows_of(ev.data, names),
+                 ip=ev.ip, attempt_id=attempt_id)
+
+
+def _entries(events: list[AuditEvent]) -> list[Entry]:
+    names = user_names(events)
+    return [_entry(ev, names) for ev in events]
 
 
 def _events(condition, *, skip: tuple[str, ...] = ()) -> list[AuditEvent]:
@@ -140,7 +182,7 @@ def batch_timeline(batch: Batch) -> list[Entry]:
     timeline has them), oldest first."""
     attempt_ids = list(db.session.scalars(select(Attempt.id).where(Attempt.batch_id == batch.id)))
     scopes = [batch_scope(batch.id)] + [attempt_scope(a) for a in attempt_ids]
-    return [_entry(ev) for ev in _events(AuditEvent.scope.in_(scopes), skip=(SAVED,))]
+    return _entries(_events(AuditEvent.scope.in_(scopes), skip=(SAVED,)))
 
 
 def _related(attempt: Attempt) -> list[tuple[str, list[int]]]:
@@ -167,7 +209,7 @@ def attempt_timeline(attempt: Attempt) -> list[Entry]:
                for name, ids in _related(attempt) if ids]
     condition = or_(AuditEvent.scope == attempt_scope(attempt.id),
                     and_(AuditEvent.object_type == "attempt", AuditEvent.object_id == str(attempt.id)), *related)
-    entries = [_entry(ev) for ev in _events(condition, skip=(SAVED, SIGNAL))]
+    entries = _entries(_events(condition, skip=(SAVED, SIGNAL)))
     for s in db.session.scalars(select(CandidateSession).where(
             CandidateSession.roster_entry_id == attempt.roster_entry_id)):
         entries.append(Entry(at=s.created_at, label="考生登录（会话）", actor="考生", ip=s.ip, kind="session",
