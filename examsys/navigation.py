@@ -28,6 +28,8 @@ NAV: list[NavEntry] = [
     NavEntry("delivery.batches", _l("考务"), _l("评价批次、备案与考场"), Permission.BATCH_VIEW),
     NavEntry("delivery.proctor_batches", _l("监考"), _l("考场实时情况、加时与违纪处理"), Permission.PROCTOR_CONSOLE),
     NavEntry("delivery.marking_index", _l("阅卷"), _l("主观题双评与仲裁"), Permission.MARK),
+    NavEntry("supervision.index", _l("督导"), _l("督导批次的过程记录、异常提示、督导发现与督导表"),
+             Permission.SUPERVISE),
     NavEntry("accounts.candidates", _l("考生"), _l("考生信息（身份证号加密保存）"), Permission.CANDIDATE_VIEW),
     NavEntry("accounts.users", _l("用户"), _l("本机构的用户、角色与证书"), Permission.USER_MANAGE),
     NavEntry("accounts.organisations", _l("机构"), _l("评价机构与用人单位"), Permission.ORG_MANAGE),

@@ -32,7 +32,8 @@ class Factories:
             roles = (roles,)
         roles = set(roles)
         if org is None:
-            kind = OrgKind.AUTHORITY if Role.PROVINCIAL_ADMIN in roles else OrgKind.SOCIAL
+            # Provincial admins and supervisors (督导员) belong to the authority.
+            kind = OrgKind.AUTHORITY if roles & {Role.PROVINCIAL_ADMIN, Role.SUPERVISOR} else OrgKind.SOCIAL
             org = self.org(kind)
         n = next(_seq)
         certs = [services.CertificateInput(kind=k, number=f"C-{k.value}-{n}",

@@ -35,9 +35,9 @@ def test_staff_of_a_batch_are_proctors_of_its_own_organisation():
 
 
 def test_a_supervisor_holds_the_supervisor_role():
-    assert p.may_supervise_batch(user(1, 99, Role.SUPERVISOR)).allowed
-    assert p.may_supervise_batch(user(1, 10, Role.PROCTOR)).code == "not_supervisor"
-    assert p.may_supervise_batch(None).code == "not_supervisor"
+    assert p.may_be_supervisor(user(1, 99, Role.SUPERVISOR)).allowed
+    assert p.may_be_supervisor(user(1, 10, Role.PROCTOR)).code == "not_supervisor"
+    assert p.may_be_supervisor(None).code == "not_supervisor"
 
 
 def test_tickets_are_printed_by_managers_and_the_batch_staff():

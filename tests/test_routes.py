@@ -93,6 +93,8 @@ MATRIX = {
     "delivery.batches": {Role.PROVINCIAL_ADMIN, Role.ORG_ADMIN, Role.EXAM_ADMIN, Role.PROCTOR, Role.SUPERVISOR},
     "delivery.proctor_batches": {Role.PROCTOR},
     "delivery.marking_index": {Role.PROCTOR},
+    "supervision.assignments": {Role.PROVINCIAL_ADMIN},
+    "supervision.conflicts": {Role.PROVINCIAL_ADMIN, Role.SUPERVISOR},
 }
 
 

@@ -39,6 +39,7 @@ from examsys.errors import AuthenticationFailed, Conflict, ValidationError
 from examsys.extensions import db
 from examsys.permissions import (
     Role,
+    may_appoint_supervisors,
     may_grant_roles,
     may_manage_user,
     may_manage_users_of,
@@ -120,12 +121,28 @@ class CertificateInput:
     valid_until: date
 
 
-def _check_roles_allowed(actor: User | None, org: Organisation, roles: set[Role]) -> None:
+def _check_roles_allowed(actor: User | None, org: Organisation, roles: set[Role],
+                         held: frozenset[Role] = frozenset()) -> None:
+    """The roles a user may end up with; `held` are those they hold already (a supervisor
+    appointed before the authority alone appointed them keeps the role when edited)."""
     if not roles:
         raise ValidationError("至少选择一个角色", field="roles")
     if Role.PROVINCIAL_ADMIN in roles and org.kind != OrgKind.AUTHORITY:
         raise ValidationError("省级管理员只能属于省级人社部门", field="roles")
-    may_grant_roles(actor, roles).enforce()
+    granted = roles - held
+    may_grant_roles(actor, granted | (roles & {Role.PROVINCIAL_ADMIN})).enforce()
+    if Role.SUPERVISOR in granted and org.kind != OrgKind.AUTHORITY:
+        raise ValidationError("督导员只能属于省级人社部门", field="roles")
+
+
+def _supervisor_certificates(certificates) -> set[tuple]:
+    return {(c.number.strip(), c.valid_until) for c in certificates if c.kind == CertificateKind.SUPERVISOR}
+
+
+def _check_certificates_allowed(actor: User | None, before, after) -> None:
+    """督导员证 are recorded by the authority only: anyone else leaves them as they are."""
+    if _supervisor_certificates(before) != _supervisor_certificates(after):
+        may_appoint_supervisors(actor).enforce()
 
 
 def create_user(
@@ -147,6 +164,7 @@ def create_user(
         raise Conflict("该用户名已被使用", field="username")
     check_password_policy(password)
     _check_roles_allowed(actor, org, roles)
+    _check_certificates_allowed(actor, [], certificates or [])
     user = User(organisation_id=org.id, username=username, display_name=display_name.strip(),
                 password_hash=hash_password(password), active=True)
     user.role_rows = [UserRole(role=r) for r in sorted(roles)]
@@ -175,7 +193,8 @@ def update_user(
     may_manage_user(actor, user).enforce()
     if user.version != expected_version:
         raise Conflict("该用户已被他人修改，请刷新后重试")
-    _check_roles_allowed(actor, user.organisation, roles)
+    _check_roles_allowed(actor, user.organisation, roles, held=user.roles)
+    _check_certificates_allowed(actor, user.certificates, certificates)
     if user.id == actor.id and not active:
         raise ValidationError("不能停用自己的账户", field="active")
     before = {"display_name": user.display_name, "roles": sorted(r.value for r in user.roles),

@@ -36,6 +36,7 @@ from examsys.permissions import (
     Permission,
     Role,
     login_only,
+    may_appoint_supervisors,
     public,
     require,
     sees_all_organisations,
@@ -159,8 +160,14 @@ def _org_choices() -> list[tuple[int, str]]:
 
 
 def _role_choices() -> list[tuple[str, str]]:
+    """The roles the current user may grant: a provincial admin and a supervisor (督导员) only by
+    the province (accounts.services refuses them anyway)."""
     return [(r.value, label) for r, label in ROLE_LABELS.items()
-            if r != Role.PROVINCIAL_ADMIN or current_user.has_role(Role.PROVINCIAL_ADMIN)]
+            if r not in (Role.PROVINCIAL_ADMIN, Role.SUPERVISOR) or current_user.has_role(Role.PROVINCIAL_ADMIN)]
+
+
+def _appoints_supervisors() -> bool:
+    return bool(may_appoint_supervisors(current_user))
 
 
 def _target_org(org_id: int | None) -> Organisation:
@@ -172,12 +179,17 @@ def _target_org(org_id: int | None) -> Organisation:
     return org
 
 
-def _certs_from(form: UserForm) -> list[services.CertificateInput]:
+def _certs_from(form: UserForm, user: User | None = None) -> list[services.CertificateInput]:
+    """The certificates the form states. 督导员证 are the authority's to record: for anyone else the
+    form has no such fields, and the user's supervisor certificates stay as they are."""
     certs = []
-    for kind, no, until in ((CertificateKind.EXAMINER, form.examiner_cert_no.data,
-                             form.examiner_cert_until.data),
-                            (CertificateKind.SUPERVISOR, form.supervisor_cert_no.data,
-                             form.supervisor_cert_until.data)):
+    fields = [(CertificateKind.EXAMINER, form.examiner_cert_no.data, form.examiner_cert_until.data)]
+    if _appoints_supervisors():
+        fields.append((CertificateKind.SUPERVISOR, form.supervisor_cert_no.data, form.supervisor_cert_until.data))
+    elif user is not None:
+        certs += [services.CertificateInput(kind=c.kind, number=c.number, valid_until=c.valid_until)
+                  for c in user.certificates if c.kind == CertificateKind.SUPERVISOR]
+    for kind, no, until in fields:
         if no and until:
             certs.append(services.CertificateInput(kind=kind, number=no, valid_until=until))
         elif no or until:
@@ -211,7 +223,8 @@ def user_new():
         if error is None:
             flash(f"已创建用户 {user.username}", "success")
             return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_form.html", form=form, user=None), refusal_status(error)
+    return render_template("accounts/user_form.html", form=form, user=None,
+                           supervisor_fields=_appoints_supervisors()), refusal_status(error)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -234,10 +247,11 @@ def user_edit(user_id: int):
         _, error = attempt(lambda: services.update_user(
             current_user, user, expected_version=int(form.version.data or 0),
             display_name=form.display_name.data, roles={Role(r) for r in form.roles.data},
-            active=form.active.data, certificates=_certs_from(form)), success="已保存")
+            active=form.active.data, certificates=_certs_from(form, user)), success="已保存")
         if error is None:
             return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_form.html", form=form, user=user, reset=reset), refusal_status(error)
+    return render_template("accounts/user_form.html", form=form, user=user, reset=reset,
+                           supervisor_fields=_appoints_supervisors()), refusal_status(error)
 
 
 @bp.post("/users/<int:user_id>/password")

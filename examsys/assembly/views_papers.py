@@ -3,7 +3,8 @@ compliance report, freezing (定稿), discarding and re-assembling drafts, repla
 of a frozen paper, and the PDFs (paper per form, answer key per form, compliance report).
 
 Registered on the ``bp`` of ``views_common``. Only holders of PAPER_VIEW of the paper's organisation
-(or the province) see a paper; another organisation's paper is reported as not found."""
+(or the province) see a paper, and the authority's supervisor of a batch sitting it reads it;
+another organisation's paper is reported as not found."""
 
 from __future__ import annotations
 
@@ -32,8 +33,16 @@ from examsys.extensions import db
 from examsys.permissions import Permission, has_permission, require
 from examsys.reports import papers as papers_pdf
 from examsys.standards.models import AssessmentPoint
+from examsys.supervision import services as supervision
 from examsys.tenancy import get_scoped, scoped
 from examsys.viewutil import attempt, refusal_status
+
+
+def _readable(paper_id: int) -> Paper:
+    """A paper to read: of one's organisation (or the province), or sat by a batch one supervises."""
+    if supervision.supervises_paper(current_user, paper_id):
+        return db.session.get(Paper, paper_id)
+    return get_scoped(Paper, paper_id, current_user)
 
 
 @bp.get("/papers")
@@ -47,7 +56,7 @@ def papers():
 @bp.get("/papers/<int:paper_id>")
 @require(VIEW)
 def paper(paper_id: int):
-    p = get_scoped(Paper, paper_id, current_user)
+    p = _readable(paper_id)
     standard = _standard(p.standard_id)
     names = {r.code: r.name for r in standard.ranges}
     return render_template("assembly/paper.html", paper=p, views=paper_views(p), standard=standard,
@@ -131,7 +140,7 @@ def _pdf(data: bytes, filename: str) -> Response:
 
 
 def _paper_and_form(paper_id: int, label: str):
-    p = get_scoped(Paper, paper_id, current_user)
+    p = _readable(paper_id)
     form = get_form(p, label)
     if form is None:
         raise NotFound("未找到该套试卷")
@@ -156,6 +165,6 @@ def key_pdf(paper_id: int, label: str):
 @bp.get("/papers/<int:paper_id>/compliance.pdf")
 @require(VIEW)
 def compliance_pdf(paper_id: int):
-    p = get_scoped(Paper, paper_id, current_user)
+    p = _readable(paper_id)
     return _pdf(papers_pdf.compliance_pdf(p, _standard(p.standard_id), effective_compliance(p)),
                 f"paper-{p.id}-compliance.pdf")

@@ -113,6 +113,15 @@ class AuditAction(enum.StrEnum):
     SCORE_REVIEW_REQUEST_ANSWERED = "score_review_request.answered"
     # process record
     AUDIT_LOG_EXPORTED = "audit_log.exported"
+    # supervision
+    SUPERVISION_ASSIGNMENT_CREATED = "supervision_assignment.created"
+    SUPERVISION_ASSIGNMENT_ENDED = "supervision_assignment.ended"
+    CONFLICT_DECLARATION_DECLARED = "conflict_declaration.declared"
+    ATTEMPT_VIEWED_FOR_SUPERVISION = "attempt.viewed_for_supervision"
+    SUPERVISION_FINDING_RECORDED = "supervision_finding.recorded"
+    SUPERVISION_FORM_CREATED = "supervision_form.created"
+    SUPERVISION_FORM_UPDATED = "supervision_form.updated"
+    SUPERVISION_FORM_SIGNED = "supervision_form.signed"
 
     @property
     def object_type(self) -> str:
@@ -213,6 +222,15 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.SCORE_REVIEW_REQUEST_ANSWERED: "答复成绩复核申请",
     # process record
     AuditAction.AUDIT_LOG_EXPORTED: "导出过程记录",
+    # supervision
+    AuditAction.SUPERVISION_ASSIGNMENT_CREATED: "委派督导员",
+    AuditAction.SUPERVISION_ASSIGNMENT_ENDED: "结束督导委派",
+    AuditAction.CONFLICT_DECLARATION_DECLARED: "督导员申报利益冲突",
+    AuditAction.ATTEMPT_VIEWED_FOR_SUPERVISION: "督导员查阅考生作答记录",
+    AuditAction.SUPERVISION_FINDING_RECORDED: "记录督导发现",
+    AuditAction.SUPERVISION_FORM_CREATED: "新建内部督导表",
+    AuditAction.SUPERVISION_FORM_UPDATED: "填写内部督导表",
+    AuditAction.SUPERVISION_FORM_SIGNED: "签署内部督导表",
 }
 
 

@@ -1,5 +1,5 @@
 """Forms of the delivery staff pages: the batch editor (settings, rooms with their proctors,
-markers, supervisor), the roster upload, filing changes, closing, and the proctors' actions.
+markers), the roster upload, filing changes, closing, and the proctors' actions.
 
 Times are entered in Beijing time (datetime-local inputs) and converted to aware UTC here."""
 
@@ -59,7 +59,6 @@ class BatchForm(FlaskForm):
     paper_id = SelectField(_l("试卷（已定稿）"), coerce=int, choices=[])
     duration_minutes = IntegerField(_l("考试时长（分钟，留空取细目表）"),
                                     validators=[Optional(), NumberRange(min=1, max=600)])
-    supervisor_id = SelectField(_l("督导员"), coerce=int, choices=[])
     markers = MultiCheckboxField(_l("阅卷人员"), coerce=int, choices=[], validate_choice=False)
     rooms = FieldList(FormField(RoomRow), min_entries=1)
     grace_seconds = IntegerField(_l("交卷宽限（秒）"), default=15, validators=[Optional(), NumberRange(0, 300)])
@@ -108,7 +107,6 @@ class FilingChangeForm(FlaskForm):
     window_end = DateTimeLocalField(_l("考试结束（北京时间）"), format=FMT, validators=[DataRequired()])
     duration_minutes = IntegerField(_l("考试时长（分钟）"), validators=[DataRequired(), NumberRange(1, 600)])
     grace_seconds = IntegerField(_l("交卷宽限（秒）"), validators=[Optional(), NumberRange(0, 300)])
-    supervisor_id = SelectField(_l("督导员"), coerce=int, choices=[])
     markers = MultiCheckboxField(_l("阅卷人员"), coerce=int, choices=[], validate_choice=False)
     rooms = FieldList(FormField(ProctorRow))
     reason = TextAreaField(_l("变更原因"), validators=[DataRequired(message=_l("请填写变更原因")),

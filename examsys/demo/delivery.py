@@ -23,6 +23,7 @@ from examsys.audit.actions import AuditAction
 from examsys.delivery.batches import services as svc
 from examsys.delivery.models import Batch
 from examsys.extensions import db
+from examsys.supervision import services as supervision
 
 NAME = "电工四级理论知识考试（演示批次）"
 SEED = 20261124
@@ -63,7 +64,7 @@ def _result(batch: Batch) -> dict:
 def load_demo_batch(org, standard, users: dict, blueprint) -> dict:
     """Create (once) the demo paper and batch; return candidates and batches for
     ``examsys demo --json``. `users` maps demo usernames (examadmin, proctor, proctor2,
-    supervisor) to User rows. Raises what assembly and filing raise (nothing for demo data)."""
+    supervisor, province) to User rows. Raises what assembly and filing raise (nothing for demo data)."""
     existing = db.session.scalar(select(Batch).where(Batch.organisation_id == org.id, Batch.name == NAME))
     if existing is not None:
         return _result(existing)
@@ -75,9 +76,10 @@ def load_demo_batch(org, standard, users: dict, blueprint) -> dict:
         window_start=now + timedelta(minutes=1), window_end=now + timedelta(hours=4), paper_id=paper.id,
         rooms=[svc.RoomInput(name="第1考场", capacity=30,
                              proctor_ids=[users["proctor"].id, users["proctor2"].id])],
-        marker_ids=[users["proctor"].id, users["proctor2"].id], supervisor_id=users["supervisor"].id,
-        settings={"start_jitter_seconds": 10})
+        marker_ids=[users["proctor"].id, users["proctor2"].id], settings={"start_jitter_seconds": 10})
     batch = svc.create_batch(admin, org, data)
+    # The authority assigns its supervisor before filing (filing checks their certificate).
+    supervision.assign(users["province"], batch, users["supervisor"])
     rows = [(name, number) for name, number in demo_candidates()]
     result = svc.import_roster(admin, batch, "演示名单.xlsx", _xlsx(rows))
     if not result.ok:

@@ -80,7 +80,7 @@ def load_demo() -> dict:
             services.create_candidate(org, name=name, id_number=number)
     standard = load_standard()
     by_name = {u.username: u for u in db.session.scalars(select(User).where(
-        User.username.in_(["writer", "reviewer", "examadmin", "proctor", "proctor2", "supervisor"])))}
+        User.username.in_(["writer", "reviewer", "examadmin", "proctor", "proctor2", "supervisor", "province"])))}
     load_items(orgs["SKILL-01"], standard, by_name["writer"], by_name["reviewer"])
     blueprint = load_demo_blueprint(orgs["SKILL-01"], standard, by_name["examadmin"])
     exam = load_demo_batch(orgs["SKILL-01"], standard, by_name, blueprint)

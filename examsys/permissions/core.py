@@ -67,13 +67,14 @@ class Permission(enum.StrEnum):
     MARK = "mark"
     RESULT_REVIEW = "result.review"
     SUPERVISE = "supervise"
+    SUPERVISION_ASSIGN = "supervision.assign"  # the authority assigns supervisors to batches
 
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PROVINCIAL_ADMIN: frozenset(
         {P.ORG_MANAGE, P.USER_MANAGE, P.CANDIDATE_VIEW, P.AUDIT_VIEW, P.STANDARD_VIEW,
-         P.STANDARD_MANAGE, P.ITEM_VIEW, P.PAPER_VIEW, P.BATCH_VIEW, P.SUPERVISE}
+         P.STANDARD_MANAGE, P.ITEM_VIEW, P.PAPER_VIEW, P.BATCH_VIEW, P.SUPERVISE, P.SUPERVISION_ASSIGN}
     ),
     Role.ORG_ADMIN: frozenset(
         {P.USER_MANAGE, P.CANDIDATE_VIEW, P.CANDIDATE_MANAGE, P.CANDIDATE_ID_REVEAL, P.AUDIT_VIEW,
@@ -151,14 +152,23 @@ def can_access_org_object(user: User, organisation_id: int | None) -> bool:
     return sees_all_organisations(user) or organisation_id == user.organisation_id
 
 
+def is_assigned_supervisor(user: Any, batch: Any) -> bool:
+    """The user is a supervisor (督导员) of the authority with a running assignment to this batch
+    (examsys.supervision: `batch.supervision_assignments`)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.has_role(Role.SUPERVISOR):
+        return False
+    return any(a.supervisor_id == user.id and a.ended_at is None
+               for a in getattr(batch, "supervision_assignments", ()))
+
+
 def can_view_batch(user: Any, batch: Any) -> bool:
-    """A batch is seen by its own organisation and the province, and by its supervisor (督导员,
-    usually of another organisation) and its assigned staff."""
+    """A batch is seen by its own organisation and the province, by the supervisor the authority
+    assigned to it (督导员, of the authority) and by its assigned staff."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if sees_all_organisations(user) or batch.organisation_id == user.organisation_id:
         return True
-    if batch.supervisor_id == user.id:
+    if is_assigned_supervisor(user, batch):
         return True
     return any(s.user_id == user.id for s in batch.staff)
 

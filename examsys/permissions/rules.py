@@ -17,6 +17,7 @@ from examsys.permissions.core import (
     can_manage_batch,
     deny,
     has_permission,
+    is_assigned_supervisor,
     sees_all_organisations,
 )
 
@@ -40,10 +41,22 @@ def may_manage_user(actor: Any, target: Any) -> Decision:
 
 
 def may_grant_roles(actor: Any, roles: set[Role] | frozenset[Role]) -> Decision:
-    """Only a provincial admin makes another provincial admin."""
+    """Only a provincial admin makes another provincial admin, or appoints a supervisor (督导员
+    are the authority's, never appointed by the organisation they supervise)."""
     if Role.PROVINCIAL_ADMIN in roles and actor is not None and not actor.has_role(Role.PROVINCIAL_ADMIN):
         return deny("accounts.grant_provincial_admin", "只有省级管理员可以授予省级管理员角色")
+    if Role.SUPERVISOR in roles:
+        return may_appoint_supervisors(actor)
     return ALLOW
+
+
+def may_appoint_supervisors(actor: Any) -> Decision:
+    """Appointing supervisors and recording their certificates (督导员证): the provincial
+    authority only (`actor` None: the system itself)."""
+    if actor is None or actor.has_role(Role.PROVINCIAL_ADMIN):
+        return ALLOW
+    return deny("accounts.appoint_supervisor",
+                "督导员由省级人力资源社会保障部门任命，机构不能授予督导员角色或登记督导员证")
 
 
 def may_reset_password(actor: Any, target: Any) -> Decision:
@@ -157,12 +170,39 @@ def may_staff_batch(user: Any, organisation_id: int, duty: str | None = None) ->
     return deny("not_org_proctor", f"{user.display_name} 不是本机构的考评员{tail}")
 
 
-def may_supervise_batch(user: Any) -> Decision:
+def may_be_supervisor(user: Any) -> Decision:
     """A batch's supervisor (督导员) holds the supervisor role."""
     if user is not None and user.has_role(Role.SUPERVISOR):
         return ALLOW
     name = user.display_name if user is not None else "所选人员"
     return deny("not_supervisor", f"{name} 不是督导员")
+
+
+def may_supervise_batch(user: Any, batch: Any) -> Decision:
+    """Reading a batch's whole process record as its supervisor: SUPERVISE, and a running
+    assignment of this batch by the authority. Callers answer a refusal with 404 (the batch's
+    existence is not revealed)."""
+    if has_permission(user, Permission.SUPERVISE) and is_assigned_supervisor(user, batch):
+        return ALLOW
+    return deny("supervision.not_assigned", "该批次没有委派给您督导")
+
+
+def may_assign_supervisor(actor: Any, supervisor: Any, batch: Any, *, conflicted: bool) -> Decision:
+    """The authority assigns a supervisor to a batch of any organisation: SUPERVISION_ASSIGN; the
+    supervisor holds the role and belongs neither to the batch's organisation nor to one they
+    declared a conflict of interest with (`conflicted`)."""
+    if not has_permission(actor, Permission.SUPERVISION_ASSIGN):
+        return deny("supervision.assign_denied", "只有省级管理员可以委派督导员")
+    decision = may_be_supervisor(supervisor)
+    if not decision:
+        return deny("supervision.not_supervisor", decision.message, status=409)
+    if supervisor.organisation_id == batch.organisation_id:
+        return deny("supervision.own_organisation",
+                    f"{supervisor.display_name} 属于被督导机构，不能督导本机构的批次", status=409)
+    if conflicted:
+        return deny("supervision.conflict_declared",
+                    f"{supervisor.display_name} 已申报与该机构存在利益冲突，不能委派", status=409)
+    return ALLOW
 
 
 def may_print_tickets(user: Any, batch: Any) -> Decision:

@@ -1,2 +1,3 @@
-"""Supervision by the authority: the directory, indicators, 双随机 plans and draws, spot checks,
-periodic assessment, and the analysis of a batch's process record that supervisors review."""
+"""Supervision by the authority: supervisors, their assignments and workspace, conflicts of
+interest, findings and the signed internal supervision form (内部督导表), and the analysis of a
+batch's process record that supervisors review (anomaly flags, the answer-copying index)."""

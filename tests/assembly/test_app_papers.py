@@ -280,7 +280,7 @@ def test_paper_permissions(client, login_as, make, db):
     pb = _world_for(owner, db)
     paper = services.assemble(owner, pb, seed=2)
     db.session.commit()
-    login_as(Role.SUPERVISOR, org=org)  # may view papers, not assemble or manage blueprints
+    login_as(Role.ORG_ADMIN, org=org)  # may view papers, not assemble or manage blueprints
     assert client.get(f"/assembly/papers/{paper.id}").status_code == 200
     assert client.post(f"/assembly/papers/{paper.id}/freeze").status_code == 403
     assert client.get(f"/assembly/blueprints/{pb.id}").status_code == 403

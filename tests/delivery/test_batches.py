@@ -19,6 +19,7 @@ from examsys.delivery.batches import services as svc
 from examsys.delivery.models import Attempt, AttemptStatus, BatchState
 from examsys.errors import Conflict, ValidationError
 from examsys.permissions import Role
+from examsys.supervision import services as supervision
 from tests.assembly.app_factories import make_standard
 from tests.factories import valid_id_number
 
@@ -72,14 +73,16 @@ def batch_world(make, db, *, candidates: int = 6, capacity: int = 30, rooms: int
     w.uncertified = make.user(roles=Role.PROCTOR, org=w.org)
     w.province = make.org(OrgKind.AUTHORITY)
     w.supervisor = make.user(roles=Role.SUPERVISOR, org=w.province, certificates=(CertificateKind.SUPERVISOR,))
+    w.province_admin = make.user(roles=Role.PROVINCIAL_ADMIN, org=w.province)
     w.standard = make_standard()
     w.paper = make_paper(w.org, w.standard, w.admin)
     room_inputs = [svc.RoomInput(name=f"第{i + 1}考场", capacity=capacity,
                                  proctor_ids=[p.id for p in w.proctors[2 * i:2 * i + 2]]) for i in range(rooms)]
     w.data = svc.BatchInput(standard_id=w.standard.id, level=4, name="电工四级理论考试（测试）", venue="测试考点",
                             window_start=START, window_end=START + timedelta(hours=3), paper_id=w.paper.id,
-                            rooms=room_inputs, marker_ids=[w.proctors[0].id], supervisor_id=w.supervisor.id)
+                            rooms=room_inputs, marker_ids=[w.proctors[0].id])
     w.batch = svc.create_batch(w.admin, w.org, w.data)
+    supervision.assign(w.province_admin, w.batch, w.supervisor)  # the authority's supervisor
     w.ids = [valid_id_number(7000 + i) for i in range(candidates)]
     if candidates:
         rows = [(f"考生{i + 1}", n) for i, n in enumerate(w.ids)]
@@ -171,8 +174,7 @@ def test_filing_refuses_a_certificate_expired_before_the_exam(world, db):
 
 def test_filing_refuses_a_supervisor_without_certificate(make, world, db):
     bare = make.user(roles=Role.SUPERVISOR, org=world.province)
-    world.data.supervisor_id = bare.id
-    svc.update_batch(world.admin, world.batch, world.data)
+    supervision.assign(world.province_admin, world.batch, bare)
     assert f"督导员 {bare.display_name} 没有考试日期内有效的督导员证" in _refusal(world)
 
 

@@ -22,7 +22,7 @@ from examsys.delivery.models import (
 )
 from examsys.errors import NotFound
 from examsys.extensions import db
-from examsys.permissions import can_manage_batch, can_view_batch, sees_all_organisations
+from examsys.permissions import Role, can_manage_batch, can_view_batch, sees_all_organisations
 
 S = BatchState
 # The legal state changes. Later states (marked, reviewed, published, archived) are driven by
@@ -73,7 +73,6 @@ class BatchInput:
     duration_minutes: int | None = None
     rooms: list[RoomInput] = field(default_factory=list)
     marker_ids: list[int] = field(default_factory=list)
-    supervisor_id: int | None = None
     settings: dict = field(default_factory=dict)
 
 
@@ -99,8 +98,11 @@ def visible_batches(user: User) -> Select:
     if sees_all_organisations(user):
         return stmt
     staffed = select(BatchStaff.batch_id).where(BatchStaff.user_id == user.id)
-    return stmt.where(or_(Batch.organisation_id == user.organisation_id, Batch.supervisor_id == user.id,
-                          Batch.id.in_(staffed)))
+    seen = [Batch.organisation_id == user.organisation_id, Batch.id.in_(staffed)]
+    if user.has_role(Role.SUPERVISOR):
+        # The authority's supervisor sees the batches assigned to them (examsys.supervision).
+        seen.append(Batch.supervision_assignments.any(supervisor_id=user.id, ended_at=None))
+    return stmt.where(or_(*seen))
 
 
 def get_visible(batch_id: int, user: User) -> Batch:

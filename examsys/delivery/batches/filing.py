@@ -2,9 +2,10 @@
 is checked again (持证上岗, staffing ratio, window), and is kept as a FilingChange row with every
 field's before and after, plus an audit event in the same transaction.
 
-Allowed after filing: name, venue, window, duration and the timing settings, the supervisor, the
-proctors of each room and the markers. Never allowed: the paper, the occupation (standard) and
-level, the organisation; the roster changes only by re-filing (not supported once filed)."""
+Allowed after filing: name, venue, window, duration and the timing settings, the proctors of
+each room and the markers. Never allowed: the paper, the occupation (standard) and level, the
+organisation; the roster changes only by re-filing (not supported once filed). The supervisor is
+the authority's to assign (examsys.supervision), never the organisation's to change."""
 
 from __future__ import annotations
 
@@ -20,12 +21,12 @@ from examsys.delivery.batches.lifecycle import diff, set_staff, snapshot, staff_
 from examsys.delivery.models import Batch, BatchState, FilingChange
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
-from examsys.permissions import may_staff_batch, may_supervise_batch
+from examsys.permissions import may_staff_batch
 
 SCALAR = {"name", "venue", "window_start", "window_end", "duration_minutes", "grace_seconds",
           "start_jitter_seconds", "require_access_code", "seb_config_key", "notice_days",
           "review_apply_days", "review_answer_days", "candidates_per_proctor", "min_proctors_per_room"}
-STAFF = {"supervisor_id", "proctors", "marker_ids"}
+STAFF = {"proctors", "marker_ids"}
 NEVER = {"paper_id": "试卷", "standard_id": "职业（工种）", "level": "等级", "organisation_id": "机构",
          "roster": "考生名单"}
 CHANGEABLE_STATES = (BatchState.FILED, BatchState.OPEN)
@@ -43,6 +44,8 @@ def change(actor: User, batch: Batch, reason: str, **changes) -> FilingChange | 
     if not (reason or "").strip():
         raise ValidationError("备案变更须填写变更原因", field="reason")
     for key in changes:
+        if key == "supervisor_id":
+            raise Conflict("督导员由省级人社部门委派，机构不能变更")
         if key in NEVER:
             raise Conflict(f"备案后不能变更{NEVER[key]}；如确需更换，请撤销本批次后重新备案")
         if key not in SCALAR | STAFF:
@@ -78,12 +81,6 @@ def change(actor: User, batch: Batch, reason: str, **changes) -> FilingChange | 
         raise ValidationError("；".join(errors), details={"errors": errors})
     for key, value in values.items():
         setattr(batch, key, value)
-    if "supervisor_id" in changes:
-        sup = db.session.get(User, changes["supervisor_id"]) if changes["supervisor_id"] else None
-        if sup is None or not may_supervise_batch(sup):
-            raise ValidationError("所选人员不是督导员", field="supervisor_id")
-        batch.supervisor_id = sup.id
-        batch.supervisor = sup
     if "proctors" in changes or "marker_ids" in changes:
         _change_staff(batch, changes)
     db.session.flush()

@@ -46,7 +46,7 @@ from examsys.delivery.models import (
 from examsys.delivery.models.batches import BATCH_STATE_LABELS
 from examsys.errors import Conflict, NotFound, ValidationError
 from examsys.extensions import db
-from examsys.permissions import may_staff_batch, may_supervise_batch
+from examsys.permissions import may_staff_batch
 from examsys.standards.models import LEVELS, Standard
 
 # --- create / update while planned ---------------------------------------------------------------
@@ -105,10 +105,6 @@ def _check_input(org: Organisation, data: BatchInput) -> tuple[Standard, Paper |
         allowed = may_staff_batch(_user(uid, "阅卷人"), org.id, "marker")
         if not allowed:
             errors.append(allowed.message)
-    if data.supervisor_id:
-        allowed = may_supervise_batch(_user(data.supervisor_id, "督导员"))
-        if not allowed:
-            errors.append(allowed.message)
     if errors:
         raise ValidationError("；".join(errors), details={"errors": errors})
     return standard, paper
@@ -153,7 +149,6 @@ def _apply(batch: Batch, data: BatchInput, paper: Paper | None) -> None:
         batch.duration_minutes = data.duration_minutes
     elif paper is not None:
         batch.duration_minutes = int(paper.blueprint_snapshot.get("duration_minutes") or 90)
-    batch.supervisor_id = data.supervisor_id or None
     for key in SETTINGS_BOUNDS:
         if key != "duration_minutes" and data.settings.get(key) is not None:
             setattr(batch, key, int(data.settings[key]))
@@ -255,7 +250,7 @@ def staff_problems(batch: Batch) -> list[str]:
             room = s.room.name if s.room else "未分配考场"
             problems.append(f"考评员 {s.user.display_name}（{room}）没有考试日期内有效的考评员证：{label}")
     if batch.supervisor_id is None:
-        problems.append("未指定督导员")
+        problems.append("省级人社部门尚未委派督导员")
     elif batch.supervisor.valid_certificate(CertificateKind.SUPERVISOR, on) is None:
         _ok, label = certificate_status(batch.supervisor, CertificateKind.SUPERVISOR, batch)
         problems.append(f"督导员 {batch.supervisor.display_name} 没有考试日期内有效的督导员证：{label}")

@@ -32,7 +32,7 @@ from examsys.delivery.models import (
 )
 from examsys.errors import Conflict, NotFound, ValidationError
 from examsys.extensions import db
-from examsys.permissions import can_proctor
+from examsys.permissions import can_proctor, may_supervise_batch
 
 NOT_STARTED = "not_started"
 STATE_LABELS = {NOT_STARTED: "未开始", AttemptStatus.IN_PROGRESS.value: "作答中",
@@ -57,6 +57,18 @@ def get_proctored(batch_id: int, user: User) -> Batch:
     if batch is None or not can_proctor(user, batch):
         raise NotFound("未找到该评价批次")
     return batch
+
+
+def get_watched(batch_id: int, user: User) -> tuple[Batch, bool]:
+    """The batch for its console and whether the user only watches it: its proctors act; the
+    supervisor the authority assigned to it reads the same console (read-only, True); anyone
+    else gets NotFound."""
+    batch = db.session.get(Batch, batch_id)
+    if batch is not None and can_proctor(user, batch):
+        return batch, False
+    if batch is not None and may_supervise_batch(user, batch):
+        return batch, True
+    raise NotFound("未找到该评价批次")
 
 
 def proctored_batches(user: User) -> list[Batch]:

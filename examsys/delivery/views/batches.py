@@ -27,7 +27,14 @@ from examsys.delivery.models import Batch, BatchState
 from examsys.delivery.views.blueprint import bp
 from examsys.errors import NotFound
 from examsys.extensions import db
-from examsys.permissions import Permission, Role, can_manage_batch, may_print_tickets, require
+from examsys.permissions import (
+    Permission,
+    Role,
+    can_manage_batch,
+    is_assigned_supervisor,
+    may_print_tickets,
+    require,
+)
 from examsys.reports import delivery as reports
 from examsys.standards.models import LEVELS, Standard, StandardStatus
 from examsys.viewutil import perform
@@ -55,7 +62,8 @@ def batches():
     rows = db.session.scalars(svc.visible_batches(current_user).order_by(Batch.window_start.desc())).all()
     standards = {s.id: s for s in db.session.scalars(select(Standard).where(
         Standard.id.in_({b.standard_id for b in rows} or {0})))}
-    return render_template("delivery/batches.html", batches=rows, standards=standards)
+    return render_template("delivery/batches.html", batches=rows, standards=standards,
+                           supervised={b.id for b in rows if is_assigned_supervisor(current_user, b)})
 
 
 @bp.get("/batches/<int:batch_id>")
@@ -77,6 +85,7 @@ def batch(batch_id: int):
         markers=[s.user for s in svc.markers_of(b)], changes=svc.filing_history(b), manage=manage,
         problems=svc.filing_problems(b) if manage and b.state == BatchState.PLANNED else [],
         window=svc.window_label(b), action=ReasonForm(), close_form=CloseForm(),
+        supervising=is_assigned_supervisor(current_user, b),
         running=svc.in_progress_count(b) if b.state in (BatchState.OPEN, BatchState.FILED) else 0,
         users={u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
             {c.changed_by_id for c in svc.filing_history(b)} or {0})))})
@@ -107,15 +116,13 @@ def _set_choices(form: BatchForm, org_id: int) -> None:
     form.markers.choices = proctors
     for row in form.rooms:
         row.form.proctors.choices = proctors
-    form.supervisor_id.choices = [(0, "（暂不指定）")] + [
-        (u.id, f"{u.display_name}（{u.organisation.name}）") for u in _org_users(Role.SUPERVISOR, None)]
 
 
 def _initial(b: Batch) -> dict:
     return {
         "version": str(b.version), "name": b.name, "standard_id": b.standard_id, "level": b.level,
         "venue": b.venue, "window_start": to_local_naive(b.window_start), "window_end": to_local_naive(b.window_end),
-        "paper_id": b.paper_id or 0, "duration_minutes": b.duration_minutes, "supervisor_id": b.supervisor_id or 0,
+        "paper_id": b.paper_id or 0, "duration_minutes": b.duration_minutes,
         "markers": [s.user_id for s in svc.markers_of(b)],
         "rooms": [{"name": r.name, "capacity": r.capacity,
                    "proctors": [s.user_id for s in svc.proctors_of(b, r)]} for r in b.rooms] + [{}],
@@ -142,8 +149,7 @@ def _input(form: BatchForm) -> svc.BatchInput:
         venue=form.venue.data or "", window_start=to_utc(form.window_start.data),
         window_end=to_utc(form.window_end.data), paper_id=form.paper_id.data or None,
         duration_minutes=form.duration_minutes.data or None, rooms=rooms,
-        marker_ids=list(form.markers.data or []), supervisor_id=form.supervisor_id.data or None,
-        settings=settings)
+        marker_ids=list(form.markers.data or []), settings=settings)
 
 
 def _editor(b: Batch | None):
@@ -217,7 +223,7 @@ def filing_change(batch_id: int):
         form = FilingChangeForm(data={
             "name": b.name, "venue": b.venue, "window_start": to_local_naive(b.window_start),
             "window_end": to_local_naive(b.window_end), "duration_minutes": b.duration_minutes,
-            "grace_seconds": b.grace_seconds, "supervisor_id": b.supervisor_id or 0,
+            "grace_seconds": b.grace_seconds,
             "markers": [s.user_id for s in svc.markers_of(b)],
             "rooms": [{"room_id": str(r.id), "proctors": [s.user_id for s in svc.proctors_of(b, r)]}
                       for r in b.rooms]})
@@ -227,8 +233,6 @@ def filing_change(batch_id: int):
     form.markers.choices = proctors
     for row in form.rooms:
         row.form.proctors.choices = proctors
-    form.supervisor_id.choices = [(u.id, f"{u.display_name}（{u.organisation.name}）")
-                                  for u in _org_users(Role.SUPERVISOR, None)]
     room_names = {str(r.id): r.name for r in b.rooms}
     errors: list[str] = []
     if request.method == "POST":
@@ -238,7 +242,6 @@ def filing_change(batch_id: int):
                        "duration_minutes": form.duration_minutes.data,
                        "grace_seconds": form.grace_seconds.data if form.grace_seconds.data is not None
                        else b.grace_seconds,
-                       "supervisor_id": form.supervisor_id.data or None,
                        "marker_ids": list(form.markers.data or []),
                        "proctors": {int(r.form.room_id.data): list(r.form.proctors.data or [])
                                     for r in form.rooms if (r.form.room_id.data or "").isdigit()}}

@@ -1,6 +1,7 @@
-"""Delivery staff pages: the proctor console (考场监控). Only the batch's own proctors see it
-(others get 404); the live table refreshes from a read-only JSON endpoint polled by
-static/js/proctor.js; every action needs a reason and is recorded (Incident + audit)."""
+"""Delivery staff pages: the proctor console (考场监控). The batch's own proctors see and act on
+it; the supervisor the authority assigned to the batch sees it read-only (no actions, no room
+access codes); everyone else gets 404. The live table refreshes from a read-only JSON endpoint
+polled by static/js/proctor.js; every action needs a reason and is recorded (Incident + audit)."""
 
 from __future__ import annotations
 
@@ -28,19 +29,19 @@ def proctor_batches():
 
 
 @bp.get("/proctor/<int:batch_id>")
-@require(CONSOLE)
+@require(Permission.BATCH_VIEW)
 def proctor_console(batch_id: int):
-    batch = exam.get_proctored(batch_id, current_user)
-    return render_template("delivery/proctor.html", batch=batch, rooms=exam.console(batch),
+    batch, read_only = exam.get_watched(batch_id, current_user)
+    return render_template("delivery/proctor.html", batch=batch, rooms=exam.console(batch), read_only=read_only,
                            window=svc.window_label(batch), form=ProctorActionForm(),
                            incidents=exam.incidents(batch), labels=exam.INCIDENT_LABELS,
                            own_room=next((s.room_id for s in batch.staff if s.user_id == current_user.id), None))
 
 
 @bp.get("/proctor/<int:batch_id>/status.json")
-@require(CONSOLE)
+@require(Permission.BATCH_VIEW)
 def proctor_status(batch_id: int):
-    batch = exam.get_proctored(batch_id, current_user)
+    batch, _read_only = exam.get_watched(batch_id, current_user)
     return jsonify(exam.console_json(batch))
 
 

@@ -1,6 +1,7 @@
 """Delivery staff pages: results — scoring a closed batch, the score list (成绩单), 复核 by a
 second person, corrections with second-person approval, publication, candidates' score review
-requests, and the PDF/Excel exports. Actions need RESULT_REVIEW; BATCH_VIEW may read.
+requests, and the PDF/Excel exports. Actions need RESULT_REVIEW; BATCH_VIEW may read (within the
+organisation, and the supervisor the authority assigned to the batch).
 
 The score list (with names) is shown only once marking is complete, so that a marker who can also
 view batches cannot link marking codes to candidates while marking is under way."""
@@ -28,7 +29,7 @@ from examsys.delivery.scoring import services as results
 from examsys.delivery.views.blueprint import bp
 from examsys.errors import NotFound, PermissionDenied
 from examsys.extensions import db
-from examsys.permissions import Permission, require
+from examsys.permissions import Permission, may_supervise_batch, require
 from examsys.reports import results as reports
 from examsys.tenancy import get_scoped
 from examsys.viewutil import perform
@@ -38,6 +39,14 @@ LIST_STATES = frozenset({BatchState.MARKED, BatchState.REVIEWED, BatchState.PUBL
 
 def _batch(batch_id: int) -> Batch:
     return get_scoped(Batch, batch_id, current_user)
+
+
+def _readable(batch_id: int) -> Batch:
+    """A batch to read: of one's organisation (or the province), or assigned to one to supervise."""
+    batch = db.session.get(Batch, batch_id)
+    if batch is not None and may_supervise_batch(current_user, batch):
+        return batch
+    return _batch(batch_id)
 
 
 def _listable(batch: Batch) -> Batch:
@@ -53,7 +62,7 @@ def _back(batch: Batch):
 @bp.get("/batches/<int:batch_id>/results", endpoint="results")
 @require(Permission.BATCH_VIEW)
 def results_page(batch_id: int):
-    batch = _batch(batch_id)
+    batch = _readable(batch_id)
     rows = results.score_list(batch) if batch.state in LIST_STATES else []
     return render_template("delivery/results/batch.html", batch=batch, rows=rows, sections=results.section_meta(batch),
                            progress=results.progress(batch), reviews=results.reviews(batch),
@@ -143,7 +152,7 @@ def results_publish(batch_id: int):
 @bp.get("/batches/<int:batch_id>/results/requests")
 @require(Permission.BATCH_VIEW)
 def review_requests(batch_id: int):
-    batch = _batch(batch_id)
+    batch = _readable(batch_id)
     return render_template("delivery/results/requests.html", batch=batch, requests=results.review_requests(batch),
                            apply_until=results.apply_until(batch), scopes=results.REVIEW_SCOPE_LABELS,
                            outcomes=results.REVIEW_OUTCOME_LABELS, ReviewOutcome=ReviewOutcome, ReviewScope=ReviewScope)
@@ -164,14 +173,14 @@ def review_request_answer(request_id: int):
 @bp.get("/batches/<int:batch_id>/results/scores.pdf")
 @require(Permission.BATCH_VIEW)
 def results_pdf(batch_id: int):
-    batch = _listable(_batch(batch_id))
+    batch = _listable(_readable(batch_id))
     return _download(reports.score_list_pdf(batch), "application/pdf", f"成绩单-{batch.id}.pdf")
 
 
 @bp.get("/batches/<int:batch_id>/results/scores.xlsx")
 @require(Permission.BATCH_VIEW)
 def results_xlsx(batch_id: int):
-    batch = _listable(_batch(batch_id))
+    batch = _listable(_readable(batch_id))
     return _download(reports.score_list_xlsx(batch),
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"成绩单-{batch.id}.xlsx")
 
@@ -182,7 +191,7 @@ def result_report_pdf(attempt_id: int):
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
         raise NotFound("未找到该试卷")
-    batch = _listable(_batch(attempt.batch_id))
+    batch = _listable(_readable(attempt.batch_id))
     return _download(reports.score_report_pdf(batch, attempt), "application/pdf",
                      f"成绩报告-{attempt.roster_entry.ticket_no}.pdf")
 
