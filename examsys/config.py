@@ -34,6 +34,15 @@ def env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(PREFIX + name, default)
 
 
+SIGNING_KEY_PREFIX = PREFIX + "SIGNING_KEY_"
+
+
+def signing_keys_from_env() -> dict[str, str]:
+    """EXAMSYS_SIGNING_KEY_<ORG CODE> = base64 Ed25519 seed, for every organisation that has one."""
+    return {name[len(SIGNING_KEY_PREFIX):]: value for name, value in os.environ.items()
+            if name.startswith(SIGNING_KEY_PREFIX) and value}
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     raw = env(name)
     if raw is None:
@@ -170,6 +179,7 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # The organisations' Ed25519 signing keys (checkpoints, archive manifests): files here,
         # or EXAMSYS_SIGNING_KEY_<ORG CODE> in the environment; never in the database.
         "EXAMSYS_KEY_DIR": env("KEY_DIR") or str(instance_path / "keys"),
+        "EXAMSYS_SIGNING_KEYS": signing_keys_from_env(),
         "EXAMSYS_MAX_UPLOAD_MB": env_int("MAX_UPLOAD_MB", 50),
         "MAX_CONTENT_LENGTH": env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
         # Argon2id cost; tests lower it through overrides, production keeps the library default.

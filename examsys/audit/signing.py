@@ -73,7 +73,7 @@ def private_key(org_code: str) -> Ed25519PrivateKey:
     """The organisation's signing key (see the module's docstring), created on first use."""
     if not _CODE.match(org_code):
         raise ValueError(f"unusable organisation code for a key file: {org_code!r}")
-    seed = os.environ.get(f"EXAMSYS_SIGNING_KEY_{org_code}")
+    seed = current_app.config.get("EXAMSYS_SIGNING_KEYS", {}).get(org_code)
     if seed:
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(seed))
     path = _key_path(org_code)
