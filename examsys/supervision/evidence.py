@@ -117,13 +117,32 @@ def batch_anomalies(batch_id: int, thresholds: Thresholds = Thresholds(), *, alp
                           median_rate=anomalies.batch_median_rate(ordered, thresholds), thresholds=thresholds)
 
 
-def attempt_anomalies(attempt_id: int, thresholds: Thresholds = Thresholds()) -> list[Flag]:
-    """One attempt's flags. Its batch is analysed whole, since speed is judged against the batch's
-    median and copying against the room. Raises NotFound for an unknown attempt."""
+def batch_of(attempt_id: int) -> int:
+    """The attempt's batch; raises NotFound for an unknown attempt."""
     batch_id = db.session.scalar(select(Attempt.batch_id).where(Attempt.id == attempt_id))
     if batch_id is None:
         raise NotFound("作答记录不存在")
-    return batch_anomalies(batch_id, thresholds).flags.get(attempt_id, [])
+    return batch_id
 
 
-__all__ = ["BatchAnomalies", "attempt_anomalies", "batch_anomalies"]
+def attempt_anomalies(attempt_id: int, thresholds: Thresholds = Thresholds()) -> list[Flag]:
+    """One attempt's flags. Its batch is analysed whole, since speed is judged against the batch's
+    median and copying against the room. Raises NotFound for an unknown attempt."""
+    return batch_anomalies(batch_of(attempt_id), thresholds).flags.get(attempt_id, [])
+
+
+def item_positions(batch_id: int) -> dict[int, int]:
+    """The 1-based position on its form of each item the batch's candidates saw, by form item id
+    and by item version id (copying evidence names versions), for evidence a person can find."""
+    forms = select(Attempt.form_id).where(Attempt.batch_id == batch_id).distinct()
+    fi = PaperFormItem.__table__
+    positions: dict[int, int] = {}
+    for form_item_id, version_id, position in db.session.execute(
+            select(fi.c.id, EFFECTIVE_VERSION_ID, fi.c.position).where(fi.c.form_id.in_(forms))
+            .order_by(fi.c.form_id.desc())):
+        positions[form_item_id] = position + 1
+        positions[version_id] = position + 1
+    return positions
+
+
+__all__ = ["BatchAnomalies", "attempt_anomalies", "batch_anomalies", "batch_of", "item_positions"]
