@@ -34,6 +34,7 @@ NAV: list[NavEntry] = [
     NavEntry("accounts.users", _l("用户"), _l("本机构的用户、角色与证书"), Permission.USER_MANAGE),
     NavEntry("accounts.organisations", _l("机构"), _l("评价机构与用人单位"), Permission.ORG_MANAGE),
     NavEntry("audit.events", _l("审计日志"), _l("所有操作的留痕记录"), Permission.AUDIT_VIEW),
+    NavEntry("health.status", _l("系统状态"), _l("数据库与过程记录的校验结果"), Permission.AUDIT_VIEW),
 ]
 
 

@@ -146,3 +146,19 @@ def test_the_append_only_triggers_refuse_update_and_delete(world, db):
                       "UPDATE answer_history SET seq = 99", "DELETE FROM answer_history"):
         with pytest.raises(Exception, match="只能追加"), db.session.begin_nested():
             db.session.execute(text(statement))
+
+
+def test_the_status_page_shows_the_last_verification(world, db, client, login_as):
+    from examsys.permissions import Role
+
+    login_as(Role.ORG_ADMIN, org=world.org)
+    assert "尚未校验过" in client.get("/status").get_data(as_text=True)
+    attempt = _exam(world)
+    runs.verify()
+    db.session.commit()
+    page = client.get("/status").get_data(as_text=True)
+    assert "通过" in page and "最近一次校验" in page and "全部记录链" in page
+    tamper(db, "edited", chain.attempt_scope(attempt.id), 2)
+    runs.verify()
+    page = client.get("/status").get_data(as_text=True)
+    assert "未通过" in page and "被改动" in page
