@@ -17,20 +17,19 @@ hash means the history was rewritten after the checkpoint was taken.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import String, Text, cast, select, text, type_coerce
+from sqlalchemy import String, Text, bindparam, cast, func, select, text, tuple_, type_coerce
 
 from examsys.audit import chain
 from examsys.audit.models import AnswerHistory, AuditEvent
 from examsys.extensions import db
-
-FETCH = 5000  # rows per round trip
-# Per statement: Connection.execution_options() would change the (request's) connection itself.
-STREAM = {"stream_results": True, "max_row_buffer": FETCH}
 
 
 class EventRow(NamedTuple):
@@ -54,12 +53,16 @@ class EventRow(NamedTuple):
     user_agent: str | None
 
 
+_dumps, _SORTED, _sha256 = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.sha256
+
+
 def canonical_of(row: EventRow) -> bytes:
-    """The canonical bytes of a stored event (its entry_hash's input; a Merkle leaf's data)."""
-    return chain.canonical(scope=row.scope, seq=row.seq, prev=row.prev_hash, at=row.at, action=row.action,
-                           actor_id=row.actor_user_id, actor_label=row.actor_label, actor_roles=row.actor_roles,
-                           org=row.organisation_id, object_type=row.object_type, object_id=row.object_id,
-                           data=row.data if row.data is not None else {}, ip=row.ip, ua=row.user_agent)
+    """The canonical bytes of a stored event (its entry_hash's input; a Merkle leaf's data):
+    chain.canonical, written out positionally because verification runs it a million times."""
+    return _dumps({"v": chain.FORMAT_VERSION, "scope": row[1], "seq": row[2], "prev": row[3], "at": row[5],
+                   "action": row[6], "actor": {"id": row[7], "label": row[8], "roles": row[9]}, "org": row[10],
+                   "object": {"type": row[11], "id": row[12]}, "data": row[13] if row[13] is not None else {},
+                   "ip": row[14], "ua": row[15]}, option=_SORTED)
 
 
 def row_as_dict(row: EventRow) -> dict:
@@ -103,28 +106,33 @@ class Report:
                 "heads": {s: {"size": n, "head": h} for s, (n, h) in sorted(self.heads.items())}}
 
 
+MASK = (1 << 64) - 1
+
+
 def _save_key(attempt_id: int, item: Any, seq: Any, answer_sha: Any) -> int:
-    digest = hashlib.sha256(f"{attempt_id}|{item}|{seq}|{answer_sha}".encode()).digest()
-    return int.from_bytes(digest[:16], "big")
+    # Python's keyed hash (SipHash, a secret key per process): both sides of the comparison are
+    # computed in this process, and nobody can aim a forged row at a collision.
+    return hash((attempt_id, item, seq, answer_sha))
 
 
 @dataclass
 class _Saves:
-    """Per attempt, an order-free fingerprint of its saves (sum of keyed hashes mod 2^128): the
-    chain's `attempt.answer_saved` links on one side, answer_history rows on the other."""
+    """Per attempt, an order-free fingerprint of its saves (the sum of keyed hashes mod 2^64):
+    the chain's `attempt.answer_saved` links on one side, answer_history rows on the other."""
 
     by_events: dict[int, int] = field(default_factory=dict)
     counts: dict[int, int] = field(default_factory=dict)
 
     def add(self, attempt_id: int, key: int) -> None:
-        self.by_events[attempt_id] = (self.by_events.get(attempt_id, 0) + key) % (1 << 128)
+        self.by_events[attempt_id] = (self.by_events.get(attempt_id, 0) + key) & MASK
         self.counts[attempt_id] = self.counts.get(attempt_id, 0) + 1
 
 
 def check_rows(rows: Iterable[EventRow], *, seals: dict[int, set[tuple[int, str]]] | None = None,
-               report: Report | None = None) -> tuple[Report, _Saves]:
+               report: Report | None = None, whole: bool = True) -> tuple[Report, _Saves]:
     """Verify chains given as rows ordered by (scope, seq). `seals`: attempt id → the (size,
-    head) pairs its batch's chain sealed, each checked against the attempt's chain."""
+    head) pairs its batch's chain sealed, each checked against the attempt's chain. `whole`:
+    the rows are all the chains there are (so a sealed attempt without a chain was deleted)."""
     report = report or Report()
     saves = _Saves()
     seals = seals or {}
@@ -161,7 +169,7 @@ def check_rows(rows: Iterable[EventRow], *, seals: dict[int, set[tuple[int, str]
             what = ("与前一条不衔接：prev_hash 不是第 {0} 条的哈希（第 {0} 条是后来插入或替换的）"
                     .format(expected - 1) if expected > 1 else "链的第一条 prev_hash 不是起始值")
         else:
-            computed = chain.digest(canonical_of(row))
+            computed = _sha256(canonical_of(row)).hexdigest()
             if computed != row.entry_hash:
                 what = f"内容与其哈希不符（记录被改动）：存储 {row.entry_hash[:12]}…，重算 {computed[:12]}…"
         if what is not None:
@@ -176,24 +184,34 @@ def check_rows(rows: Iterable[EventRow], *, seals: dict[int, set[tuple[int, str]
             saves.add(attempt_id, _save_key(attempt_id, data.get("item"), data.get("seq"), data.get("answer_sha256")))
         expected, prev = row.seq + 1, row.entry_hash
     close_scope()
+    if whole:
+        missing_chains(seals, report)
+    return report, saves
+
+
+def missing_chains(seals: dict[int, set[tuple[int, str]]], report: Report) -> None:
     for attempt_id in sorted(seals):
         scope_name = chain.attempt_scope(attempt_id)
         if scope_name not in report.heads:
             report.failures.append(Failure(scope_name, None, None,
                                            "批次链中封存了此作答记录，但这条链已不存在（被整条删除）"))
-    return report, saves
 
 
-def check_history(history: Iterable[tuple[int, int, int, Any]], saves: _Saves, report: Report,
-                  attempts: set[int] | None = None) -> None:
-    """Compare answer_history rows (attempt, item, seq, answer) with the saves' links."""
+def history_sums(history: Iterable[tuple[int, int, int, Any]]) -> tuple[dict[int, int], dict[int, int], int]:
+    """Per attempt, the fingerprint and count of answer_history rows (attempt, item, seq, answer)."""
     sums: dict[int, int] = {}
     counts: dict[int, int] = {}
+    rows = 0
+    digest_of = chain.answer_digest
     for attempt_id, item, seq, answer in history:
-        report.history_rows += 1
-        key = _save_key(attempt_id, item, seq, chain.answer_digest(answer))
-        sums[attempt_id] = (sums.get(attempt_id, 0) + key) % (1 << 128)
+        rows += 1
+        sums[attempt_id] = (sums.get(attempt_id, 0) + hash((attempt_id, item, seq, digest_of(answer)))) & MASK
         counts[attempt_id] = counts.get(attempt_id, 0) + 1
+    return sums, counts, rows
+
+
+def compare_history(sums: dict[int, int], counts: dict[int, int], saves: _Saves, report: Report,
+                    attempts: set[int] | None = None) -> None:
     ids = set(sums) | set(saves.by_events)
     if attempts is not None:
         ids &= attempts
@@ -205,16 +223,27 @@ def check_history(history: Iterable[tuple[int, int, int, Any]], saves: _Saves, r
                 f"{saves.counts.get(attempt_id, 0)} 条（历史记录被改动、删除或伪造）"))
 
 
+def check_history(history: Iterable[tuple[int, int, int, Any]], saves: _Saves, report: Report,
+                  attempts: set[int] | None = None) -> None:
+    """Compare answer_history rows (attempt, item, seq, answer) with the saves' links."""
+    sums, counts, rows = history_sums(history)
+    report.history_rows += rows
+    compare_history(sums, counts, saves, report, attempts)
+
+
 # --- reading the database ------------------------------------------------------------------------
 
 _ev = AuditEvent.__table__
+PAGE = 20_000  # rows per keyset page: a bounded read, no server-side cursor held open
 
 
-def _select(dialect: str, scopes: list[str] | None):
-    """The events in (scope, seq) order (the unique index's order: no sort), with the time and the
-    data as stored text: parsing them here (orjson) is much faster than the drivers' decoders."""
+def _select(dialect: str, scopes: list[str] | None, lo: str | None, hi: str | None):
+    """The events in (scope, seq) order (the unique index's order: no sort), the time as the
+    canonical string and the data as stored text (parsed by orjson, much faster than the
+    drivers' decoders), optionally only `scopes` or the scopes in [lo, hi)."""
     if dialect == "postgresql":
-        at, data = _ev.c.occurred_at, cast(_ev.c.data, Text)
+        at = func.to_char(func.timezone("UTC", _ev.c.occurred_at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        data = cast(_ev.c.data, Text)
     else:
         at, data = type_coerce(_ev.c.occurred_at, String), type_coerce(_ev.c.data, Text)
     stmt = select(_ev.c.id, _ev.c.scope, _ev.c.seq, _ev.c.prev_hash, _ev.c.entry_hash, at, _ev.c.action,
@@ -222,29 +251,37 @@ def _select(dialect: str, scopes: list[str] | None):
                   _ev.c.object_type, _ev.c.object_id, data, _ev.c.ip, _ev.c.user_agent)
     if scopes is not None:
         stmt = stmt.where(_ev.c.scope.in_(scopes))
-    return stmt.order_by(_ev.c.scope, _ev.c.seq)
+    if lo is not None:
+        stmt = stmt.where(_ev.c.scope >= lo)
+    if hi is not None:
+        stmt = stmt.where(_ev.c.scope < hi)
+    return stmt.where(tuple_(_ev.c.scope, _ev.c.seq) > tuple_(bindparam("after_scope"), bindparam("after_seq"))) \
+        .order_by(_ev.c.scope, _ev.c.seq).limit(PAGE)
 
 
-def _iso(value: Any) -> str:
-    if isinstance(value, str):  # SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff', naive UTC
-        if "." not in value:
-            value += ".000000"
-        return value.replace(" ", "T") + "Z"
-    return chain.iso_utc(value)
-
-
-def event_rows(scopes: list[str] | None = None) -> Iterator[EventRow]:
-    """Stored events in (scope, seq) order, streamed; all of them or those of `scopes`."""
+def event_rows(scopes: list[str] | None = None, *, lo: str | None = None, hi: str | None = None,
+               conn=None) -> Iterator[EventRow]:
+    """Stored events in (scope, seq) order, page by page: all of them, those of `scopes`, or
+    those of the scopes in [lo, hi). `conn`: another connection than the session's."""
     if scopes is not None and not scopes:
         return
-    conn = db.session.connection()
-    result = conn.execute(_select(conn.dialect.name, scopes), execution_options=STREAM)
-    loads = orjson.loads
-    for part in result.partitions(FETCH):
-        for r in part:
-            data = r[13]
-            yield EventRow(r[0], r[1], r[2], r[3], r[4], _iso(r[5]), r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-                           loads(data) if isinstance(data, str | bytes) else data, r[14], r[15])
+    conn = conn if conn is not None else db.session.connection()
+    stmt = _select(conn.dialect.name, scopes, lo, hi)
+    loads, make = orjson.loads, EventRow
+    after = ("", 0)
+    while True:
+        page = conn.execute(stmt, {"after_scope": after[0], "after_seq": after[1]}).all()
+        for r in page:
+            at, data = r[5], r[13]
+            if len(at) == 19:  # SQLite keeps 'YYYY-MM-DD HH:MM:SS[.ffffff]', naive UTC
+                at += ".000000"
+            if at[10] == " ":
+                at = at.replace(" ", "T") + "Z"
+            yield make(r[0], r[1], r[2], r[3], r[4], at, r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+                       loads(data) if data is not None else None, r[14], r[15])
+        if len(page) < PAGE:
+            return
+        after = (page[-1][1], page[-1][2])
 
 
 def seal_claims(scopes: list[str] | None = None) -> dict[int, set[tuple[int, str]]]:
@@ -257,14 +294,24 @@ def seal_claims(scopes: list[str] | None = None) -> dict[int, set[tuple[int, str
     return claims
 
 
-def history_rows(attempt_ids: list[int] | None = None) -> Iterator[tuple[int, int, int, Any]]:
+def history_rows(attempt_ids: list[int] | None = None, *, conn=None) -> Iterator[tuple[int, int, int, Any]]:
+    """answer_history rows (attempt, item, seq, answer) page by page, in id order."""
     h = AnswerHistory.__table__
-    stmt = select(h.c.attempt_id, h.c.form_item_id, h.c.seq, h.c.answer)
+    conn = conn if conn is not None else db.session.connection()
+    answer = cast(h.c.answer, Text) if conn.dialect.name == "postgresql" else type_coerce(h.c.answer, Text)
+    stmt = select(h.c.id, h.c.attempt_id, h.c.form_item_id, h.c.seq, answer).where(h.c.id > bindparam("after"))
     if attempt_ids is not None:
         stmt = stmt.where(h.c.attempt_id.in_(attempt_ids or [-1]))
-    result = db.session.connection().execute(stmt, execution_options=STREAM)
-    for part in result.partitions(FETCH):
-        yield from part
+    stmt = stmt.order_by(h.c.id).limit(PAGE)
+    loads = orjson.loads
+    after = 0
+    while True:
+        page = conn.execute(stmt, {"after": after}).all()
+        for _id, attempt_id, item, seq, text_ in page:
+            yield attempt_id, item, seq, None if text_ is None else loads(text_)
+        if len(page) < PAGE:
+            return
+        after = page[-1][0]
 
 
 def batch_scopes(batch_id: int) -> list[str]:
@@ -273,8 +320,70 @@ def batch_scopes(batch_id: int) -> list[str]:
     return [chain.batch_scope(batch_id), *(chain.attempt_scope(i) for (i,) in ids)]
 
 
-def verify_database(scopes: list[str] | None = None) -> Report:
-    """Verify every chain (or those of `scopes`), the seals and the answer history."""
+PARALLEL_FROM = 200_000  # events: below this one process is quicker than starting others
+
+
+def _fresh_connection():
+    """In a forked worker: a connection of its own (the parent's stay the parent's)."""
+    db.engine.dispose(close=False)
+    return db.engine.connect()
+
+
+def _events_job(lo: str | None, hi: str | None, seals: dict) -> tuple[Report, _Saves]:
+    with _fresh_connection() as conn:
+        return check_rows(event_rows(lo=lo, hi=hi, conn=conn), seals=seals, whole=False)
+
+
+def _history_job() -> tuple[dict[int, int], dict[int, int], int]:
+    with _fresh_connection() as conn:
+        return history_sums(history_rows(conn=conn))
+
+
+def _ranges(parts: int) -> list[tuple[str | None, str | None]]:
+    """[lo, hi) scope ranges holding about the same number of events each."""
+    counts = db.session.execute(select(_ev.c.scope, func.count()).group_by(_ev.c.scope).order_by(_ev.c.scope)).all()
+    total = sum(n for _s, n in counts)
+    bounds, running = [], 0
+    for scope, n in counts:
+        if running >= total * (len(bounds) + 1) / parts:
+            bounds.append(scope)
+        running += n
+    edges = [None, *bounds, None]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _verify_parallel(workers: int) -> Report:
+    """Every chain and the history, split over `workers` forked processes (the work is CPU-bound
+    hashing; each process reads its own scope range)."""
+    seals = seal_claims(None)
+    ranges = _ranges(workers * 2)
+    db.session.rollback()  # no open read transaction is carried into the children
+    report, saves = Report(), _Saves()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        history = pool.submit(_history_job)
+        parts = [pool.submit(_events_job, lo, hi, seals) for lo, hi in ranges]
+        for part in parts:
+            got, got_saves = part.result()
+            report.events += got.events
+            report.scopes += got.scopes
+            report.heads.update(got.heads)
+            report.failures.extend(got.failures)
+            saves.by_events.update(got_saves.by_events)
+            saves.counts.update(got_saves.counts)
+        sums, counts, rows = history.result()
+    missing_chains(seals, report)
+    report.history_rows = rows
+    compare_history(sums, counts, saves, report)
+    return report
+
+
+def verify_database(scopes: list[str] | None = None, *, workers: int | None = None) -> Report:
+    """Verify every chain (or those of `scopes`), the seals and the answer history. A whole
+    database of many events is verified by `workers` processes (default: one per CPU)."""
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if scopes is None and workers > 1 and multiprocessing.get_start_method(allow_none=True) in (None, "fork") \
+            and db.session.scalar(select(func.count()).select_from(_ev)) >= PARALLEL_FROM:
+        return _verify_parallel(workers)
     report, saves = check_rows(event_rows(scopes), seals=seal_claims(scopes))
     attempts = None
     if scopes is not None:
