@@ -208,7 +208,8 @@ def main() -> int:
         a, v = fig.get("autosave"), fig.get("verify")
         if a:
             print(f"{kind:<10} autosave off/on: paced p50 {a['off']['paced_p50_ms']}/{a['on']['paced_p50_ms']} ms "
-                  f"(x{a['ratio_p50']}), p95 {a['off']['paced_p95_ms']}/{a['on']['paced_p95_ms']} ms (x{a['ratio_p95']}),"
+                  f"(x{a['ratio_p50']}), p95 {a['off']['paced_p95_ms']}/{a['on']['paced_p95_ms']} ms "
+                  f"(x{a['ratio_p95']}),"
                   f" burst {a['off']['burst_saves_per_s']}/{a['on']['burst_saves_per_s']} saves/s "
                   f"(x{a['ratio_burst_throughput']}), errors {a['errors']}, lost {a['lost']}")
         if v:

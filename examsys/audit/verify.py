@@ -357,7 +357,6 @@ def _verify_parallel(workers: int) -> Report:
     hashing; each process reads its own scope range)."""
     seals = seal_claims(None)
     ranges = _ranges(workers * 2)
-    db.session.rollback()  # no open read transaction is carried into the children
     report, saves = Report(), _Saves()
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
         history = pool.submit(_history_job)
