@@ -9,16 +9,17 @@ import time
 
 import pytest
 from flask import g
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from examsys import audit, create_app
-from examsys.audit import chain
+from examsys.audit import chain, verify
 from examsys.audit.actions import AuditAction
 from examsys.audit.models import AuditEvent
 from examsys.audit.verify import verify_database
 from examsys.extensions import db as _db
 from tests import factories
+from tests.audit.tampering import disable_triggers
 from tests.conftest import TEST_DB_URL, drop_pg_schema, pg_schema_url, worker_name
 
 APPENDERS = 50
@@ -84,6 +85,24 @@ def _check(app) -> None:
         assert _db.session.scalar(select(func.count(AuditEvent.id))) == APPENDERS * EACH * 3 + 1
         report = verify_database()
         assert report.ok, report.failures[:3]
+        _parallel_matches_single(report)
+
+
+def _parallel_matches_single(single) -> None:
+    """The forked verification of a large record finds what one process finds, tampering too."""
+    verify.PARALLEL_FROM, before = 1, verify.PARALLEL_FROM
+    try:
+        parallel = verify_database(workers=2)
+        assert parallel.ok and (parallel.events, parallel.scopes, parallel.heads) == \
+            (single.events, single.scopes, single.heads)
+        disable_triggers(_db)
+        _db.session.execute(text("UPDATE audit_events SET ip = '6.6.6.6' WHERE scope = 'batch/1' AND seq = 7"))
+        _db.session.commit()
+        found = verify_database(workers=2)
+        assert [(f.scope, f.seq) for f in found.failures] == [("batch/1", 7)]
+        assert [(f.scope, f.seq) for f in verify_database(workers=1).failures] == [("batch/1", 7)]
+    finally:
+        verify.PARALLEL_FROM = before
 
 
 def test_concurrent_appenders_sqlite_file(tmp_path):
