@@ -162,3 +162,20 @@ def test_the_status_page_shows_the_last_verification(world, db, client, login_as
     runs.verify()
     page = client.get("/status").get_data(as_text=True)
     assert "未通过" in page and "被改动" in page
+
+
+def test_each_kind_of_event_lands_in_its_chain(world, db, client):
+    """Candidate sign-in and staff actions on a batch join the batch's chain; what the candidate
+    does in the attempt joins the attempt's chain; the seal closes it in the batch's chain."""
+    from examsys.delivery.exam import candidate_auth
+
+    _token, entry = candidate_auth.login(world.tickets[2], world.id_numbers[2], "ROOM01", ip="10.0.0.9",
+                                         user_agent="pytest")
+    attempt = _exam(world, entry=2)
+    scopes = dict(db.session.execute(select(AuditEvent.action, AuditEvent.scope)
+                                     .where(AuditEvent.action.in_(["candidate_session.opened", "attempt.started",
+                                                                   "attempt.answer_saved", "attempt.sealed",
+                                                                   "batch.updated"]))).all())
+    assert scopes["candidate_session.opened"] == chain.batch_scope(world.batch.id)
+    assert scopes["attempt.started"] == scopes["attempt.answer_saved"] == chain.attempt_scope(attempt.id)
+    assert scopes["attempt.sealed"] == scopes["batch.updated"] == chain.batch_scope(world.batch.id)

@@ -86,6 +86,11 @@ class Mark(db.Model):
     item_score: Mapped[ItemScore] = relationship(back_populates="marks")
     marker: Mapped[User] = relationship()
 
+    @property
+    def batch_id(self) -> int:
+        """The batch whose chain of the process record holds this mark."""
+        return self.item_score.batch_id
+
     __table_args__ = (
         # A marker marks an item once (so never arbitrates their own); a round is taken once,
         # so two markers racing for round 1 cannot both get it.
@@ -134,6 +139,11 @@ class ScoreCorrection(db.Model):
     item_score: Mapped[ItemScore | None] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+
+    @property
+    def batch_id(self) -> int:
+        """The batch whose chain of the process record holds this correction."""
+        return self.attempt.batch_id
 
     __table_args__ = (
         CheckConstraint("approved_by_id IS NULL OR approved_by_id <> requested_by_id",
