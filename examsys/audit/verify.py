@@ -150,10 +150,13 @@ def check_rows(rows: Iterable[EventRow], *, seals: dict[int, set[tuple[int, str]
             report.failures.append(Failure(scope, size, None, f"封存记录称此链第 {size} 条的哈希为 {head[:12]}…，"
                                                               "链中没有这样的一条"))
 
+    by_events, counts = saves.by_events, saves.counts
     for row in rows:
-        if row.scope != scope:
+        (rid, rscope, rseq, rprev, rhash, at, action, actor_id, actor_label, actor_roles, org, otype, oid, data,
+         ip, ua) = row
+        if rscope != scope:
             close_scope()
-            scope, expected, prev, broken = row.scope, 1, chain.GENESIS, False
+            scope, expected, prev, broken = rscope, 1, chain.GENESIS, False
             report.scopes += 1
             kind, ident = chain.parse_scope(scope)
             attempt_id = ident if kind == "attempt" else None
@@ -162,27 +165,34 @@ def check_rows(rows: Iterable[EventRow], *, seals: dict[int, set[tuple[int, str]
         if broken:
             continue  # one failure per chain: what follows a break cannot be judged
         what = None
-        if row.seq != expected:
-            what = (f"第 {expected} 条缺失（下一条的序号是 {row.seq}）" if row.seq > expected
-                    else f"序号 {row.seq} 重复或顺序错乱（应为 {expected}）")
-        elif row.prev_hash != prev:
+        if rseq != expected:
+            what = (f"第 {expected} 条缺失（下一条的序号是 {rseq}）" if rseq > expected
+                    else f"序号 {rseq} 重复或顺序错乱（应为 {expected}）")
+        elif rprev != prev:
             what = ("与前一条不衔接：prev_hash 不是第 {0} 条的哈希（第 {0} 条是后来插入或替换的）"
                     .format(expected - 1) if expected > 1 else "链的第一条 prev_hash 不是起始值")
         else:
-            computed = _sha256(canonical_of(row)).hexdigest()
-            if computed != row.entry_hash:
-                what = f"内容与其哈希不符（记录被改动）：存储 {row.entry_hash[:12]}…，重算 {computed[:12]}…"
+            # canonical_of(row), written out: this line runs once per event of the record
+            computed = _sha256(_dumps({
+                "v": 1, "scope": rscope, "seq": rseq, "prev": rprev, "at": at, "action": action,
+                "actor": {"id": actor_id, "label": actor_label, "roles": actor_roles}, "org": org,
+                "object": {"type": otype, "id": oid}, "data": data if data is not None else {}, "ip": ip,
+                "ua": ua}, option=_SORTED)).hexdigest()
+            if computed != rhash:
+                what = f"内容与其哈希不符（记录被改动）：存储 {rhash[:12]}…，重算 {computed[:12]}…"
         if what is not None:
-            gap = row.seq > expected and what.startswith("第")
-            report.failures.append(Failure(row.scope, expected if gap else row.seq, None if gap else row.id, what))
+            gap = rseq > expected and what.startswith("第")
+            report.failures.append(Failure(rscope, expected if gap else rseq, None if gap else rid, what))
             broken = True
             continue
         if seal_claims:
-            seal_claims.discard((row.seq, row.entry_hash))
-        if attempt_id is not None and row.action == "attempt.answer_saved":
-            data = row.data or {}
-            saves.add(attempt_id, _save_key(attempt_id, data.get("item"), data.get("seq"), data.get("answer_sha256")))
-        expected, prev = row.seq + 1, row.entry_hash
+            seal_claims.discard((rseq, rhash))
+        if attempt_id is not None and action == "attempt.answer_saved":
+            data = data or {}
+            by_events[attempt_id] = (by_events.get(attempt_id, 0) + hash(
+                (attempt_id, data.get("item"), data.get("seq"), data.get("answer_sha256")))) & MASK
+            counts[attempt_id] = counts.get(attempt_id, 0) + 1
+        expected, prev = rseq + 1, rhash
     close_scope()
     if whole:
         missing_chains(seals, report)
@@ -255,8 +265,31 @@ def _select(dialect: str, scopes: list[str] | None, lo: str | None, hi: str | No
         stmt = stmt.where(_ev.c.scope >= lo)
     if hi is not None:
         stmt = stmt.where(_ev.c.scope < hi)
-    return stmt.where(tuple_(_ev.c.scope, _ev.c.seq) > tuple_(bindparam("after_scope"), bindparam("after_seq"))) \
+    return stmt.where(tuple_(_ev.c.scope, _ev.c.seq) > tuple_(bindparam("after_scope", ""), bindparam("after_seq", 0))) \
         .order_by(_ev.c.scope, _ev.c.seq).limit(PAGE)
+
+
+def _pages(conn, stmt, after_names: tuple[str, ...], cursor_of) -> Iterator[list[tuple]]:
+    """Keyset pages of `stmt` read through the driver itself (the same connection and
+    transaction): plain tuples, none of SQLAlchemy's row processing, which at a million rows
+    would be most of the time. `cursor_of(last_row)`: the keyset values after a page."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    sql, params = str(compiled), dict(compiled.params)
+    positional = conn.dialect.paramstyle == "qmark"
+    order = compiled.positiontup if positional else None
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        after: tuple = ("", 0) if len(after_names) == 2 else (0,)
+        while True:
+            params.update(zip(after_names, after, strict=True))
+            cursor.execute(sql, [params[name] for name in order] if positional else params)
+            page = cursor.fetchall()
+            yield page
+            if len(page) < PAGE:
+                return
+            after = cursor_of(page[-1])
+    finally:
+        cursor.close()
 
 
 def event_rows(scopes: list[str] | None = None, *, lo: str | None = None, hi: str | None = None,
@@ -266,22 +299,15 @@ def event_rows(scopes: list[str] | None = None, *, lo: str | None = None, hi: st
     if scopes is not None and not scopes:
         return
     conn = conn if conn is not None else db.session.connection()
-    stmt = _select(conn.dialect.name, scopes, lo, hi)
     loads, make = orjson.loads, EventRow
-    after = ("", 0)
-    while True:
-        page = conn.execute(stmt, {"after_scope": after[0], "after_seq": after[1]}).all()
+    for page in _pages(conn, _select(conn.dialect.name, scopes, lo, hi), ("after_scope", "after_seq"),
+                       lambda r: (r[1], r[2])):
         for r in page:
             at, data = r[5], r[13]
-            if len(at) == 19:  # SQLite keeps 'YYYY-MM-DD HH:MM:SS[.ffffff]', naive UTC
-                at += ".000000"
-            if at[10] == " ":
-                at = at.replace(" ", "T") + "Z"
+            if at[10] == " ":  # SQLite keeps 'YYYY-MM-DD HH:MM:SS[.ffffff]', naive UTC
+                at = (at if len(at) > 19 else at + ".000000").replace(" ", "T") + "Z"
             yield make(r[0], r[1], r[2], r[3], r[4], at, r[6], r[7], r[8], r[9], r[10], r[11], r[12],
                        loads(data) if data is not None else None, r[14], r[15])
-        if len(page) < PAGE:
-            return
-        after = (page[-1][1], page[-1][2])
 
 
 def seal_claims(scopes: list[str] | None = None) -> dict[int, set[tuple[int, str]]]:
@@ -299,19 +325,13 @@ def history_rows(attempt_ids: list[int] | None = None, *, conn=None) -> Iterator
     h = AnswerHistory.__table__
     conn = conn if conn is not None else db.session.connection()
     answer = cast(h.c.answer, Text) if conn.dialect.name == "postgresql" else type_coerce(h.c.answer, Text)
-    stmt = select(h.c.id, h.c.attempt_id, h.c.form_item_id, h.c.seq, answer).where(h.c.id > bindparam("after"))
+    stmt = select(h.c.id, h.c.attempt_id, h.c.form_item_id, h.c.seq, answer).where(h.c.id > bindparam("after", 0))
     if attempt_ids is not None:
         stmt = stmt.where(h.c.attempt_id.in_(attempt_ids or [-1]))
-    stmt = stmt.order_by(h.c.id).limit(PAGE)
     loads = orjson.loads
-    after = 0
-    while True:
-        page = conn.execute(stmt, {"after": after}).all()
+    for page in _pages(conn, stmt.order_by(h.c.id).limit(PAGE), ("after",), lambda r: (r[0],)):
         for _id, attempt_id, item, seq, text_ in page:
             yield attempt_id, item, seq, None if text_ is None else loads(text_)
-        if len(page) < PAGE:
-            return
-        after = page[-1][0]
 
 
 def batch_scopes(batch_id: int) -> list[str]:
