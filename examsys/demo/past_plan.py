@@ -191,21 +191,26 @@ def _first_pass(c: _Candidate, items: list[PlanItem], prof: Profile, rng: random
 
 
 def _review(c: _Candidate, items: list[PlanItem], finals: dict, marked: list, skipped: list, prof: Profile,
-            rng: random.Random, seed: int, until: datetime) -> None:
-    """Back over the marked and skipped items and a few others, as long as time allows."""
-    second_thoughts = rng.sample(items, k=min(len(items), rng.randint(1, 4)))
-    for item in [*skipped, *marked, *second_thoughts]:
+            rng: random.Random, seed: int, cap: datetime) -> None:
+    """Back over the skipped and marked items (while time allows, up to `cap`), then a few
+    second thoughts for a few minutes more."""
+    for item in [*skipped, *marked]:
         gap = rng.uniform(15, 70)
-        if c.t + timedelta(seconds=gap) >= until:
+        if c.t + timedelta(seconds=gap) >= cap:
             return
         if item in skipped:
             finals[item.ref] = answer_for(item, prof.ability, rng, seed)
             _answer_item(c, item, finals[item.ref], gap, rng, seed, False)
-        elif item in marked:
-            if rng.random() < 0.4:
-                finals[item.ref] = answer_for(item, prof.ability + 0.1, rng, seed)
-            c.save(item, finals[item.ref], gap, flagged=False)
-        elif item.qtype != "multi" and item.ref in finals and rng.random() < 0.5:
+            continue
+        if rng.random() < 0.4:
+            finals[item.ref] = answer_for(item, prof.ability + 0.1, rng, seed)
+        c.save(item, finals[item.ref], gap, flagged=False)
+    until = min(cap, c.t + timedelta(minutes=rng.uniform(1, 5)))
+    for item in rng.sample(items, k=min(len(items), rng.randint(1, 4))):
+        gap = rng.uniform(15, 70)
+        if c.t + timedelta(seconds=gap) >= until:
+            return
+        if item.qtype != "multi" and item.ref in finals and rng.random() < 0.5:
             finals[item.ref] = _other(item, finals[item.ref], rng, seed)
             c.save(item, finals[item.ref], gap)
 
@@ -252,10 +257,8 @@ def candidate_script(index: int, items: list[PlanItem], prof: Profile, *, window
     else:
         finals, marked, skipped, when = _first_pass(c, items, prof, rng, seed, deadline)
         seen = dict(finals)  # what a neighbour could see on the screen during the first pass
-        timeout = index in TIMEOUTS
-        until = deadline - timedelta(seconds=rng.uniform(8, 20)) if timeout else \
-            min(c.t + timedelta(minutes=rng.uniform(2, 8)), deadline - timedelta(minutes=2))
-        _review(c, items, finals, marked, skipped, prof, rng, seed, until)
+        cap = deadline - (timedelta(seconds=rng.uniform(8, 20)) if index in TIMEOUTS else timedelta(minutes=2))
+        _review(c, items, finals, marked, skipped, prof, rng, seed, cap)
         finals = seen
     end = c.t
     if index not in TIMEOUTS:
