@@ -40,7 +40,9 @@ def demo_candidates() -> list[tuple[str, str]]:
     return out
 
 
-def _paper(blueprint, user) -> Paper:
+def demo_paper(blueprint, user) -> Paper:
+    """The blueprint's frozen paper (the first one), assembled with the demo seed and frozen by
+    `user` when there is none yet."""
     paper = db.session.scalar(select(Paper).where(Paper.blueprint_id == blueprint.id,
                                                   Paper.status == PaperStatus.FROZEN).order_by(Paper.id))
     if paper is None:
@@ -69,7 +71,7 @@ def load_demo_batch(org, standard, users: dict, blueprint) -> dict:
     if existing is not None:
         return _result(existing)
     admin = users["examadmin"]
-    paper = _paper(blueprint, admin)
+    paper = demo_paper(blueprint, admin)
     now = clock.now()
     data = svc.BatchInput(
         standard_id=standard.id, level=paper.level, name=NAME, venue="示范省电工职业技能评价中心 机房一",
@@ -81,7 +83,7 @@ def load_demo_batch(org, standard, users: dict, blueprint) -> dict:
     # The authority assigns its supervisor before filing (filing checks their certificate).
     supervision.assign(users["province"], batch, users["supervisor"])
     rows = [(name, number) for name, number in demo_candidates()]
-    result = svc.import_roster(admin, batch, "演示名单.xlsx", _xlsx(rows))
+    result = svc.import_roster(admin, batch, "演示名单.xlsx", roster_xlsx(rows))
     if not result.ok:
         raise ValueError("; ".join(str(e) for e in result.errors))
     svc.file_batch(admin, batch)
@@ -92,7 +94,8 @@ def load_demo_batch(org, standard, users: dict, blueprint) -> dict:
     return _result(batch)
 
 
-def _xlsx(rows: list[tuple[str, str]]) -> bytes:
+def roster_xlsx(rows: list[tuple[str, str]]) -> bytes:
+    """A roster workbook (姓名, 身份证号) of (name, ID number) rows, as an exam admin uploads it."""
     from openpyxl import Workbook  # heavy: loaded only when the demo builds its roster file
 
     book = Workbook()

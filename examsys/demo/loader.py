@@ -1,17 +1,20 @@
 """Loading the demo world (idempotent): a provincial authority, two organisations of different
 kinds, one user per role, a few registered candidates, the 电工 standard with its bank, a paper
-blueprint, and a filed batch of 30 candidates open for four hours from the first load. Returns
+blueprint, a past batch sat two weeks before the first load and published (examsys.demo.past_batch),
+and a filed batch of 30 candidates open for four hours from the first load. Returns
 what it loaded for printing (`examsys demo --json`). Flushes only: the `examsys demo` command
 commits (examsys.transaction.command)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from examsys import clock
 from examsys.accounts import idnumber, services
 from examsys.accounts.models import Candidate, CertificateKind, Organisation, OrgKind, User
+from examsys.demo import past_batch
 from examsys.demo.bank import load_items, load_standard
 from examsys.demo.blueprints import load_demo_blueprint
 from examsys.demo.delivery import load_demo_batch
@@ -34,6 +37,8 @@ USERS = [
     ("writer", "命题专家 王建国", {Role.WRITER}, "SKILL-01", ()),
     ("reviewer", "审题专家 陈静", {Role.REVIEWER}, "SKILL-01", ()),
     ("examadmin", "考务管理员 赵磊", {Role.EXAM_ADMIN}, "SKILL-01", ()),
+    # The second person of 复核: results are checked by someone who did not compute them.
+    ("examadmin2", "考务管理员 钱芳", {Role.EXAM_ADMIN}, "SKILL-01", ()),
     ("proctor", "考评员 孙丽", {Role.PROCTOR}, "SKILL-01", (CertificateKind.EXAMINER,)),
     ("proctor2", "考评员 吴刚", {Role.PROCTOR}, "SKILL-01", (CertificateKind.EXAMINER,)),
     ("empadmin", "企业管理员 刘洋", {Role.ORG_ADMIN}, "EMP-01", ()),
@@ -59,6 +64,28 @@ def _org(code: str, name: str, kind: OrgKind) -> Organisation:
 
 
 def load_demo() -> dict:
+    now = clock.now()
+    # A new world is set up weeks before the past batch (examsys.demo.past_batch), so that the
+    # process record reads in order: users and bank first, the past sitting, then today's batch.
+    fresh = db.session.scalar(select(Organisation.id).where(Organisation.code == ORGS[1][0])) is None
+    with clock.frozen(past_batch.world_start(now) if fresh else now):
+        orgs, users_out, by_name, standard, blueprint = _world()
+        registered = [(name, idnumber.make_valid(first17)) for name, first17 in CANDIDATES]
+        past = past_batch.load_past_batch(orgs["SKILL-01"], standard, by_name, blueprint, registered, now=now)
+    exam = load_demo_batch(orgs["SKILL-01"], standard, by_name, blueprint)
+    return {
+        "organisations": [{"code": c, "name": n, "kind": k.value} for c, n, k in ORGS],
+        "users": users_out,
+        # Candidates of the demo batch (they can log in to the exam); the few registered-only
+        # candidates above stay in the database for the candidate pages.
+        "candidates": exam["candidates"],
+        "batches": exam["batches"] + [past],
+    }
+
+
+def _world() -> tuple:
+    """Organisations, users, registered candidates, the standard, its bank and the blueprint
+    (each created once), a few days apart when the clock is frozen."""
     orgs = {code: _org(code, name, kind) for code, name, kind in ORGS}
     users_out = []
     for i, (username, display, roles, org_code, certs) in enumerate(USERS):
@@ -71,6 +98,7 @@ def load_demo() -> dict:
                                                         valid_until=CERT_UNTIL) for k in certs])
         users_out.append({"username": username, "password": demo_password(username),
                           "roles": sorted(r.value for r in roles), "organisation": org_code})
+    _later(days=1)
     for name, first17 in CANDIDATES:
         number = idnumber.make_valid(first17)
         org = orgs["SKILL-01"]
@@ -78,17 +106,16 @@ def load_demo() -> dict:
                 Candidate.organisation_id == org.id,
                 Candidate.id_number_index == services.id_index(number))):
             services.create_candidate(org, name=name, id_number=number)
+    _later(days=1)
     standard = load_standard()
-    by_name = {u.username: u for u in db.session.scalars(select(User).where(
-        User.username.in_(["writer", "reviewer", "examadmin", "proctor", "proctor2", "supervisor", "province"])))}
+    by_name = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(
+        ["writer", "reviewer", "examadmin", "examadmin2", "proctor", "proctor2", "supervisor", "province"])))}
+    _later(days=1)
     load_items(orgs["SKILL-01"], standard, by_name["writer"], by_name["reviewer"])
+    _later(days=17)
     blueprint = load_demo_blueprint(orgs["SKILL-01"], standard, by_name["examadmin"])
-    exam = load_demo_batch(orgs["SKILL-01"], standard, by_name, blueprint)
-    return {
-        "organisations": [{"code": c, "name": n, "kind": k.value} for c, n, k in ORGS],
-        "users": users_out,
-        # Candidates of the demo batch (they can log in to the exam); the few registered-only
-        # candidates above stay in the database for the candidate pages.
-        "candidates": exam["candidates"],
-        "batches": exam["batches"],
-    }
+    return orgs, users_out, by_name, standard, blueprint
+
+
+def _later(*, days: int) -> None:
+    clock.advance(timedelta(days=days, minutes=47))
