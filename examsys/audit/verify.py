@@ -265,8 +265,8 @@ def _select(dialect: str, scopes: list[str] | None, lo: str | None, hi: str | No
         stmt = stmt.where(_ev.c.scope >= lo)
     if hi is not None:
         stmt = stmt.where(_ev.c.scope < hi)
-    return stmt.where(tuple_(_ev.c.scope, _ev.c.seq) > tuple_(bindparam("after_scope", ""), bindparam("after_seq", 0))) \
-        .order_by(_ev.c.scope, _ev.c.seq).limit(PAGE)
+    after = tuple_(bindparam("after_scope", ""), bindparam("after_seq", 0))
+    return stmt.where(tuple_(_ev.c.scope, _ev.c.seq) > after).order_by(_ev.c.scope, _ev.c.seq).limit(PAGE)
 
 
 def _pages(conn, stmt, after_names: tuple[str, ...], cursor_of) -> Iterator[list[tuple]]:

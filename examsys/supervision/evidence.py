@@ -131,18 +131,20 @@ def attempt_anomalies(attempt_id: int, thresholds: Thresholds = Thresholds()) ->
     return batch_anomalies(batch_of(attempt_id), thresholds).flags.get(attempt_id, [])
 
 
-def item_positions(batch_id: int) -> dict[int, int]:
-    """The 1-based position on its form of each item the batch's candidates saw, by form item id
-    and by item version id (copying evidence names versions), for evidence a person can find."""
+def item_positions(batch_id: int) -> tuple[dict[int, int], dict[int, int]]:
+    """Where each item the batch's candidates saw stands on its form (positions count from 1):
+    (form item id → position, item version id → position; copying evidence names versions),
+    so evidence points at an item a person can find."""
     forms = select(Attempt.form_id).where(Attempt.batch_id == batch_id).distinct()
     fi = PaperFormItem.__table__
-    positions: dict[int, int] = {}
+    by_item: dict[int, int] = {}
+    by_version: dict[int, int] = {}
     for form_item_id, version_id, position in db.session.execute(
             select(fi.c.id, EFFECTIVE_VERSION_ID, fi.c.position).where(fi.c.form_id.in_(forms))
             .order_by(fi.c.form_id.desc())):
-        positions[form_item_id] = position + 1
-        positions[version_id] = position + 1
-    return positions
+        by_item[form_item_id] = position
+        by_version[version_id] = position
+    return by_item, by_version
 
 
 __all__ = ["BatchAnomalies", "attempt_anomalies", "batch_anomalies", "batch_of", "item_positions"]

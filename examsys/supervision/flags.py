@@ -26,7 +26,7 @@ KIND_LABELS = {
     "user_agent_change": "更换浏览器", "long_silence": "长时间无操作后保存",
 }
 DETAIL_LABELS = {"seq": "序号", "ip": "IP", "previous_ip": "原 IP", "user_agent": "浏览器", "answer": "答案",
-                 "k_index": "K 指数 p 值", "end_reason": "结束原因"}
+                 "end_reason": "结束原因"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,8 @@ def _when(moment: datetime | None) -> str:
 
 
 def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "正确" if value else "错误"
     if isinstance(value, datetime):
         return _when(value)
     if isinstance(value, list):
@@ -78,13 +80,15 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def _fact(fact: Fact, positions: Mapping[int, int], attempt_id: int) -> Evidence:
+def _fact(fact: Fact, positions: tuple[Mapping[int, int], Mapping[int, int]], attempt_id: int) -> Evidence:
     details = dict(fact.details or {})
     parts = []
+    by_item, by_version = positions
     item = details.pop("form_item_id", None)
-    if fact.source == "item" or item is not None:
-        ref = item if item is not None else fact.source_id
-        parts.append(f"第 {positions[ref]} 题" if ref in positions else "试题")
+    if item is not None:
+        parts.append(f"第 {by_item[item]} 题" if item in by_item else "试题")
+    elif fact.source == "item":
+        parts.append(f"第 {by_version[fact.source_id]} 题" if fact.source_id in by_version else "试题")
     other = details.pop("other_attempt_id", None)
     other_at = details.pop("other_saved_at", None)
     for key, value in details.items():
@@ -96,9 +100,10 @@ def _fact(fact: Fact, positions: Mapping[int, int], attempt_id: int) -> Evidence
     return Evidence(label=label, detail="，".join(parts), attempt_id=other if other is not None else attempt_id)
 
 
-def _flag(found: Detected, attempt_id: int, positions: Mapping[int, int]) -> Flag:
+def _flag(found: Detected, attempt_id: int, positions: tuple[Mapping[int, int], Mapping[int, int]]) -> Flag:
+    facts = sorted(found.evidence, key=lambda f: (f.at is None, f.at.timestamp() if f.at else 0))  # in time order
     return Flag(code=found.code, label=found.label, explanation=found.explanation, attempt_id=attempt_id,
-                severity=found.severity_label, evidence=[_fact(f, positions, attempt_id) for f in found.evidence])
+                severity=found.severity_label, evidence=[_fact(f, positions, attempt_id) for f in facts])
 
 
 def batch_anomalies(batch_id: int) -> AnomalyResult:

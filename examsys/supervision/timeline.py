@@ -177,12 +177,19 @@ def _events(condition, *, skip: tuple[str, ...] = ()) -> list[AuditEvent]:
     return list(db.session.scalars(stmt.order_by(AuditEvent.occurred_at, AuditEvent.id).limit(MAX_ENTRIES)))
 
 
-def batch_timeline(batch: Batch) -> list[Entry]:
-    """The batch's chain and its attempts' chains, without the single saves (each candidate's
-    timeline has them), oldest first."""
-    attempt_ids = list(db.session.scalars(select(Attempt.id).where(Attempt.batch_id == batch.id)))
-    scopes = [batch_scope(batch.id)] + [attempt_scope(a) for a in attempt_ids]
-    return _entries(_events(AuditEvent.scope.in_(scopes), skip=(SAVED,)))
+BATCH_PAGE = 200
+
+
+def batch_timeline(batch: Batch, page: int = 1):
+    """One page (BATCH_PAGE entries, oldest first) of the batch's chain and its attempts'
+    chains, without the single saves (each candidate's timeline has them): (entries, the
+    pagination for the pager)."""
+    attempt_ids = select(Attempt.id).where(Attempt.batch_id == batch.id)
+    scopes = [batch_scope(batch.id)] + [attempt_scope(a) for a in db.session.scalars(attempt_ids)]
+    stmt = (select(AuditEvent).where(AuditEvent.scope.in_(scopes), AuditEvent.action != SAVED)
+            .order_by(AuditEvent.occurred_at, AuditEvent.id))
+    rows = db.paginate(stmt, page=max(page, 1), per_page=BATCH_PAGE, error_out=False)
+    return _entries(list(rows.items)), rows
 
 
 def _related(attempt: Attempt) -> list[tuple[str, list[int]]]:

@@ -58,8 +58,9 @@ def batch(batch_id: int):
     b = svc.supervised_batch(batch_id, current_user)
     attempts = {a.roster_entry_id: a for a in db.session.scalars(select(Attempt).where(Attempt.batch_id == b.id))}
     sheet = _sheet_form(b)
+    entries, pages = timeline.batch_timeline(b, request.args.get("page", 1, type=int))
     return render_template("supervision/batch.html", batch=b, window=batches.window_label(b),
-                           entries=timeline.batch_timeline(b), attempts=attempts,
+                           entries=entries, pages=pages, attempts=attempts,
                            flags=flags.batch_anomalies(b.id).flags, findings=svc.findings(b),
                            finding_form=FindingForm(), sheet=sheet, forms=svc.forms_of(b, current_user),
                            current=svc.current_form(b, current_user), confirm=ConfirmForm(),

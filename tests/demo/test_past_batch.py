@@ -6,6 +6,7 @@ nothing."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from examsys.audit.verify import verify_database
 from examsys.delivery.models import Attempt, AttemptStatus, Batch, BatchState, IntegrityEvent, Result, ResultReview
 from examsys.demo import past_batch, past_plan
 from examsys.demo.loader import load_demo
+from examsys.supervision import flags as flags_view
 from examsys.supervision import services as supervision
 from examsys.supervision.evidence import batch_anomalies
 
@@ -72,6 +74,13 @@ def test_past_batch_is_published_with_a_verifiable_record_and_the_scripted_flags
     departures = db.session.scalar(select(func.count()).select_from(IntegrityEvent).where(
         IntegrityEvent.attempt_id == focus.id, IntegrityEvent.kind.in_(["focus_lost", "page_hidden"])))
     assert departures >= 8
+    # What the supervisor reads: copying evidence names items by their place on the paper, in
+    # time order, with true/false answers in words.
+    shown = flags_view.attempt_anomalies(copier.id).flags[0]
+    places = [int(m) for e in shown.evidence for m in re.findall(r"第 (\d+) 题", e.detail)]
+    assert places and all(1 <= p <= 100 for p in places)
+    assert [e.label[:14] for e in shown.evidence] == sorted(e.label[:14] for e in shown.evidence)
+    assert not any("True" in e.detail or "False" in e.detail for e in shown.evidence)
 
     supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
     assert [a.supervisor_id for a in supervision.running_assignments(batch)] == [supervisor.id]
