@@ -40,7 +40,8 @@ def _print_report(report: Report, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
-    click.echo(f"校验 {report.scopes} 条链、{report.events} 个事件、{report.history_rows} 条作答历史。")
+    click.echo(f"校验 {report.scopes} 条链、{report.events} 个事件、{report.history_rows} 条作答历史，"
+               f"用时 {report.seconds} 秒。")
     if report.ok:
         click.echo("结果：全部通过。")
         return

@@ -91,6 +91,7 @@ class Report:
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     history_rows: int = 0
+    seconds: float | None = None  # how long the verification took (set by whoever timed it)
 
     @property
     def ok(self) -> bool:
@@ -102,6 +103,7 @@ class Report:
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "events": self.events, "scopes": self.scopes, "history_rows": self.history_rows,
+                "seconds": self.seconds,
                 "failures": [f.as_dict() for f in self.failures],
                 "heads": {s: {"size": n, "head": h} for s, (n, h) in sorted(self.heads.items())}}
 
