@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import insert
 
 from examsys.audit import chain
@@ -61,6 +62,33 @@ def event_values(*, attempt_id: int, organisation_id: int | None, form_item_id: 
             "ip": ip, "user_agent": (user_agent or "")[:255] or None}
 
 
+# The two INSERTs of the common save, as the drivers take them: SQLAlchemy's statement handling
+# costs more than the statements themselves on the hottest path of an exam. Values are written
+# as SQLAlchemy writes them (SQLite: naive UTC text with microseconds, JSON text; PostgreSQL:
+# timestamptz, jsonb), so every reader sees the same rows either way.
+_HISTORY_COLUMNS = ("attempt_id", "form_item_id", "seq", "answer", "flagged", "saved_at", "ip")
+_EVENT_COLUMNS = ("occurred_at", "action", "actor_user_id", "actor_label", "actor_roles", "organisation_id",
+                  "object_type", "object_id", "data", "ip", "user_agent", "scope", "seq", "prev_hash", "entry_hash")
+
+
+def _sql(dialect: str) -> tuple[str, str]:
+    mark = "?" if dialect == "sqlite" else "%s"
+    json_mark = mark if dialect == "sqlite" else "%s::jsonb"
+    history = ", ".join(json_mark if c == "answer" else mark for c in _HISTORY_COLUMNS)
+    event = ", ".join(json_mark if c == "data" else mark for c in _EVENT_COLUMNS)
+    # Constant table and column names; every value is bound.
+    return (f"INSERT INTO answer_history ({', '.join(_HISTORY_COLUMNS)}) VALUES ({history})",  # noqa: S608
+            f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({event}) "  # noqa: S608
+            "ON CONFLICT (scope, seq) DO NOTHING RETURNING id")
+
+
+_SQL = {"sqlite": _sql("sqlite"), "postgresql": _sql("postgresql")}
+
+
+def _time(dialect: str, moment: datetime):
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else moment
+
+
 def saved(conn, *, attempt_id: int, organisation_id: int | None, form_item_id: int, seq: int, answer: Any,
           flagged: bool | None, now: datetime, ip: str | None, user_agent: str | None,
           head: tuple[int, str] | None = None) -> tuple[int, str] | None:
@@ -68,17 +96,27 @@ def saved(conn, *, attempt_id: int, organisation_id: int | None, form_item_id: i
     returns the link (seq, entry_hash). With `head` (a remembered link): None when it is no
     longer the chain's head — nothing of the event was written, and the caller must roll back.
     Without: the head is read, and appending retries under contention (chain.append)."""
-    conn.execute(_INSERT_HISTORY, {"attempt_id": attempt_id, "form_item_id": form_item_id, "seq": seq,
-                                   "answer": answer, "flagged": flagged, "saved_at": now, "ip": ip})
     values = event_values(attempt_id=attempt_id, organisation_id=organisation_id, form_item_id=form_item_id,
                           seq=seq, answer=answer, flagged=flagged, now=now, ip=ip, user_agent=user_agent)
     scope = chain.attempt_scope(attempt_id)
-    if head is None:
+    dialect = conn.dialect.name
+    sql = _SQL.get(dialect)
+    if head is None or sql is None:
+        conn.execute(_INSERT_HISTORY, {"attempt_id": attempt_id, "form_item_id": form_item_id, "seq": seq,
+                                       "answer": answer, "flagged": flagged, "saved_at": now, "ip": ip})
         return chain.append(conn, scope, values)[2:]
     link_seq = head[0] + 1
     link = chain.entry_hash(values, scope=scope, seq=link_seq, prev=head[1])
-    inserted = conn.execute(chain.insert_link(conn.dialect.name), {
-        **values, "scope": scope, "seq": link_seq, "prev_hash": head[1], "entry_hash": link}).first()
+    at = _time(dialect, now)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql[0], (attempt_id, form_item_id, seq, orjson.dumps(answer).decode(), flagged, at, ip))
+        cursor.execute(sql[1], (at, values["action"], None, None, values["actor_roles"], organisation_id, "attempt",
+                                values["object_id"], orjson.dumps(values["data"]).decode(), ip, values["user_agent"],
+                                scope, link_seq, head[1], link))
+        inserted = cursor.fetchone()
+    finally:
+        cursor.close()
     return (link_seq, link) if inserted is not None else None
 
 
