@@ -110,6 +110,9 @@ class AuditAction(enum.StrEnum):
     SCORE_CORRECTION_REJECTED = "score_correction.rejected"
     SCORE_REVIEW_REQUEST_SUBMITTED = "score_review_request.submitted"
     SCORE_REVIEW_REQUEST_ANSWERED = "score_review_request.answered"
+    # batch archive
+    BATCH_ARCHIVE_BUILT = "batch.archive_built"
+    BATCH_ARCHIVE_DOWNLOADED = "batch.archive_downloaded"
 
     @property
     def object_type(self) -> str:
@@ -208,6 +211,9 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.SCORE_CORRECTION_REJECTED: "驳回成绩更正",
     AuditAction.SCORE_REVIEW_REQUEST_SUBMITTED: "考生申请成绩复核",
     AuditAction.SCORE_REVIEW_REQUEST_ANSWERED: "答复成绩复核申请",
+    # batch archive
+    AuditAction.BATCH_ARCHIVE_BUILT: "生成批次档案",
+    AuditAction.BATCH_ARCHIVE_DOWNLOADED: "下载批次档案",
 }
 
 

@@ -53,7 +53,7 @@ def verifier_key(name: str, public: Ed25519PublicKey) -> str:
 def parse_verifier_key(text: str) -> tuple[str, Ed25519PublicKey]:
     """(name, public key) of a verifier key string; raises NoteError when malformed."""
     try:
-        name, khash, encoded = text.strip().split("+")
+        name, khash, encoded = text.strip().split("+", 2)  # the base64 may hold "+" itself
         raw = base64.b64decode(encoded, validate=True)
         if raw[:1] != ALG_ED25519 or len(raw) != 33:
             raise ValueError
