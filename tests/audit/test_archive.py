@@ -254,3 +254,54 @@ def _key(seed: bytes):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+# --- the batch page's button ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("roles", "same_org", "status"), [
+    ((Role.EXAM_ADMIN,), True, 200), ((Role.ORG_ADMIN,), True, 200), ((Role.PROVINCIAL_ADMIN,), False, 200),
+    ((Role.EXAM_ADMIN,), False, 404), ((Role.PROCTOR,), True, 403), ((Role.SUPERVISOR,), False, 403),
+])
+def test_the_download_button_is_for_the_batchs_admins_and_the_province(world, db, client, make, roles, same_org,
+                                                                         status, tmp_path):
+    other = make.user(roles=roles, org=world.org if same_org else None) if Role.SUPERVISOR not in roles else None
+    user = other or world.supervisor
+    db.session.commit()
+    client.post("/login", data={"username": user.username, "password": factories.PASSWORD})
+    page = client.get(f"/delivery/batches/{world.batch.id}")
+    resp = client.post(f"/delivery/batches/{world.batch.id}/archive.zip")
+    assert resp.status_code == status
+    downloads = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == AuditAction.BATCH_ARCHIVE_DOWNLOADED.value)).all()
+    if status != 200:
+        assert downloads == [] and "下载批次档案" not in page.get_data(as_text=True)
+        return
+    assert "下载批次档案" in page.get_data(as_text=True)
+    assert resp.mimetype == "application/zip"
+    path = tmp_path / "down.zip"
+    path.write_bytes(resp.get_data())
+    assert offline.check(path, _pubkey(world)).ok
+    assert [(e.actor_user_id, e.scope) for e in downloads] == [(user.id, f"batch/{world.batch.id}")]
+
+
+def test_a_big_batch_is_left_to_the_command_line(world, db, client, monkeypatch):
+    monkeypatch.setattr(build, "WEB_MAX_CANDIDATES", 2)
+    db.session.commit()
+    client.post("/login", data={"username": world.admin.username, "password": factories.PASSWORD})
+    resp = client.post(f"/delivery/batches/{world.batch.id}/archive.zip", follow_redirects=True)
+    assert "examsys archive build" in resp.get_data(as_text=True)
+
+
+def test_the_command_line_builds_and_verifies(world, db, app, tmp_path):
+    path, key = tmp_path / "cli.zip", tmp_path / "key.txt"
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["archive", "build", str(world.batch.id), "-o", str(path)])
+    assert out.exit_code == 0, out.output
+    assert "批次档案已写入" in out.output
+    key.write_text(_pubkey(world))
+    ok = runner.invoke(args=["archive", "verify", str(path), "--pubkey", str(key)])
+    assert ok.exit_code == 0 and "校验全部通过" in ok.output and "Merkle 根：一致" in ok.output
+    broken = _rewrite(path, tmp_path / "x.zip", drop="data/results.csv")
+    refused = runner.invoke(args=["archive", "verify", str(broken), "--pubkey", str(key)])
+    assert refused.exit_code == 1 and "第一处：缺少文件 data/results.csv" in refused.output

@@ -68,6 +68,7 @@ class Timeline:
     started: dict[int, datetime] = field(default_factory=dict)
     finished: dict[int, tuple[datetime, str]] = field(default_factory=dict)
     reopened: Counter = field(default_factory=Counter)
+    form: dict[int, str] = field(default_factory=dict)
     supervision: list[dict] = field(default_factory=list)
 
     def add(self, row: EventRow) -> None:
@@ -75,6 +76,7 @@ class Timeline:
             attempt_id = int(row.object_id)
             if row.action == "attempt.started":
                 self.started.setdefault(attempt_id, parse_at(row.at))
+                self.form.setdefault(attempt_id, str((row.data or {}).get("form") or ""))
             elif row.action in FINISH_LABELS:
                 self.finished[attempt_id] = (parse_at(row.at), row.action)
             elif row.action == "attempt.reopened":
@@ -128,7 +130,8 @@ def candidate_rows(entries: list[RosterEntry], attempts: dict[int, Attempt], sig
         rows.append({
             "no": n, "entry_id": e.id, "ticket_no": e.ticket_no, "name": e.candidate.name,
             "id_masked": e.candidate.id_number_masked, "photo_sha256": e.candidate.photo_sha256,
-            "room": e.room.name if e.room else "", "seat": e.seat_no, "form": e.form_label or "",
+            "room": e.room.name if e.room else "", "seat": e.seat_no,
+            "form": (timeline.form.get(a.id) if a else None) or e.form_label or "",
             "signed_in": signed.get(e.id), "attempt_id": a.id if a else None,
             "started": (timeline.started.get(a.id) or a.started_at) if a else None,
             "finished": finished[0] if finished else (a.finished_at if a else None),
