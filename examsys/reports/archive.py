@@ -48,8 +48,10 @@ def survey_pdf(head: dict, survey: dict) -> bytes:
     return _volume("survey", 9, head, survey=survey, part=None)
 
 
-def verification_pdf(head: dict, report, root: str, chains: list[tuple[str, int, str]], who: dict) -> bytes:
-    return _volume("verification", 10, head, report=report, root=root, chains=chains, who=who, part=None)
+def verification_pdf(head: dict, report, root: str, chains: list[tuple[str, int, str]], who: dict,
+                     part: dict | None = None) -> bytes:
+    """The verification's result (in part 1) and the chains of `chains` with their heads."""
+    return _volume("verification", 10, head, report=report, root=root, chains=chains, who=who, part=part)
 
 
 def answer_sheets_pdf(head: dict, sheets: list[dict], part: dict | None) -> bytes:

@@ -15,6 +15,9 @@ the archive handed out. Both flush and never commit."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import hashlib
 import zipfile
 from collections.abc import Iterator
@@ -58,7 +61,7 @@ MANIFEST, SIGNATURE, PUBKEY = notes.MANIFEST, notes.SIGNATURE, notes.PUBKEY
 ARCHIVABLE = (BatchState.CLOSED, BatchState.MARKED, BatchState.REVIEWED, BatchState.PUBLISHED, BatchState.ARCHIVED)
 # Candidates per document of the long volumes: WeasyPrint holds a whole document in memory.
 SIGN_IN_PART = 100
-TABLE_PART = 500
+TABLE_PART = 250
 SHEETS_PART = 50
 # The batch page builds while the request waits; bigger batches are built with the CLI.
 WEB_MAX_CANDIDATES = 300
@@ -77,6 +80,27 @@ class Built:
         return {"manifest_sha256": self.manifest_sha256, "files": len(self.manifest["files"]),
                 "merkle_root": rec["merkle_root"], "events": rec["events"], "verified": rec["verified"],
                 "retain_until": self.manifest["retain_until"]}
+
+
+def _libc_trim():
+    """glibc's malloc_trim, or None elsewhere."""
+    name = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
+
+
+_TRIM = _libc_trim()
+
+
+def release_memory() -> None:
+    """Hand the pages of the document just rendered back to the system. WeasyPrint frees its
+    layout and the CJK fonts' tables it loaded to subset them (well over 100 MB per document),
+    but glibc keeps the freed pages, and the next document would start from that height."""
+    gc.collect()
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 class _Sink:
@@ -99,6 +123,8 @@ class _Zip:
     def add(self, name: str, data: bytes) -> None:
         self.zf.writestr(name, data)
         self.files.append({"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+        if name.endswith(".pdf"):
+            release_memory()
 
     @contextmanager
     def writing(self, name: str) -> Iterator[_Sink]:
@@ -184,7 +210,8 @@ def write_volumes(out: _Zip, batch: Batch, record: RecordPass) -> list[dict]:
     entries = volumes.roster(batch)
     attempts = volumes.attempts_by_entry(batch)
     rows = volumes.candidate_rows(entries, attempts, volumes.sign_ins(batch), record.timeline)
-    out.add(_name(1, pdf.VOLUMES[1]), delivery_pdf.filing_pack_pdf(batch))
+    for part, chunk in parts(entries, TABLE_PART):
+        out.add(_name(1, pdf.VOLUMES[1], part), delivery_pdf.filing_pack_pdf(batch, part=part, roster=chunk))
     by_photo = {e.candidate.photo_sha256: e.candidate for e in entries if e.candidate.photo_sha256}
     for part, chunk in parts(rows, SIGN_IN_PART):
         photos = {r["photo_sha256"]: by_photo[r["photo_sha256"]] for r in chunk if r["photo_sha256"]}
@@ -202,12 +229,18 @@ def write_volumes(out: _Zip, batch: Batch, record: RecordPass) -> list[dict]:
     for view in volumes.paper_views(batch):
         out.add(_name(6, "试卷", suffix=f"-{view.label}卷"), papers_pdf.paper_pdf(paper, view, head["standard"]))
         out.add(_name(6, "答案", suffix=f"-{view.label}卷"), papers_pdf.answer_key_pdf(paper, view, head["standard"]))
-    out.add(_name(7, pdf.VOLUMES[7]), results_pdf.score_list_pdf(batch))
+    scores = scoring.score_list(batch)
+    stats = results_pdf.score_list_stats(scores)
+    for part, chunk in parts(scores, TABLE_PART):
+        out.add(_name(7, pdf.VOLUMES[7], part), results_pdf.score_list_pdf(batch, rows=chunk, stats=stats, part=part))
+    del scores
     out.add(_name(8, pdf.VOLUMES[8]), pdf.reviews_pdf(head, volumes.review_record(batch)))
     out.add(_name(9, pdf.VOLUMES[9]), pdf.survey_pdf(head, volumes.survey_summary(batch)))
     who = {f"attempt/{r['attempt_id']}": f"{r['name']} {r['ticket_no']}" for r in rows if r["attempt_id"]}
     chains = [(scope, size, h) for scope, (size, h) in sorted(record.report.heads.items())]
-    out.add(_name(10, pdf.VOLUMES[10]), pdf.verification_pdf(head, record.report, record.root, chains, who))
+    for part, chunk in parts(chains, TABLE_PART):
+        out.add(_name(10, pdf.VOLUMES[10], part),
+                pdf.verification_pdf(head, record.report, record.root, chunk, who, part))
     sheets = volumes.AnswerSheets(batch)
     sat = [r for r in rows if r["attempt_id"]]
     for part, chunk in parts(sat, SHEETS_PART):
