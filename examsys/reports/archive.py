@@ -63,11 +63,14 @@ DATA_LABELS = {"changes": "变更", "reason": "原因", "supervisor_id": "督导
 
 
 def describe(data: dict) -> str:
-    """An event's data as a line people read (keys named in Chinese where known)."""
+    """An event's data as a line people read (keys named in Chinese where known; a change as
+    before → after)."""
     parts = []
     for key, value in (data or {}).items():
         if isinstance(value, dict) and "before" in value and "after" in value:
             value = f"{value['before']} → {value['after']}"
+        elif isinstance(value, dict):
+            value = describe(value)
         parts.append(f"{DATA_LABELS.get(key, key)}：{value}")
     return "；".join(parts)
 

@@ -305,3 +305,19 @@ def test_the_command_line_builds_and_verifies(world, db, app, tmp_path):
     broken = _rewrite(path, tmp_path / "x.zip", drop="data/results.csv")
     refused = runner.invoke(args=["archive", "verify", str(broken), "--pubkey", str(key)])
     assert refused.exit_code == 1 and "第一处：缺少文件 data/results.csv" in refused.output
+
+
+def test_a_supervisor_change_is_in_the_supervision_record(world, db):
+    from examsys.audit.archive import volumes
+    from examsys.reports import archive as pdf
+
+    timeline = volumes.Timeline()
+    for row in event_rows(batch_scopes(world.batch.id)):
+        timeline.add(row)
+    assert timeline.supervision == []
+    row = next(event_rows(batch_scopes(world.batch.id)))._replace(
+        action="batch.filing_changed", scope=f"batch/{world.batch.id}",
+        data={"reason": "督导员调整", "changes": {"supervisor_id": {"before": 1, "after": 2}}})
+    timeline.add(row)
+    assert [e["action"] for e in timeline.supervision] == ["变更备案信息"]
+    assert pdf.describe(row.data) == "原因：督导员调整；变更：督导员：1 → 2"
