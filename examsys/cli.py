@@ -14,6 +14,7 @@ from examsys import create_app, transaction
 from examsys.accounts import services
 from examsys.accounts.models import Organisation, OrgKind
 from examsys.assembly.solve_cli import assembly_cli
+from examsys.audit.archive.cli import archive_cli
 from examsys.audit.cli import audit_cli
 from examsys.bank.cli import bank_cli
 from examsys.delivery.cli import delivery_cli
@@ -85,3 +86,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(assembly_cli)
     app.cli.add_command(delivery_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(archive_cli)

@@ -19,6 +19,9 @@ PREFIX = "EXAMSYS_"
 # The checkout (or installed tree) holding templates/, static/, migrations/ and translations/.
 ROOT = Path(__file__).resolve().parent.parent
 MARK_MARGIN_DEFAULT = 0.2
+# How long a batch archive (批次档案) is kept, counted from the exam's last day.
+ARCHIVE_RETENTION_YEARS_DEFAULT = 5
+ARCHIVE_RETENTION_YEARS_MAX = 100
 
 
 class InvalidSetting(ValueError):
@@ -100,6 +103,23 @@ def parse_fraction(name: str, raw: str | float | None, default: float) -> float:
         raise InvalidSetting(name, raw, "a number greater than 0 and at most 1, e.g. 0.2") from None
     if not 0 < value <= 1:
         raise InvalidSetting(name, raw, "a number greater than 0 and at most 1, e.g. 0.2")
+    return value
+
+
+def parse_years(name: str, raw: str | int | None, default: int) -> int:
+    """A whole number of years from 1 to ARCHIVE_RETENTION_YEARS_MAX; unset or empty is `default`.
+    Raises InvalidSetting otherwise."""
+    expected = f"a whole number of years from 1 to {ARCHIVE_RETENTION_YEARS_MAX}, e.g. 5"
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return default
+    if isinstance(raw, bool):
+        raise InvalidSetting(name, raw, expected)
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise InvalidSetting(name, raw, expected) from None
+    if not 1 <= value <= ARCHIVE_RETENTION_YEARS_MAX:
+        raise InvalidSetting(name, raw, expected)
     return value
 
 
@@ -197,4 +217,7 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
     cfg["EXAMSYS_MARK_MARGIN"] = parse_fraction(PREFIX + "MARK_MARGIN",
                                                 cfg.get("EXAMSYS_MARK_MARGIN", env("MARK_MARGIN")),
                                                 MARK_MARGIN_DEFAULT)
+    cfg["EXAMSYS_ARCHIVE_RETENTION_YEARS"] = parse_years(
+        PREFIX + "ARCHIVE_RETENTION_YEARS",
+        cfg.get("EXAMSYS_ARCHIVE_RETENTION_YEARS", env("ARCHIVE_RETENTION_YEARS")), ARCHIVE_RETENTION_YEARS_DEFAULT)
     return cfg

@@ -37,7 +37,8 @@ def test_every_action_has_a_chinese_label(action):
 # `<object>.<verb>`: the verb a past participle (regular, or one of the irregular ones used),
 # optionally after the thing it happened to (`results_computed`) and before a particle
 # (`logged_in`, `timed_out`) or a purpose (`flagged_for_revision`). Never an imperative.
-PAST_PARTICIPLE = re.compile(r"[a-z]+(_[a-z]+)*\.([a-z]+_)*([a-z]+ed|set|reset|frozen|given)(_in|_out|_for_[a-z_]+)?")
+PAST_PARTICIPLE = re.compile(r"[a-z]+(_[a-z]+)*\.([a-z]+_)*([a-z]+ed|set|reset|frozen|given|built)"
+                             r"(_in|_out|_for_[a-z_]+)?")
 
 
 @pytest.mark.parametrize("action", list(AuditAction))

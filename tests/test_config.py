@@ -21,9 +21,11 @@ def config(tmp_path, **overrides):
 
 
 def test_defaults(tmp_path, monkeypatch):
-    for name in ("HOLIDAYS", "EXTRA_WORKDAYS", "MARK_MARGIN"):
+    for name in ("HOLIDAYS", "EXTRA_WORKDAYS", "MARK_MARGIN", "ARCHIVE_RETENTION_YEARS"):
         monkeypatch.delenv("EXAMSYS_" + name, raising=False)
     cfg = config(tmp_path)
+    assert cfg["EXAMSYS_ARCHIVE_RETENTION_YEARS"] == 5
+    assert config(tmp_path, EXAMSYS_ARCHIVE_RETENTION_YEARS="30")["EXAMSYS_ARCHIVE_RETENTION_YEARS"] == 30
     assert cfg["EXAMSYS_HOLIDAYS"] == frozenset() and cfg["EXAMSYS_EXTRA_WORKDAYS"] == frozenset()
     assert cfg["EXAMSYS_MARK_MARGIN"] == marking.DEFAULT_MARGIN
 
@@ -54,6 +56,10 @@ def test_overrides_are_parsed_too(tmp_path):
     ("EXAMSYS_MARK_MARGIN", "1.5", "1.5"),
     ("EXAMSYS_MARK_MARGIN", "nan", "nan"),
     ("EXAMSYS_LOCKOUT_THRESHOLD", "five", "five"),
+    ("EXAMSYS_ARCHIVE_RETENTION_YEARS", "five", "five"),
+    ("EXAMSYS_ARCHIVE_RETENTION_YEARS", "0", "0"),
+    ("EXAMSYS_ARCHIVE_RETENTION_YEARS", "2.5", "2.5"),
+    ("EXAMSYS_ARCHIVE_RETENTION_YEARS", "101", "101"),
 ])
 def test_a_bad_value_stops_the_app_naming_variable_and_value(tmp_path, monkeypatch, name, raw, bad):
     monkeypatch.setenv(name, raw)

@@ -122,6 +122,9 @@ class AuditAction(enum.StrEnum):
     SUPERVISION_FORM_CREATED = "supervision_form.created"
     SUPERVISION_FORM_UPDATED = "supervision_form.updated"
     SUPERVISION_FORM_SIGNED = "supervision_form.signed"
+    # batch archive
+    BATCH_ARCHIVE_BUILT = "batch.archive_built"
+    BATCH_ARCHIVE_DOWNLOADED = "batch.archive_downloaded"
 
     @property
     def object_type(self) -> str:
@@ -231,6 +234,9 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.SUPERVISION_FORM_CREATED: "新建内部督导表",
     AuditAction.SUPERVISION_FORM_UPDATED: "填写内部督导表",
     AuditAction.SUPERVISION_FORM_SIGNED: "签署内部督导表",
+    # batch archive
+    AuditAction.BATCH_ARCHIVE_BUILT: "生成批次档案",
+    AuditAction.BATCH_ARCHIVE_DOWNLOADED: "下载批次档案",
 }
 
 

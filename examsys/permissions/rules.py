@@ -215,6 +215,19 @@ def may_print_tickets(user: Any, batch: Any) -> Decision:
     return deny("not_batch_staff", "只有本批次的考务管理员和考评员可以打印准考证")
 
 
+def may_download_archive(user: Any, batch: Any) -> Decision:
+    """A batch archive holds the whole record of the batch: the exam admins and org admins of the
+    batch's organisation, and the provincial admins."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return deny("archive_denied", "无权下载批次档案")
+    if user.has_role(Role.PROVINCIAL_ADMIN):
+        return ALLOW
+    if user.organisation_id == batch.organisation_id and (user.has_role(Role.EXAM_ADMIN)
+                                                          or user.has_role(Role.ORG_ADMIN)):
+        return ALLOW
+    return deny("archive_denied", "只有本机构的考务管理员、机构管理员和省级管理员可以下载批次档案")
+
+
 def may_mark(user: Any, batch: Any) -> Decision:
     """Markers hold MARK in the batch's organisation; when the batch lists markers, only they mark."""
     if has_permission(user, Permission.MARK) and user.organisation_id == batch.organisation_id:

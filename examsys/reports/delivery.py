@@ -53,7 +53,9 @@ def photo_uri(candidate) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def filing_pack_pdf(batch: Batch) -> bytes:
+def filing_pack_pdf(batch: Batch, *, part: dict | None = None, roster: list | None = None) -> bytes:
+    """The filing pack; with `part` ({index, count, first, last}) and `roster` (that part's
+    entries, in seating order) one part of it: the forms in part 1, the roster's rows in each."""
     rooms = []
     counts = svc.room_counts(batch)
     for room in batch.rooms:
@@ -65,9 +67,10 @@ def filing_pack_pdf(batch: Batch) -> bytes:
         supervisor = (batch.supervisor, svc.certificate_status(batch.supervisor, CertificateKind.SUPERVISOR,
                                                                batch)[1])
     markers = [s.user for s in svc.markers_of(batch)]
-    roster = sorted(batch.roster, key=lambda e: (e.room.position if e.room else 999, e.seat_no or 0))
+    if roster is None:
+        roster = sorted(batch.roster, key=lambda e: (e.room.position if e.room else 999, e.seat_no or 0))
     return render_pdf("reports/delivery/filing_pack.html", rooms=rooms, supervisor=supervisor, markers=markers,
-                      roster=roster, total=len(batch.roster), **_common(batch))
+                      roster=roster, total=len(batch.roster), part=part, **_common(batch))
 
 
 def tickets_pdf(batch: Batch) -> bytes:

@@ -49,16 +49,32 @@ def printed_options(paper: Paper, form_label: str, row) -> tuple[list[dict], obj
     key = content.get("key")
     if not options:
         return [], key
+    order = _printed_order(paper, form_label, row)
+    printed = [{"label": LABELS[n], "text": options[i]["text"]} for n, i in enumerate(order)]
+    return printed, relabel_answer(option_relabel(paper, form_label, row), key)
+
+
+def _printed_order(paper: Paper, form_label: str, row) -> list[int]:
+    options = list(row.version.content.get("options") or [])
     order = list(range(len(options)))
     if not any(_REFERS_TO_OTHERS.match(to_plain(o.get("text", ""))) for o in options):
         random.Random(f"{paper.seed}:{form_label}:{row.form_item.position}").shuffle(order)
-    relabel = {options[i]["label"]: LABELS[n] for n, i in enumerate(order)}
-    printed = [{"label": LABELS[n], "text": options[i]["text"]} for n, i in enumerate(order)]
-    if isinstance(key, str):
-        key = relabel.get(key, key)
-    elif isinstance(key, list):
-        key = sorted(relabel.get(k, k) for k in key)
-    return printed, key
+    return order
+
+
+def option_relabel(paper: Paper, form_label: str, row) -> dict[str, str]:
+    """Stored option label → the label printed on the form (see `printed_options`)."""
+    options = list(row.version.content.get("options") or [])
+    return {options[i]["label"]: LABELS[n] for n, i in enumerate(_printed_order(paper, form_label, row))}
+
+
+def relabel_answer(relabel: dict[str, str], value):
+    """A choice answer or key (a label, or a list of labels) in printed labels."""
+    if isinstance(value, str):
+        return relabel.get(value, value)
+    if isinstance(value, list):
+        return sorted(relabel.get(k, k) for k in value)
+    return value
 
 
 def num(value: float) -> str:

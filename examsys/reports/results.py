@@ -46,13 +46,22 @@ def _common(batch: Batch) -> dict:
             "reviews": [r for r in results.reviews(batch) if r.passed]}
 
 
-def score_list_pdf(batch: Batch) -> bytes:
-    rows = results.score_list(batch)
+def score_list_stats(rows: list) -> dict:
     scored = [r for r in rows if r.result]
     stats = {"roster": len(rows), "sat": sum(1 for r in rows if r.attempt),
              "passed": sum(1 for r in scored if r.result.passed)}
     stats["rate"] = f"{100 * stats['passed'] / len(scored):.1f}%" if scored else "—"
-    return render_pdf("reports/results/score_list.html", rows=rows, stats=stats, **_common(batch))
+    return stats
+
+
+def score_list_pdf(batch: Batch, *, rows: list | None = None, stats: dict | None = None,
+                   part: dict | None = None) -> bytes:
+    """The score list; with `part` ({index, count, first, last}), `rows` (that part's) and
+    `stats` (of the whole list) one part of it, the totals and signatures on the last part."""
+    if rows is None:
+        rows = results.score_list(batch)
+    return render_pdf("reports/results/score_list.html", rows=rows, stats=stats or score_list_stats(rows), part=part,
+                      **_common(batch))
 
 
 def score_report_pdf(batch: Batch, attempt: Attempt) -> bytes:

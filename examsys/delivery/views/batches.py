@@ -5,15 +5,19 @@ BATCH_MANAGE changes (own organisation only)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from urllib.parse import quote
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from examsys import transaction
 from examsys.accounts.models import CertificateKind, User, UserRole
 from examsys.assembly.models import Paper, PaperStatus
+from examsys.audit.archive import build as archive
 from examsys.delivery.batches import services as svc
 from examsys.delivery.forms import (
     BatchForm,
@@ -32,6 +36,7 @@ from examsys.permissions import (
     Role,
     can_manage_batch,
     is_assigned_supervisor,
+    may_download_archive,
     may_print_tickets,
     require,
 )
@@ -87,6 +92,7 @@ def batch(batch_id: int):
         window=svc.window_label(b), action=ReasonForm(), close_form=CloseForm(),
         supervising=is_assigned_supervisor(current_user, b),
         running=svc.in_progress_count(b) if b.state in (BatchState.OPEN, BatchState.FILED) else 0,
+        archive=bool(may_download_archive(current_user, b)) and b.state in archive.ARCHIVABLE,
         users={u.id: u for u in db.session.scalars(select(User).where(User.id.in_(
             {c.changed_by_id for c in svc.filing_history(b)} or {0})))})
 
@@ -294,3 +300,27 @@ def room_record_pdf(batch_id: int, room_id: int):
     if room is None:
         raise NotFound("未找到该考场")
     return pdf_response(reports.room_record_pdf(b, room), f"考场记录-{b.id}-{room.name}.pdf")
+
+
+@bp.post("/batches/<int:batch_id>/archive.zip")
+@require(VIEW)
+def archive_zip(batch_id: int):
+    """The batch archive, built while the request waits (small batches only; the CLI builds the
+    rest) and recorded as downloaded in the same transaction."""
+    b = svc.get_visible(batch_id, current_user)
+    may_download_archive(current_user, b).enforce()
+    fd, name = tempfile.mkstemp(prefix="examsys-archive-", suffix=".zip")
+    os.close(fd)
+    path = Path(name)
+    try:
+        _built, error = transaction.attempt(lambda: archive.download_archive(current_user, b, path))
+        if error is not None:
+            flash(error.message, "error")
+            return redirect(url_for("delivery.batch", batch_id=b.id))
+        # send_file opens the file now; once unlinked, the open handle still streams it.
+        response = send_file(path, mimetype="application/zip", as_attachment=True,
+                             download_name=f"批次档案-{b.id}.zip", max_age=0)
+    finally:
+        path.unlink(missing_ok=True)
+    response.headers["Cache-Control"] = "no-store"
+    return response
