@@ -217,15 +217,16 @@ def may_print_tickets(user: Any, batch: Any) -> Decision:
 
 def may_download_archive(user: Any, batch: Any) -> Decision:
     """A batch archive holds the whole record of the batch: the exam admins and org admins of the
-    batch's organisation, and the provincial admins."""
+    batch's organisation, the provincial admins, and the supervisor the authority assigned to it
+    (who takes it away to check)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return deny("archive_denied", "无权下载批次档案")
-    if user.has_role(Role.PROVINCIAL_ADMIN):
+    if user.has_role(Role.PROVINCIAL_ADMIN) or is_assigned_supervisor(user, batch):
         return ALLOW
     if user.organisation_id == batch.organisation_id and (user.has_role(Role.EXAM_ADMIN)
                                                           or user.has_role(Role.ORG_ADMIN)):
         return ALLOW
-    return deny("archive_denied", "只有本机构的考务管理员、机构管理员和省级管理员可以下载批次档案")
+    return deny("archive_denied", "只有本机构的考务管理员、机构管理员、省级管理员和委派的督导员可以下载批次档案")
 
 
 def may_mark(user: Any, batch: Any) -> Decision:

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_login import current_user
 from sqlalchemy import select
 
+from examsys.audit.archive.build import ARCHIVABLE
 from examsys.delivery.batches import services as batches
 from examsys.delivery.exam.services import ATTEMPT_STATUS_LABELS
 from examsys.delivery.models import Attempt
@@ -64,7 +65,8 @@ def batch(batch_id: int):
                            flags=flags.batch_anomalies(b.id).flags, findings=svc.findings(b),
                            finding_form=FindingForm(), sheet=sheet, forms=svc.forms_of(b, current_user),
                            current=svc.current_form(b, current_user), confirm=ConfirmForm(),
-                           checks=svc.CHECKS, org=_orgs()[b.organisation_id])
+                           checks=svc.CHECKS, org=_orgs()[b.organisation_id],
+                           archivable=b.state in ARCHIVABLE)
 
 
 @bp.get("/attempts/<int:attempt_id>")

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from examsys import audit, clock
 from examsys.accounts import candidates
-from examsys.accounts.models import OrgKind
+from examsys.accounts.models import CertificateKind, OrgKind
 from examsys.audit import signing
 from examsys.audit.actions import AuditAction
 from examsys.audit.archive import build, notes
@@ -30,6 +30,7 @@ from examsys.delivery.exam import services as exam
 from examsys.delivery.models import BatchState
 from examsys.errors import Conflict
 from examsys.permissions import Role
+from examsys.supervision import services as supervision
 from tests import factories
 from tests.delivery.world import build_world
 
@@ -261,12 +262,20 @@ def _key(seed: bytes):
 
 @pytest.mark.parametrize(("roles", "same_org", "status"), [
     ((Role.EXAM_ADMIN,), True, 200), ((Role.ORG_ADMIN,), True, 200), ((Role.PROVINCIAL_ADMIN,), False, 200),
-    ((Role.EXAM_ADMIN,), False, 404), ((Role.PROCTOR,), True, 403), ((Role.SUPERVISOR,), False, 403),
+    ((Role.EXAM_ADMIN,), False, 404), ((Role.PROCTOR,), True, 403),
+    # a supervisor not assigned to the batch does not learn it exists; the assigned one takes the archive away
+    ((Role.SUPERVISOR,), False, 404), (("assigned supervisor",), False, 200),
 ])
 def test_the_download_button_is_for_the_batchs_admins_and_the_province(world, db, client, make, roles, same_org,
                                                                          status, tmp_path):
-    other = make.user(roles=roles, org=world.org if same_org else None) if Role.SUPERVISOR not in roles else None
-    user = other or world.supervisor
+    if roles == ("assigned supervisor",):
+        province = make.org(OrgKind.AUTHORITY)
+        admin = make.user(roles=Role.PROVINCIAL_ADMIN, org=province)
+        user = make.user(roles=Role.SUPERVISOR, org=province, certificates=(CertificateKind.SUPERVISOR,))
+        supervision.assign(admin, world.batch, user)
+    else:
+        other = make.user(roles=roles, org=world.org if same_org else None) if Role.SUPERVISOR not in roles else None
+        user = other or world.supervisor
     db.session.commit()
     client.post("/login", data={"username": user.username, "password": factories.PASSWORD})
     page = client.get(f"/delivery/batches/{world.batch.id}")
