@@ -176,8 +176,8 @@ def write_record(out: _Zip, batch: Batch) -> RecordPass:
         sink.write(datafiles.history_header())
 
         def history() -> Iterator[tuple]:
-            conn = db.session.connection().execution_options(stream_results=True, max_row_buffer=HISTORY_FETCH)
-            for part in conn.execute(stmt).partitions(HISTORY_FETCH):
+            streamed = stmt.execution_options(stream_results=True, max_row_buffer=HISTORY_FETCH)
+            for part in db.session.connection().execute(streamed).partitions(HISTORY_FETCH):
                 for r in part:
                     sink.write(datafiles.history_line(*r))
                     yield r[0], r[1], r[2], r[3]
