@@ -78,17 +78,26 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def canonical_of_fields(scope, seq, prev, at: str, action, actor_id, actor_label, actor_roles, org, object_type,
+                        object_id, data, ip, ua) -> bytes:
+    """The canonical form itself (see the module's docstring), `at` already its canonical
+    string; positional, because verification calls it once per stored event."""
+    return _dumps({"v": FORMAT_VERSION, "scope": scope, "seq": seq, "prev": prev, "at": at, "action": action,
+                   "actor": {"id": actor_id, "label": actor_label, "roles": actor_roles}, "org": org,
+                   "object": {"type": object_type, "id": object_id}, "data": data, "ip": ip, "ua": ua},
+                  option=_SORTED)
+
+
+_dumps, _SORTED = orjson.dumps, orjson.OPT_SORT_KEYS
+
+
 def canonical(*, scope: str, seq: int, prev: str, at: datetime | str, action: str, actor_id: int | None,
               actor_label: str | None, actor_roles: str | None, org: int | None, object_type: str | None,
               object_id: str | None, data: Any, ip: str | None, ua: str | None) -> bytes:
     """The bytes an event's entry_hash is taken over (see the module's docstring). `at`: the
     time, or its canonical string already."""
-    return orjson.dumps({
-        "v": FORMAT_VERSION, "scope": scope, "seq": seq, "prev": prev,
-        "at": at if isinstance(at, str) else iso_utc(at), "action": action,
-        "actor": {"id": actor_id, "label": actor_label, "roles": actor_roles}, "org": org,
-        "object": {"type": object_type, "id": object_id}, "data": data, "ip": ip, "ua": ua,
-    }, option=orjson.OPT_SORT_KEYS)
+    return canonical_of_fields(scope, seq, prev, at if isinstance(at, str) else iso_utc(at), action, actor_id,
+                               actor_label, actor_roles, org, object_type, object_id, data, ip, ua)
 
 
 def digest(payload: bytes) -> str:
@@ -151,4 +160,5 @@ def append(conn, scope: str, values: dict) -> Link:
 
 
 __all__ = ["FORMAT_VERSION", "GENESIS", "PROVINCE", "Link", "answer_digest", "append", "attempt_scope", "batch_scope",
-           "canonical", "digest", "entry_hash", "head", "insert_link", "iso_utc", "org_scope", "parse_scope"]
+           "canonical", "canonical_of_fields",
+           "digest", "entry_hash", "head", "insert_link", "iso_utc", "org_scope", "parse_scope"]

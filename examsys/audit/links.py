@@ -43,16 +43,13 @@ class EventRow(NamedTuple):
     user_agent: str | None
 
 
-_dumps, _SORTED, _sha256 = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.sha256
+_sha256 = hashlib.sha256
 
 
 def canonical_of(row: EventRow) -> bytes:
-    """The canonical bytes of a stored event (its entry_hash's input; a Merkle leaf's data):
-    chain.canonical, written out positionally because verification runs it a million times."""
-    return _dumps({"v": chain.FORMAT_VERSION, "scope": row[1], "seq": row[2], "prev": row[3], "at": row[5],
-                   "action": row[6], "actor": {"id": row[7], "label": row[8], "roles": row[9]}, "org": row[10],
-                   "object": {"type": row[11], "id": row[12]}, "data": row[13] if row[13] is not None else {},
-                   "ip": row[14], "ua": row[15]}, option=_SORTED)
+    """The canonical bytes of a stored event (its entry_hash's input; a Merkle leaf's data)."""
+    return chain.canonical_of_fields(row[1], row[2], row[3], row[5], row[6], row[7], row[8], row[9], row[10],
+                                     row[11], row[12], row[13] if row[13] is not None else {}, row[14], row[15])
 
 
 def row_as_dict(row: EventRow) -> dict:
@@ -101,23 +98,16 @@ class Report:
 MASK = (1 << 64) - 1
 
 
-def _save_key(attempt_id: int, item: Any, seq: Any, answer_sha: Any) -> int:
-    # Python's keyed hash (SipHash, a secret key per process): both sides of the comparison are
-    # computed in this process, and nobody can aim a forged row at a collision.
-    return hash((attempt_id, item, seq, answer_sha))
-
-
 @dataclass
 class _Saves:
     """Per attempt, an order-free fingerprint of its saves (the sum of keyed hashes mod 2^64):
-    the chain's `attempt.answer_saved` links on one side, answer_history rows on the other."""
+    the chain's `attempt.answer_saved` links on one side, answer_history rows on the other.
+    The hash is Python's keyed one (SipHash, a secret key per process, inherited by forked
+    workers): both sides are computed under the same key, and nobody can aim a forged row at a
+    collision."""
 
     by_events: dict[int, int] = field(default_factory=dict)
     counts: dict[int, int] = field(default_factory=dict)
-
-    def add(self, attempt_id: int, key: int) -> None:
-        self.by_events[attempt_id] = (self.by_events.get(attempt_id, 0) + key) & MASK
-        self.counts[attempt_id] = self.counts.get(attempt_id, 0) + 1
 
 
 def check_rows(rows: Iterable[EventRow], *, seals: dict[int, set[tuple[int, str]]] | None = None,
@@ -143,7 +133,7 @@ def check_rows(rows: Iterable[EventRow], *, seals: dict[int, set[tuple[int, str]
                                                               "链中没有这样的一条"))
 
     by_events, counts = saves.by_events, saves.counts
-    loads = orjson.loads
+    loads, canonical_fields = orjson.loads, chain.canonical_of_fields
     for row in rows:
         (rid, rscope, rseq, rprev, rhash, at, action, actor_id, actor_label, actor_roles, org, otype, oid, data,
          ip, ua) = row
@@ -169,12 +159,9 @@ def check_rows(rows: Iterable[EventRow], *, seals: dict[int, set[tuple[int, str]
             what = ("与前一条不衔接：prev_hash 不是第 {0} 条的哈希（第 {0} 条是后来插入或替换的）"
                     .format(expected - 1) if expected > 1 else "链的第一条 prev_hash 不是起始值")
         else:
-            # canonical_of(row), written out: this line runs once per event of the record
-            computed = _sha256(_dumps({
-                "v": 1, "scope": rscope, "seq": rseq, "prev": rprev, "at": at, "action": action,
-                "actor": {"id": actor_id, "label": actor_label, "roles": actor_roles}, "org": org,
-                "object": {"type": otype, "id": oid}, "data": data if data is not None else {}, "ip": ip,
-                "ua": ua}, option=_SORTED)).hexdigest()
+            computed = _sha256(canonical_fields(rscope, rseq, rprev, at, action, actor_id, actor_label, actor_roles,
+                                                org, otype, oid, data if data is not None else {}, ip,
+                                                ua)).hexdigest()
             if computed != rhash:
                 what = f"内容与其哈希不符（记录被改动）：存储 {rhash[:12]}…，重算 {computed[:12]}…"
         if what is not None:
