@@ -4,9 +4,11 @@ row no longer matches its event).
 
 The hottest path of an exam calls `saved` with the statements built once and, when this process
 stored the attempt's previous link, with that link as `known_head`: then a save costs two
-INSERTs and no read. A head that is no longer the chain's head (another process appended)
-makes the event's INSERT a no-op, and `saved` answers None: the caller rolls back and takes the
-general path, which reads the head (`chain.append`)."""
+INSERTs and no read. A head that is no longer the chain's head (another worker appended: under
+several workers a candidate's saves alternate between them) makes the event's INSERT a no-op
+and nothing else; the link is then appended after the head read from the chain
+(`chain.append`), in the same transaction -- the save itself stands, so rolling it back and
+redoing it on the general path would only double its cost."""
 
 from __future__ import annotations
 
@@ -91,11 +93,12 @@ def _time(dialect: str, moment: datetime):
 
 def saved(conn, *, attempt_id: int, organisation_id: int | None, form_item_id: int, seq: int, answer: Any,
           flagged: bool | None, now: datetime, ip: str | None, user_agent: str | None,
-          head: tuple[int, str] | None = None) -> tuple[int, str] | None:
+          head: tuple[int, str] | None = None) -> tuple[int, str]:
     """Write one acknowledged save's history row and chain link (flushes, never commits);
-    returns the link (seq, entry_hash). With `head` (a remembered link): None when it is no
-    longer the chain's head — nothing of the event was written, and the caller must roll back.
-    Without: the head is read, and appending retries under contention (chain.append)."""
+    returns the link (seq, entry_hash). With `head` (a remembered link) the event is written
+    after it without reading the chain; when it is no longer the chain's head, and without
+    `head`, the head is read and appending retries under contention (chain.append, which
+    raises ConcurrentChange if the chain stays contended)."""
     values = event_values(attempt_id=attempt_id, organisation_id=organisation_id, form_item_id=form_item_id,
                           seq=seq, answer=answer, flagged=flagged, now=now, ip=ip, user_agent=user_agent)
     scope = chain.attempt_scope(attempt_id)
@@ -117,7 +120,9 @@ def saved(conn, *, attempt_id: int, organisation_id: int | None, form_item_id: i
         inserted = cursor.fetchone()
     finally:
         cursor.close()
-    return (link_seq, link) if inserted is not None else None
+    if inserted is not None:
+        return link_seq, link
+    return chain.append(conn, scope, values)[2:]
 
 
 __all__ = ["forget_head", "known_head", "remember_head", "saved"]

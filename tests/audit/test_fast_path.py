@@ -38,3 +38,33 @@ def test_fast_saves_are_recorded_and_verify(candidate_api, db, monkeypatch):  # 
     assert len(raw) >= 5  # most saves took the driver's INSERTs
     report = verify_database()
     assert report.ok, report.failures
+
+
+def test_a_head_moved_by_another_worker_costs_no_rollback(candidate_api, db, monkeypatch):  # noqa: F811
+    """Under several workers a candidate's saves alternate between them, so the head this
+    process remembers is often stale: the save still takes the fast path and appends after the
+    chain's real head in the same transaction, without rolling back and redoing the save."""
+    candidate_api.login(0)
+    aid = candidate_api.start()
+    paper = candidate_api.get(f"/attempts/{aid}/paper").get_json()
+    single = next(i for i in paper["items"] if i["qtype"] == "single")
+    options = [o["value"] for o in single["options"]]
+    url = f"/attempts/{aid}/responses/{single['item_ref']}"
+    for seq in (1, 2):
+        assert candidate_api.put(url, json={"answer": options[seq % len(options)], "seq": seq}).status_code == 200
+    first = history.known_head(aid)
+    assert first is not None
+    assert candidate_api.put(url, json={"answer": options[0], "seq": 3}).status_code == 200
+    history.remember_head(aid, (first[0] - 1, "0" * 64))  # as if another worker had appended since
+    rollbacks, raw = [], []
+    real_rollback = db.session.rollback
+    monkeypatch.setattr(db.session, "rollback", lambda: rollbacks.append(1) or real_rollback())
+    monkeypatch.setattr(history, "_time", lambda dialect, moment: raw.append(1) or real_time(dialect, moment))
+    assert candidate_api.put(url, json={"answer": options[1], "seq": 4}).status_code == 200
+    assert raw and not rollbacks
+    seqs = list(db.session.scalars(select(AuditEvent.seq).where(AuditEvent.scope == chain.attempt_scope(aid))
+                                   .order_by(AuditEvent.seq)))
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert history.known_head(aid) == (seqs[-1], db.session.scalar(
+        select(AuditEvent.entry_hash).where(AuditEvent.scope == chain.attempt_scope(aid), AuditEvent.seq == seqs[-1])))
+    assert verify_database().ok

@@ -309,7 +309,7 @@ def write(target: SaveTarget, form_item_id: int, value: Any, seq: int, *, now: d
 
 
 def _history(conn, target: SaveTarget, form_item_id: int, value: Any, seq: int, flagged: bool, now: datetime,
-             ip: str | None, user_agent: str | None, head: tuple[int, str] | None) -> tuple[int, str] | None:
+             ip: str | None, user_agent: str | None, head: tuple[int, str] | None) -> tuple[int, str]:
     return history.saved(conn, attempt_id=target.attempt_id, organisation_id=target.organisation_id,
                          form_item_id=form_item_id, seq=seq, answer=value, flagged=flagged, now=now, ip=ip,
                          user_agent=user_agent, head=head)
@@ -352,9 +352,6 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
         return Written(result=None)
     link = _history(conn, target, form_item_id, value, seq, written[0], now, ip, user_agent,
                     head=history.known_head(target.attempt_id))
-    if link is None:  # another process appended to the attempt's chain since
-        history.forget_head(target.attempt_id)
-        return Written(result=None)
     facts = _facts(target, now, answered_count, ip, user_agent)
     integrity.record_facts(target.attempt_id, facts)
     return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=written[0]), answered_count,
