@@ -24,6 +24,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from examsys import i18n, models, web  # noqa: F401  (models: complete metadata)
     from examsys.cli import register_cli
     from examsys.extensions import babel, csrf, db, init_limiter, login_manager, migrate
+    from examsys.jobs import queue as jobs_queue
+    from examsys.jobs import services as jobs_services
 
     app = web.ExamsysFlask(
         __name__,
@@ -47,6 +49,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_limiter(app)
     web.init_app(app)
     i18n.init_app(app)
+    jobs_queue.init_app(app, jobs_services.run)
     web.register_blueprints(app)
     web.register_error_handlers(app)
     register_cli(app)

@@ -20,6 +20,7 @@ from examsys.bank.cli import bank_cli
 from examsys.delivery.cli import delivery_cli
 from examsys.demo.loader import load_demo
 from examsys.extensions import db
+from examsys.jobs.cli import jobs_cli
 from examsys.permissions import Role
 
 
@@ -87,3 +88,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(delivery_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(archive_cli)
+    app.cli.add_command(jobs_cli)

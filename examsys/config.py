@@ -200,6 +200,11 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # or EXAMSYS_SIGNING_KEY_<ORG CODE> in the environment; never in the database.
         "EXAMSYS_KEY_DIR": env("KEY_DIR") or str(instance_path / "keys"),
         "EXAMSYS_SIGNING_KEYS": signing_keys_from_env(),
+        # Long work (examsys.jobs): results are files here; the queue is a SQLite file beside them
+        # unless Redis is configured (several nodes need Redis). Immediate: run each job in the
+        # process that asks for it, right after its request commits (tests; a single-process try-out).
+        "EXAMSYS_JOB_DIR": env("JOB_DIR") or str(instance_path / "jobs"),
+        "EXAMSYS_JOBS_IMMEDIATE": env_bool("JOBS_IMMEDIATE", False),
         "EXAMSYS_MAX_UPLOAD_MB": env_int("MAX_UPLOAD_MB", 50),
         "MAX_CONTENT_LENGTH": env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
         # Argon2id cost; tests lower it through overrides, production keeps the library default.

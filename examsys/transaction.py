@@ -3,8 +3,9 @@
 The request (or command) owns the transaction. Views, API handlers and services never commit:
 services flush, so that a change and its process-record event land together or not at all.
 
-- `commit()` is called in exactly two places: after a view or API handler returned (the app's
-  request wrapper, examsys.web.ExamsysFlask) and after a CLI command returned (`command`).
+- `commit()` is called in exactly three places: after a view or API handler returned (the app's
+  request wrapper, examsys.web.ExamsysFlask), after a CLI command returned (`command`), and by
+  the job worker (examsys.jobs.services.run: claiming a job, then its result or its failure).
 - `fail(exc)` is the one error path: it rolls back everything the request wrote, then writes,
   in a transaction of its own, what must survive a refusal: a permission denial, and whatever a
   service asked for with `on_rollback()` (a failed login, a lock-out, a refused candidate token).
@@ -87,6 +88,15 @@ def before_commit(action: Callable[[], object]) -> None:
         action()
 
 
+def after_commit(action: Callable[[], object]) -> None:
+    """Run `action` once this unit of work has committed: to hand a job to the queue, whose
+    worker must find the job's row. Nothing runs when the unit of work rolls back."""
+    if has_app_context():
+        g.setdefault("_after_commit", []).append(action)
+    else:
+        action()
+
+
 def commit() -> None:
     """Commit the unit of work. Only the request wrapper and `command` call this."""
     if has_app_context():
@@ -95,6 +105,8 @@ def commit() -> None:
     db.session.commit()
     if has_app_context():
         g.pop("_on_rollback", None)
+        for action in g.pop("_after_commit", ()):
+            action()
 
 
 def _status_of(exc: BaseException) -> int | None:
@@ -110,6 +122,7 @@ def fail(exc: BaseException) -> None:
     db.session.rollback()
     if has_app_context():
         g.pop("_before_commit", None)
+        g.pop("_after_commit", None)
     actions = _pending()[:]
     _pending().clear()
     denial = None
@@ -186,6 +199,8 @@ def discard() -> None:
     leaves nothing behind."""
     db.session.rollback()
     _pending().clear()
+    if has_app_context():
+        g.pop("_after_commit", None)
 
 
 # --- CLI commands --------------------------------------------------------------------------------

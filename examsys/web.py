@@ -28,6 +28,7 @@ from examsys.errors import DomainError, UnsafeConfiguration
 from examsys.extensions import login_manager
 from examsys.health import bp as health_bp
 from examsys.i18n import set_language
+from examsys.jobs.views import bp as jobs_bp
 from examsys.navigation import nav_links
 from examsys.permissions import ROLE_LABELS, Permission, can, enforce_declared_access
 from examsys.standards.views import bp as standards_bp
@@ -225,6 +226,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(assembly_bp)
     app.register_blueprint(delivery_bp)
     app.register_blueprint(supervision_bp)
+    app.register_blueprint(jobs_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(exam_bp)
 

@@ -94,6 +94,8 @@ def app(database_url, tmp_path_factory):
         "EXAMSYS_LOGIN_RATE": "10000 per minute",  # tests that check limits lower it
         "EXAMSYS_ARGON2": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         "EXAMSYS_UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
+        "EXAMSYS_JOB_DIR": str(tmp_path_factory.mktemp("jobs")),
+        "EXAMSYS_JOBS_IMMEDIATE": True,  # a job runs right after the request that asked for it commits
         "SERVER_NAME": "localhost",
     })
     with app.app_context():

@@ -125,6 +125,9 @@ class AuditAction(enum.StrEnum):
     # batch archive
     BATCH_ARCHIVE_BUILT = "batch.archive_built"
     BATCH_ARCHIVE_DOWNLOADED = "batch.archive_downloaded"
+    # long work (examsys.jobs)
+    JOB_REQUESTED = "job.requested"
+    JOB_FAILED = "job.failed"
 
     @property
     def object_type(self) -> str:
@@ -237,6 +240,8 @@ LABELS: dict[AuditAction, str] = {
     # batch archive
     AuditAction.BATCH_ARCHIVE_BUILT: "生成批次档案",
     AuditAction.BATCH_ARCHIVE_DOWNLOADED: "下载批次档案",
+    AuditAction.JOB_REQUESTED: "提交后台任务",
+    AuditAction.JOB_FAILED: "后台任务失败",
 }
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 import orjson
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from examsys import audit, clock
 from examsys.accounts import candidates
@@ -29,6 +29,7 @@ from examsys.delivery.batches import services as batches
 from examsys.delivery.exam import services as exam
 from examsys.delivery.models import BatchState
 from examsys.errors import Conflict
+from examsys.jobs.models import Job
 from examsys.permissions import Role
 from examsys.supervision import services as supervision
 from tests import factories
@@ -279,27 +280,48 @@ def test_the_download_button_is_for_the_batchs_admins_and_the_province(world, db
     db.session.commit()
     client.post("/login", data={"username": user.username, "password": factories.PASSWORD})
     page = client.get(f"/delivery/batches/{world.batch.id}")
-    resp = client.post(f"/delivery/batches/{world.batch.id}/archive.zip")
-    assert resp.status_code == status
-    downloads = db.session.scalars(select(AuditEvent).where(
+    asked = client.post(f"/delivery/batches/{world.batch.id}/archive.zip")
+    downloads = lambda: db.session.scalars(select(AuditEvent).where(  # noqa: E731
         AuditEvent.action == AuditAction.BATCH_ARCHIVE_DOWNLOADED.value)).all()
     if status != 200:
-        assert downloads == [] and "下载批次档案" not in page.get_data(as_text=True)
+        assert asked.status_code == status
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+        assert downloads() == [] and "下载批次档案" not in page.get_data(as_text=True)
         return
     assert "下载批次档案" in page.get_data(as_text=True)
-    assert resp.mimetype == "application/zip"
+    assert asked.status_code == 302 and "/jobs/" in asked.location  # built by the job worker
+    job_page = client.get(asked.location).get_data(as_text=True)
+    assert "已完成" in job_page and "批次档案-" in job_page
+    assert downloads() == []  # built, not yet taken
+    job = db.session.scalar(select(Job))
+    resp = client.get(f"/jobs/{job.id}/result")
+    assert resp.status_code == 200 and resp.mimetype == "application/zip"
     path = tmp_path / "down.zip"
     path.write_bytes(resp.get_data())
     assert offline.check(path, _pubkey(world)).ok
-    assert [(e.actor_user_id, e.scope) for e in downloads] == [(user.id, f"batch/{world.batch.id}")]
+    assert [(e.actor_user_id, e.scope) for e in downloads()] == [(user.id, f"batch/{world.batch.id}")]
+    built = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == AuditAction.BATCH_ARCHIVE_BUILT.value)).all()
+    assert [(e.actor_user_id, e.data["job"]) for e in built] == [(user.id, job.id)]
 
 
-def test_a_big_batch_is_left_to_the_command_line(world, db, client, monkeypatch):
-    monkeypatch.setattr(build, "WEB_MAX_CANDIDATES", 2)
+def test_the_archive_job_reports_its_progress(world, db, app, make, monkeypatch, tmp_path):
+    """The build tells its job how far it got, from reading the record to signing."""
+    seen = []
+    built = build.write_archive(world.batch, tmp_path / "p.zip", progress=lambda f, stage: seen.append((f, stage)))
+    assert offline.check(built.path, _pubkey(world)).ok
+    fractions = [f for f, _s in seen]
+    assert fractions == sorted(fractions) and fractions[0] < 0.1 and fractions[-1] > 0.9
+    assert any("考生答卷" in stage for _f, stage in seen)
+
+
+def test_an_open_batch_gets_no_archive_job(world, db, client):
+    world.batch.state = BatchState.OPEN
     db.session.commit()
     client.post("/login", data={"username": world.admin.username, "password": factories.PASSWORD})
     resp = client.post(f"/delivery/batches/{world.batch.id}/archive.zip", follow_redirects=True)
-    assert "examsys archive build" in resp.get_data(as_text=True)
+    assert "考试结束后才能生成批次档案" in resp.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 0
 
 
 def test_the_command_line_builds_and_verifies(world, db, app, tmp_path):

@@ -28,7 +28,8 @@ def live_server(tmp_path_factory):
                       "SECRET_KEY": "live-secret", "EXAMSYS_DATA_KEY": "live-data-key",
                       "EXAMSYS_ARGON2": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
                       "EXAMSYS_LOGIN_RATE": "10000 per minute",
-                      "EXAMSYS_UPLOAD_DIR": str(tmp / "uploads")})
+                      "EXAMSYS_UPLOAD_DIR": str(tmp / "uploads"), "EXAMSYS_JOB_DIR": str(tmp / "jobs"),
+                      "EXAMSYS_JOBS_IMMEDIATE": True})
     with app.app_context():
         flask_migrate.upgrade()
     result = app.test_cli_runner().invoke(args=["demo", "--json"])

@@ -47,7 +47,8 @@ def exam_app(tmp):
                       "SECRET_KEY": "exam-secret", "EXAMSYS_DATA_KEY": "exam-data-key",
                       "EXAMSYS_ARGON2": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
                       "EXAMSYS_LOGIN_RATE": "10000 per minute",
-                      "EXAMSYS_UPLOAD_DIR": str(tmp / "uploads")})
+                      "EXAMSYS_UPLOAD_DIR": str(tmp / "uploads"), "EXAMSYS_JOB_DIR": str(tmp / "jobs"),
+                      "EXAMSYS_JOBS_IMMEDIATE": True})
     return app
 
 

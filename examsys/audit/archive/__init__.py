@@ -22,5 +22,6 @@ Layout of the zip:
     manifest.sig                             manifest.json signed by the organisation (see `notes`)
 
 Modules: `volumes` (what each volume holds, read from the database), `build` (writing the zip,
-the services `build_archive` and `download_archive`), `datafiles` and `notes` (the formats the
+the service `build_archive`), `jobs` (the archive as a job of examsys.jobs: the batch page asks
+for it, the worker builds it), `datafiles` and `notes` (the formats the
 build writes and the check reads), `verify` (the offline check), `cli` (`examsys archive`)."""

@@ -9,9 +9,9 @@ Merkle leaves and the chain heads, and gathers the attempts' timelines for the h
 So the verification volume, the manifest's root and heads and the data files all describe the
 same events, even if someone appends to the batch's chain meanwhile.
 
-`build_archive` (the CLI) and `download_archive` (the batch page) record that they did so in the
-batch's chain after the build: the event holds the manifest's SHA-256, so the record vouches for
-the archive handed out. Both flush and never commit."""
+`build_archive` (the CLI) and the archive job (`jobs`, asked for on the batch page) record that
+they did so in the batch's chain after the build: the event holds the manifest's SHA-256, so the
+record vouches for the archive handed out. Both flush and never commit."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import ctypes.util
 import gc
 import hashlib
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -50,7 +50,6 @@ from examsys.delivery.models import Batch, BatchState
 from examsys.delivery.scoring import services as scoring
 from examsys.errors import Conflict
 from examsys.extensions import db
-from examsys.permissions import may_download_archive
 from examsys.reports import archive as pdf
 from examsys.reports import delivery as delivery_pdf
 from examsys.reports import papers as papers_pdf
@@ -63,8 +62,6 @@ ARCHIVABLE = (BatchState.CLOSED, BatchState.MARKED, BatchState.REVIEWED, BatchSt
 SIGN_IN_PART = 100
 TABLE_PART = 250
 SHEETS_PART = 50
-# The batch page builds while the request waits; bigger batches are built with the CLI.
-WEB_MAX_CANDIDATES = 300
 HISTORY_FETCH = 5000
 
 
@@ -116,9 +113,15 @@ class _Sink:
 class _Zip:
     """The archive being written: each file deflated in as it comes, its SHA-256 and size noted."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, progress: Callable[[float, str], None] | None = None):
         self.zf = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6, allowZip64=True)
         self.files: list[dict] = []
+        self.progress = progress
+
+    def step(self, fraction: float, stage: str) -> None:
+        """Report how far the build got (a job's progress bar); nothing when nobody listens."""
+        if self.progress is not None:
+            self.progress(fraction, stage)
 
     def add(self, name: str, data: bytes) -> None:
         self.zf.writestr(name, data)
@@ -210,6 +213,7 @@ def write_volumes(out: _Zip, batch: Batch, record: RecordPass) -> list[dict]:
     entries = volumes.roster(batch)
     attempts = volumes.attempts_by_entry(batch)
     rows = volumes.candidate_rows(entries, attempts, volumes.sign_ins(batch), record.timeline)
+    out.step(0.2, "正在生成案卷：备案材料、签到表、试卷交接记录")
     for part, chunk in parts(entries, TABLE_PART):
         out.add(_name(1, pdf.VOLUMES[1], part), delivery_pdf.filing_pack_pdf(batch, part=part, roster=chunk))
     by_photo = {e.candidate.photo_sha256: e.candidate for e in entries if e.candidate.photo_sha256}
@@ -220,6 +224,7 @@ def write_volumes(out: _Zip, batch: Batch, record: RecordPass) -> list[dict]:
     for part, chunk in parts(rows, TABLE_PART):
         first = part is None or part["index"] == 1
         out.add(_name(3, pdf.VOLUMES[3], part), pdf.handout_pdf(head, chunk, part, summary if first else None))
+    out.step(0.35, "正在生成案卷：考场记录、督导记录、试卷与答案、评价结果、复核记录")
     rooms = [exam.room_record(batch, room) for room in batch.rooms]
     out.add(_name(4, pdf.VOLUMES[4]), pdf.incidents_pdf(head, rooms, volumes.incident_rows(batch, entries, attempts)))
     for n, room in enumerate(batch.rooms, 1):
@@ -244,6 +249,9 @@ def write_volumes(out: _Zip, batch: Batch, record: RecordPass) -> list[dict]:
     sheets = volumes.AnswerSheets(batch)
     sat = [r for r in rows if r["attempt_id"]]
     for part, chunk in parts(sat, SHEETS_PART):
+        done = (part["index"] - 1) / part["count"] if part else 0.0
+        which = f"（{part['first']}–{part['last']}）" if part else ""
+        out.step(0.5 + 0.45 * done, f"正在生成考生答卷{which}")
         out.add(_name(11, pdf.VOLUMES[11], part), pdf.answer_sheets_pdf(head, sheets.sheets(chunk), part))
         db.session.expire_all()  # let the chunk's ORM objects go
     return rows
@@ -303,17 +311,20 @@ def retain_until(batch: Batch, years: int) -> date:
         return last.replace(year=last.year + years, day=28)
 
 
-def write_archive(batch: Batch, path: Path, *, retention_years: int | None = None) -> Built:
-    """Build the archive of `batch` into `path` (records nothing). Raises Conflict for a batch
-    that is not closed yet."""
+def write_archive(batch: Batch, path: Path, *, retention_years: int | None = None,
+                  progress: Callable[[float, str], None] | None = None) -> Built:
+    """Build the archive of `batch` into `path` (records nothing), telling `progress(fraction,
+    stage)` how far it got. Raises Conflict for a batch that is not closed yet."""
     if batch.state not in ARCHIVABLE:
         raise Conflict(f"批次状态为“{batch.state_label}”，考试结束后才能生成批次档案")
     years = retention_years or current_app.config["EXAMSYS_ARCHIVE_RETENTION_YEARS"]
     org = volumes.header(batch)["org"]
-    out = _Zip(path)
+    out = _Zip(path, progress)
     try:
+        out.step(0.02, "正在读取并校验过程记录")
         record = write_record(out, batch)
         rows = write_volumes(out, batch, record)
+        out.step(0.96, "正在生成数据文件并签名")
         write_tables(out, batch, rows)
         out.add(PUBKEY, (signing.public_verifier_key(org.code) + "\n").encode())
         manifest = manifest_of(batch, org, record, out.files, years)
@@ -352,19 +363,5 @@ def build_archive(batch: Batch, path: Path, *, retention_years: int | None = Non
     return built
 
 
-def download_archive(actor, batch: Batch, path: Path) -> Built:
-    """The batch page's download: built while the request waits, so only for batches of at most
-    WEB_MAX_CANDIDATES candidates; records BATCH_ARCHIVE_DOWNLOADED (flushed). Raises
-    PermissionDenied (not the batch's exam or org admin, nor the province) and Conflict (batch
-    not closed; too many candidates for the page)."""
-    may_download_archive(actor, batch).enforce()
-    if len(batch.roster) > WEB_MAX_CANDIDATES:
-        raise Conflict(f"本批次有 {len(batch.roster)} 名考生，超过网页即时生成的上限 {WEB_MAX_CANDIDATES} 名；"
-                       f"请由系统管理员在服务器上运行 examsys archive build {batch.id} -o 文件名.zip")
-    built = write_archive(batch, path)
-    audit.record(AuditAction.BATCH_ARCHIVE_DOWNLOADED, obj=batch, data=built.summary)
-    return built
-
-
-__all__ = ["ARCHIVABLE", "FORMAT", "MANIFEST", "PUBKEY", "SIGNATURE", "WEB_MAX_CANDIDATES", "Built",
-           "build_archive", "download_archive", "manifest_of", "parts", "retain_until", "write_archive"]
+__all__ = ["ARCHIVABLE", "FORMAT", "MANIFEST", "PUBKEY", "SIGNATURE", "Built",
+           "build_archive", "manifest_of", "parts", "retain_until", "write_archive"]

@@ -5,12 +5,9 @@ BATCH_MANAGE changes (own organisation only)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 from urllib.parse import quote
 
-from flask import Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,6 +15,7 @@ from examsys import transaction
 from examsys.accounts.models import CertificateKind, User, UserRole
 from examsys.assembly.models import Paper, PaperStatus
 from examsys.audit.archive import build as archive
+from examsys.audit.archive import jobs as archive_jobs
 from examsys.delivery.batches import services as svc
 from examsys.delivery.forms import (
     BatchForm,
@@ -29,7 +27,7 @@ from examsys.delivery.forms import (
 )
 from examsys.delivery.models import Batch, BatchState
 from examsys.delivery.views.blueprint import bp
-from examsys.errors import NotFound
+from examsys.errors import NotFound, PermissionDenied
 from examsys.extensions import db
 from examsys.permissions import (
     Permission,
@@ -305,22 +303,13 @@ def room_record_pdf(batch_id: int, room_id: int):
 @bp.post("/batches/<int:batch_id>/archive.zip")
 @require(VIEW)
 def archive_zip(batch_id: int):
-    """The batch archive, built while the request waits (small batches only; the CLI builds the
-    rest) and recorded as downloaded in the same transaction."""
+    """Ask for the batch archive: built by the job worker, followed on the job's page (progress,
+    then the download)."""
     b = svc.get_visible(batch_id, current_user)
-    may_download_archive(current_user, b).enforce()
-    fd, name = tempfile.mkstemp(prefix="examsys-archive-", suffix=".zip")
-    os.close(fd)
-    path = Path(name)
-    try:
-        _built, error = transaction.attempt(lambda: archive.download_archive(current_user, b, path))
-        if error is not None:
-            flash(error.message, "error")
-            return redirect(url_for("delivery.batch", batch_id=b.id))
-        # send_file opens the file now; once unlinked, the open handle still streams it.
-        response = send_file(path, mimetype="application/zip", as_attachment=True,
-                             download_name=f"批次档案-{b.id}.zip", max_age=0)
-    finally:
-        path.unlink(missing_ok=True)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    job, error = transaction.attempt(lambda: archive_jobs.request_archive(current_user, b))
+    if error is not None:
+        if isinstance(error, PermissionDenied):
+            raise error
+        flash(error.message, "error")
+        return redirect(url_for("delivery.batch", batch_id=b.id))
+    return redirect(url_for("jobs.job", job_id=job.id))
