@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from examsys import audit, clock, transaction
+from examsys.accounts import throttle
 from examsys.accounts.candidates import (
     ID_PURPOSE,
     create_candidate,
@@ -234,21 +235,24 @@ def reset_password(actor: User | None, user: User, new_password: str) -> None:
 def authenticate(username: str, password: str) -> User:
     """Return the user, or raise AuthenticationFailed with one message for every failure
     (unknown user, wrong password, locked, inactive) so that none reveals whether the user exists.
+    Every attempt costs the same: the password is checked against the account's hash, or against a
+    dummy hash of the same parameters when there is no account, before anything else is decided;
+    and an unknown username locks after as many failures as a real one (accounts.throttle).
     A failure is counted toward the lock-out and audited through `transaction.on_rollback`: those
     records survive the refusal, nothing else the request wrote does."""
-    cfg = current_app.config
-    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    name = username.strip()
+    user = db.session.scalar(select(User).where(User.username == name))
     now = clock.now()
+    ok = _verify(user.password_hash if user is not None else _dummy_hash(), password)
     if user is None:
-        # Spend the same time as a real check so timing reveals nothing.
-        p = cfg["EXAMSYS_ARGON2"]
-        _verify(_dummy_hash_for((p["time_cost"], p["memory_cost"], p["parallelism"])), password)
-        _keep_failed_login(None, username[:64], "unknown")
+        key = throttle.key_for("user", name)
+        locked = throttle.locked_until(key) is not None
+        _keep_failed_login(None, username[:64], "locked" if locked else "unknown",
+                           throttle_key=None if locked else key)
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
     if user.locked_until is not None and user.locked_until > now:
         _keep_failed_login(user.id, user.username, "locked")
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
-    ok = _verify(user.password_hash, password)
     if not ok or not user.active or not user.organisation.active:
         _keep_failed_login(user.id, user.username, "password" if not ok else "inactive")
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
@@ -261,15 +265,23 @@ def authenticate(username: str, password: str) -> User:
     return user
 
 
-def _keep_failed_login(user_id: int | None, username: str, reason: str) -> None:
-    """Have the refusal's error path record a failed login: a wrong password counts toward the
-    lock-out (at the threshold the account locks for a while and the count starts again), and
-    every failure is audited."""
+def _dummy_hash() -> str:
+    p = current_app.config["EXAMSYS_ARGON2"]
+    return _dummy_hash_for((p["time_cost"], p["memory_cost"], p["parallelism"]))
+
+
+def _keep_failed_login(user_id: int | None, username: str, reason: str, *, throttle_key: str | None = None) -> None:
+    """Have the refusal's error path record a failed login: a wrong password (or an unknown
+    username, counted under `throttle_key`) counts toward the lock-out (at the threshold the
+    account or name locks for a while and the count starts again), and every failure is audited."""
 
     def record_failure() -> None:
+        cfg = current_app.config
         user = db.session.get(User, user_id) if user_id is not None else None
+        if throttle_key is not None:
+            throttle.record_failure(throttle_key, threshold=cfg["EXAMSYS_LOCKOUT_THRESHOLD"],
+                                    base=timedelta(minutes=cfg["EXAMSYS_LOCKOUT_MINUTES"]))
         if user is not None and reason == "password":
-            cfg = current_app.config
             user.failed_logins += 1
             if user.failed_logins >= cfg["EXAMSYS_LOCKOUT_THRESHOLD"]:
                 user.locked_until = clock.now() + timedelta(minutes=cfg["EXAMSYS_LOCKOUT_MINUTES"])
