@@ -28,6 +28,8 @@ from examsys.errors import DomainError, UnsafeConfiguration
 from examsys.extensions import login_manager
 from examsys.health import bp as health_bp
 from examsys.i18n import set_language
+from examsys.jsonbody import JSONRequest
+from examsys.jsonbody import guard as json_guard
 from examsys.navigation import nav_links
 from examsys.permissions import ROLE_LABELS, Permission, can, enforce_declared_access
 from examsys.standards.views import bp as standards_bp
@@ -120,7 +122,10 @@ login_manager.session_protection = None  # server-side sessions do the job, acro
 class ExamsysFlask(Flask):
     """Flask, with one transaction per request (examsys.transaction): committed when the view (or
     a before-request hook that answers early) returns, rolled back by the one error path when
-    anything raises. Concurrency failures (StaleDataError, unique races) become 409 Conflict."""
+    anything raises. Concurrency failures (StaleDataError, unique races) become 409 Conflict.
+    JSON bodies are bounded in depth (examsys.jsonbody)."""
+
+    request_class = JSONRequest
 
     def preprocess_request(self):
         rv = super().preprocess_request()
@@ -198,6 +203,7 @@ def _security_headers(response):
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(json_guard)
     app.before_request(enforce_declared_access)
     app.session_interface = SessionInterface()
 
