@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import Flask, abort, current_app, g, has_app_context, jsonify, render_template, request, session
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_login import current_user
@@ -91,7 +102,8 @@ def check_safe_settings(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    lang = session.get("lang")
+    # Outside a request (a CLI command, a job) messages are in the default language.
+    lang = session.get("lang") if has_request_context() else None
     if lang in SUPPORTED_LOCALES:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]

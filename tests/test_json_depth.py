@@ -1,7 +1,6 @@
 """A JSON body nested 50,000 levels deep (or just past the limit) gets 422 on every endpoint that
 takes a body, before authentication or anything else reads it; never a 500 (RecursionError)."""
 
-import pytest
 from werkzeug.routing import IntegerConverter
 
 from examsys.jsonbody import MAX_DEPTH, deeper_than

@@ -7,10 +7,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache, partial
+from functools import partial
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import select
 
@@ -34,6 +32,9 @@ from examsys.accounts.models import (
     UserRole,
     UserSession,
 )
+from examsys.accounts.passwords import check_password_policy, hash_password, hasher
+from examsys.accounts.passwords import dummy_hash as _dummy_hash
+from examsys.accounts.passwords import verify as _verify
 from examsys.audit import services as audit_services
 from examsys.audit.actions import AuditAction
 from examsys.errors import AuthenticationFailed, Conflict, ValidationError
@@ -48,41 +49,6 @@ from examsys.permissions import (
 )
 
 GENERIC_LOGIN_ERROR = "用户名或密码错误，或账户暂时无法登录。请稍后重试或联系机构管理员。"
-
-
-# --- passwords -------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4)
-def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
-    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
-
-
-def hasher() -> PasswordHasher:
-    p = current_app.config["EXAMSYS_ARGON2"]
-    return _hasher(p["time_cost"], p["memory_cost"], p["parallelism"])
-
-
-def check_password_policy(password: str) -> None:
-    """Raises ValidationError unless the password is at least 10 characters with letters and digits."""
-    if len(password) < 10 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        raise ValidationError("密码至少10位，且须同时包含字母和数字", field="password")
-
-
-def hash_password(password: str) -> str:
-    return hasher().hash(password)
-
-
-def _verify(hash_: str, password: str) -> bool:
-    try:
-        return hasher().verify(hash_, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-@lru_cache(maxsize=1)
-def _dummy_hash_for(params: tuple) -> str:
-    return _hasher(*params).hash(secrets.token_hex(16))
 
 
 # --- organisations ---------------------------------------------------------------------------
@@ -163,7 +129,7 @@ def create_user(
         raise ValidationError("用户名须为3–64位字母、数字、下划线、点或连字符", field="username")
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise Conflict("该用户名已被使用", field="username")
-    check_password_policy(password)
+    check_password_policy(password, username=username)
     _check_roles_allowed(actor, org, roles)
     _check_certificates_allowed(actor, [], certificates or [])
     user = User(organisation_id=org.id, username=username, display_name=display_name.strip(),
@@ -220,7 +186,7 @@ def update_user(
 
 def reset_password(actor: User | None, user: User, new_password: str) -> None:
     may_reset_password(actor, user).enforce()
-    check_password_policy(new_password)
+    check_password_policy(new_password, username=user.username)
     user.password_hash = hash_password(new_password)
     user.failed_logins = 0
     user.locked_until = None
@@ -263,11 +229,6 @@ def authenticate(username: str, password: str) -> User:
     user.last_login_at = now
     db.session.flush()
     return user
-
-
-def _dummy_hash() -> str:
-    p = current_app.config["EXAMSYS_ARGON2"]
-    return _dummy_hash_for((p["time_cost"], p["memory_cost"], p["parallelism"]))
 
 
 def _keep_failed_login(user_id: int | None, username: str, reason: str, *, throttle_key: str | None = None) -> None:
@@ -351,5 +312,6 @@ def load_session_user(token: str) -> User | None:
     return user
 
 
-__all__ = ["ID_PURPOSE", "create_candidate", "find_candidates_by_id_number", "id_index", "photo_path",
+__all__ = ["ID_PURPOSE", "check_password_policy", "hash_password", "hasher",
+           "create_candidate", "find_candidates_by_id_number", "id_index", "photo_path",
            "reveal_id_number", "set_candidate_photo"]

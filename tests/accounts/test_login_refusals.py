@@ -23,7 +23,7 @@ def _login(client, username, password, next_=None):
 def verify_calls(monkeypatch):
     """The hashes each login attempt checked a password against, with the hasher's parameters."""
     calls = []
-    real = services._verify
+    real = services._verify  # the name authenticate calls
 
     def spy(hash_, password):
         calls.append((hash_.split("$")[1:4], password))
