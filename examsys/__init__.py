@@ -23,7 +23,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     # the whole web app (every domain's views, the extensions) before they need it.
     from examsys import i18n, models, web  # noqa: F401  (models: complete metadata)
     from examsys.cli import register_cli
-    from examsys.extensions import babel, csrf, db, init_limiter, login_manager, migrate
+    from examsys.extensions import babel, csrf, db, login_manager, migrate
+    from examsys.ratelimit import init_limiter
 
     app = web.ExamsysFlask(
         __name__,

@@ -30,16 +30,18 @@ def locked_until(key: str) -> datetime | None:
     return until if until is not None and until > clock.now() else None
 
 
-def lock_length(base: timedelta, lockouts: int, *, escalate: bool) -> timedelta:
-    """`base`, or with `escalate` doubled for each earlier lock-out, up to MAX_LOCK."""
+def lock_length(base: timedelta, lockouts: int, *, escalate: bool, cap: timedelta = MAX_LOCK) -> timedelta:
+    """`base`, or with `escalate` doubled for each earlier lock-out, up to `cap`."""
     if not escalate:
         return base
-    return min(base * (2 ** min(lockouts, 16)), MAX_LOCK)
+    return min(base * (2 ** min(lockouts, 16)), cap)
 
 
-def record_failure(key: str, *, threshold: int, base: timedelta, escalate: bool = False) -> datetime | None:
+def record_failure(key: str, *, threshold: int, base: timedelta, escalate: bool = False,
+                   cap: timedelta = MAX_LOCK) -> datetime | None:
     """Count a failure on `key`; at `threshold` failures lock it (the count starts again) and
-    return when the lock ends, else None."""
+    return when the lock ends, else None. With `escalate` each lock lasts twice the one before
+    (up to `cap`), until a successful sign-in `clear`s the key."""
     now = clock.now()
     table = LoginThrottle.__table__
     insert = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
@@ -49,7 +51,7 @@ def record_failure(key: str, *, threshold: int, base: timedelta, escalate: bool 
     failures, lockouts = db.session.execute(stmt.returning(table.c.failures, table.c.lockouts)).one()
     if failures < threshold:
         return None
-    until = now + lock_length(base, lockouts, escalate=escalate)
+    until = now + lock_length(base, lockouts, escalate=escalate, cap=cap)
     db.session.execute(table.update().where(table.c.key == key).values(
         failures=0, lockouts=table.c.lockouts + 1,
         locked_until=case((table.c.locked_until > until, table.c.locked_until), else_=until)))
