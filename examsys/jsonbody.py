@@ -10,12 +10,16 @@ so every endpoint answers the same, before authentication or anything else."""
 from __future__ import annotations
 
 from flask import Request, request
+from flask_babel import gettext as _
 
 from examsys.errors import ValidationError
 
 # Far above any body examsys expects (an answer, an integrity event, an editor preview).
 MAX_DEPTH = 32
-TOO_DEEP = f"JSON 内容嵌套层数过多（最多 {MAX_DEPTH} 层）"
+
+
+def _too_deep() -> ValidationError:
+    return ValidationError(_("JSON 内容嵌套层数过多（最多 %(n)d 层）", n=MAX_DEPTH))
 
 
 def deeper_than(value: object, limit: int) -> bool:
@@ -42,9 +46,9 @@ class JSONRequest(Request):
         try:
             data = super().get_json(force=force, silent=silent, cache=cache)
         except RecursionError:
-            raise ValidationError(TOO_DEEP) from None
+            raise _too_deep() from None
         if isinstance(data, (dict, list)) and deeper_than(data, MAX_DEPTH):
-            raise ValidationError(TOO_DEEP)
+            raise _too_deep()
         return data
 
 
