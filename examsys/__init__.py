@@ -6,13 +6,13 @@ Nothing here touches the database.
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
-
-from flask import Flask
-from werkzeug.routing import IntegerConverter
+from typing import TYPE_CHECKING
 
 from examsys.config import ROOT, build_config
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["ROOT", "create_app"]
 
@@ -20,12 +20,18 @@ __all__ = ["ROOT", "create_app"]
 def create_app(overrides: dict | None = None) -> Flask:
     # The one deliberate exception to top-of-module imports: the package root stays light, so that
     # `examsys --help`, offline commands (assembly solve) and any `import examsys.x` do not build
-    # the whole web app (every domain's views, the extensions) before they need it.
+    # the whole web app (every domain's views, the extensions) before they need it; `examsys
+    # --help` does not even import Flask.
+    from functools import partial
+
+    from werkzeug.routing import IntegerConverter
+
     from examsys import i18n, models, web  # noqa: F401  (models: complete metadata)
     from examsys.cli import register_cli
-    from examsys.extensions import babel, csrf, db, init_limiter, login_manager, migrate
+    from examsys.extensions import babel, csrf, db, login_manager, migrate
     from examsys.jobs import queue as jobs_queue
     from examsys.jobs import services as jobs_services
+    from examsys.ratelimit import init_limiter
 
     app = web.ExamsysFlask(
         __name__,

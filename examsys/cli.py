@@ -1,30 +1,79 @@
-"""The `examsys` command group: Flask's commands (db upgrade, run, …) plus examsys's own."""
+"""The `examsys` command group: Flask's commands (db upgrade, run, shell, routes) plus examsys's own.
+
+`examsys --help`, and every command that needs no database (`assembly solve`, `audit
+check-proof`, `archive verify`), start without building the web app, and `--help` without
+importing Flask at all: each command, Flask's and the plugins' included, is imported only when it
+runs, by its `module:attribute` below (its one-line help is kept here, and a test holds the two
+equal). Flask's command line is loaded when a command runs, which gives commands that need the
+app (`with_appcontext`) examsys's factory to build it with.
+"""
 
 from __future__ import annotations
 
-import getpass
-import json
+import importlib
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
 
-from examsys import create_app, transaction
-from examsys.accounts import services
-from examsys.accounts.models import Organisation, OrgKind
-from examsys.assembly.solve_cli import assembly_cli
-from examsys.audit.archive.cli import archive_cli
-from examsys.audit.cli import audit_cli
-from examsys.bank.cli import bank_cli
-from examsys.delivery.cli import delivery_cli
-from examsys.demo.loader import load_demo
-from examsys.extensions import db
-from examsys.jobs.cli import jobs_cli
-from examsys.permissions import Role
+from examsys import create_app
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# name → ("module:attribute", the help line `examsys --help` shows)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "archive": ("examsys.audit.archive.cli:archive_cli",
+                "批次档案：生成与离线校验 (batch archives: build and verify offline)."),
+    "assembly": ("examsys.assembly.solve_cli:assembly_cli", "组卷：按细目表求解试卷。"),
+    "audit": ("examsys.audit.cli:audit_cli",
+              "过程记录：检查点、校验、公钥、包含证明 (the process record: checkpoints, verification, keys, "
+              "inclusion proofs)."),
+    "bank": ("examsys.bank.cli:bank_cli", "题库导入导出 (import and export the item bank)."),
+    "create-admin": ("examsys.accounts.cli:create_admin",
+                     "Create a provincial administrator with a password you type in (never a default one)."),
+    "delivery": ("examsys.delivery.cli:delivery_cli", "考试实施：收卷等后台任务 (exam delivery jobs)."),
+    "demo": ("examsys.demo.cli:demo", "Load the demo data (idempotent) and print the demo logins."),
+    "jobs": ("examsys.jobs.cli:jobs_cli", "后台任务：批次档案等耗时工作的执行进程 (the job worker)."),
+}
+# Commands of Flask and of its extensions, which need the app.
+FLASK_COMMANDS: dict[str, tuple[str, str]] = {
+    "db": ("flask_migrate.cli:db", "Perform database migrations."),
+    "limiter": ("flask_limiter.commands:cli", "Flask-Limiter maintenance & utility commands"),
+    "routes": ("flask.cli:routes_command", "Show the routes for the app."),
+    "run": ("flask.cli:run_command", "Run a development server."),
+    "shell": ("flask.cli:shell_command", "Run a shell in the app context."),
+}
+ALL_COMMANDS = {**COMMANDS, **FLASK_COMMANDS}
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False,
+def load_command(name: str) -> click.Command:
+    module, _, attribute = ALL_COMMANDS[name][0].partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+class ExamsysGroup(click.Group):
+    """A group whose commands are imported when they run, never to be listed."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return load_command(name) if name in ALL_COMMANDS else None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(ALL_COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, ALL_COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context):
+        # Flask's command-line state: a command that needs the app (`with_appcontext`) builds it
+        # with examsys's factory. Loaded here, after --help has been answered without it.
+        if ctx.obj is None:
+            ctx.obj = importlib.import_module("flask.cli").ScriptInfo(create_app=create_app)
+        return super().invoke(ctx)
+
+
+@click.group(cls=ExamsysGroup,
              help="examsys: 职业技能等级认定在线考试与题库系统 (online exams and question banks).\n\n"
                   "Each of examsys's own commands is one transaction: it commits when the command succeeds "
                   "and writes nothing when it fails (每条命令为一个事务：成功则提交，失败则不写入).")
@@ -32,60 +81,7 @@ def main() -> None:
     """Entry point of the `examsys` console script."""
 
 
-@click.command("create-admin")
-@click.option("--username", prompt="用户名 / username")
-@click.option("--name", "display_name", prompt="姓名 / name")
-@click.option("--org-code", default="PROVINCE", show_default=True,
-              help="Code of the provincial authority organisation (created if missing).")
-@click.option("--org-name", default="省人力资源和社会保障厅", show_default=True)
-@with_appcontext
-@transaction.command
-def create_admin(username: str, display_name: str, org_code: str, org_name: str) -> None:
-    """Create a provincial administrator with a password you type in (never a default one)."""
-    password = getpass.getpass("密码 / password: ")
-    if password != getpass.getpass("再次输入 / repeat: "):
-        raise click.ClickException("两次输入的密码不一致 / passwords differ")
-    org = db.session.scalar(select(Organisation).where(Organisation.code == org_code))
-    if org is None:
-        org = services.create_organisation(org_code, org_name, OrgKind.AUTHORITY)
-    services.create_user(None, org, username=username, display_name=display_name,
-                         password=password, roles={Role.PROVINCIAL_ADMIN})
-    click.echo(f"created provincial admin {username}")
-
-
-@click.command("demo")
-@click.option("--json", "as_json", is_flag=True, help="Print the demo logins as one JSON object.")
-@with_appcontext
-@transaction.command
-def demo(as_json: bool) -> None:
-    """Load the demo data (idempotent) and print the demo logins."""
-    summary = load_demo()
-    if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False))
-        return
-    click.echo("演示机构 / demo organisations:")
-    for org in summary["organisations"]:
-        click.echo(f"  {org['code']:<10} {org['name']}（{org['kind']}）")
-    click.echo("演示账户 / demo logins (demo only):")
-    for user in summary["users"]:
-        click.echo(f"  {user['username']:<16} {user['password']:<18} "
-                   f"{','.join(user['roles']):<20} {user['organisation']}")
-    for batch in summary.get("batches", []):
-        click.echo(f"演示批次 / demo batch: #{batch['id']} {batch['name']}（{batch['state']}）")
-    if summary.get("candidates"):
-        click.echo("演示考生（准考证号 身份证号 考场口令）/ demo candidates — exam login at /exam/:")
-        for cand in summary["candidates"][:10]:
-            click.echo(f"  {cand['name']:<6} {cand['ticket_no']}  {cand['id_number']}  {cand.get('access_code', '')}")
-        if len(summary["candidates"]) > 10:
-            click.echo(f"  … {len(summary['candidates']) - 10} more: examsys demo --json")
-
-
 def register_cli(app: Flask) -> None:
-    app.cli.add_command(create_admin)
-    app.cli.add_command(demo)
-    app.cli.add_command(bank_cli)
-    app.cli.add_command(assembly_cli)
-    app.cli.add_command(delivery_cli)
-    app.cli.add_command(audit_cli)
-    app.cli.add_command(archive_cli)
-    app.cli.add_command(jobs_cli)
+    """examsys's commands on the app's own group too (`flask --app examsys …`)."""
+    for name in COMMANDS:
+        app.cli.add_command(load_command(name), name)

@@ -188,12 +188,19 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": env("LOCALE", "zh_CN"),
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "EXAMSYS_DISPLAY_TIMEZONE": "Asia/Shanghai",
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Counters every worker and node share: Redis when configured, else the database
+        # (examsys.ratelimit); "memory://" counts per process and is for tests only.
+        "RATELIMIT_STORAGE_URI": redis_url or "examsys-db://",
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
         "EXAMSYS_LOGIN_RATE": env("LOGIN_RATE", "10 per minute;50 per hour"),
         "EXAMSYS_LOCKOUT_THRESHOLD": env_int("LOCKOUT_THRESHOLD", 5),
         "EXAMSYS_LOCKOUT_MINUTES": env_int("LOCKOUT_MINUTES", 15),
+        # Candidate sign-in, per admission-ticket number: after this many failures the ticket is
+        # locked for the given minutes, twice as long after each further lock-out, up to the cap.
+        "EXAMSYS_CANDIDATE_LOCKOUT_THRESHOLD": env_int("CANDIDATE_LOCKOUT_THRESHOLD", 5),
+        "EXAMSYS_CANDIDATE_LOCKOUT_MINUTES": env_int("CANDIDATE_LOCKOUT_MINUTES", 1),
+        "EXAMSYS_CANDIDATE_LOCKOUT_MAX_MINUTES": env_int("CANDIDATE_LOCKOUT_MAX_MINUTES", 30),
         "EXAMSYS_REDIS_URL": redis_url,
         "EXAMSYS_UPLOAD_DIR": env("UPLOAD_DIR") or str(instance_path / "uploads"),
         # The organisations' Ed25519 signing keys (checkpoints, archive manifests): files here,

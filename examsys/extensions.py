@@ -1,4 +1,5 @@
-"""Flask extensions, created unbound; create_app() binds them to an app."""
+"""Flask extensions, created unbound; create_app() binds them to an app (the limiter through
+examsys.ratelimit.init_limiter)."""
 
 from __future__ import annotations
 
@@ -31,16 +32,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
-
-
-def init_limiter(app) -> None:
-    """Flask-Limiter, with decorator limits only. Flask-Limiter 4 always adds a before_request
-    pass that applies default and application-wide limits to every request; examsys has none
-    (each limit is a decorator on its route, which checks it itself), so that pass is taken out
-    again: it cost about a tenth of a millisecond on every request, autosaves included."""
-    limiter.init_app(app)
-    if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
-        return  # someone configured global limits: keep the pass that applies them
-    hooks = app.before_request_funcs.get(None, [])
-    hooks[:] = [h for h in hooks if h != limiter._check_request_limit]
+# Every app counts in its own storage, shared by all its workers (examsys.ratelimit, which
+# registers the `examsys-app` scheme and binds the limiter: ratelimit.init_limiter).
+limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="examsys-app://")

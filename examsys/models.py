@@ -1,5 +1,6 @@
 """Imports every domain's models so that the metadata (migrations, tests) is complete."""
 
+from examsys import ratelimit  # noqa: F401  (rate_limit_hits)
 from examsys.accounts import models as accounts_models  # noqa: F401
 from examsys.assembly import models as assembly_models  # noqa: F401
 from examsys.audit import models as audit_models  # noqa: F401

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import Flask, abort, current_app, g, has_app_context, jsonify, render_template, request, session
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_login import current_user
@@ -29,6 +40,8 @@ from examsys.extensions import login_manager
 from examsys.health import bp as health_bp
 from examsys.i18n import set_language
 from examsys.jobs.views import bp as jobs_bp
+from examsys.jsonbody import JSONRequest
+from examsys.jsonbody import guard as json_guard
 from examsys.navigation import nav_links
 from examsys.permissions import ROLE_LABELS, Permission, can, enforce_declared_access
 from examsys.standards.views import bp as standards_bp
@@ -90,7 +103,8 @@ def check_safe_settings(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    lang = session.get("lang")
+    # Outside a request (a CLI command, a job) messages are in the default language.
+    lang = session.get("lang") if has_request_context() else None
     if lang in SUPPORTED_LOCALES:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -121,7 +135,10 @@ login_manager.session_protection = None  # server-side sessions do the job, acro
 class ExamsysFlask(Flask):
     """Flask, with one transaction per request (examsys.transaction): committed when the view (or
     a before-request hook that answers early) returns, rolled back by the one error path when
-    anything raises. Concurrency failures (StaleDataError, unique races) become 409 Conflict."""
+    anything raises. Concurrency failures (StaleDataError, unique races) become 409 Conflict.
+    JSON bodies are bounded in depth (examsys.jsonbody)."""
+
+    request_class = JSONRequest
 
     def preprocess_request(self):
         rv = super().preprocess_request()
@@ -199,6 +216,7 @@ def _security_headers(response):
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(json_guard)
     app.before_request(enforce_declared_access)
     app.session_interface = SessionInterface()
 

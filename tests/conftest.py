@@ -92,6 +92,9 @@ def app(database_url, tmp_path_factory):
         "EXAMSYS_DATA_KEY": "dGVzdC1kYXRhLWtleS0zMi1ieXRlcy1sb25nLWtleSE=",
         "WTF_CSRF_ENABLED": False,
         "EXAMSYS_LOGIN_RATE": "10000 per minute",  # tests that check limits lower it
+        # Per process: the database storage writes on a connection of its own, which would wait
+        # on the test's open outer transaction (tests/test_ratelimit_db.py covers it).
+        "RATELIMIT_STORAGE_URI": "memory://",
         "EXAMSYS_ARGON2": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         "EXAMSYS_UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
         "EXAMSYS_JOB_DIR": str(tmp_path_factory.mktemp("jobs")),

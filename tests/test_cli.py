@@ -87,6 +87,6 @@ def test_create_admin_refuses_weak_password(tmp_path, monkeypatch):
         flask_migrate.upgrade()
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "short")
     result = app.test_cli_runner().invoke(args=["create-admin", "--username", "weak", "--name", "X"])
-    assert result.exit_code != 0 and "密码至少10位" in result.output
+    assert result.exit_code != 0 and "密码至少须有 12 个字符" in result.output
     with app.app_context():
         db.engine.dispose()

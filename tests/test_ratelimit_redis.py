@@ -6,6 +6,7 @@ import pytest
 
 from examsys import create_app
 from examsys.extensions import limiter
+from examsys.ratelimit import AppStorage, init_limiter
 
 
 def _redis_up() -> bool:
@@ -23,11 +24,11 @@ def test_login_limit_shared_through_redis(app, monkeypatch, tmp_path):
                  "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/r.db", "EXAMSYS_LOGIN_RATE": "3 per minute"}
     node_a = create_app(overrides)
     try:
-        assert "redis" in type(limiter.storage).__name__.lower()
-        limiter.reset()
         with node_a.app_context():
             from examsys.extensions import db
 
+            assert "redis" in type(AppStorage.backend()).__name__.lower()
+            limiter.reset()
             db.create_all()
         client = node_a.test_client()
         codes = [client.post("/login", data={"username": "u", "password": "p-assword-1"},
@@ -38,6 +39,7 @@ def test_login_limit_shared_through_redis(app, monkeypatch, tmp_path):
         resp = node_b.test_client().post("/login", data={"username": "u", "password": "p-assword-1"},
                                          environ_base={"REMOTE_ADDR": "192.0.2.7"})
         assert resp.status_code == 429
-        limiter.reset()
+        with node_b.app_context():
+            limiter.reset()
     finally:
-        limiter.init_app(app)  # give the session's app its own (memory) store back
+        init_limiter(app)  # the session's app binds the shared limiter again

@@ -219,3 +219,16 @@ class Candidate(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (UniqueConstraint("organisation_id", "id_number_index"),)
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins counted per name tried, whether or not it exists: an unknown username or
+    ticket number locks exactly as a real one does (examsys.accounts.throttle)."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)

@@ -7,14 +7,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache, partial
+from functools import partial
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import select
 
 from examsys import audit, clock, transaction
+from examsys.accounts import throttle
 from examsys.accounts.candidates import (
     ID_PURPOSE,
     create_candidate,
@@ -33,6 +32,9 @@ from examsys.accounts.models import (
     UserRole,
     UserSession,
 )
+from examsys.accounts.passwords import check_password_policy, hash_password, hasher
+from examsys.accounts.passwords import dummy_hash as _dummy_hash
+from examsys.accounts.passwords import verify as _verify
 from examsys.audit import services as audit_services
 from examsys.audit.actions import AuditAction
 from examsys.errors import AuthenticationFailed, Conflict, ValidationError
@@ -47,41 +49,6 @@ from examsys.permissions import (
 )
 
 GENERIC_LOGIN_ERROR = "用户名或密码错误，或账户暂时无法登录。请稍后重试或联系机构管理员。"
-
-
-# --- passwords -------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4)
-def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
-    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
-
-
-def hasher() -> PasswordHasher:
-    p = current_app.config["EXAMSYS_ARGON2"]
-    return _hasher(p["time_cost"], p["memory_cost"], p["parallelism"])
-
-
-def check_password_policy(password: str) -> None:
-    """Raises ValidationError unless the password is at least 10 characters with letters and digits."""
-    if len(password) < 10 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        raise ValidationError("密码至少10位，且须同时包含字母和数字", field="password")
-
-
-def hash_password(password: str) -> str:
-    return hasher().hash(password)
-
-
-def _verify(hash_: str, password: str) -> bool:
-    try:
-        return hasher().verify(hash_, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-@lru_cache(maxsize=1)
-def _dummy_hash_for(params: tuple) -> str:
-    return _hasher(*params).hash(secrets.token_hex(16))
 
 
 # --- organisations ---------------------------------------------------------------------------
@@ -162,7 +129,7 @@ def create_user(
         raise ValidationError("用户名须为3–64位字母、数字、下划线、点或连字符", field="username")
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise Conflict("该用户名已被使用", field="username")
-    check_password_policy(password)
+    check_password_policy(password, username=username)
     _check_roles_allowed(actor, org, roles)
     _check_certificates_allowed(actor, [], certificates or [])
     user = User(organisation_id=org.id, username=username, display_name=display_name.strip(),
@@ -219,7 +186,7 @@ def update_user(
 
 def reset_password(actor: User | None, user: User, new_password: str) -> None:
     may_reset_password(actor, user).enforce()
-    check_password_policy(new_password)
+    check_password_policy(new_password, username=user.username)
     user.password_hash = hash_password(new_password)
     user.failed_logins = 0
     user.locked_until = None
@@ -234,21 +201,24 @@ def reset_password(actor: User | None, user: User, new_password: str) -> None:
 def authenticate(username: str, password: str) -> User:
     """Return the user, or raise AuthenticationFailed with one message for every failure
     (unknown user, wrong password, locked, inactive) so that none reveals whether the user exists.
+    Every attempt costs the same: the password is checked against the account's hash, or against a
+    dummy hash of the same parameters when there is no account, before anything else is decided;
+    and an unknown username locks after as many failures as a real one (accounts.throttle).
     A failure is counted toward the lock-out and audited through `transaction.on_rollback`: those
     records survive the refusal, nothing else the request wrote does."""
-    cfg = current_app.config
-    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    name = username.strip()
+    user = db.session.scalar(select(User).where(User.username == name))
     now = clock.now()
+    ok = _verify(user.password_hash if user is not None else _dummy_hash(), password)
     if user is None:
-        # Spend the same time as a real check so timing reveals nothing.
-        p = cfg["EXAMSYS_ARGON2"]
-        _verify(_dummy_hash_for((p["time_cost"], p["memory_cost"], p["parallelism"])), password)
-        _keep_failed_login(None, username[:64], "unknown")
+        key = throttle.key_for("user", name)
+        locked = throttle.locked_until(key) is not None
+        _keep_failed_login(None, username[:64], "locked" if locked else "unknown",
+                           throttle_key=None if locked else key)
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
     if user.locked_until is not None and user.locked_until > now:
         _keep_failed_login(user.id, user.username, "locked")
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
-    ok = _verify(user.password_hash, password)
     if not ok or not user.active or not user.organisation.active:
         _keep_failed_login(user.id, user.username, "password" if not ok else "inactive")
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
@@ -261,15 +231,18 @@ def authenticate(username: str, password: str) -> User:
     return user
 
 
-def _keep_failed_login(user_id: int | None, username: str, reason: str) -> None:
-    """Have the refusal's error path record a failed login: a wrong password counts toward the
-    lock-out (at the threshold the account locks for a while and the count starts again), and
-    every failure is audited."""
+def _keep_failed_login(user_id: int | None, username: str, reason: str, *, throttle_key: str | None = None) -> None:
+    """Have the refusal's error path record a failed login: a wrong password (or an unknown
+    username, counted under `throttle_key`) counts toward the lock-out (at the threshold the
+    account or name locks for a while and the count starts again), and every failure is audited."""
 
     def record_failure() -> None:
+        cfg = current_app.config
         user = db.session.get(User, user_id) if user_id is not None else None
+        if throttle_key is not None:
+            throttle.record_failure(throttle_key, threshold=cfg["EXAMSYS_LOCKOUT_THRESHOLD"],
+                                    base=timedelta(minutes=cfg["EXAMSYS_LOCKOUT_MINUTES"]))
         if user is not None and reason == "password":
-            cfg = current_app.config
             user.failed_logins += 1
             if user.failed_logins >= cfg["EXAMSYS_LOCKOUT_THRESHOLD"]:
                 user.locked_until = clock.now() + timedelta(minutes=cfg["EXAMSYS_LOCKOUT_MINUTES"])
@@ -339,5 +312,6 @@ def load_session_user(token: str) -> User | None:
     return user
 
 
-__all__ = ["ID_PURPOSE", "create_candidate", "find_candidates_by_id_number", "id_index", "photo_path",
+__all__ = ["ID_PURPOSE", "check_password_policy", "hash_password", "hasher",
+           "create_candidate", "find_candidates_by_id_number", "id_index", "photo_path",
            "reveal_id_number", "set_candidate_photo"]

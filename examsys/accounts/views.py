@@ -42,7 +42,7 @@ from examsys.permissions import (
     sees_all_organisations,
 )
 from examsys.tenancy import get_scoped, scoped
-from examsys.viewutil import attempt, perform, refusal_status
+from examsys.viewutil import attempt, perform, refusal_status, safe_next
 
 bp = Blueprint("accounts", __name__)
 PAGE_SIZE = 50
@@ -78,10 +78,7 @@ def login():
         services.start_session(user, ip=request.remote_addr,
                                user_agent=request.headers.get("User-Agent"))
         login_user(user)
-        target = request.args.get("next", "")
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("accounts.home")
-        return redirect(target)
+        return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"))
     return render_template("accounts/login.html", form=form)
 
 

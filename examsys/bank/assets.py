@@ -9,11 +9,10 @@ The accepted image is re-encoded by Pillow, which drops EXIF (GPS positions from
 chunks and colour profiles; orientation from EXIF is applied first so photos stay upright. The
 file is stored as `<EXAMSYS_UPLOAD_DIR>/<aa>/<sha256>.<ext>`, named by the SHA-256 of the
 re-encoded bytes, and served at `/assets/<sha256>` (the only image source `richtext` allows).
-The same image uploaded twice is stored once.
-
-Note: `Asset` is keyed by hash alone, so the row records the first uploader's organisation;
-serving must authorise by the viewer's access to an item that shows the image (or treat
-content-addressed images as unguessable), not by `Asset.organisation_id`.
+The same image uploaded twice is stored once, also when two organisations upload it: `Asset` is
+keyed by hash alone and records the first uploader's organisation, and every organisation that
+uploaded it is an `AssetHolder`, whose staff are served it (`holders`). An upload says whether
+the image was `reused` within the uploader's own organisation only, never that another holds it.
 """
 
 from __future__ import annotations
@@ -28,11 +27,12 @@ from pathlib import Path
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
 
 from examsys import audit, clock
 from examsys.audit.actions import AuditAction
 from examsys.bank.items import actor
-from examsys.bank.models import Asset
+from examsys.bank.models import Asset, AssetHolder
 from examsys.errors import ValidationError
 from examsys.extensions import db
 
@@ -138,15 +138,23 @@ def store_image(user, org, filename: str, data: bytes, *, max_bytes: int | None 
     clean = clean_image(filename, data, max_bytes=max_bytes or MAX_BYTES)
     _write_once(asset_path(clean.sha256, clean.ext), clean.data)
     asset = db.session.get(Asset, clean.sha256)
-    reused = asset is not None
     if asset is None:
         asset = Asset(sha256=clean.sha256, organisation_id=org.id, mime=clean.mime, size=len(clean.data),
                       width=clean.width, height=clean.height,
                       uploaded_by_id=user.id if user is not None else None, created_at=clock.now())
         db.session.add(asset)
         db.session.flush()
+    reused = db.session.get(AssetHolder, (clean.sha256, org.id)) is not None
+    if not reused:
+        db.session.add(AssetHolder(sha256=clean.sha256, organisation_id=org.id, created_at=clock.now()))
+        db.session.flush()
     audit.record(AuditAction.ASSET_UPLOADED, object_type="asset", object_id=clean.sha256, organisation_id=org.id,
                  context=actor(user),
                  data={"filename": filename[:200], "mime": clean.mime, "size": len(clean.data),
                        "width": clean.width, "height": clean.height, "reused": reused})
     return asset
+
+
+def holders(sha256: str) -> list[int]:
+    """The organisations that uploaded the image (each may see it)."""
+    return list(db.session.scalars(select(AssetHolder.organisation_id).where(AssetHolder.sha256 == sha256)))

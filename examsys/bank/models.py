@@ -203,7 +203,8 @@ class FaultReport(db.Model):
 
 
 class Asset(db.Model):
-    """An uploaded image, stored on disk by the SHA-256 of its re-encoded bytes."""
+    """An uploaded image, stored on disk by the SHA-256 of its re-encoded bytes. Stored once
+    however many organisations upload it: `organisation_id` is the first one, `holders` all."""
 
     __tablename__ = "assets"
     __audit_type__ = "asset"
@@ -216,4 +217,15 @@ class Asset(db.Model):
     width: Mapped[int] = mapped_column(Integer, nullable=False)
     height: Mapped[int] = mapped_column(Integer, nullable=False)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)
+
+
+class AssetHolder(db.Model):
+    """An organisation that uploaded an image (`Asset`): its staff may see it (examsys.bank.assets)."""
+
+    __tablename__ = "asset_holders"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("assets.sha256", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"),
+                                                 primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)

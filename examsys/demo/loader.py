@@ -54,8 +54,13 @@ CANDIDATES = [
 ]
 
 
+# One password for every demo login: the password policy refuses one that contains the username.
+DEMO_PASSWORD = "examsys-demo-2026"  # noqa: S105 - the demo's, printed by `examsys demo`
+
+
 def demo_password(username: str) -> str:
-    return f"demo-{username}-2026"
+    """The demo password of `username` (the same for all; the summary lists it per user)."""
+    return DEMO_PASSWORD
 
 
 def _org(code: str, name: str, kind: OrgKind) -> Organisation:

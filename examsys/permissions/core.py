@@ -152,6 +152,12 @@ def can_access_org_object(user: User, organisation_id: int | None) -> bool:
     return sees_all_organisations(user) or organisation_id == user.organisation_id
 
 
+def can_access_held_object(user: User, organisation_ids) -> bool:
+    """Tenancy of an object several organisations hold at once (an image stored once, by content
+    hash, for each organisation that uploaded it): visible to each of them and the province."""
+    return any(can_access_org_object(user, oid) for oid in organisation_ids)
+
+
 def is_assigned_supervisor(user: Any, batch: Any) -> bool:
     """The user is a supervisor (督导员) of the authority with a running assignment to this batch
     (examsys.supervision: `batch.supervision_assignments`)."""

@@ -87,3 +87,27 @@ def test_gif_and_webp_are_accepted(bank):
         out = io.BytesIO()
         Image.new("RGB", (8, 8), (1, 2, 3)).save(out, fmt)
         assert assets.store_image(bank.writer, bank.org, f"x.{fmt.lower()}", out.getvalue()).mime == mime
+
+
+def test_an_image_two_organisations_upload_is_stored_once_and_served_to_both(bank, make, client, db):
+    """The second organisation to upload an image sees it (it was a broken image, a 404 that told
+    it another organisation holds the file); a third organisation still does not."""
+    from tests.factories import PASSWORD
+
+    other_org, third_org = make.org(), make.org()
+    other, third = make.user(org=other_org), make.user(org=third_org)
+    first = assets.store_image(bank.writer, bank.org, "a.png", png())
+    second = assets.store_image(other, other_org, "b.png", png())
+    assert first is second and db.session.query(Asset).count() == 1
+    assert sorted(assets.holders(first.sha256)) == sorted([bank.org.id, other_org.id])
+    # Nothing tells the second organisation that the image was already stored.
+    assert [e.data["reused"] for e in bank.events("asset.uploaded", first.sha256)] == [False, False]
+    db.session.commit()
+    url = assets.asset_url(first.sha256)
+    for user, status in ((bank.writer, 200), (other, 200), (third, 404)):
+        client.post("/logout")
+        assert client.post("/login", data={"username": user.username, "password": PASSWORD}).status_code == 302
+        resp = client.get(url)
+        assert resp.status_code == status, user.username
+        if status == 200:
+            assert resp.mimetype == "image/png"

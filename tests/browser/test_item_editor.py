@@ -28,7 +28,7 @@ def _shot(page, name: str, **kwargs) -> None:
 
 
 def _writer(demo) -> dict:
-    return next(u for u in demo["users"] if u["password"] == "demo-writer-2026")
+    return next(u for u in demo["users"] if u["username"] == "writer")
 
 
 def test_formula_preview_image_upload_and_saved_item(live_server, page, tmp_path):

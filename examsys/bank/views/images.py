@@ -11,15 +11,16 @@ from examsys.bank.models import Asset
 from examsys.bank.views.common import assets_bp
 from examsys.errors import NotFound
 from examsys.extensions import db
-from examsys.permissions import Permission, can_access_org_object, require
+from examsys.permissions import Permission, can_access_held_object, require
 
 
 @assets_bp.get("/assets/<sha256>")
 @require(Permission.ITEM_VIEW)
 def asset(sha256: str):
-    """An image of the bank: to its organisation's staff and the province only, never cached."""
+    """An image of the bank: to the staff of each organisation that uploaded it and the province
+    only, never cached."""
     row = db.session.get(Asset, sha256)
-    if row is None or not can_access_org_object(current_user, row.organisation_id):
+    if row is None or not can_access_held_object(current_user, store.holders(sha256)):
         raise NotFound("未找到该图片")
     ext = dict(store.FORMATS.values())[row.mime]
     return send_file(store.asset_path(row.sha256, ext), mimetype=row.mime, max_age=0)

@@ -9,26 +9,33 @@ asks for it) → a Bearer token for the JSON API.
   both are logged. The old token then gets 401 with code `session_replaced`, and its first use
   after that is recorded (again after the rollback) as evidence for the proctors.
 - The token is `secrets.token_urlsafe(32)`; only its SHA-256 is stored.
+- Failures are counted per ticket number, whether or not it exists (examsys.accounts.throttle):
+  after EXAMSYS_CANDIDATE_LOCKOUT_THRESHOLD of them the ticket is locked for a while, twice as
+  long after each further lock-out (up to a cap), and a locked ticket is refused with 429 before
+  anything else is checked; a successful sign-in clears the count.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from datetime import timedelta
 
+from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from examsys import audit, clock, transaction
-from examsys.accounts import idnumber
+from examsys.accounts import idnumber, throttle
 from examsys.accounts.candidates import id_index
 from examsys.audit.actions import AuditAction
 from examsys.audit.services import AuditContext
 from examsys.delivery.exam import integrity
 from examsys.delivery.models import Attempt, BatchState, CandidateSession, RosterEntry
-from examsys.errors import AuthenticationFailed, SessionReplaced
+from examsys.errors import AuthenticationFailed, RateLimited, SessionReplaced
 from examsys.extensions import db
 
 LOGIN_FAILED = "准考证号、身份证号或考场验证码不正确，或当前不在考试时间内"
@@ -57,13 +64,34 @@ def candidate_context(entry: RosterEntry, *, ip: str | None, user_agent: str | N
 
 
 def _fail(ticket_no: str, reason: str, *, ip, user_agent, organisation_id=None) -> AuthenticationFailed:
-    """The refusal to raise; its audit event is written by the error path after the rollback."""
+    """The refusal to raise; its audit event, and the failure's count toward the ticket's lock-out,
+    are written by the error path after the rollback."""
     context = AuditContext(label=f"candidate:{ticket_no[:32]}", ip=ip, user_agent=(user_agent or "")[:255] or None)
-    transaction.on_rollback(lambda: audit.record(
-        AuditAction.ROSTER_ENTRY_LOGIN_FAILED, object_type="roster_entry", object_id=None,
-        organisation_id=organisation_id,
-        data={"ticket_no": ticket_no[:32], "reason": reason}, context=context))
+
+    def keep() -> None:
+        if reason not in ("locked", "bad_ticket"):  # a name that cannot be a ticket is not counted
+            cfg = current_app.config
+            throttle.record_failure(
+                throttle.key_for("ticket", ticket_no), threshold=cfg["EXAMSYS_CANDIDATE_LOCKOUT_THRESHOLD"],
+                base=timedelta(minutes=cfg["EXAMSYS_CANDIDATE_LOCKOUT_MINUTES"]), escalate=True,
+                cap=timedelta(minutes=cfg["EXAMSYS_CANDIDATE_LOCKOUT_MAX_MINUTES"]))
+        audit.record(AuditAction.ROSTER_ENTRY_LOGIN_FAILED, object_type="roster_entry", object_id=None,
+                     organisation_id=organisation_id,
+                     data={"ticket_no": ticket_no[:32], "reason": reason}, context=context)
+
+    transaction.on_rollback(keep)
     return AuthenticationFailed(LOGIN_FAILED)
+
+
+def _refuse_if_locked(ticket_no: str, *, ip, user_agent) -> None:
+    """RateLimited (429, with the seconds to wait) while the ticket number is locked."""
+    until = throttle.locked_until(throttle.key_for("ticket", ticket_no))
+    if until is None:
+        return
+    wait = max(1, math.ceil((until - clock.now()).total_seconds()))
+    _fail(ticket_no, "locked", ip=ip, user_agent=user_agent)
+    raise RateLimited(_("该准考证号登录失败次数过多，已暂停登录，请 %(n)d 分钟后再试，或联系监考老师",
+                        n=(wait + 59) // 60), details={"retry_after": wait})
 
 
 def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip: str | None,
@@ -75,6 +103,7 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
     access_code = access_code if isinstance(access_code, str) else None
     if not ticket_no or len(ticket_no) > 32:
         raise _fail(ticket_no, "bad_ticket", ip=ip, user_agent=user_agent)
+    _refuse_if_locked(ticket_no, ip=ip, user_agent=user_agent)
     entry = db.session.scalar(select(RosterEntry).where(RosterEntry.ticket_no == ticket_no))
     try:
         wanted = id_index(idnumber.validate(id_number))
@@ -95,6 +124,7 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
         raise _fail(ticket_no, f"batch_{batch.state.value}", ip=ip, user_agent=user_agent,
                     organisation_id=org_id)
 
+    throttle.clear(throttle.key_for("ticket", ticket_no))
     now = clock.now()
     ctx = candidate_context(entry, ip=ip, user_agent=user_agent)
     older = list(db.session.scalars(select(CandidateSession).where(

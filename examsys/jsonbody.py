@@ -1,0 +1,59 @@
+"""JSON request bodies, bounded in depth for every endpoint at once.
+
+Python's JSON parser recurses once per level: `[[[…]]]` 50,000 levels deep raises RecursionError,
+which Werkzeug's `get_json` does not catch (it handles ValueError only), and a body a few hundred
+levels deep parses but then breaks whatever walks or stores it (orjson stops at 255 levels). So
+the app's request class answers any body deeper than MAX_DEPTH with 422, whoever reads it and
+whether or not they asked for `silent`, and `guard` reads every JSON body before the view does,
+so every endpoint answers the same, before authentication or anything else."""
+
+from __future__ import annotations
+
+from flask import Request, request
+from flask_babel import gettext as _
+
+from examsys.errors import ValidationError
+
+# Far above any body examsys expects (an answer, an integrity event, an editor preview).
+MAX_DEPTH = 32
+
+
+def _too_deep() -> ValidationError:
+    return ValidationError(_("JSON 内容嵌套层数过多（最多 %(n)d 层）", n=MAX_DEPTH))
+
+
+def deeper_than(value: object, limit: int) -> bool:
+    """Whether `value` nests lists and objects more than `limit` levels deep (iteratively)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+class JSONRequest(Request):
+    """Flask's request, whose `get_json` refuses over-deep bodies with ValidationError (422)."""
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
+        try:
+            data = super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            raise _too_deep() from None
+        if isinstance(data, (dict, list)) and deeper_than(data, MAX_DEPTH):
+            raise _too_deep()
+        return data
+
+
+def guard() -> None:
+    """A before-request hook: read a JSON body now (it is cached for the view), so an over-deep
+    one is refused the same way on every endpoint."""
+    if request.is_json and request.content_length:
+        request.get_json(silent=True)
