@@ -3,7 +3,7 @@ shares (rate_limit_hits), and every organisation holding a stored image (asset_h
 from each image's first uploader)
 
 Revision ID: 117280d31997
-Revises: 8842a3f7129a
+Revises: f68299bd5224
 Create Date: 2026-12-03 11:26:09.435490
 
 """
@@ -15,7 +15,7 @@ import examsys.dbtypes  # noqa: F401  (custom column types used below)
 
 # revision identifiers, used by Alembic.
 revision = '117280d31997'
-down_revision = '8842a3f7129a'
+down_revision = 'f68299bd5224'
 branch_labels = None
 depends_on = None
 
