@@ -12,16 +12,16 @@ the storage of the app serving the request, made from that app's RATELIMIT_STORA
 
 `DatabaseStorage` writes on a connection of its own, committed at once, so a hit counts whether
 the request then commits or rolls back (a refused login rolls back). Each key is serialised while
-it is counted: by an advisory transaction lock on PostgreSQL, by SQLite's write lock (the first
-statement writes) on SQLite. Both strategies work: moving window (entries with their time) and
-fixed window (entries sharing their window's end)."""
+it is counted: by an advisory transaction lock on PostgreSQL, by SQLite's write lock on SQLite
+(the first statement writes, after queueing with the app's other writers). Both strategies work:
+moving window (entries with their time) and fixed window (entries sharing their window's end)."""
 
 from __future__ import annotations
 
 import random
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from flask import current_app, has_app_context
 from limits.storage import MovingWindowSupport, Storage, storage_from_string
@@ -29,6 +29,7 @@ from sqlalchemy import Float, Index, Integer, String, delete, func, insert, sele
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from examsys import sqlite_writer
 from examsys.extensions import db, limiter
 
 DB_SCHEME = "examsys-db"
@@ -68,8 +69,10 @@ class DatabaseStorage(Storage, MovingWindowSupport):
     @contextmanager
     def _locked(self, key: str, now: float) -> Iterator:
         """A transaction of its own in which `key` is counted by one caller at a time; its entries
-        that have expired are gone when the body runs."""
-        with db.engine.begin() as conn:
+        that have expired are gone when the body runs. On SQLite it queues with the app's other
+        writers (examsys.sqlite_writer) rather than sleeping in SQLite's busy handler."""
+        queue = sqlite_writer.turn(db.engine.url.database) if db.engine.dialect.name == "sqlite" else nullcontext()
+        with queue, db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
             # On SQLite this write takes the database's write lock for the rest of the transaction.
