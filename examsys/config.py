@@ -194,6 +194,7 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
         "EXAMSYS_LOGIN_RATE": env("LOGIN_RATE", "10 per minute;50 per hour"),
+        "EXAMSYS_CANDIDATE_LOGIN_RATE": env("CANDIDATE_LOGIN_RATE", "600 per minute;6000 per hour"),
         "EXAMSYS_LOCKOUT_THRESHOLD": env_int("LOCKOUT_THRESHOLD", 5),
         "EXAMSYS_LOCKOUT_MINUTES": env_int("LOCKOUT_MINUTES", 15),
         # Candidate sign-in, per admission-ticket number: after this many failures the ticket is

@@ -95,6 +95,7 @@ def app(database_url, tmp_path_factory):
         "EXAMSYS_DATA_KEY": "dGVzdC1kYXRhLWtleS0zMi1ieXRlcy1sb25nLWtleSE=",
         "WTF_CSRF_ENABLED": False,
         "EXAMSYS_LOGIN_RATE": "10000 per minute",  # tests that check limits lower it
+        "EXAMSYS_CANDIDATE_LOGIN_RATE": "10000 per minute",
         # Per process: the database storage writes on a connection of its own, which would wait
         # on the test's open outer transaction (tests/test_ratelimit_db.py covers it).
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -16,6 +16,13 @@ def _login_rate() -> str:
     return current_app.config["EXAMSYS_LOGIN_RATE"]
 
 
+def _address_rate() -> str:
+    # A whole exam room, often a whole test centre, signs in from one address behind NAT within
+    # minutes: the per-address limit is the centre's size, and guessing is bounded per ticket
+    # number (the limit below and the escalating lock-out).
+    return current_app.config["EXAMSYS_CANDIDATE_LOGIN_RATE"]
+
+
 def _ticket_key() -> str:
     data = request.get_json(silent=True)
     ticket = data.get("ticket_no") if isinstance(data, dict) else None
@@ -33,7 +40,7 @@ def candidate_json(entry) -> dict:
 
 @bp.post("/candidate/session")
 @custom_auth
-@limiter.limit(_login_rate, methods=["POST"])
+@limiter.limit(_address_rate, methods=["POST"])
 @limiter.limit(_login_rate, key_func=_ticket_key, methods=["POST"])
 def candidate_login():
     data = request.get_json(silent=True)

@@ -1,5 +1,7 @@
 """Candidate login and sessions (RELIABILITY 14, 28)."""
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
@@ -80,22 +82,48 @@ def test_login_api_generic_401_and_no_enumeration(delivery_world, client):
     assert a.get_json()["error"]["message"] == candidate_auth.LOGIN_FAILED
 
 
-def test_login_rate_limited_per_ticket_and_ip(app, delivery_world, client):
+@pytest.mark.parametrize("limited", ["ticket", "address"])
+def test_login_rate_limited_per_ticket_and_ip(app, delivery_world, client, limited):
     from examsys.extensions import limiter
 
     w = delivery_world
-    old = app.config["EXAMSYS_LOGIN_RATE"]
-    app.config["EXAMSYS_LOGIN_RATE"] = "3 per minute"
+    old = app.config["EXAMSYS_LOGIN_RATE"], app.config["EXAMSYS_CANDIDATE_LOGIN_RATE"]
+    app.config["EXAMSYS_LOGIN_RATE"], app.config["EXAMSYS_CANDIDATE_LOGIN_RATE"] = (
+        ("3 per minute", "100 per minute") if limited == "ticket" else ("100 per minute", "2 per minute"))
     limiter.reset()
     try:
-        codes = [client.post(URL, json={"ticket_no": w.tickets[2], "id_number": "x"}).status_code
-                 for _ in range(4)]
-        assert codes == [401, 401, 401, 429]
-        resp = client.post(URL, json=w.login_payload(1))
-        assert resp.status_code == 429  # same IP
-        assert resp.get_json()["error"]["code"] == "rate_limited"
+        if limited == "ticket":
+            codes = [client.post(URL, json={"ticket_no": w.tickets[2], "id_number": "x"}).status_code
+                     for _ in range(4)]
+            assert codes == [401, 401, 401, 429]
+            assert client.post(URL, json=w.login_payload(1)).status_code == 201  # another ticket, same address
+        else:
+            assert [client.post(URL, json=w.login_payload(n)).status_code for n in (0, 1)] == [201, 201]
+            resp = client.post(URL, json=w.login_payload(2))
+            assert resp.status_code == 429  # the address's own limit
+            assert resp.get_json()["error"]["code"] == "rate_limited"
     finally:
-        app.config["EXAMSYS_LOGIN_RATE"] = old
+        app.config["EXAMSYS_LOGIN_RATE"], app.config["EXAMSYS_CANDIDATE_LOGIN_RATE"] = old
+        limiter.reset()
+
+
+def test_a_room_behind_one_address_signs_in_under_the_default_limits(app, delivery_world, client):
+    """A test centre's candidates reach the server from one NAT address: with the shipped limits
+    a room of them signs in within a minute (the staff login rate, 10 a minute, would refuse the
+    eleventh)."""
+    from examsys.config import build_config
+    from examsys.extensions import limiter
+
+    shipped = build_config(Path(app.instance_path), {})
+    old = app.config["EXAMSYS_LOGIN_RATE"], app.config["EXAMSYS_CANDIDATE_LOGIN_RATE"]
+    app.config["EXAMSYS_LOGIN_RATE"] = shipped["EXAMSYS_LOGIN_RATE"]
+    app.config["EXAMSYS_CANDIDATE_LOGIN_RATE"] = shipped["EXAMSYS_CANDIDATE_LOGIN_RATE"]
+    limiter.reset()
+    try:
+        codes = [client.post(URL, json={"ticket_no": f"T{n:05d}", "id_number": "x"}).status_code for n in range(40)]
+        assert 429 not in codes
+    finally:
+        app.config["EXAMSYS_LOGIN_RATE"], app.config["EXAMSYS_CANDIDATE_LOGIN_RATE"] = old
         limiter.reset()
 
 
