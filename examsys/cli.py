@@ -13,6 +13,7 @@ from sqlalchemy import select
 from examsys import create_app, transaction
 from examsys.accounts import services
 from examsys.accounts.models import Organisation, OrgKind
+from examsys.analysis.cli import analysis_cli
 from examsys.assembly.solve_cli import assembly_cli
 from examsys.audit.archive.cli import archive_cli
 from examsys.audit.cli import audit_cli
@@ -29,6 +30,10 @@ from examsys.permissions import Role
                   "and writes nothing when it fails (每条命令为一个事务：成功则提交，失败则不写入).")
 def main() -> None:
     """Entry point of the `examsys` console script."""
+
+
+# Offline, on the group itself rather than the app's: Flask finds it without loading the app.
+main.add_command(analysis_cli)
 
 
 @click.command("create-admin")
