@@ -1,6 +1,7 @@
 """Imports every domain's models so that the metadata (migrations, tests) is complete."""
 
 from examsys.accounts import models as accounts_models  # noqa: F401
+from examsys.analysis import models as analysis_models  # noqa: F401
 from examsys.assembly import models as assembly_models  # noqa: F401
 from examsys.audit import models as audit_models  # noqa: F401
 from examsys.bank import models as bank_models  # noqa: F401
