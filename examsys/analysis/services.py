@@ -220,6 +220,32 @@ def version_statistics(version: ItemVersion) -> dict | None:
     return {"n": n, "batches": batches, "p": float((x / m).mean()), "omitted": float(blank.mean()), "r": r}
 
 
+# Facility bands of the five declared difficulty levels (1 easiest … 5 hardest), so that the
+# difficulty estimated from data can be shown beside the declared one.
+LEVEL_BANDS = ((0.8, 1), (0.6, 2), (0.4, 3), (0.2, 4))
+
+
+def estimated_level(p: float) -> int:
+    return next((level for floor, level in LEVEL_BANDS if p >= floor), 5)
+
+
+def item_evidence(item) -> list[dict]:
+    """Per version of the item that marked batches used: the pooled figures, the difficulty level
+    they suggest beside the declared one, and the batches (for the statistics and key pages)."""
+    out = []
+    for version in sorted(item.versions, key=lambda v: v.number):
+        pooled = version_statistics(version)
+        if pooled is None:
+            continue
+        used = db.session.execute(
+            select(Batch, ItemScore.form_item_id).join(ItemScore, ItemScore.batch_id == Batch.id)
+            .where(ItemScore.item_version_id == version.id, Batch.state.in_(STATS_STATES))
+            .distinct().order_by(Batch.id)).all()
+        out.append({"version": version, **pooled, "estimated_level": estimated_level(pooled["p"]),
+                    "batches": [{"batch": b, "form_item_id": fi} for b, fi in used]})
+    return out
+
+
 def report_flags(actor, batch: Batch, selected: list[tuple[int, str]]) -> int:
     """Open a fault report in the bank for each selected flag ((form item id, flag kind)), with its
     evidence as the reason. A flag whose item already has an open report with the same reason is
