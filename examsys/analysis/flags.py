@@ -99,7 +99,10 @@ def item_flags(n: int, p, r, d, *, options=None) -> list[Flag]:
         if key in labels:
             k = labels.index(key)
             best = max((c for c in range(len(labels)) if c != k), key=lambda c: opt["upper"][c], default=None)
-            if best is not None and opt["upper"][best] > opt["upper"][k] + WRONG_KEY_MARGIN:
+            # Both signs together: the strong candidates prefer a distractor, and the keyed
+            # answer does not separate strong from weak (a hard item alone shows only the first).
+            weak_key = base["r"] is None or base["r"] < LOW_DISCRIMINATION
+            if best is not None and weak_key and opt["upper"][best] > opt["upper"][k] + WRONG_KEY_MARGIN:
                 out.append(Flag(FlagKind.LIKELY_WRONG_KEY, j, {
                     **base, "option": labels[best], "key": key,
                     "upper_option": float(opt["upper"][best]), "upper_key": float(opt["upper"][k]),

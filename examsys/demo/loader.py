@@ -14,7 +14,7 @@ from sqlalchemy import select
 from examsys import clock
 from examsys.accounts import idnumber, services
 from examsys.accounts.models import Candidate, CertificateKind, Organisation, OrgKind, User
-from examsys.demo import past_batch
+from examsys.demo import past_batch, stats_batch
 from examsys.demo.bank import load_items, load_standard
 from examsys.demo.blueprints import load_demo_blueprint
 from examsys.demo.delivery import load_demo_batch
@@ -72,6 +72,7 @@ def load_demo() -> dict:
         orgs, users_out, by_name, standard, blueprint = _world()
         registered = [(name, idnumber.make_valid(first17)) for name, first17 in CANDIDATES]
         past = past_batch.load_past_batch(orgs["SKILL-01"], standard, by_name, blueprint, registered, now=now)
+        marked = stats_batch.load_stats_batch(orgs["SKILL-01"], standard, by_name, blueprint, now=now)
     exam = load_demo_batch(orgs["SKILL-01"], standard, by_name, blueprint)
     return {
         "organisations": [{"code": c, "name": n, "kind": k.value} for c, n, k in ORGS],
@@ -79,7 +80,7 @@ def load_demo() -> dict:
         # Candidates of the demo batch (they can log in to the exam); the few registered-only
         # candidates above stay in the database for the candidate pages.
         "candidates": exam["candidates"],
-        "batches": exam["batches"] + [past],
+        "batches": exam["batches"] + [past, marked],
     }
 
 

@@ -36,3 +36,9 @@ def test_dead_distractor_and_wrong_key_from_option_shares():
 
 def test_no_flags_from_too_few_candidates():
     assert item_flags(12, p=[0.99], r=[-0.5], d=[-0.5]) == []
+
+
+def test_a_hard_but_discriminating_item_is_not_a_wrong_key():
+    options = [{"labels": ["A", "B"], "key": "A", "all": [0.2, 0.8], "upper": [0.3, 0.7], "lower": [0.0, 1.0]}]
+    assert FlagKind.LIKELY_WRONG_KEY not in {f.kind for f in item_flags(100, p=[0.2], r=[0.4], d=[0.3],
+                                                                         options=options)}

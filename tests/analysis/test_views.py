@@ -30,8 +30,8 @@ def login(client, user):
 
 def test_statistics_page_with_charts_and_flags(world, client):
     login(client, world.admin)
-    assert "/analysis/batches/%d" % world.batch.id in client.get(f"/delivery/batches/{world.batch.id}").text
-    assert "/analysis/batches/%d" % world.batch.id in client.get(f"/delivery/batches/{world.batch.id}/results").text
+    assert f"/analysis/batches/{world.batch.id}" in client.get(f"/delivery/batches/{world.batch.id}").text
+    assert f"/analysis/batches/{world.batch.id}" in client.get(f"/delivery/batches/{world.batch.id}/results").text
     page = client.get(f"/analysis/batches/{world.batch.id}")
     assert page.status_code == 200
     html = page.text
