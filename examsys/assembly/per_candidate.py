@@ -25,6 +25,8 @@ from .formats import AssembledForm, BankItem, FormSpec
 from .grouping import eligible_pool, make_groups
 from .solver import DEFAULT_TIME_LIMIT, solve
 
+TEMPLATES = 10
+
 
 @dataclass
 class PerCandidateResult:
@@ -44,10 +46,18 @@ def per_candidate_forms(
     well-formed blueprint."""
     started = time.monotonic()
     single = replace(spec, forms=1, max_shared_items=0)
-    template = solve(bank, single, seed=seed, time_limit=time_limit)
+    # Several disjoint templates, taken in turn, reach more classes of the bank than one (one
+    # template's classes would carry all the exposure); one template when the bank cannot fill more.
+    template = None
+    for n_templates in (min(TEMPLATES, count), 1):
+        template = solve(bank, replace(spec, forms=n_templates, max_shared_items=0), seed=seed,
+                         time_limit=time_limit / 2)
+        if template.status == "ok" or n_templates == 1:
+            break
     stats: dict = {"template_seconds": round(time.monotonic() - started, 3)}
     if template.status != "ok":
         return PerCandidateResult(template.status, reasons=template.reasons, stats=stats)
+    stats["templates"] = len(template.forms)
     pool = eligible_pool(bank, single).items
     # Interchangeable for every count the blueprint constrains: same type, content rules,
     # constrained difficulty and importance. Enemy groups are kept per form instead (an enemy
@@ -59,19 +69,22 @@ def per_candidate_forms(
         for it in g.items:
             enemies_of[id(it)] = g.enemies
     class_of = {str(it.id): key for key, items in classes.items() for it in items}
-    need: dict[tuple, int] = {}
-    for item_id in template.forms[0].items:
-        key = class_of[str(item_id)]
-        need[key] = need.get(key, 0) + 1
+    needs: list[dict[tuple, int]] = []
+    for tf in template.forms:
+        need: dict[tuple, int] = {}
+        for item_id in tf.items:
+            key = class_of[str(item_id)]
+            need[key] = need.get(key, 0) + 1
+        needs.append(need)
     rng = random.Random(seed)
-    cycles = {key: _Cycle(classes[key], rng) for key in need}
+    cycles = {key: _Cycle(classes[key], rng) for need in needs for key in need}
     holders: dict[int, list[int]] = {}            # id(item) -> forms holding it
     forms: list[AssembledForm] = []
     section = {s.type: i for i, s in enumerate(spec.sections)}
     for f in range(count):
         form = _FormDraw(f, max_shared, holders, enemies_of)
         chosen: list[BankItem] = []
-        for key, want in need.items():
+        for key, want in needs[f % len(needs)].items():
             got = cycles[key].take(want, form.fits, form.take)
             chosen += got
             if len(got) < want:
@@ -93,7 +106,7 @@ def per_candidate_forms(
                     "needed": 0, "available": 0}], stats=stats)
         stats["check_seconds"] = round(time.monotonic() - t0, 3)
     stats["wall_seconds"] = round(time.monotonic() - started, 3)
-    stats["classes_used"] = len(need)
+    stats["classes_used"] = len(cycles)
     return PerCandidateResult("ok", forms=forms, stats=stats)
 
 
