@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import select
 
 from examsys import audit
-from examsys.analysis import classical
+from examsys.analysis import classical, irt
 from examsys.analysis.flags import Flag, FlagKind, item_flags
 from examsys.assembly.models import PaperForm, PaperFormItem
 from examsys.audit.actions import AuditAction
@@ -37,6 +37,8 @@ from examsys.errors import NotFound, ValidationError
 from examsys.extensions import db
 from examsys.permissions import may_handle_results
 
+# IRT only when data suffice: below this many candidates a form's 2PL slopes are mostly noise.
+IRT_MIN_CANDIDATES = 200
 STATS_STATES = frozenset({BatchState.MARKED, BatchState.REVIEWED, BatchState.PUBLISHED, BatchState.ARCHIVED})
 JUDGE_LABELS = ("正确", "错误")
 COMPARABLE_D = 0.2   # standardised mean difference above which two forms are not comparable
@@ -55,6 +57,7 @@ class ItemRow:
     d: float
     options: dict | None          # labels, key, shares per group (choice items)
     flags: list[Flag] = field(default_factory=list)
+    irt: dict | None = None       # 2PL a, b and their standard errors, when data suffice
 
 
 @dataclass
@@ -64,6 +67,10 @@ class FormReport:
     pass_mark: float
     items: list[ItemRow]
     totals: np.ndarray
+
+    @property
+    def has_irt(self) -> bool:
+        return any(i.irt for i in self.items)
 
     @property
     def flag_count(self) -> int:
@@ -162,6 +169,12 @@ def _form_report(form: PaperForm, scores: list[ItemScore], answers: dict, correc
                         **{g: [float(v) for v in shares[g][j][:m]] for g in ("all", "upper", "middle", "lower")},
                         "blank": float(shares["all"][j][-1])})
     flags = item_flags(n, item_stats.p, item_stats.r_pbis_corrected, item_stats.upper_lower, options=options)
+    fitted = None
+    if n >= IRT_MIN_CANDIDATES:
+        try:
+            fitted = irt.fit(x, maxima, model="2pl")
+        except ValueError:
+            fitted = None
     items = []
     for j, fi in enumerate(form_items):
         items.append(ItemRow(position=fi.position, section=fi.section, form_item=fi,
@@ -169,8 +182,15 @@ def _form_report(form: PaperForm, scores: list[ItemScore], answers: dict, correc
                              max_points=float(fi.points), p=float(item_stats.p[j]),
                              omitted=float(item_stats.omitted[j]), r=_num(item_stats.r_pbis_corrected[j]),
                              d=float(item_stats.upper_lower[j]), options=options[j],
-                             flags=[f for f in flags if f.item == j]))
+                             flags=[f for f in flags if f.item == j], irt=_irt_row(fitted, j)))
     return FormReport(form=form, stats=form_stats, pass_mark=pass_mark, items=items, totals=totals)
+
+
+def _irt_row(fitted, j: int) -> dict | None:
+    if fitted is None or math.isnan(fitted.b[j]):
+        return None
+    return {"a": float(fitted.a[j]), "b": float(fitted.b[j]), "se_a": _num(fitted.se_a[j]),
+            "se_b": _num(fitted.se_b[j])}
 
 
 def comparability(reports: list[FormReport]) -> list[dict]:

@@ -1,13 +1,18 @@
 """Statistics pages (blueprint `bp`, /analysis): a marked batch's statistics per form with charts
-and flags (RESULT_REVIEW in the batch's organisation), sending flags to the bank, the reviewer's
+and flags, and as PDF (RESULT_REVIEW in the batch's organisation), sending flags to the bank, the reviewer's
 key confirmation beside the item's evidence (ITEM_REVIEW), and the preview and application of a
 confirmed key fix (RESULT_REVIEW, a second person)."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Response as FlaskResponse
 from flask_login import current_user
 
+from examsys import clock
+from examsys.accounts.models import Organisation
 from examsys.analysis import charts, keyfix
 from examsys.analysis import services as stats
 from examsys.analysis.flags import FLAG_LABELS, FlagKind
@@ -17,6 +22,7 @@ from examsys.delivery.models import Batch
 from examsys.errors import NotFound, PermissionDenied
 from examsys.extensions import db
 from examsys.permissions import Permission, require
+from examsys.reports.pdf import render_pdf
 from examsys.tenancy import get_scoped
 from examsys.viewutil import attempt, perform
 
@@ -53,6 +59,20 @@ def batch_page(batch_id: int):
                            charts={r.form.id: _charts(r) for r in reports},
                            comparisons=stats.comparability(reports), fixes=keyfix.fixes_of(batch),
                            FLAG_LABELS=FLAG_LABELS, WRONG_KEY=FlagKind.LIKELY_WRONG_KEY)
+
+
+@bp.get("/batches/<int:batch_id>/statistics.pdf")
+@require(Permission.RESULT_REVIEW)
+def batch_pdf(batch_id: int):
+    batch = _batch(batch_id)
+    reports = stats.batch_statistics(batch)
+    data = render_pdf("reports/statistics.html", batch=batch, reports=reports,
+                      charts={r.form.id: _charts(r) for r in reports},
+                      organisation=db.session.get(Organisation, batch.organisation_id),
+                      printed_at=clock.to_display(clock.now()))
+    resp = FlaskResponse(data, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(f'试题统计-{batch.id}.pdf')}"
+    return resp
 
 
 @bp.post("/batches/<int:batch_id>/flags")

@@ -63,3 +63,17 @@ def test_flags_open_fault_reports_in_the_bank(world, db, make):
         stats.report_flags(world.admin, world.batch, [])
     with pytest.raises(PermissionDenied):
         stats.report_flags(make.user(roles=Role.EXAM_ADMIN, org=make.org()), world.batch, [(fi.id, "too_easy")])
+
+
+def test_irt_beside_the_classical_figures_when_data_suffice(make, db, frozen_clock):
+    world = StatsWorld(make, db, n=stats.IRT_MIN_CANDIDATES)
+    [report] = stats.batch_statistics(world.batch)
+    assert report.has_irt
+    wrong, good = report.items[WRONG_KEY], report.items[4]
+    assert wrong.irt["a"] < 0 < good.irt["a"]
+    assert good.irt["se_a"] > 0 and good.irt["se_b"] > 0
+
+
+def test_no_irt_for_a_small_batch(world):
+    [report] = stats.batch_statistics(world.batch)
+    assert not report.has_irt and all(row.irt is None for row in report.items)

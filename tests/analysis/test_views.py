@@ -75,3 +75,10 @@ def test_other_organisations_and_roles_are_refused(world, client, make, db):
     assert client.get(f"/analysis/batches/{world.batch.id}").status_code == 404
     login(client, proctor)
     assert client.get(f"/analysis/batches/{world.batch.id}").status_code == 403
+
+
+def test_statistics_pdf(world, client):
+    login(client, world.admin)
+    resp = client.get(f"/analysis/batches/{world.batch.id}/statistics.pdf")
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
+    assert "attachment" in resp.headers["Content-Disposition"]
