@@ -108,3 +108,22 @@ def test_the_module_imports_no_web_or_database_code():
             "('sqlalchemy', 'flask_sqlalchemy', 'examsys.web', 'examsys.extensions', 'examsys.models'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_rasch_reports_unit_slopes_without_their_standard_error(tmp_path):
+    rng = np.random.default_rng(2)
+    b = np.linspace(-1.5, 1.5, 6)
+    x = (rng.random((800, 6)) < 1 / (1 + np.exp(-(rng.standard_normal((800, 1)) - b)))).astype(int)
+    lines = ["candidate," + ",".join(f"q{j}" for j in range(6))]
+    lines += [f"c{i}," + ",".join(str(v) for v in row) for i, row in enumerate(x)]
+    path = write(tmp_path, "\n".join(lines))
+    doc = json.loads(run(["items", "--responses", path, "--json", "--irt", "rasch"]).output)
+    assert [row["irt"]["a"] for row in doc["items"]] == [1.0] * 6
+    assert all(row["irt"]["se_a"] is None and row["irt"]["se_b"] > 0 for row in doc["items"])
+    assert np.corrcoef([row["irt"]["b"] for row in doc["items"]], b)[0, 1] > 0.98
+
+
+def test_too_little_data_for_irt_gives_null(tmp_path):
+    doc = json.loads(run(["items", "--responses", write(tmp_path, "candidate,a,b\nx,1,1\ny,1,1\n"), "--json",
+                          "--irt", "2pl"]).output)
+    assert [row["irt"] for row in doc["items"]] == [None, None]
