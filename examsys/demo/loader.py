@@ -41,6 +41,9 @@ USERS = [
     ("examadmin2", "考务管理员 钱芳", {Role.EXAM_ADMIN}, "SKILL-01", ()),
     ("proctor", "考评员 孙丽", {Role.PROCTOR}, "SKILL-01", (CertificateKind.EXAMINER,)),
     ("proctor2", "考评员 吴刚", {Role.PROCTOR}, "SKILL-01", (CertificateKind.EXAMINER,)),
+    # the statistics sitting's second room (examsys.demo.stats_batch)
+    ("proctor3", "考评员 郑伟", {Role.PROCTOR}, "SKILL-01", (CertificateKind.EXAMINER,)),
+    ("proctor4", "考评员 冯静", {Role.PROCTOR}, "SKILL-01", (CertificateKind.EXAMINER,)),
     ("empadmin", "企业管理员 刘洋", {Role.ORG_ADMIN}, "EMP-01", ()),
 ]
 

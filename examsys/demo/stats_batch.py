@@ -16,16 +16,14 @@ Idempotent: a second call finds the batch by name. Leaves the clock as it was fo
 from __future__ import annotations
 
 import random
-import secrets
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from examsys import clock
 from examsys.accounts import idnumber
-from examsys.accounts import services as accounts
 from examsys.accounts.candidates import id_index
-from examsys.accounts.models import CertificateKind, User
+from examsys.accounts.models import User
 from examsys.assembly.models import Paper
 from examsys.assembly.queries import effective_versions
 from examsys.delivery.batches import services as batches
@@ -35,7 +33,6 @@ from examsys.delivery.scoring import services as scoring
 from examsys.demo.delivery import demo_paper, roster_xlsx
 from examsys.demo.past_batch import EXAM_AGENT, acting, beijing, seat_address, staff_context
 from examsys.extensions import db
-from examsys.permissions import Role
 from examsys.supervision import services as supervision
 
 NAME = "电工四级理论知识考试（第二期）"
@@ -43,10 +40,8 @@ SEED = 20261117
 DAYS_AGO = 7
 CANDIDATES = 60
 ROOMS = ("第2考场", "第3考场")
-# The second room's examiners (each room needs two, with a valid examiner certificate); they never
-# log in, so their passwords are random.
-EXTRA_PROCTORS = (("proctor3", "考评员 郑伟"), ("proctor4", "考评员 冯静"))
-CERT_UNTIL = date(2029, 12, 31)
+# The second room's examiners (each room needs two with a valid examiner certificate): demo users.
+EXTRA_PROCTORS = ("proctor3", "proctor4")
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张"
 GIVEN = ["文博", "晓雯", "志强", "海燕", "建国", "丽娟", "晨曦", "国栋", "雪梅", "天宇", "嘉怡", "立新"]
 SLOPE = 1.3
@@ -100,26 +95,10 @@ def _answers(versions: list, theta: float, rng: random.Random) -> list:
     return out
 
 
-def _extra_proctors(org, admin) -> list[int]:
-    out = []
-    for username, display in EXTRA_PROCTORS:
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is None:
-            user = accounts.create_user(admin, org, username=username, display_name=display,
-                                        password=secrets.token_urlsafe(24), roles={Role.PROCTOR},
-                                        certificates=[accounts.CertificateInput(
-                                            kind=CertificateKind.EXAMINER, number=f"DEMO-EXA-{username}",
-                                            valid_until=CERT_UNTIL)])
-        out.append(user.id)
-    return out
-
-
 def _prepare(org, standard, users: dict, blueprint, people, day: date) -> Batch:
     admin = users["examadmin"]
     clock.freeze(beijing(day, 14, 20, days=-10))
-    org_admin = db.session.scalar(select(User).where(User.username == "orgadmin"))
-    with acting(staff_context(org_admin)):
-        extra = _extra_proctors(org, org_admin)
+    extra = list(db.session.scalars(select(User.id).where(User.username.in_(EXTRA_PROCTORS)).order_by(User.username)))
     proctors = [users["proctor"].id, users["proctor2"].id]
     with acting(staff_context(admin)):
         paper = demo_paper(blueprint, admin)
