@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 # name → ("module:attribute", the help line `examsys --help` shows)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "analysis": ("examsys.analysis.cli:analysis_cli",
+                 "题目与试卷统计（离线）。"),
     "archive": ("examsys.audit.archive.cli:archive_cli",
                 "批次档案：生成与离线校验 (batch archives: build and verify offline)."),
     "assembly": ("examsys.assembly.solve_cli:assembly_cli", "组卷：按细目表求解试卷。"),

@@ -2,6 +2,7 @@
 
 from examsys import ratelimit  # noqa: F401  (rate_limit_hits)
 from examsys.accounts import models as accounts_models  # noqa: F401
+from examsys.analysis import models as analysis_models  # noqa: F401
 from examsys.assembly import models as assembly_models  # noqa: F401
 from examsys.audit import models as audit_models  # noqa: F401
 from examsys.bank import models as bank_models  # noqa: F401

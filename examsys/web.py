@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 from examsys import clock, transaction
 from examsys.accounts.services import load_session_user
 from examsys.accounts.views import bp as accounts_bp
+from examsys.analysis.views import bp as analysis_bp
 from examsys.api import bp as api_bp
 from examsys.assembly.views import bp as assembly_bp
 from examsys.audit.services import AuditContext, set_request_context_provider
@@ -245,6 +246,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(delivery_bp)
     app.register_blueprint(supervision_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(analysis_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(exam_bp)
 

@@ -111,6 +111,11 @@ class AuditAction(enum.StrEnum):
     SCORE_CORRECTION_REJECTED = "score_correction.rejected"
     SCORE_REVIEW_REQUEST_SUBMITTED = "score_review_request.submitted"
     SCORE_REVIEW_REQUEST_ANSWERED = "score_review_request.answered"
+    # statistics
+    BATCH_STATISTICS_FLAGS_REPORTED = "batch.statistics_flags_reported"
+    KEY_FIX_CONFIRMED = "key_fix.confirmed"
+    KEY_FIX_APPLIED = "key_fix.applied"
+    SCORE_CORRECTION_REGRADED = "score_correction.regraded"
     # process record
     AUDIT_LOG_EXPORTED = "audit_log.exported"
     # supervision
@@ -226,6 +231,11 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.SCORE_CORRECTION_REJECTED: "驳回成绩更正",
     AuditAction.SCORE_REVIEW_REQUEST_SUBMITTED: "考生申请成绩复核",
     AuditAction.SCORE_REVIEW_REQUEST_ANSWERED: "答复成绩复核申请",
+    # statistics
+    AuditAction.BATCH_STATISTICS_FLAGS_REPORTED: "统计标记报告至题库",
+    AuditAction.KEY_FIX_CONFIRMED: "确认答案更正",
+    AuditAction.KEY_FIX_APPLIED: "答案更正后重新评分",
+    AuditAction.SCORE_CORRECTION_REGRADED: "因答案更正更正成绩",
     # process record
     AuditAction.AUDIT_LOG_EXPORTED: "导出过程记录",
     # supervision

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from examsys import clock
 from examsys.accounts import idnumber, services
 from examsys.accounts.models import Candidate, CertificateKind, Organisation, OrgKind, User
-from examsys.demo import past_batch
+from examsys.demo import past_batch, stats_batch
 from examsys.demo.bank import load_items, load_standard
 from examsys.demo.blueprints import load_demo_blueprint
 from examsys.demo.delivery import load_demo_batch
@@ -41,6 +41,9 @@ USERS = [
     ("examadmin2", "考务管理员 钱芳", {Role.EXAM_ADMIN}, "SKILL-01", ()),
     ("proctor", "考评员 孙丽", {Role.PROCTOR}, "SKILL-01", (CertificateKind.EXAMINER,)),
     ("proctor2", "考评员 吴刚", {Role.PROCTOR}, "SKILL-01", (CertificateKind.EXAMINER,)),
+    # the statistics sitting's second room (examsys.demo.stats_batch)
+    ("proctor3", "考评员 郑伟", {Role.PROCTOR}, "SKILL-01", (CertificateKind.EXAMINER,)),
+    ("proctor4", "考评员 冯静", {Role.PROCTOR}, "SKILL-01", (CertificateKind.EXAMINER,)),
     ("empadmin", "企业管理员 刘洋", {Role.ORG_ADMIN}, "EMP-01", ()),
 ]
 
@@ -77,6 +80,7 @@ def load_demo() -> dict:
         orgs, users_out, by_name, standard, blueprint = _world()
         registered = [(name, idnumber.make_valid(first17)) for name, first17 in CANDIDATES]
         past = past_batch.load_past_batch(orgs["SKILL-01"], standard, by_name, blueprint, registered, now=now)
+        marked = stats_batch.load_stats_batch(orgs["SKILL-01"], standard, by_name, blueprint, now=now)
     exam = load_demo_batch(orgs["SKILL-01"], standard, by_name, blueprint)
     return {
         "organisations": [{"code": c, "name": n, "kind": k.value} for c, n, k in ORGS],
@@ -84,7 +88,7 @@ def load_demo() -> dict:
         # Candidates of the demo batch (they can log in to the exam); the few registered-only
         # candidates above stay in the database for the candidate pages.
         "candidates": exam["candidates"],
-        "batches": exam["batches"] + [past],
+        "batches": exam["batches"] + [past, marked],
     }
 
 

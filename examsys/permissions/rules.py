@@ -139,6 +139,14 @@ def may_report_fault(user: Any, item: Any) -> Decision:
     return deny("bank.report_denied", "无权报告该试题")
 
 
+def may_confirm_key(user: Any, item: Any) -> Decision:
+    """Confirming the right key of an item after an exam (so that the batch can be regraded): a
+    reviewer of the item's own organisation."""
+    if has_permission(user, Permission.ITEM_REVIEW) and user.organisation_id == item.organisation_id:
+        return ALLOW
+    return deny("analysis.confirm_key_denied", "需要本机构的审题权限才能确认答案")
+
+
 def may_set_enemy_group(user: Any, item: Any) -> Decision:
     """Grouping items that give each other away: a writer or reviewer of the item's organisation."""
     if ((has_permission(user, Permission.ITEM_WRITE) or has_permission(user, Permission.ITEM_REVIEW))

@@ -88,4 +88,4 @@ def test_past_batch_is_published_with_a_verifiable_record_and_the_scripted_flags
 
     again = load_demo()
     assert again["batches"] == summary["batches"]
-    assert db.session.scalar(select(func.count()).select_from(Batch)) == 2
+    assert db.session.scalar(select(func.count()).select_from(Batch)) == 3  # today's, this one, the statistics one

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from examsys.accounts.models import User
+from examsys.analysis import services as analysis
 from examsys.bank import search, services, similarity
 from examsys.bank.forms import QTYPE_LABELS, ItemForm, ReasonForm, SearchForm
 from examsys.bank.models import QType
@@ -131,7 +132,7 @@ def item_detail(item_id: int):
     point = db.session.get(AssessmentPoint, shown.point_id) if shown.point_id else None
     return render_template("bank/item.html", item=item, shown=shown, similar=similar, point=point,
                            reason_form=ReasonForm(), enemies=services.enemy_group_members(item),
-                           QTYPE_LABELS=QTYPE_LABELS)
+                           evidence=analysis.item_evidence(item), QTYPE_LABELS=QTYPE_LABELS)
 
 
 @bp.post("/items/<int:item_id>/enemy-group")

@@ -50,7 +50,7 @@ from examsys.permissions import may_decide_correction, may_handle_results, may_r
 
 __all__ = [
     "ScoreRow", "check_batch", "compute_results", "corrections", "decide_correction", "effective_scores",
-    "form_label", "request_correction", "review_batch", "reviews", "score_list",
+    "form_label", "record_regrade", "request_correction", "review_batch", "reviews", "score_list",
 ]
 
 # --- computing -------------------------------------------------------------------------------
@@ -307,6 +307,44 @@ def decide_correction(approver, correction: ScoreCorrection, *, approve: bool, c
                        "total_before": before, "total_after": result.final_total if result else None,
                        "comment": correction.decision_comment})
     return correction
+
+
+def record_regrade(actor, approver_id: int, item_score: ItemScore, corrected_score: float,
+                   reason: str) -> ScoreCorrection:
+    """A correction two people decided elsewhere — a key fixed after the exam: a reviewer
+    (`approver_id`) confirmed the key, `actor` applies it — stored approved at once, with the
+    attempt's result refreshed. The item's original score and `Result.total` stay as they were.
+
+    Raises PermissionDenied (no RESULT_REVIEW), Conflict (batch state; actor is the approver)
+    and ValidationError (no reason)."""
+    attempt = item_score.attempt
+    batch = attempt.batch
+    may_handle_results(actor, batch).enforce()
+    if batch.state not in CORRECTABLE_STATES:
+        raise Conflict(f"批次状态为“{batch.state_label}”，不能更正成绩")
+    if approver_id == actor.id:
+        raise Conflict("确认答案的人不能同时应用答案更正")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请填写更正理由", field="reason")
+    _items, eff, _override = effective_scores(attempt)
+    now = clock.now()
+    c = ScoreCorrection(attempt_id=attempt.id, item_score_id=item_score.id, original_score=eff[item_score.id],
+                        corrected_score=round2(corrected_score), reason=reason, status=CorrectionStatus.APPROVED,
+                        requested_by_id=actor.id, requested_at=now, approved_by_id=approver_id, decided_at=now)
+    db.session.add(c)
+    db.session.flush()
+    result = db.session.scalar(select(Result).where(Result.attempt_id == attempt.id))
+    before = result.final_total if result is not None else None
+    if result is not None:
+        _fill(result, attempt, batch)
+        db.session.flush()
+    audit.record(AuditAction.SCORE_CORRECTION_REGRADED, obj=c, organisation_id=batch.organisation_id,
+                 data={"attempt_id": attempt.id, "item_score_id": item_score.id, "original": c.original_score,
+                       "corrected": c.corrected_score, "total_before": before,
+                       "total_after": result.final_total if result else None, "reason": reason,
+                       "approved_by_id": approver_id})
+    return c
 
 
 # --- the score list (成绩单) -------------------------------------------------------------------

@@ -47,6 +47,7 @@ from examsys.delivery.scoring.results import (
     decide_correction,
     effective_scores,
     form_label,
+    record_regrade,
     request_correction,
     review_batch,
     reviews,
@@ -61,7 +62,7 @@ __all__ = [
     "arbitration_queue", "blueprint_snapshot", "check_batch", "complete_if_done", "compute_results",
     "corrections", "decide_correction", "effective_scores", "form_label", "is_blank", "is_published",
     "is_workday", "machine_scored_only", "margin_for", "may_mark", "needs_arbitration", "notice_ends_at",
-    "open_count", "progress", "publish", "published_result", "queue", "record_mark", "request_correction",
-    "requests_of", "review_batch", "review_requests", "reviews", "round2", "score_attempt", "score_batch",
-    "score_list", "section_meta", "task_for",
+    "open_count", "progress", "publish", "published_result", "queue", "record_mark", "record_regrade",
+    "request_correction", "requests_of", "review_batch", "review_requests", "reviews", "round2", "score_attempt",
+    "score_batch", "score_list", "section_meta", "task_for",
 ]

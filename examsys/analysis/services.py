@@ -1,0 +1,294 @@
+"""Statistics of marked batches: per form (items, the whole form, A-vs-B comparability), pooled
+per item version across batches, and flags sent to the bank as fault reports.
+
+Reads the scores as they stand: each item's final score with approved corrections applied
+(a regrade after a key fix shows at once). A response that is blank counts as omitted. Only
+batches whose marking is complete have statistics. `report_flags` is the one operation that
+changes anything: it opens fault reports through the bank's own operation (source
+"statistics"), which records them in the process record; it flushes only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import select
+
+from examsys import audit
+from examsys.analysis import classical, irt
+from examsys.analysis.flags import Flag, FlagKind, item_flags
+from examsys.assembly.models import PaperForm, PaperFormItem
+from examsys.audit.actions import AuditAction
+from examsys.bank import services as bank
+from examsys.bank.models import ItemVersion
+from examsys.delivery.models import (
+    Attempt,
+    Batch,
+    BatchState,
+    CorrectionStatus,
+    ItemScore,
+    Response,
+    ScoreCorrection,
+)
+from examsys.delivery.scoring import services as scoring
+from examsys.errors import NotFound, ValidationError
+from examsys.extensions import db
+from examsys.permissions import may_handle_results
+
+# IRT only when data suffice: below this many candidates a form's 2PL slopes are mostly noise.
+IRT_MIN_CANDIDATES = 200
+STATS_STATES = frozenset({BatchState.MARKED, BatchState.REVIEWED, BatchState.PUBLISHED, BatchState.ARCHIVED})
+JUDGE_LABELS = ("正确", "错误")
+COMPARABLE_D = 0.2   # standardised mean difference above which two forms are not comparable
+
+
+@dataclass
+class ItemRow:
+    position: int
+    section: int
+    form_item: PaperFormItem
+    version: ItemVersion
+    max_points: float
+    p: float
+    omitted: float
+    r: float | None
+    d: float
+    options: dict | None          # labels, key, shares per group (choice items)
+    flags: list[Flag] = field(default_factory=list)
+    irt: dict | None = None       # 2PL a, b and their standard errors, when data suffice
+
+
+@dataclass
+class FormReport:
+    form: PaperForm
+    stats: classical.FormStats
+    pass_mark: float
+    items: list[ItemRow]
+    totals: np.ndarray
+
+    @property
+    def has_irt(self) -> bool:
+        return any(i.irt for i in self.items)
+
+    @property
+    def flag_count(self) -> int:
+        return sum(len(i.flags) for i in self.items)
+
+
+def _num(v) -> float | None:
+    v = float(v)
+    return None if math.isnan(v) else v
+
+
+def _choice_meta(version: ItemVersion):
+    """(option labels, keyed label, answer → column) for single choice and judge items, else None."""
+    content = version.content or {}
+    if version.qtype == "single":
+        labels = [o.get("label") for o in content.get("options") or []]
+        return labels, content.get("key"), {label: c for c, label in enumerate(labels)}
+    if version.qtype == "judge":
+        key = content.get("key")
+        return list(JUDGE_LABELS), (JUDGE_LABELS[0] if key is True else JUDGE_LABELS[1]), {True: 0, False: 1}
+    return None
+
+
+def _corrected(batch_id: int) -> dict[int, float]:
+    """item score id → its latest approved corrected score."""
+    rows = db.session.execute(select(ScoreCorrection.item_score_id, ScoreCorrection.corrected_score)
+                              .join(Attempt, Attempt.id == ScoreCorrection.attempt_id)
+                              .where(Attempt.batch_id == batch_id, ScoreCorrection.status == CorrectionStatus.APPROVED,
+                                     ScoreCorrection.item_score_id.is_not(None))
+                              .order_by(ScoreCorrection.decided_at, ScoreCorrection.id)).all()
+    return dict(rows)
+
+
+def batch_statistics(batch: Batch) -> list[FormReport]:
+    """One report per form the batch's candidates sat. Raises NotFound before marking is done."""
+    if batch.state not in STATS_STATES:
+        raise NotFound("阅卷完成后才有统计")
+    corrected = _corrected(batch.id)
+    scores = db.session.execute(
+        select(ItemScore, Attempt.form_id).join(Attempt, Attempt.id == ItemScore.attempt_id)
+        .where(ItemScore.batch_id == batch.id).order_by(ItemScore.attempt_id)).all()
+    answers = {(r.attempt_id, r.form_item_id): r.answer for r in db.session.scalars(
+        select(Response).join(Attempt, Attempt.id == Response.attempt_id).where(Attempt.batch_id == batch.id))}
+    pass_mark = float(scoring.blueprint_snapshot(batch).get("pass_mark", 60))
+    by_form: dict[int, list[ItemScore]] = {}
+    for score, form_id in scores:
+        by_form.setdefault(form_id, []).append(score)
+    reports = []
+    for form_id in sorted(by_form):
+        reports.append(_form_report(db.session.get(PaperForm, form_id), by_form[form_id], answers, corrected,
+                                    pass_mark))
+    return reports
+
+
+def _form_report(form: PaperForm, scores: list[ItemScore], answers: dict, corrected: dict,
+                 pass_mark: float) -> FormReport:
+    form_items = sorted(form.items, key=lambda fi: (fi.section, fi.position))
+    column = {fi.id: j for j, fi in enumerate(form_items)}
+    attempts = sorted({s.attempt_id for s in scores})
+    row = {a: i for i, a in enumerate(attempts)}
+    n, k = len(attempts), len(form_items)
+    x = np.full((n, k), np.nan)
+    maxima = np.array([float(fi.points) for fi in form_items])
+    choices = np.full((n, k), -1, dtype=np.int64)
+    versions: dict[int, ItemVersion] = {}
+    for s in scores:
+        j = column.get(s.form_item_id)
+        if j is None:
+            continue
+        versions.setdefault(j, db.session.get(ItemVersion, s.item_version_id))
+        answer = answers.get((s.attempt_id, s.form_item_id))
+        if not scoring.is_blank(answer):
+            x[row[s.attempt_id], j] = corrected.get(s.id, s.final_score or 0.0)
+    metas = {j: _choice_meta(v) for j, v in versions.items()}
+    for (attempt_id, fi_id), answer in answers.items():
+        i, j = row.get(attempt_id), column.get(fi_id)
+        if i is None or j is None or metas.get(j) is None:
+            continue
+        c = metas[j][2].get(answer) if isinstance(answer, str | bool) else None
+        if c is not None:
+            choices[i, j] = c
+    item_stats = classical.item_statistics(x, maxima)
+    form_stats = classical.form_statistics(x, maxima, pass_mark=pass_mark)
+    totals = np.nan_to_num(x).sum(axis=1)
+    width = max((len(m[0]) for m in metas.values() if m), default=0)
+    shares = classical.option_shares(choices, [len(metas[j][0]) if metas.get(j) else width for j in range(k)],
+                                     totals) if width else None
+    options = []
+    for j in range(k):
+        meta = metas.get(j)
+        if meta is None or shares is None:
+            options.append(None)
+            continue
+        m = len(meta[0])
+        options.append({"labels": meta[0], "key": meta[1],
+                        **{g: [float(v) for v in shares[g][j][:m]] for g in ("all", "upper", "middle", "lower")},
+                        "blank": float(shares["all"][j][-1])})
+    flags = item_flags(n, item_stats.p, item_stats.r_pbis_corrected, item_stats.upper_lower, options=options)
+    fitted = None
+    if n >= IRT_MIN_CANDIDATES:
+        try:
+            fitted = irt.fit(x, maxima, model="2pl")
+        except ValueError:
+            fitted = None
+    items = []
+    for j, fi in enumerate(form_items):
+        items.append(ItemRow(position=fi.position, section=fi.section, form_item=fi,
+                             version=versions.get(j) or db.session.get(ItemVersion, fi.item_version_id),
+                             max_points=float(fi.points), p=float(item_stats.p[j]),
+                             omitted=float(item_stats.omitted[j]), r=_num(item_stats.r_pbis_corrected[j]),
+                             d=float(item_stats.upper_lower[j]), options=options[j],
+                             flags=[f for f in flags if f.item == j], irt=_irt_row(fitted, j)))
+    return FormReport(form=form, stats=form_stats, pass_mark=pass_mark, items=items, totals=totals)
+
+
+def _irt_row(fitted, j: int) -> dict | None:
+    if fitted is None or math.isnan(fitted.b[j]):
+        return None
+    return {"a": float(fitted.a[j]), "b": float(fitted.b[j]), "se_a": _num(fitted.se_a[j]),
+            "se_b": _num(fitted.se_b[j])}
+
+
+def comparability(reports: list[FormReport]) -> list[dict]:
+    """Each form against the first: mean difference and the standardised difference (pooled SD).
+    Forms whose standardised difference exceeds COMPARABLE_D are marked not comparable."""
+    if len(reports) < 2:
+        return []
+    base = reports[0]
+    out = []
+    for other in reports[1:]:
+        a, b = base.totals, other.totals
+        pooled = 0.0
+        if a.size > 1 and b.size > 1:
+            pooled = math.sqrt(((a.size - 1) * a.var(ddof=1) + (b.size - 1) * b.var(ddof=1)) / (a.size + b.size - 2))
+        diff = float(b.mean() - a.mean())
+        d = diff / pooled if pooled > 0 else 0.0
+        out.append({"base": base.form.label, "form": other.form.label, "mean_difference": diff,
+                    "standardised": d, "comparable": abs(d) <= COMPARABLE_D})
+    return out
+
+
+def version_statistics(version: ItemVersion) -> dict | None:
+    """Pooled over every marked batch that used this version: n, p, omitted, corrected r. The
+    candidate's total is that of their own attempt (forms differ). None without data."""
+    rows = db.session.execute(
+        select(ItemScore.attempt_id, ItemScore.final_score, ItemScore.max_points, ItemScore.form_item_id,
+               ItemScore.id)
+        .join(Batch, Batch.id == ItemScore.batch_id)
+        .where(ItemScore.item_version_id == version.id, Batch.state.in_(STATS_STATES))).all()
+    if not rows:
+        return None
+    attempt_ids = [r.attempt_id for r in rows]
+    totals: dict[int, float] = {}
+    for attempt_id, score in db.session.execute(select(ItemScore.attempt_id, ItemScore.final_score)
+                                                .where(ItemScore.attempt_id.in_(attempt_ids))):
+        totals[attempt_id] = totals.get(attempt_id, 0.0) + (score or 0.0)
+    answers = {(r.attempt_id, r.form_item_id): r.answer for r in db.session.scalars(
+        select(Response).where(Response.attempt_id.in_(attempt_ids)))}
+    x = np.array([r.final_score or 0.0 for r in rows])
+    m = np.array([r.max_points for r in rows])
+    rest = np.array([totals[r.attempt_id] for r in rows]) - x
+    blank = np.array([scoring.is_blank(answers.get((r.attempt_id, r.form_item_id))) for r in rows])
+    n = len(rows)
+    r = float(np.corrcoef(x, rest)[0, 1]) if n > 2 and x.std() > 0 and rest.std() > 0 else None
+    batches = db.session.scalar(select(db.func.count(db.distinct(ItemScore.batch_id)))
+                                .where(ItemScore.item_version_id == version.id))
+    return {"n": n, "batches": batches, "p": float((x / m).mean()), "omitted": float(blank.mean()), "r": r}
+
+
+# Facility bands of the five declared difficulty levels (1 easiest … 5 hardest), so that the
+# difficulty estimated from data can be shown beside the declared one.
+LEVEL_BANDS = ((0.8, 1), (0.6, 2), (0.4, 3), (0.2, 4))
+
+
+def estimated_level(p: float) -> int:
+    return next((level for floor, level in LEVEL_BANDS if p >= floor), 5)
+
+
+def item_evidence(item) -> list[dict]:
+    """Per version of the item that marked batches used: the pooled figures, the difficulty level
+    they suggest beside the declared one, and the batches (for the statistics and key pages)."""
+    out = []
+    for version in sorted(item.versions, key=lambda v: v.number):
+        pooled = version_statistics(version)
+        if pooled is None:
+            continue
+        used = db.session.execute(
+            select(Batch, ItemScore.form_item_id).join(ItemScore, ItemScore.batch_id == Batch.id)
+            .where(ItemScore.item_version_id == version.id, Batch.state.in_(STATS_STATES))
+            .distinct().order_by(Batch.id)).all()
+        out.append({"version": version, **pooled, "estimated_level": estimated_level(pooled["p"]),
+                    "batches": [{"batch": b, "form_item_id": fi} for b, fi in used]})
+    return out
+
+
+def report_flags(actor, batch: Batch, selected: list[tuple[int, str]]) -> int:
+    """Open a fault report in the bank for each selected flag ((form item id, flag kind)), with its
+    evidence as the reason. A flag whose item already has an open report with the same reason is
+    skipped. Returns how many reports were opened.
+
+    Raises PermissionDenied (no RESULT_REVIEW on the batch), NotFound (no statistics yet) and
+    ValidationError (nothing selected)."""
+    may_handle_results(actor, batch).enforce()
+    if not selected:
+        raise ValidationError("请选择要报告的统计标记", field="flags")
+    wanted = {(int(fi), FlagKind(kind)) for fi, kind in selected}
+    opened = 0
+    for report in batch_statistics(batch):
+        for row in report.items:
+            for flag in row.flags:
+                if (row.form_item.id, flag.kind) not in wanted:
+                    continue
+                item = row.version.item
+                reason = f"{batch.name} {report.form.label} 卷第 {row.position} 题 — {flag.reason()}"
+                if any(r.reason == reason for r in bank.open_fault_reports(item)):
+                    continue
+                bank.report_fault(None, item, reason=reason, source="statistics")
+                opened += 1
+    audit.record(AuditAction.BATCH_STATISTICS_FLAGS_REPORTED, obj=batch,
+                 data={"selected": len(wanted), "opened": opened})
+    return opened
