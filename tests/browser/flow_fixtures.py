@@ -42,7 +42,7 @@ def _answer(content: dict, qtype: str):
 def _batch_at(app, step: str) -> int:
     """A batch of the test paper taken by two candidates, then brought to `step`."""
     from examsys.accounts.models import User
-    from examsys.assembly.models import PaperForm
+    from examsys.assembly.models import Paper, PaperForm
     from examsys.assembly.queries import effective_versions
     from examsys.delivery.batches import services as batches
     from examsys.delivery.exam import services as attempts
@@ -54,6 +54,14 @@ def _batch_at(app, step: str) -> int:
     with app.app_context():
         batch = db.session.get(Batch, batch_id)
         batch.name = f"电工四级理论知识考试（{STEP_NAMES[step]}）"
+        # The test paper's snapshot and compliance report, made whole from the demo's paper (its
+        # own sections kept) so that its page renders like any other.
+        paper = db.session.get(Paper, batch.paper_id)
+        demo = db.session.scalar(select(Paper).where(Paper.id != paper.id, Paper.compliance.is_not(None))
+                                 .order_by(Paper.id))
+        paper.blueprint_snapshot = {**demo.blueprint_snapshot, **paper.blueprint_snapshot, "total_points": 27.0,
+                                    "pass_mark": 16.0}
+        paper.compliance = demo.compliance
         users = {u.username: u for u in db.session.scalars(select(User))}
         for _name, (_ticket, entry_id) in list(by_name.items())[:2]:
             attempt = attempts.start_attempt(db.session.get(RosterEntry, entry_id))
@@ -76,8 +84,8 @@ def _batch_at(app, step: str) -> int:
     return batch_id
 
 
-@pytest.fixture(scope="session")
-def flow_world(tmp_path_factory) -> FlowWorld:
+@pytest.fixture(scope="session", name="flow_world")
+def flow_world_fixture(tmp_path_factory) -> FlowWorld:
     tmp = tmp_path_factory.mktemp("flow-live")
     app = exam_app(tmp)
     migrate(app)

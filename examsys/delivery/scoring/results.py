@@ -208,8 +208,8 @@ def review_batch(batch: Batch, reviewer, note: str = "") -> ResultReview:
         # The page shows why (the person, not the batch, is wrong); the refusal stays on record.
         batch_id, org_id, code = batch.id, batch.organisation_id, decision.code
         transaction.on_rollback(lambda: audit.record(
-            AuditAction.PERMISSION_DENIED, obj=db.session.get(Batch, batch_id), organisation_id=org_id,
-            data={"code": code, "action": "result_review"}))
+            AuditAction.PERMISSION_DENIED, organisation_id=org_id,
+            data={"code": code, "action": "result_review", "batch_id": batch_id}))
     decision.enforce()
     checked, findings = check_batch(batch)
     if not results:
