@@ -37,6 +37,8 @@ KIND_LABELS = {
     "seb_check_failed": "安全考试浏览器校验失败", "stale_session": "已被取代的登录仍在访问",
 }
 SOURCE_LABELS = {"client": "考生端报告", "server": "服务器记录"}
+DATA_LABELS = {"length": "字数", "from": "原为", "to": "变为", "silent_seconds": "无响应（秒）",
+               "answered": "已答题数", "elapsed_seconds": "用时（秒）"}
 MAX_DATA_BYTES = 1024
 MAX_CLIENT_EVENTS_PER_ATTEMPT = 2000
 LONG_SILENCE = timedelta(minutes=5)
@@ -155,5 +157,5 @@ def seb_ok(config_key: str | None, url: str, header: str | None) -> bool:
     return hmac.compare_digest(seb_expected(url, config_key).encode(), header.strip().lower().encode())
 
 
-__all__ = ["CLIENT_KINDS", "KIND_LABELS", "SEB_HEADER", "SERVER_KINDS", "SOURCE_LABELS", "record_client_event",
-           "record_facts", "record_server_event", "save_facts", "seb_expected", "seb_ok"]
+__all__ = ["CLIENT_KINDS", "DATA_LABELS", "KIND_LABELS", "SEB_HEADER", "SERVER_KINDS", "SOURCE_LABELS",
+           "record_client_event", "record_facts", "record_server_event", "save_facts", "seb_expected", "seb_ok"]

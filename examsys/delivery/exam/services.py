@@ -43,6 +43,7 @@ from examsys.delivery.exam.candidate_auth import (
     touch_due,
     touch_id,
 )
+from examsys.delivery.exam.integrity import DATA_LABELS as INTEGRITY_DATA_LABELS
 from examsys.delivery.exam.integrity import KIND_LABELS as INTEGRITY_LABELS
 from examsys.delivery.exam.integrity import SEB_HEADER, record_client_event, record_server_event, seb_ok
 from examsys.delivery.exam.integrity import SOURCE_LABELS as INTEGRITY_SOURCE_LABELS
@@ -71,8 +72,9 @@ from examsys.delivery.exam.timing import accepts_saves, effective_deadline, rema
 from examsys.delivery.models.attempts import ATTEMPT_STATUS_LABELS, AttemptStatus
 
 __all__ = [
-    "ATTEMPT_STATUS_LABELS", "AttemptStatus", "ExamStatus", "INCIDENT_LABELS", "INTEGRITY_LABELS",
-    "INTEGRITY_SOURCE_LABELS", "LOGIN_FAILED", "MAX_SEQ", "SEB_HEADER", "SESSION_LIFETIME", "STARTABLE_STATES",
+    "ATTEMPT_STATUS_LABELS", "AttemptStatus", "ExamStatus", "INCIDENT_LABELS", "INTEGRITY_DATA_LABELS",
+    "INTEGRITY_LABELS", "INTEGRITY_SOURCE_LABELS", "LOGIN_FAILED", "MAX_SEQ", "SEB_HEADER", "SESSION_LIFETIME",
+    "STARTABLE_STATES",
     "SURVEY_QUESTIONS", "SURVEY_SCALE", "SaveResult", "Saved", "accepts_saves", "answer_spec", "attempt_of",
     "authenticate", "candidate_context", "candidate_paper", "check_save_input", "check_seb", "compute_deadline",
     "console", "console_json", "effective_deadline", "events_of", "exam_status", "extension_minutes",

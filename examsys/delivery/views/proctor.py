@@ -47,7 +47,7 @@ def proctor_events(batch_id: int):
     attempt_id = request.args.get("attempt", type=int)
     return render_template("delivery/proctor_events.html", batch=batch, events=exam.events_of(batch, attempt_id),
                            read_only=read_only, attempt_id=attempt_id, kinds=exam.INTEGRITY_LABELS,
-                           sources=exam.INTEGRITY_SOURCE_LABELS)
+                           sources=exam.INTEGRITY_SOURCE_LABELS, data_labels=exam.INTEGRITY_DATA_LABELS)
 
 
 @bp.get("/proctor/<int:batch_id>/status.json")

@@ -105,12 +105,9 @@ def next_step(batch: Batch, window: str) -> NextStep:
                     url_for("delivery.review_requests", batch_id=batch.id), current.open_requests > 0)
     links.append(requests)
     if state == BatchState.PUBLISHED:
-        ends = scoring.notice_ends_at(batch)
-        until = scoring.apply_until(batch)
-        text = _("成绩已发布。考生可在 %(until)s 前申请成绩复核；%(n)s 件待答复。复核申请处理完毕后下载批次档案归档。",
-                 until=_local(until), n=current.open_requests) if until else _("成绩已发布。")
-        if ends:
-            text = _("公示至 %(ends)s。", ends=_local(ends)) + text
+        text = _("成绩已发布，公示至 %(ends)s。考生可在 %(until)s 前申请成绩复核，%(n)s 件待答复；"
+                 "申请处理完毕后下载批次档案归档。", ends=_local(scoring.notice_ends_at(batch)),
+                 until=_local(scoring.apply_until(batch)), n=current.open_requests)
         return NextStep("requests", text, _with_archive(batch, links))
     return NextStep("archive", _("批次已归档。"), _with_archive(batch, links))
 
