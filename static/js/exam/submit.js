@@ -48,7 +48,8 @@
       box.appendChild(el("p", { className: "exam-dialog-sub", text: title }));
       var ul = el("ul", { className: "exam-dialog-list " + cls });
       P.runs(positions).forEach(function (run) {
-        var text = run[0] === run[1] ? _f("第 %(n)s 题", { n: run[0] + 1 })
+        var text = run[0] === run[1]
+          ? _f("第 %(n)s 题 %(type)s", { n: run[0] + 1, type: X.TYPE_LABELS[S.items[run[0]].qtype] || "" })
           : _f("第 %(from)s–%(to)s 题", { from: run[0] + 1, to: run[1] + 1 });
         ul.appendChild(el("li", {}, [el("button", { type: "submit", value: "goto-" + run[0], className: "exam-chip",
           text: text })]));
