@@ -144,7 +144,7 @@ def _op(summary: str, responses: dict, *, body: str | None = None, params=(), se
 
 PATHS = {
     "/candidate/session": {
-        "post": _op("考生登录（准考证号 + 身份证号 + 考场验证码）", {
+        "post": _op("考生登录（准考证号 + 身份证号 + 考场口令）", {
             "201": _json(_ref("LoginResponse"), "logged in; older sessions ended"),
             "401": _json(_ref("Error"), "bad credentials (one generic message)"), "429": _err("error")},
             body="LoginRequest", security=(), op_id="candidateLogin"),

@@ -31,8 +31,11 @@ def demo(as_json: bool) -> None:
     for batch in summary.get("batches", []):
         click.echo(f"演示批次 / demo batch: #{batch['id']} {batch['name']}（{batch['state']}）")
     if summary.get("candidates"):
-        click.echo("演示考生（准考证号 身份证号 考场口令）/ demo candidates — exam login at /exam/:")
+        coded = any(c.get("access_code") for c in summary["candidates"])
+        columns = "准考证号 身份证号 考场口令" if coded else "准考证号 身份证号；不要求考场口令"
+        click.echo(f"演示考生（{columns}）/ demo candidates — exam login at /exam/:")
         for cand in summary["candidates"][:10]:
-            click.echo(f"  {cand['name']:<6} {cand['ticket_no']}  {cand['id_number']}  {cand.get('access_code', '')}")
+            code = f"  {cand['access_code']}" if cand.get("access_code") else ""
+            click.echo(f"  {cand['name']:<6} {cand['ticket_no']}  {cand['id_number']}{code}")
         if len(summary["candidates"]) > 10:
             click.echo(f"  … {len(summary['candidates']) - 10} more: examsys demo --json")

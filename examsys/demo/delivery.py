@@ -59,7 +59,9 @@ def _result(batch: Batch) -> dict:
         if number is None:
             continue
         cands.append({"ticket_no": entry.ticket_no, "id_number": number, "name": name,
-                      "access_code": entry.room.access_code if entry.room else None})
+                      # A batch that asks for no room code has none to give out.
+                      "access_code": entry.room.access_code if entry.room and batch.require_access_code
+                      else None})
     return {"candidates": cands, "batches": [{"id": batch.id, "name": batch.name, "state": batch.state.value}]}
 
 

@@ -270,7 +270,7 @@ def may_review_results(user: Any, batch: Any, *, computed_by: set[int] | frozens
     if not decision:
         return decision
     if user.id in computed_by:
-        return deny("reviewer_computed", "复核须由计算成绩以外的第二人进行")
+        return deny("reviewer_computed", "复核须由计分以外的另一人完成")
     if marked_in_batch:
         return deny("reviewer_marked", "参与本批次阅卷的人员不能复核本批次成绩")
     return ALLOW

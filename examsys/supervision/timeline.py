@@ -45,13 +45,8 @@ MAX_ENTRIES = 3000
 SAVED = AuditAction.ATTEMPT_ANSWER_SAVED.value
 SIGNAL = AuditAction.ATTEMPT_SIGNAL_RECORDED.value
 
-INTEGRITY_LABELS = {
-    "page_hidden": "页面被隐藏（切换窗口或标签页）", "focus_lost": "考试页面失去焦点", "copy": "复制",
-    "paste": "粘贴", "fullscreen_exit": "退出全屏", "ip_change": "IP 地址变化", "user_agent_change": "浏览器变化",
-    "concurrent_login": "重复登录", "long_silence": "长时间无响应", "fast_answering": "答题过快",
-    "seb_check_failed": "安全考试浏览器校验失败", "stale_session": "已被取代的登录仍在访问",
-}
-SOURCE_LABELS = {"client": "考生端报告", "server": "服务器记录"}
+INTEGRITY_LABELS = exam.INTEGRITY_LABELS
+SOURCE_LABELS = exam.INTEGRITY_SOURCE_LABELS
 
 # Chinese names of the keys events carry; a key without one is shown as it is.
 KEY_LABELS = {

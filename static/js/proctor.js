@@ -7,6 +7,7 @@
   if (!root) { return; }
   var _ = window.I18n._, _f = window.I18n._f;
   var url = root.getAttribute("data-status-url");
+  var eventsUrl = root.getAttribute("data-events-url");
   var status = document.querySelector("[data-console-status]");
   var polledAt = Date.now();
   var failures = 0;
@@ -19,6 +20,21 @@
   }
 
   function setText(cell, text) { if (cell && cell.textContent !== String(text)) { cell.textContent = text; } }
+
+  // The anomaly count opens the events behind it (作答异常记录 of that candidate).
+  function setFlags(cell, row) {
+    cell.classList.toggle("bad", row.flags > 0);
+    var link = cell.querySelector("a");
+    if (!row.flags || !row.attempt_id) { if (cell.textContent !== "") { cell.textContent = ""; } return; }
+    if (!link) {
+      cell.textContent = "";
+      link = document.createElement("a");
+      link.title = _("查看作答异常记录");
+      cell.appendChild(link);
+    }
+    link.href = eventsUrl + "?attempt=" + encodeURIComponent(row.attempt_id);
+    setText(link, row.flags);
+  }
 
   function render(data) {
     data.rooms.forEach(function (room) {
@@ -36,8 +52,7 @@
         setText(tr.querySelector('[data-field="last_seen"]'), row.last_seen);
         setText(tr.querySelector('[data-field="answered"]'), row.answered);
         var flags = tr.querySelector('[data-field="flags"]');
-        setText(flags, row.flags || "");
-        if (flags) { flags.classList.toggle("bad", row.flags > 0); }
+        if (flags) { setFlags(flags, row); }
         var rem = tr.querySelector('[data-field="remaining"]');
         if (rem) {
           rem.setAttribute("data-remaining", row.remaining_seconds === null ? "" : row.remaining_seconds);

@@ -181,13 +181,16 @@ def test_candidate_answers_offline_reloads_resumes_elsewhere_and_submits(exam_wo
     assert pg2.locator(".exam-judge-false input").is_checked()  # n=1 → False
     answered = len(expected)
 
-    # Submit: the dialog lists exactly the unanswered items.
+    # Submit: the dialog lists exactly the unanswered items, as runs ("第 3–7 题").
     pg2.click("#submit-btn")
     dialog = pg2.locator("#submit-dialog")
     dialog.wait_for(state="visible")
     chips = pg2.locator(".exam-unanswered .exam-chip")
-    assert chips.count() == len(items) - answered
-    unanswered_numbers = {int(re.search(r"第 (\d+) 题", t).group(1)) for t in chips.all_inner_texts()}
+    unanswered_numbers = set()
+    for text in chips.all_inner_texts():
+        first, last = re.match(r"第 (\d+)(?:–(\d+))? 题", text).groups()
+        unanswered_numbers |= set(range(int(first), int(last or first) + 1))
+    assert len(unanswered_numbers) == len(items) - answered
     answered_numbers = {i + 1 for i, it in enumerate(items) if it["item_ref"] in expected}
     assert unanswered_numbers == set(range(1, len(items) + 1)) - answered_numbers
     pg2.click("#submit-confirm")

@@ -26,13 +26,17 @@ def _login(client, user):
     assert client.post("/login", data={"username": user.username, "password": PASSWORD}).status_code == 302
 
 
-def test_admin_sees_list_and_page_with_masked_ids(w, client):
+def test_admin_sees_list_and_page_with_masked_ids(w, client, db):
     _login(client, w.admin)
     assert w.batch.name in client.get("/delivery/batches").get_data(as_text=True)
     html = client.get(f"/delivery/batches/{w.batch.id}").get_data(as_text=True)
     assert "考生名单（3）" in html and w.ids[0][:6] + "********" + w.ids[0][-4:] in html
     assert all(n not in html for n in w.ids)
-    assert "考评员证" in html and w.batch.rooms[0].access_code in html
+    # The room code only where the batch asks for one (issue 14, point 5).
+    assert "考评员证" in html and w.batch.rooms[0].access_code not in html
+    w.batch.require_access_code = True
+    db.session.commit()
+    assert w.batch.rooms[0].access_code in client.get(f"/delivery/batches/{w.batch.id}").get_data(as_text=True)
     assert client.get(f"/delivery/batches/{w.batch.id}/edit").status_code == 200
     assert client.get("/delivery/batches/new").status_code == 200
 

@@ -44,11 +44,17 @@ def _login(client, user):
     assert resp.status_code == 302
 
 
-def test_console_json_lists_states_flags_and_remaining_time(live, client):
+def test_console_json_lists_states_flags_and_remaining_time(live, client, db):
     _login(client, live.proctors[0])
     page = client.get(f"/delivery/proctor/{live.batch.id}")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and live.batch.rooms[0].access_code in html
+    # A batch that asks for no room code prints none (issue 14, point 5).
+    assert page.status_code == 200 and not live.batch.require_access_code
+    assert live.batch.rooms[0].access_code not in html and "考场口令" not in html
+    live.batch.require_access_code = True
+    db.session.commit()
+    html = client.get(f"/delivery/proctor/{live.batch.id}").get_data(as_text=True)
+    assert live.batch.rooms[0].access_code in html
     assert "<script>" not in html and "js/proctor.js" in html
     data = client.get(f"/delivery/proctor/{live.batch.id}/status.json").get_json()
     rows = {r["ticket_no"]: r for r in data["rooms"][0]["rows"]}

@@ -109,6 +109,26 @@ def test_self_approval_through_the_page_is_403(world, db, client):
     assert db.session.get(type(c), c.id).status == CorrectionStatus.PENDING
 
 
+def test_review_by_who_computed_is_said_on_the_page_and_recorded(world, db, client):
+    """Issue 14, point 2: not a bare 403 but the results page saying why and who may; the refusal
+    stays in the process record; nothing of the review is written."""
+    from examsys.delivery.models import ResultReview
+    from tests.conftest import factories
+
+    results.compute_results(world.batch, world.admin)
+    db.session.commit()
+    client.post("/login", data={"username": world.admin.username, "password": factories.PASSWORD})
+    page = client.get(f"/delivery/batches/{world.batch.id}/results").get_data(as_text=True)
+    assert "复核须由计分以外的另一人完成" in page and world.admin2.display_name in page
+    resp = client.post(f"/delivery/batches/{world.batch.id}/results/review", data={"note": "x"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/delivery/batches/{world.batch.id}/results")
+    assert "复核须由计分以外的另一人完成" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert db.session.scalars(select(ResultReview)).all() == []
+    denied = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "permission.denied")).all()
+    assert [e.data["code"] for e in denied] == ["reviewer_computed"]
+    assert world.batch.state == BatchState.MARKED
+
+
 def test_publication_gates_published_result(world, db):
     results.compute_results(world.batch, world.admin)
     assert results.published_result(world.e1) is None

@@ -38,7 +38,7 @@ from examsys.delivery.models import Attempt, BatchState, CandidateSession, Roste
 from examsys.errors import AuthenticationFailed, RateLimited, SessionReplaced
 from examsys.extensions import db
 
-LOGIN_FAILED = "准考证号、身份证号或考场验证码不正确，或当前不在考试时间内"
+LOGIN_FAILED = "准考证号、身份证号或考场口令不正确，或当前不在考试时间内"
 SESSION_INVALID = "登录已失效，请重新登录"
 SESSION_REPLACED_MESSAGE = "您的账号已在其他地方登录，本页面已失效"
 # Exams run in FILED/OPEN batches; PUBLISHED lets a candidate come back to see the result.

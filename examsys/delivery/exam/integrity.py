@@ -29,6 +29,16 @@ from examsys.extensions import db
 CLIENT_KINDS = frozenset({"page_hidden", "focus_lost", "copy", "paste", "fullscreen_exit"})
 SERVER_KINDS = frozenset({"ip_change", "user_agent_change", "concurrent_login", "long_silence",
                           "fast_answering", "seb_check_failed", "stale_session"})
+# What each kind of evidence is called wherever people read it (proctor console, supervision).
+KIND_LABELS = {
+    "page_hidden": "页面被隐藏（切换窗口或标签页）", "focus_lost": "考试页面失去焦点", "copy": "复制",
+    "paste": "粘贴", "fullscreen_exit": "退出全屏", "ip_change": "IP 地址变化", "user_agent_change": "浏览器变化",
+    "concurrent_login": "重复登录", "long_silence": "长时间无响应", "fast_answering": "答题过快",
+    "seb_check_failed": "安全考试浏览器校验失败", "stale_session": "已被取代的登录仍在访问",
+}
+SOURCE_LABELS = {"client": "考生端报告", "server": "服务器记录"}
+DATA_LABELS = {"length": "字数", "from": "原为", "to": "变为", "silent_seconds": "无响应（秒）",
+               "answered": "已答题数", "elapsed_seconds": "用时（秒）"}
 MAX_DATA_BYTES = 1024
 MAX_CLIENT_EVENTS_PER_ATTEMPT = 2000
 LONG_SILENCE = timedelta(minutes=5)
@@ -147,5 +157,5 @@ def seb_ok(config_key: str | None, url: str, header: str | None) -> bool:
     return hmac.compare_digest(seb_expected(url, config_key).encode(), header.strip().lower().encode())
 
 
-__all__ = ["CLIENT_KINDS", "SEB_HEADER", "SERVER_KINDS", "record_client_event", "record_facts",
-           "record_server_event", "save_facts", "seb_expected", "seb_ok"]
+__all__ = ["CLIENT_KINDS", "DATA_LABELS", "KIND_LABELS", "SEB_HEADER", "SERVER_KINDS", "SOURCE_LABELS",
+           "record_client_event", "record_facts", "record_server_event", "save_facts", "seb_expected", "seb_ok"]

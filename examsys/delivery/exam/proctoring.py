@@ -46,6 +46,7 @@ INCIDENT_ACTIONS = {IncidentKind.NOTE: AuditAction.INCIDENT_NOTED,
                     IncidentKind.TERMINATE: AuditAction.INCIDENT_ATTEMPT_TERMINATED}
 LIVE_STATES = (BatchState.FILED, BatchState.OPEN, BatchState.CLOSED)
 MAX_EXTRA_MINUTES = 120
+MAX_EVENTS_SHOWN = 2000
 
 
 # --- policy ---------------------------------------------------------------------------------------
@@ -118,7 +119,8 @@ class RoomView:
         return out
 
     def as_json(self) -> dict:
-        return {"id": self.room.id, "name": self.room.name, "access_code": self.room.access_code,
+        code = self.room.access_code if self.room.batch.require_access_code else None
+        return {"id": self.room.id, "name": self.room.name, "access_code": code,
                 "proctors": [u.display_name for u in self.proctors], "counts": self.counts,
                 "rows": [r.as_json() for r in self.rows]}
 
@@ -155,6 +157,17 @@ def console(batch: Batch) -> list[RoomView]:
             flags=flags.get(a.id, 0) if a else 0, remaining_seconds=remaining,
             deadline_at=a.deadline_at if a else None))
     return list(views.values())
+
+
+def events_of(batch: Batch, attempt_id: int | None = None) -> list[tuple[IntegrityEvent, RosterEntry]]:
+    """The integrity events behind the console's anomaly counts, each with whose they are: the
+    batch's, or one attempt's (NotFound when the attempt is not the batch's), newest first."""
+    stmt = (select(IntegrityEvent, RosterEntry).join(Attempt, Attempt.id == IntegrityEvent.attempt_id)
+            .join(RosterEntry, RosterEntry.id == Attempt.roster_entry_id).where(Attempt.batch_id == batch.id)
+            .order_by(IntegrityEvent.received_at.desc(), IntegrityEvent.id.desc()))
+    if attempt_id is not None:
+        stmt = stmt.where(IntegrityEvent.attempt_id == _attempt(batch, attempt_id).id)
+    return [tuple(row) for row in db.session.execute(stmt.limit(MAX_EVENTS_SHOWN))]
 
 
 def console_json(batch: Batch) -> dict:

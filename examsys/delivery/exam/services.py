@@ -43,12 +43,16 @@ from examsys.delivery.exam.candidate_auth import (
     touch_due,
     touch_id,
 )
+from examsys.delivery.exam.integrity import DATA_LABELS as INTEGRITY_DATA_LABELS
+from examsys.delivery.exam.integrity import KIND_LABELS as INTEGRITY_LABELS
 from examsys.delivery.exam.integrity import SEB_HEADER, record_client_event, record_server_event, seb_ok
+from examsys.delivery.exam.integrity import SOURCE_LABELS as INTEGRITY_SOURCE_LABELS
 from examsys.delivery.exam.papers import candidate_paper
 from examsys.delivery.exam.proctoring import (
     INCIDENT_LABELS,
     console,
     console_json,
+    events_of,
     get_proctored,
     get_watched,
     incidents,
@@ -68,15 +72,15 @@ from examsys.delivery.exam.timing import accepts_saves, effective_deadline, rema
 from examsys.delivery.models.attempts import ATTEMPT_STATUS_LABELS, AttemptStatus
 
 __all__ = [
-    "ATTEMPT_STATUS_LABELS", "INCIDENT_LABELS", "LOGIN_FAILED", "MAX_SEQ", "SEB_HEADER", "SESSION_LIFETIME",
-    "STARTABLE_STATES", "SURVEY_QUESTIONS", "SURVEY_SCALE", "AttemptStatus", "ExamStatus", "SaveResult", "Saved",
-    "accepts_saves", "answer_spec", "attempt_of", "authenticate", "candidate_context", "candidate_paper",
-    "check_save_input", "check_seb", "compute_deadline", "console", "console_json", "effective_deadline",
-    "exam_status", "extension_minutes", "finalise_if_overdue", "get_proctored", "get_watched", "grant_extension",
-    "incidents",
-    "login", "logout", "own_attempt", "proctor_act", "proctor_extend_time", "proctor_note", "proctor_reopen",
-    "proctor_terminate", "proctored_batches", "recompute_deadline", "record_client_event",
-    "record_server_event", "remaining_seconds", "reopen", "responses_of", "room_record", "save", "save_fast",
-    "save_response", "seb_ok", "start_attempt", "submit", "submit_survey", "sweep", "terminate", "token_hash",
-    "touch_due", "touch_id",
+    "ATTEMPT_STATUS_LABELS", "AttemptStatus", "ExamStatus", "INCIDENT_LABELS", "INTEGRITY_DATA_LABELS",
+    "INTEGRITY_LABELS", "INTEGRITY_SOURCE_LABELS", "LOGIN_FAILED", "MAX_SEQ", "SEB_HEADER", "SESSION_LIFETIME",
+    "STARTABLE_STATES",
+    "SURVEY_QUESTIONS", "SURVEY_SCALE", "SaveResult", "Saved", "accepts_saves", "answer_spec", "attempt_of",
+    "authenticate", "candidate_context", "candidate_paper", "check_save_input", "check_seb", "compute_deadline",
+    "console", "console_json", "effective_deadline", "events_of", "exam_status", "extension_minutes",
+    "finalise_if_overdue", "get_proctored", "get_watched", "grant_extension", "incidents", "login", "logout",
+    "own_attempt", "proctor_act", "proctor_extend_time", "proctor_note", "proctor_reopen", "proctor_terminate",
+    "proctored_batches", "recompute_deadline", "record_client_event", "record_server_event", "remaining_seconds",
+    "reopen", "responses_of", "room_record", "save", "save_fast", "save_response", "seb_ok", "start_attempt",
+    "submit", "submit_survey", "sweep", "terminate", "token_hash", "touch_due", "touch_id",
 ]

@@ -202,8 +202,15 @@ def review_batch(batch: Batch, reviewer, note: str = "") -> ResultReview:
     results = list(db.session.scalars(select(Result).where(Result.batch_id == batch.id)))
     marked = db.session.scalar(select(Mark.id).join(ItemScore).where(
         ItemScore.batch_id == batch.id, Mark.marker_id == reviewer.id).limit(1))
-    may_review_results(reviewer, batch, computed_by={r.computed_by_id for r in results},
-                       marked_in_batch=marked is not None).enforce()
+    decision = may_review_results(reviewer, batch, computed_by={r.computed_by_id for r in results},
+                                  marked_in_batch=marked is not None)
+    if not decision:
+        # The page shows why (the person, not the batch, is wrong); the refusal stays on record.
+        batch_id, org_id, code = batch.id, batch.organisation_id, decision.code
+        transaction.on_rollback(lambda: audit.record(
+            AuditAction.PERMISSION_DENIED, organisation_id=org_id,
+            data={"code": code, "action": "result_review", "batch_id": batch_id}))
+    decision.enforce()
     checked, findings = check_batch(batch)
     if not results:
         findings.append({"kind": "missing_result", "attempt_id": None, "message": "尚未计算成绩"})

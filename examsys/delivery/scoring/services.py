@@ -53,16 +53,17 @@ from examsys.delivery.scoring.results import (
     reviews,
     score_list,
 )
+from examsys.delivery.scoring.stage import Stage, may_review, second_persons, stage
 from examsys.delivery.scoring.workdays import add_workdays, is_workday
 from examsys.permissions import may_mark
 
 __all__ = [
     "CORRECTABLE_STATES", "PUBLISHED_STATES", "REVIEW_OUTCOME_LABELS", "REVIEW_SCOPE_LABELS", "BatchScoring",
-    "ScoreRow", "Task", "add_workdays", "answer_review_request", "apply_for_review", "apply_until",
+    "ScoreRow", "Stage", "Task", "add_workdays", "answer_review_request", "apply_for_review", "apply_until",
     "arbitration_queue", "blueprint_snapshot", "check_batch", "complete_if_done", "compute_results",
     "corrections", "decide_correction", "effective_scores", "form_label", "is_blank", "is_published",
-    "is_workday", "machine_scored_only", "margin_for", "may_mark", "needs_arbitration", "notice_ends_at",
-    "open_count", "progress", "publish", "published_result", "queue", "record_mark", "record_regrade",
-    "request_correction", "requests_of", "review_batch", "review_requests", "reviews", "round2", "score_attempt",
-    "score_batch", "score_list", "section_meta", "task_for",
+    "is_workday", "machine_scored_only", "margin_for", "may_mark", "may_review", "needs_arbitration",
+    "notice_ends_at", "open_count", "progress", "publish", "published_result", "queue", "record_mark",
+    "record_regrade", "request_correction", "requests_of", "review_batch", "review_requests", "reviews", "round2",
+    "score_attempt", "score_batch", "score_list", "second_persons", "section_meta", "stage", "task_for",
 ]

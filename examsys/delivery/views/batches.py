@@ -27,6 +27,7 @@ from examsys.delivery.forms import (
 )
 from examsys.delivery.models import Batch, BatchState
 from examsys.delivery.views.blueprint import bp
+from examsys.delivery.views.steps import next_step
 from examsys.errors import NotFound, PermissionDenied
 from examsys.extensions import db
 from examsys.permissions import (
@@ -88,6 +89,7 @@ def batch(batch_id: int):
         markers=[s.user for s in svc.markers_of(b)], changes=svc.filing_history(b), manage=manage,
         problems=svc.filing_problems(b) if manage and b.state == BatchState.PLANNED else [],
         window=svc.window_label(b), action=ReasonForm(), close_form=CloseForm(),
+        next=next_step(b, svc.window_label(b)),
         supervising=is_assigned_supervisor(current_user, b),
         running=svc.in_progress_count(b) if b.state in (BatchState.OPEN, BatchState.FILED) else 0,
         archive=bool(may_download_archive(current_user, b)) and b.state in archive.ARCHIVABLE,

@@ -5,7 +5,7 @@ polled by static/js/proctor.js; every action needs a reason and is recorded (Inc
 
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from examsys import transaction
@@ -36,6 +36,18 @@ def proctor_console(batch_id: int):
                            window=svc.window_label(batch), form=ProctorActionForm(),
                            incidents=exam.incidents(batch), labels=exam.INCIDENT_LABELS,
                            own_room=next((s.room_id for s in batch.staff if s.user_id == current_user.id), None))
+
+
+@bp.get("/proctor/<int:batch_id>/events")
+@require(Permission.BATCH_VIEW)
+def proctor_events(batch_id: int):
+    """The integrity events behind the console's anomaly counts (作答异常记录): the batch's, or
+    one candidate's (?attempt=ID). Evidence to look at, never a verdict."""
+    batch, read_only = exam.get_watched(batch_id, current_user)
+    attempt_id = request.args.get("attempt", type=int)
+    return render_template("delivery/proctor_events.html", batch=batch, events=exam.events_of(batch, attempt_id),
+                           read_only=read_only, attempt_id=attempt_id, kinds=exam.INTEGRITY_LABELS,
+                           sources=exam.INTEGRITY_SOURCE_LABELS, data_labels=exam.INTEGRITY_DATA_LABELS)
 
 
 @bp.get("/proctor/<int:batch_id>/status.json")

@@ -34,6 +34,9 @@ from examsys.reports import results as reports
 from examsys.tenancy import get_scoped
 from examsys.viewutil import perform
 
+# Refusals of the wrong person for a 复核 they could otherwise do: said on the results page (and
+# recorded by the service), not a bare 403, so that they know to hand it to someone else.
+SECOND_PERSON_REFUSALS = frozenset({"reviewer_computed", "reviewer_marked"})
 LIST_STATES = frozenset({BatchState.MARKED, BatchState.REVIEWED, BatchState.PUBLISHED, BatchState.ARCHIVED})
 
 
@@ -64,7 +67,12 @@ def _back(batch: Batch):
 def results_page(batch_id: int):
     batch = _readable(batch_id)
     rows = results.score_list(batch) if batch.state in LIST_STATES else []
+    current = results.stage(batch)
+    check = results.may_review(batch, current_user, current) if batch.state == BatchState.MARKED else None
     return render_template("delivery/results/batch.html", batch=batch, rows=rows, sections=results.section_meta(batch),
+                           stage=current, review_check=check,
+                           second_persons=results.second_persons(batch, current) if check is not None and not check
+                           else [],
                            progress=results.progress(batch), reviews=results.reviews(batch),
                            corrections=results.corrections(batch), requests=results.review_requests(batch),
                            notice_ends_at=results.notice_ends_at(batch), apply_until=results.apply_until(batch),
@@ -93,7 +101,7 @@ def results_review(batch_id: int):
     batch = _batch(batch_id)
     review, error = transaction.attempt(lambda: results.review_batch(batch, current_user,
                                                                      request.form.get("note", "")))
-    if isinstance(error, PermissionDenied):
+    if isinstance(error, PermissionDenied) and error.code not in SECOND_PERSON_REFUSALS:
         raise error
     if error is not None:
         flash(error.message, "error")

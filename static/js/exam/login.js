@@ -11,6 +11,8 @@
     closed: _("已结束"), ended: _("已结束"),
   };
 
+  var FINISHED = { submitted: true, timed_out: true, terminated: true, closed: true, ended: true };
+
   function showError(box, message) {
     box.textContent = message || "";
     X.show(box, !!message);
@@ -117,10 +119,11 @@
       var state = stateOf(exam);
       var a = attemptOf(exam);
       var inProgress = state === "in_progress";
-      var btn = el("button", {
+      // The state is said once, beside the name; a finished exam has nothing to press.
+      var btn = FINISHED[state] ? null : el("button", {
         type: "button", className: "exam-btn exam-btn-primary exam-btn-large",
         "data-exam": examId(exam), disabled: !canEnter(exam),
-        text: inProgress ? _("继续考试") : canEnter(exam) ? _("开始考试") : (STATE_TEXT[state] || _("不可进入")),
+        text: inProgress ? _("继续考试") : _("开始考试"),
       });
       var meta = [];
       var from = exam.window_start || exam.starts_at, until = exam.window_end || exam.ends_at;
@@ -137,9 +140,8 @@
           el("p", { className: "exam-hint exam-meta" }, meta.map(function (m) { return el("span", { text: m }); })),
           el("span", { className: "exam-state exam-state-" + state, text: STATE_TEXT[state] || exam.state_label || state }),
         ]),
-        btn,
-      ]));
-      btn.addEventListener("click", function () { startExam(exam, btn); });
+      ].concat(btn ? [btn] : [])));
+      if (btn) btn.addEventListener("click", function () { startExam(exam, btn); });
     });
     box.appendChild(list);
     var first = box.querySelector("button:not([disabled])");

@@ -20,6 +20,17 @@
     });
   }
 
+  // Sorted positions → [first, last] runs of consecutive ones: [2,3,4,5,6,11] → [[2,6],[11,11]].
+  P.runs = function (positions) {
+    var out = [];
+    positions.forEach(function (i) {
+      var last = out[out.length - 1];
+      if (last && i === last[1] + 1) last[1] = i;
+      else out.push([i, i]);
+    });
+    return out;
+  };
+
   function openSubmitDialog() {
     var box = $("submit-summary");
     box.textContent = "";
@@ -30,13 +41,18 @@
     });
     box.appendChild(el("p", { className: "exam-lead", text: _f("共 %(total)s 题，已答 %(done)s 题，未答 %(left)s 题。", {
       total: S.refs.length, done: S.refs.length - unanswered.length, left: unanswered.length }) }));
+    // One button per run of consecutive questions ("第 3–7 题"), going to the run's first one:
+    // 92 unanswered questions in a row are one button, not 92.
     function list(title, positions, cls) {
       if (!positions.length) return;
       box.appendChild(el("p", { className: "exam-dialog-sub", text: title }));
       var ul = el("ul", { className: "exam-dialog-list " + cls });
-      positions.forEach(function (i) {
-        ul.appendChild(el("li", {}, [el("button", { type: "submit", value: "goto-" + i, className: "exam-chip",
-          text: _f("第 %(n)s 题 %(type)s", { n: i + 1, type: X.TYPE_LABELS[S.items[i].qtype] || "" }) })]));
+      P.runs(positions).forEach(function (run) {
+        var text = run[0] === run[1]
+          ? _f("第 %(n)s 题 %(type)s", { n: run[0] + 1, type: X.TYPE_LABELS[S.items[run[0]].qtype] || "" })
+          : _f("第 %(from)s–%(to)s 题", { from: run[0] + 1, to: run[1] + 1 });
+        ul.appendChild(el("li", {}, [el("button", { type: "submit", value: "goto-" + run[0], className: "exam-chip",
+          text: text })]));
       });
       box.appendChild(ul);
     }
