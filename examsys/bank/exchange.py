@@ -67,6 +67,8 @@ class FileImportResult:
     item_ids: list[int] = field(default_factory=list)
     # Categories naming no point of the standard (CategoryInfo), for the user to map.
     unmatched: list = field(default_factory=list)
+    # Items that import as drafts lacking what review needs ("缺少评分要点"), one issue each.
+    incomplete: list[ImportIssue] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -105,6 +107,7 @@ def import_file(user, org, standard, filename: str, data: bytes, *, level: int |
                                     partial=partial, dry_run=dry_run or blocked, category_map=category_map)
     result.errors.extend(report.errors)
     result.unmatched = list(report.unmatched)
+    result.incomplete = list(report.incomplete)
     result.by_type = dict(report.by_type)
     if blocked or (report.errors and not partial):
         result.imported = 0

@@ -32,7 +32,7 @@ QTYPE_LABELS = {
 }
 OPEN_TYPES = {QType.SHORT, QType.CALC, QType.ESSAY, QType.CASE}
 CHOICE_TYPES = {QType.SINGLE, QType.MULTI}
-DIFFICULTY_LABELS = {1: "1 易", 2: "2 较易", 3: "3 中等", 4: "4 较难", 5: "5 难"}
+DIFFICULTY_LABELS = {1: _l("易"), 2: _l("较易"), 3: _l("中等"), 4: _l("较难"), 5: _l("难")}
 _POINT_LINE = re.compile(r"^(?P<text>.*?)[（(]\s*(?P<pts>\d+(?:\.\d+)?)\s*分?\s*[)）]\s*$")
 
 

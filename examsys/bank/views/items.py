@@ -11,7 +11,7 @@ from examsys.accounts.models import User
 from examsys.bank import search, services, similarity
 from examsys.bank.forms import QTYPE_LABELS, ItemForm, ReasonForm, SearchForm
 from examsys.bank.models import QType
-from examsys.bank.views.common import bp, get_item, get_version, point_choices, standard_choices
+from examsys.bank.views.common import bp, get_item, get_version, point_choices, point_path, standard_choices
 from examsys.errors import NotFound
 from examsys.extensions import db
 from examsys.permissions import Permission, require
@@ -130,6 +130,7 @@ def item_detail(item_id: int):
                                        limit=3)
     point = db.session.get(AssessmentPoint, shown.point_id) if shown.point_id else None
     return render_template("bank/item.html", item=item, shown=shown, similar=similar, point=point,
+                           point_path=point_path(point),
                            reason_form=ReasonForm(), enemies=services.enemy_group_members(item),
                            QTYPE_LABELS=QTYPE_LABELS)
 
