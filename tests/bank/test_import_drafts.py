@@ -36,6 +36,10 @@ MOODLE_ESSAY = """<?xml version="1.0" encoding="UTF-8"?>
 </quiz>""".encode()
 
 
+ONE_SHORT = _xlsx(["题型", "题干", "答案", "鉴定点", "分值"],
+                  [["简答题", "简述触电急救的基本原则。", "迅速、就地。", "B-01-001", 5]])
+
+
 def _import(bank, filename, data, **kwargs):
     return exchange.import_file(bank.writer, bank.org, bank.standard, filename, data, **kwargs)
 
@@ -64,8 +68,7 @@ def test_moodle_essay_grader_information_becomes_the_reference_answer(bank, db):
 
 
 def test_a_draft_without_scoring_points_is_refused_at_submission_then_accepted(bank, db):
-    result = _import(bank, "题库.xlsx", _xlsx(["题型", "题干", "答案", "鉴定点", "分值"],
-                                                [["简答题", "简述触电急救的基本原则。", "迅速、就地。", "B-01-001", 5]]))
+    result = _import(bank, "题库.xlsx", ONE_SHORT)
     item = db.session.get(Item, result.item_ids[0])
     with pytest.raises(ValidationError) as refused:
         workflow.submit(bank.writer, item.latest_version)
@@ -89,10 +92,10 @@ def test_straight_into_the_bank_still_needs_scoring_points(bank, db, make):
 
 
 def test_item_page_and_import_preview_flag_the_missing_scoring_points(client, bank, db):
-    result = _import(bank, "题库.xlsx", _xlsx(["题型", "题干", "答案", "鉴定点", "分值"],
-                                                [["简答题", "简述触电急救的基本原则。", "迅速、就地。", "B-01-001", 5]]))
+    result = _import(bank, "题库.xlsx", ONE_SHORT)
     db.session.commit()
-    assert client.post("/login", data={"username": bank.writer.username, "password": PASSWORD}).status_code == 302
+    login = client.post("/login", data={"username": bank.writer.username, "password": PASSWORD})
+    assert login.status_code == 302
     page = client.get(f"/bank/items/{result.item_ids[0]}").get_data(as_text=True)
     assert "缺少评分要点" in page
     listing = client.get("/bank/items?status=draft").get_data(as_text=True)
