@@ -75,7 +75,9 @@ def parse_file(filename: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> P
         return parse_gift(filename, data)
     if ext == "xml" or data.lstrip()[:1] == b"<":
         return _parse_xml(filename, data)
-    raise InterchangeError(filename, "不支持的文件类型（支持 .xlsx、.gift/.txt、Moodle XML、QTI .xml 与 .zip 内容包）")
+    shown = f"「.{ext}」" if ext else "（没有扩展名）"
+    raise InterchangeError(filename, f"不支持的文件类型{shown}：请上传 Excel（.xlsx，可下载导入模板）、"
+                                     "GIFT（.gift 或 .txt）、Moodle XML 或 QTI（.xml，或 .zip 内容包）文件")
 
 
 def _parse_zip(filename: str, data: bytes, limits: Limits) -> ParseResult:
