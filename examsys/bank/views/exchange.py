@@ -151,7 +151,7 @@ def import_items():
     result, standard, category_map = None, None, {}
     if request.method == "POST" and not form.token.data and not form.file.data:
         form.file.errors = ["请先选择要导入的题库文件（Excel、GIFT、Moodle XML 或 QTI），再点“预检”。"]
-        return _render_import(form, status=422)
+        return _render_import(form)
     if request.method == "POST" and form.standard_id.data:
         standard = db.session.get(Standard, form.standard_id.data)
         if standard is None:
