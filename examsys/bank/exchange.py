@@ -69,6 +69,8 @@ class FileImportResult:
     unmatched: list = field(default_factory=list)
     # Items that import as drafts lacking what review needs ("缺少评分要点"), one issue each.
     incomplete: list[ImportIssue] = field(default_factory=list)
+    # The file as a whole could not be read (wrong format, malformed, too large): nothing to confirm.
+    refused: bool = False
 
     @property
     def complete(self) -> bool:
@@ -98,6 +100,7 @@ def import_file(user, org, standard, filename: str, data: bytes, *, level: int |
     except InterchangeError as exc:
         result.errors.append(ImportIssue(where=exc.file + (f":{exc.line}" if exc.line else ""),
                                          field=None, message=exc.message))
+        result.refused = True
         return result
     result.unsupported = list(parsed.unsupported)
     result.notes = list(parsed.notes)

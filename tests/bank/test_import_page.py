@@ -66,6 +66,8 @@ def test_a_text_file_named_xlsx_is_reported_in_chinese(client, bank, db):
     status, html = _preview(client, bank, "题库.xlsx", "题型,题干\n单选题,电流的单位\n".encode())
     assert "压缩包" not in html and "题库.xlsx" in html
     assert "不是 Excel（.xlsx）文件" in html and "另存为" in html
+    # Nothing to confirm in a file refused whole: the page asks for a file again.
+    assert 'name="confirm"' not in html and 'type="file"' in html and "文件无法读取" in html
 
 
 def test_malformed_xml_in_chinese_with_line_and_column():

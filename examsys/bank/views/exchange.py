@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from examsys.bank import assets, categories, exchange
-from examsys.bank.forms import ImportForm
+from examsys.bank.forms import QTYPE_LABELS, ImportForm
 from examsys.bank.models import Item, ItemStatus
 from examsys.bank.views.common import bp, standard_choices
 from examsys.errors import NotFound
@@ -92,7 +92,12 @@ def _import_step(standard, form, approve, category_map):
         data_path.write_bytes(data)
         name_path.write_text(filename)
         form.token.data = token
-        return _preview(standard, filename, data, form, approve, category_map), False
+        result = _preview(standard, filename, data, form, approve, category_map)
+        if result.refused:  # nothing in it to confirm: back to choosing a file
+            data_path.unlink(missing_ok=True)
+            name_path.unlink(missing_ok=True)
+            form.token.data = ""
+        return result, False
     return None, False
 
 
@@ -113,7 +118,7 @@ def _render_import(form, result=None, category_map=None, status=200):
         if result is not None and result.unmatched else []
     return render_template("bank/import.html", form=form, result=result, point_groups=groups,
                            category_map=category_map or {}, limit_mb=_limit_mb(), limit_bytes=upload_limit(),
-                           template_standard_id=standard_id), status
+                           template_standard_id=standard_id, QTYPE_LABELS=QTYPE_LABELS), status
 
 
 @bp.errorhandler(RequestEntityTooLarge)
