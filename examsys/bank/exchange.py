@@ -81,6 +81,7 @@ class FileImportResult:
         return {"imported": self.imported, "skipped": self.skipped, "by_type": self.by_type,
                 "errors": [{"where": p.where + (f": {p.field}" if p.field else ""), "message": p.message}
                            for p in problems],
+                "incomplete": [{"where": p.where, "message": p.message} for p in self.incomplete],
                 "dry_run": self.dry_run}
 
 

@@ -83,10 +83,3 @@ def standard_choices(current_only: bool = False) -> list[tuple[int, str]]:
     if current_only:
         stmt = stmt.where(Standard.status == StandardStatus.CURRENT)
     return [(s.id, s.title) for s in db.session.scalars(stmt)]
-
-
-def point_choices(standard_id: int) -> list[tuple[int, str]]:
-    points = db.session.scalars(select(AssessmentPoint).where(
-        AssessmentPoint.standard_id == standard_id, AssessmentPoint.retired.is_(False))
-        .order_by(AssessmentPoint.code))
-    return [(p.id, f"{p.code} {p.name}（{p.importance.value}）") for p in points]
