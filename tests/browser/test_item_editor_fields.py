@@ -175,3 +175,25 @@ def test_the_editor_without_javascript(live_server, browser):
         assert "电压的单位" in page.locator(".item-body").inner_text()
     finally:
         context.close()
+
+
+def test_editing_a_multiple_choice_item_keeps_its_key_point_and_levels(live_server, page):
+    base, demo = live_server
+    writer = _writer(demo)
+    login(page, base, writer["username"], writer["password"])
+    page.goto(base + "/bank/items?qtype=multi")
+    page.locator("table.table tbody tr td.mono a").first.click()
+    page.wait_for_url(re.compile(r".*/bank/items/\d+$"))
+    difficulty = page.locator("dl.props dd").nth(2).inner_text()
+    assert difficulty in ("易", "较易", "中等", "较难", "难")
+    page.click("a.btn-primary:has-text('编辑')")
+    page.wait_for_url(re.compile(r".*/edit$"))
+    keys = page.locator("[data-role=option-row]:visible input[name=choice_key]")
+    assert keys.first.get_attribute("type") == "checkbox"
+    assert page.locator("input[name=choice_key]:checked").count() >= 2
+    assert page.input_value("#point_id") != ""
+    expect(page.locator("[data-role=point-path]")).to_contain_text("已选：")
+    assert page.locator("input[name=levels]:checked").count() >= 1
+    assert page.locator("#qtype").count() == 0  # an item keeps its type
+    _shot(page, "editor-edit-multi.png", full_page=True)
+    assert page.console_errors == []
