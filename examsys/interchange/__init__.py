@@ -81,7 +81,16 @@ def parse_file(filename: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> P
 
 
 def _parse_zip(filename: str, data: bytes, limits: Limits) -> ParseResult:
-    if "xl/workbook.xml" in open_zip(filename, data, limits).namelist():
+    try:
+        archive = open_zip(filename, data, limits)
+    except HostileInputError:
+        raise
+    except InterchangeError as exc:
+        if not exc.message.startswith("不是有效的 zip"):
+            raise
+        raise InterchangeError(filename, "不是有效的 zip 压缩包：文件已损坏、不完整或并非 .zip 文件。"
+                                         "请重新导出 QTI 内容包（或重新压缩）后再上传") from exc
+    if "xl/workbook.xml" in archive.namelist():
         return parse_xlsx(filename, data, limits)
     return parse_qti_package(filename, data, limits)
 

@@ -95,3 +95,12 @@ def test_a_file_over_the_limit_answers_on_the_import_page(app, client, bank, db)
     assert status == 413
     assert "导入试题" in html and 'name="standard_id"' in html and 'type="file"' in html
     assert "超过" in html and "拆分" in html
+
+
+def test_a_broken_zip_says_what_to_do():
+    try:
+        parse_file("package.zip", b"PK\x03\x04 truncated")
+    except InterchangeError as exc:
+        message = str(exc)
+    assert message.startswith("package.zip: 不是有效的 zip 压缩包") and "重新" in message
+    assert "File is not a zip file" not in message
