@@ -112,7 +112,7 @@ def _fields(version: ItemVersion) -> list[tuple[str, str, list[str], str]]:
         ("scoring_points", "评分要点", scoring, "\n".join(scoring)),
         ("point", "鉴定点", point, "\n".join(point)),
         ("levels", "等级", levels, "\n".join(levels)),
-        ("difficulty", "难度", [str(version.difficulty)], str(version.difficulty)),
+        ("difficulty", "难度", [_difficulty(version.difficulty)], _difficulty(version.difficulty)),
         ("points", "分值", [show_number(version.points)], show_number(version.points)),
     ]
     return out
@@ -139,3 +139,11 @@ def version_diff(a: ItemVersion, b: ItemVersion, *, only_changed: bool = False) 
         diffs.append(FieldDiff(field=f, label=label, old=old_lines, new=new_lines, changed=changed,
                                format_only=format_only, rows=_rows(old_lines, new_lines)))
     return diffs
+
+
+_DIFFICULTY_WORDS = {1: "易", 2: "较易", 3: "中等", 4: "较难", 5: "难"}
+
+
+def _difficulty(value) -> str:
+    """Difficulty as the word writers use (the editor's words), not the stored number."""
+    return _DIFFICULTY_WORDS.get(value, str(value))

@@ -67,6 +67,10 @@ class FileImportResult:
     item_ids: list[int] = field(default_factory=list)
     # Categories naming no point of the standard (CategoryInfo), for the user to map.
     unmatched: list = field(default_factory=list)
+    # Items that import as drafts lacking what review needs ("缺少评分要点"), one issue each.
+    incomplete: list[ImportIssue] = field(default_factory=list)
+    # The file as a whole could not be read (wrong format, malformed, too large): nothing to confirm.
+    refused: bool = False
 
     @property
     def complete(self) -> bool:
@@ -77,6 +81,7 @@ class FileImportResult:
         return {"imported": self.imported, "skipped": self.skipped, "by_type": self.by_type,
                 "errors": [{"where": p.where + (f": {p.field}" if p.field else ""), "message": p.message}
                            for p in problems],
+                "incomplete": [{"where": p.where, "message": p.message} for p in self.incomplete],
                 "dry_run": self.dry_run}
 
 
@@ -96,6 +101,7 @@ def import_file(user, org, standard, filename: str, data: bytes, *, level: int |
     except InterchangeError as exc:
         result.errors.append(ImportIssue(where=exc.file + (f":{exc.line}" if exc.line else ""),
                                          field=None, message=exc.message))
+        result.refused = True
         return result
     result.unsupported = list(parsed.unsupported)
     result.notes = list(parsed.notes)
@@ -105,6 +111,7 @@ def import_file(user, org, standard, filename: str, data: bytes, *, level: int |
                                     partial=partial, dry_run=dry_run or blocked, category_map=category_map)
     result.errors.extend(report.errors)
     result.unmatched = list(report.unmatched)
+    result.incomplete = list(report.incomplete)
     result.by_type = dict(report.by_type)
     if blocked or (report.errors and not partial):
         result.imported = 0

@@ -3,7 +3,11 @@
 All or nothing by default: every draft is checked first (knowledge point, type, content,
 metadata, images) and any error means nothing is written; each error is reported as
 `FILE:ROW: field: message`. `partial=True` writes the good drafts and reports the rest;
-`dry_run=True` checks and reports without writing anything. Questions whose category names no
+`dry_run=True` checks and reports without writing anything. Imported items are drafts, and a
+draft may lack an open question's reference answer and scoring points: such items are imported,
+listed in `report.incomplete` (`FILE:ROW`, "缺少评分要点"), and must be completed before review
+(`workflow.submit` refuses them). Items imported straight into the bank (`approve`) must be
+complete. Questions whose category names no
 point of the standard are placed through a mapping the user confirmed (`category_map`; see
 `examsys.bank.categories`), and the report lists those categories (`unmatched`).
 
@@ -71,6 +75,8 @@ class ImportReport:
     approved: bool = False
     # Categories that resolve to no point on their own (mapped or not), for the mapping form.
     unmatched: list[CategoryInfo] = field(default_factory=list)
+    # Drafts imported without what review needs (e.g. scoring points): where, field, what.
+    incomplete: list[ImportIssue] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -142,7 +148,7 @@ def _place(points: PointIndex, draft, mapping: Mapping[str, AssessmentPoint | No
 
 def _check(user, org, standard, points: PointIndex, draft, index: int, level: int | None,
            dry_run: bool, mapping: Mapping[str, AssessmentPoint | None],
-           unresolved: Counter) -> tuple[_Ready | None, list[ImportIssue]]:
+           unresolved: Counter, approve: bool = False) -> tuple[_Ready | None, list[ImportIssue]]:
     where = str(draft.source) if getattr(draft, "source", None) and str(draft.source) else f"第 {index} 题"
     try:
         qtype = qtypes.get(draft.qtype).qtype
@@ -157,10 +163,14 @@ def _check(user, org, standard, points: PointIndex, draft, index: int, level: in
         levels = check_meta(standard, point, levels, difficulty, pts)
     except ValidationError as exc:
         return None, [ImportIssue(where, exc.field, exc.message)]
-    problems = qtypes.get(qtype).validate(content, pts)
+    problems = qtypes.get(qtype).validate(content, pts, draft=not approve)
     if problems:
         return None, [ImportIssue(where, f, m) for f, m in problems]
     return _Ready(draft, where, qtype, content, point, levels, difficulty, float(pts)), []
+
+
+def _incomplete(ready: _Ready) -> list[ImportIssue]:
+    return [ImportIssue(ready.where, f, m) for f, m in qtypes.get(ready.qtype).missing_for_review(ready.content)]
 
 
 def _id_ranges(ids: list[int]) -> list[list[int]]:
@@ -246,10 +256,12 @@ def import_drafts(user, org, standard: Standard, drafts: Iterable[Any], *, level
     ready: list[_Ready] = []
     unresolved: Counter = Counter()
     for index, draft in enumerate(drafts, 1):
-        checked, issues = _check(user, org, standard, points, draft, index, level, dry_run, mapping, unresolved)
+        checked, issues = _check(user, org, standard, points, draft, index, level, dry_run, mapping, unresolved,
+                                 approve)
         report.errors += issues
         if checked is not None:
             ready.append(checked)
+            report.incomplete += _incomplete(checked)
     report.unmatched = points.describe(unresolved)
     if report.errors and not partial:
         ready = []

@@ -6,7 +6,10 @@ Pure: no database, no Flask. Look a type up with `get(qtype)`; iterate `REGISTRY
 Structural checks shared with the importers come from `examsys.interchange.checks`; this module
 adds what only the bank knows: blanks written as ASCII `(  )`, duplicate options compared after
 NFKC normalisation, and, for open types, a required reference answer and scoring points that
-add up to the item's points.
+add up to the item's points. A draft may still lack the reference answer and the scoring points
+(an imported open question often has neither): `validate(..., draft=True)` leaves them out, and
+`missing_for_review` names what is missing so the bank can flag the draft; submission checks
+them (`validate` without `draft`).
 
 Scoring rules (documented for candidates and auditors):
 - judge, single: all or nothing.
@@ -63,12 +66,20 @@ class QTypeBase:
     label: ClassVar[str]
     objective: ClassVar[bool]
 
-    def validate(self, content: Any, points: float | None = None) -> list[Problem]:
-        """Every problem with `content` as (field, message) pairs; [] when it may enter the bank."""
+    def validate(self, content: Any, points: float | None = None, *, draft: bool = False) -> list[Problem]:
+        """Every problem with `content` as (field, message) pairs; [] when it may enter the bank.
+        With `draft`, what a draft may still lack (`missing_for_review`) is not a problem."""
         problems = _structural_checks(self.qtype.value, self._for_structural_check(content))
         if isinstance(content, dict):
             problems += self._extra_checks(content, points)
+            if draft:
+                missing = set(self.missing_for_review(content))
+                problems = [p for p in problems if p not in missing]
         return _unique(problems)
+
+    def missing_for_review(self, content: dict) -> list[Problem]:
+        """The parts a draft may lack but a version submitted for review may not."""
+        return []
 
     def _for_structural_check(self, content: Any) -> Any:
         return content
@@ -225,18 +236,27 @@ class Fill(QTypeBase):
 # --- open types (marked by people) ------------------------------------------------------------
 
 
+MISSING_REFERENCE = ("reference_answer", "缺少参考答案：主观题提交审核前须填写参考答案")
+MISSING_SCORING = ("scoring_points", "缺少评分要点：主观题提交审核前须列出评分要点"
+                                     "（每行一条，分值写在括号中，如“说明接地原理（2分）”）")
+
+
 class _Open(QTypeBase):
     objective = False
 
-    def _extra_checks(self, content, points):
-        problems = []
+    def missing_for_review(self, content):
+        missing = []
         if not richtext.to_plain(content.get("reference_answer")) and \
                 "<img" not in str(content.get("reference_answer") or ""):
-            problems.append(("reference_answer", "主观题必须填写参考答案"))
+            missing.append(MISSING_REFERENCE)
+        if not content.get("scoring_points"):
+            missing.append(MISSING_SCORING)
+        return missing
+
+    def _extra_checks(self, content, points):
+        problems = self.missing_for_review(content)
         scoring = content.get("scoring_points")
-        if not scoring:
-            problems.append(("scoring_points", "主观题必须列出评分要点"))
-        elif points is not None and isinstance(scoring, list):
+        if scoring and points is not None and isinstance(scoring, list):
             values = [sp.get("points") for sp in scoring if isinstance(sp, dict)]
             if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
                 total = sum(values)
@@ -277,3 +297,8 @@ class Case(_Open):
 
 LABELS: dict[str, str] = {q.value: t.label for q, t in REGISTRY.items()}
 OBJECTIVE: frozenset[str] = frozenset(q.value for q, t in REGISTRY.items() if t.objective)
+
+
+def missing_labels(qtype: str | QType, content: dict) -> list[str]:
+    """Short flags for what a draft still lacks before review: ["缺少评分要点", ...]."""
+    return [message.split("：", 1)[0] for _field, message in get(qtype).missing_for_review(content or {})]

@@ -75,11 +75,22 @@ def parse_file(filename: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> P
         return parse_gift(filename, data)
     if ext == "xml" or data.lstrip()[:1] == b"<":
         return _parse_xml(filename, data)
-    raise InterchangeError(filename, "不支持的文件类型（支持 .xlsx、.gift/.txt、Moodle XML、QTI .xml 与 .zip 内容包）")
+    shown = f"「.{ext}」" if ext else "（没有扩展名）"
+    raise InterchangeError(filename, f"不支持的文件类型{shown}：请上传 Excel（.xlsx，可下载导入模板）、"
+                                     "GIFT（.gift 或 .txt）、Moodle XML 或 QTI（.xml，或 .zip 内容包）文件")
 
 
 def _parse_zip(filename: str, data: bytes, limits: Limits) -> ParseResult:
-    if "xl/workbook.xml" in open_zip(filename, data, limits).namelist():
+    try:
+        archive = open_zip(filename, data, limits)
+    except HostileInputError:
+        raise
+    except InterchangeError as exc:
+        if not exc.message.startswith("不是有效的 zip"):
+            raise
+        raise InterchangeError(filename, "不是有效的 zip 压缩包：文件已损坏、不完整或并非 .zip 文件。"
+                                         "请重新导出 QTI 内容包（或重新压缩）后再上传") from exc
+    if "xl/workbook.xml" in archive.namelist():
         return parse_xlsx(filename, data, limits)
     return parse_qti_package(filename, data, limits)
 

@@ -50,7 +50,9 @@ def validate_content(qtype: str, content: dict) -> list[tuple[str, str]]:
     if qtype in CHOICE_QTYPES:
         problems += _check_choice(qtype, content.get("options"), key)
     elif qtype == "judge":
-        if not isinstance(key, bool):
+        if key is None:
+            problems.append(("key", "请选择正确答案：正确或错误"))
+        elif not isinstance(key, bool):
             problems.append(("key", "判断题答案必须是“正确”或“错误”"))
     elif qtype == "fill":
         problems += _check_fill(content.get("stem") or "", key)
@@ -82,7 +84,10 @@ def _check_choice(qtype: str, options, key) -> list[tuple[str, str]]:
             problems.append(("options", f"选项{expected} 与选项{seen[norm]} 重复"))
         else:
             seen[norm] = expected
-    if qtype == "single":
+    if key in (None, "", []):
+        problems.append(("key", "请选择正确答案（单选题选一个选项）" if qtype == "single"
+                         else "请选择正确答案（多选题至少选两个选项）"))
+    elif qtype == "single":
         if not isinstance(key, str) or len(key) != 1:
             problems.append(("key", f"单选题只能有一个正确答案，实际为 {_show(key)}"))
         elif key not in labels:
@@ -102,6 +107,8 @@ def _check_fill(stem: str, key) -> list[tuple[str, str]]:
     blanks = count_blanks(stem)
     if blanks == 0:
         return [("stem", "填空题题干中没有空（用 ____ 或 （  ） 标出每个空）")]
+    if not key:
+        return [("key", f"请填写填空答案：题干有 {blanks} 个空，每个空写一行")]
     if not isinstance(key, list) or not all(isinstance(k, list) for k in key):
         return [("key", "填空题答案格式错误")]
     if len(key) != blanks:

@@ -14,6 +14,7 @@ import struct
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass
+from xml.parsers.expat import errors as expat_errors
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
@@ -43,9 +44,10 @@ def _mb(n: int) -> str:
 
 def check_size(filename: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
     if len(data) > limits.max_file_bytes:
-        raise HostileInputError(filename, f"文件大小 {_mb(len(data))} 超过上限 {_mb(limits.max_file_bytes)}")
+        raise HostileInputError(filename, f"文件大小 {_mb(len(data))} 超过上限 {_mb(limits.max_file_bytes)}，"
+                                          "请删去图片或拆分成几个文件后分别导入")
     if not data:
-        raise InterchangeError(filename, "文件为空")
+        raise InterchangeError(filename, "文件为空，请检查是否选错了文件")
 
 
 # ---------------------------------------------------------------- zip archives
@@ -201,5 +203,35 @@ def parse_xml(filename: str, data: bytes) -> LineElement:
         raise HostileInputError(filename, "XML 含有 DTD、实体声明或外部引用，出于安全原因拒绝处理", line) from exc
     except ET.ParseError as exc:
         line, col = exc.position
-        detail = str(exc).split(":")[0]
-        raise InterchangeError(filename, f"XML 格式错误（第 {col} 列）：{detail}", line) from exc
+        raise InterchangeError(filename, xml_error_message(exc.code, line, col), line) from exc
+
+
+# expat's error messages (English) by their code → what a user can act on, in Chinese.
+_EXPAT_REASONS = {
+    "XML_ERROR_NO_ELEMENTS": "文件中没有任何 XML 元素（内容为空或不完整）",
+    "XML_ERROR_INVALID_TOKEN": "此处有不能出现在 XML 中的字符或标记（常见原因：文字中的 & 或 < 没有写成 &amp; 或 &lt;，"
+                               "或文件不是 UTF-8 编码）",
+    "XML_ERROR_UNCLOSED_TOKEN": "标记没有结束（文件可能不完整）",
+    "XML_ERROR_PARTIAL_CHAR": "字符不完整（文件编码有误，请另存为 UTF-8）",
+    "XML_ERROR_TAG_MISMATCH": "结束标签与开始标签不匹配（标签没有正确闭合）",
+    "XML_ERROR_DUPLICATE_ATTRIBUTE": "同一元素中有重复的属性",
+    "XML_ERROR_JUNK_AFTER_DOC_ELEMENT": "根元素结束之后还有多余内容",
+    "XML_ERROR_UNDEFINED_ENTITY": "使用了未定义的实体（如 &nbsp; 请写作 &#160;）",
+    "XML_ERROR_BAD_CHAR_REF": "字符引用无效（&#…; 指向不允许的字符）",
+    "XML_ERROR_UNCLOSED_CDATA_SECTION": "CDATA 段没有结束（缺少 ]]>）",
+    "XML_ERROR_UNKNOWN_ENCODING": "无法识别文件声明的编码，请另存为 UTF-8",
+    "XML_ERROR_INCORRECT_ENCODING": "文件内容与声明的编码不符，请另存为 UTF-8",
+    "XML_ERROR_MISPLACED_XML_PI": "XML 声明（<?xml …?>）必须位于文件最开头",
+    "XML_ERROR_XML_DECL": "XML 声明（<?xml …?>）格式错误",
+    "XML_ERROR_SYNTAX": "语法错误",
+}
+_REASON_BY_CODE = {expat_errors.codes[getattr(expat_errors, name)]: reason
+                   for name, reason in _EXPAT_REASONS.items() if hasattr(expat_errors, name)}
+
+
+def xml_error_message(code: int | None, line: int, column: int) -> str:
+    """A parse error for people: what is wrong, where (line and 1-based column), what to do.
+    expat counts columns from 0; editors count from 1."""
+    reason = _REASON_BY_CODE.get(code, "无法解析")
+    return (f"XML 格式错误（第 {line} 行第 {column + 1} 列）：{reason}。"
+            "请用文本编辑器打开文件检查该处，修正后重新上传")

@@ -77,12 +77,41 @@ def _cell_html(text: str) -> str:
     return plain_to_html(text)
 
 
+SAVE_AS_XLSX = "请在 Excel 中打开并“另存为”Excel 工作簿（.xlsx）后再导入，或下载导入模板按模板填写"
+
+
+def _not_a_workbook(data: bytes) -> str:
+    """What a file named .xlsx that is no workbook seems to be, for the refusal."""
+    head = data[:8]
+    if head.startswith(b"%PDF"):
+        return "这是 PDF 文件，不是 Excel（.xlsx）文件"
+    if head.startswith((b"<", b"\xef\xbb\xbf<")) or b"<html" in data[:512].lower():
+        return "这是网页或 XML 文件（可能是从网站导出的“Excel”），不是 Excel（.xlsx）文件"
+    try:
+        data[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            data[:4096].decode("gb18030")
+        except UnicodeDecodeError:
+            return "不是 Excel（.xlsx）文件，也无法识别其格式"
+    return "这是文本（如 CSV）文件，不是 Excel（.xlsx）文件"
+
+
 def parse_xlsx(filename: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParseResult:
     if data[:4] == b"\xd0\xcf\x11\xe0":
         raise InterchangeError(filename, "这是旧版 Excel（.xls）文件，请另存为 .xlsx 后再导入")
-    archive = open_zip(filename, data, limits)
+    if data and not data.startswith(b"PK"):
+        raise InterchangeError(filename, f"{_not_a_workbook(data)}。{SAVE_AS_XLSX}")
+    try:
+        archive = open_zip(filename, data, limits)
+    except HostileInputError:
+        raise
+    except InterchangeError as exc:
+        if not data:
+            raise
+        raise InterchangeError(filename, f"Excel 文件已损坏或不完整，无法读取。{SAVE_AS_XLSX}") from exc
     if "xl/workbook.xml" not in archive.namelist():
-        raise InterchangeError(filename, "不是 Excel（.xlsx）文件")
+        raise InterchangeError(filename, f"这是压缩包（如 Word 文档或 .zip），不是 Excel（.xlsx）文件。{SAVE_AS_XLSX}")
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for broken files
@@ -103,7 +132,7 @@ def unreadable(filename: str, exc: BaseException) -> InterchangeError:
         cause = cause.__cause__ or cause.__context__
     if cause is not None:  # openpyxl parses through defusedxml and wraps its refusals
         return HostileInputError(filename, "Excel 文件中的 XML 含有实体声明或外部引用，出于安全原因拒绝处理")
-    return InterchangeError(filename, f"无法读取 Excel 文件（{type(exc).__name__}）")
+    return InterchangeError(filename, f"无法读取 Excel 文件，文件可能已损坏（{type(exc).__name__}）。{SAVE_AS_XLSX}")
 
 
 def _parse_book(filename: str, book) -> ParseResult:

@@ -112,6 +112,9 @@ _JUDGE = {
 }
 
 
+JUDGE_WORDS = _JUDGE
+
+
 def parse_judge(text: str) -> bool | None:
     s = normalise(text)
     for value, words in _JUDGE.items():
@@ -129,6 +132,9 @@ def parse_letters(text: str) -> list[str] | None:
 
 
 _DIFFICULTY_WORDS = {"易": 1, "容易": 1, "较易": 2, "中": 3, "中等": 3, "一般": 3, "较难": 4, "难": 5, "困难": 5}
+
+
+DIFFICULTY_WORDS = _DIFFICULTY_WORDS
 
 
 def parse_difficulty(text: str) -> int | None:

@@ -136,14 +136,12 @@ def test_moodle_conformance_categories_map_and_import(bank, db):
     assert dry.imported == 0 and not dry.complete
     mapping = dict.fromkeys(counts, bank.points["A-01-002"].id)
     mapping["Iota / Mu"] = bank.points["B-01-002"].id
-    # With the mapping, the only error left is the bank's own rule for the file's essay (no reference
-    # answer), so all or nothing still writes nothing, and a partial import writes the rest.
+    # With the mapping, everything imports: the file's essay (no reference answer, no scoring points)
+    # becomes a draft flagged as incomplete, to be completed before review.
     result = import_file(bank.writer, bank.org, bank.standard, path.name, data, level=4, category_map=mapping)
-    assert result.imported == 0 and {(e.where, e.field) for e in result.errors} == {
+    assert result.errors == [] and (result.imported, result.skipped) == (5, 0)
+    assert {(e.where, e.field) for e in result.incomplete} == {
         (f"{path.name}:55", "reference_answer"), (f"{path.name}:55", "scoring_points")}
-    result = import_file(bank.writer, bank.org, bank.standard, path.name, data, level=4, category_map=mapping,
-                         partial=True)
-    assert (result.imported, result.skipped) == (4, 1)
     items = items_by_stem(db, result.item_ids)
     assert items["Testing Mu Question"].point_id == bank.points["B-01-002"].id
     assert items["Testing Lambda Question"].point_id == bank.points["A-01-002"].id

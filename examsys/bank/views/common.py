@@ -1,5 +1,6 @@
 """What the bank's views share: the `bp` blueprint (and `assets_bp` for stored images), the
-template filters for item content, loading objects within the user's tenancy, choices."""
+template filters for item content and classification (difficulty and level as words, what a draft
+still lacks), loading objects within the user's tenancy, choices."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from flask import Blueprint
 from flask_login import current_user
 from sqlalchemy import select
 
+from examsys.bank import qtypes
+from examsys.bank.forms import DIFFICULTY_LABELS
 from examsys.bank.mathrender import render_math
 from examsys.bank.models import Item, ItemVersion
 from examsys.bank.workflow import REVIEW_FIELDS
 from examsys.errors import NotFound
 from examsys.extensions import db
-from examsys.standards.models import AssessmentPoint, Standard, StandardStatus
+from examsys.standards.models import LEVELS, AssessmentPoint, Standard, StandardStatus
 from examsys.tenancy import get_scoped
 
 bp = Blueprint("bank", __name__, url_prefix="/bank")
@@ -33,6 +36,36 @@ def math_filter(fragment):
     return render_math(fragment)
 
 
+@bp.app_template_filter("difficulty_label")
+def difficulty_label(value) -> str:
+    """易, 较易, 中等, 较难, 难 for difficulty 1–5 (anything else as given)."""
+    return str(DIFFICULTY_LABELS.get(value, value if value is not None else ""))
+
+
+@bp.app_template_filter("level_labels")
+def level_labels(levels) -> str:
+    """Levels as their names, highest level first: "三级/高级工、四级/中级工"."""
+    return "、".join(LEVELS.get(int(lv), str(lv)) for lv in sorted(levels or [], reverse=True))
+
+
+@bp.app_template_filter("missing_parts")
+def missing_parts(version: ItemVersion | None) -> list[str]:
+    """What a draft still lacks before review ("缺少评分要点"); [] for a complete version or none."""
+    if version is None:
+        return []
+    return qtypes.missing_labels(version.qtype, version.content)
+
+
+def point_path(point: AssessmentPoint | None) -> str:
+    """The knowledge-tree path above a point, top first: "基础知识 / 电工基础"."""
+    names: list[str] = []
+    rng = point.range if point is not None else None
+    while rng is not None and len(names) < 10:
+        names.append(rng.name)
+        rng = rng.parent
+    return " / ".join(reversed(names))
+
+
 def get_item(item_id: int) -> Item:
     return get_scoped(Item, item_id, current_user)
 
@@ -50,10 +83,3 @@ def standard_choices(current_only: bool = False) -> list[tuple[int, str]]:
     if current_only:
         stmt = stmt.where(Standard.status == StandardStatus.CURRENT)
     return [(s.id, s.title) for s in db.session.scalars(stmt)]
-
-
-def point_choices(standard_id: int) -> list[tuple[int, str]]:
-    points = db.session.scalars(select(AssessmentPoint).where(
-        AssessmentPoint.standard_id == standard_id, AssessmentPoint.retired.is_(False))
-        .order_by(AssessmentPoint.code))
-    return [(p.id, f"{p.code} {p.name}（{p.importance.value}）") for p in points]

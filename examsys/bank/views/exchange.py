@@ -1,4 +1,5 @@
-"""Import of question files (upload, dry-run preview, confirm), export of the bank, and images."""
+"""Import of question files (upload, dry-run preview, confirm; the Excel template; a file over the
+upload limit answered on the import page), export of the bank, and images."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ from pathlib import Path
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from examsys.bank import assets, categories, exchange
-from examsys.bank.forms import ImportForm
+from examsys.bank.forms import QTYPE_LABELS, ImportForm
 from examsys.bank.models import Item, ItemStatus
 from examsys.bank.views.common import bp, standard_choices
 from examsys.errors import NotFound
 from examsys.extensions import db
+from examsys.interchange import DEFAULT_LIMITS
+from examsys.interchange.xlsx_template import template_xlsx
 from examsys.permissions import Permission, has_permission, require
-from examsys.standards.models import Standard
+from examsys.standards.models import AssessmentPoint, Standard
 from examsys.tenancy import scoped
 from examsys.viewutil import attempt
 
@@ -87,8 +92,60 @@ def _import_step(standard, form, approve, category_map):
         data_path.write_bytes(data)
         name_path.write_text(filename)
         form.token.data = token
-        return _preview(standard, filename, data, form, approve, category_map), False
+        result = _preview(standard, filename, data, form, approve, category_map)
+        if result.refused:  # nothing in it to confirm: back to choosing a file
+            data_path.unlink(missing_ok=True)
+            name_path.unlink(missing_ok=True)
+            form.token.data = ""
+        return result, False
     return None, False
+
+
+def upload_limit() -> int:
+    """The largest question file accepted, in bytes: the smaller of the request limit (less room
+    for the rest of the form) and the importers' own limit."""
+    request_limit = current_app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_LIMITS.max_file_bytes
+    return min(request_limit - 64 * 1024, DEFAULT_LIMITS.max_file_bytes)
+
+
+def _limit_mb() -> str:
+    return f"{upload_limit() / 1024 / 1024:.0f}"
+
+
+def _render_import(form, result=None, category_map=None, status=200):
+    standard_id = form.standard_id.data or (form.standard_id.choices[0][0] if form.standard_id.choices else None)
+    groups = categories.point_groups(db.session.get(Standard, form.standard_id.data)) \
+        if result is not None and result.unmatched else []
+    return render_template("bank/import.html", form=form, result=result, point_groups=groups,
+                           category_map=category_map or {}, limit_mb=_limit_mb(), limit_bytes=upload_limit(),
+                           template_standard_id=standard_id, QTYPE_LABELS=QTYPE_LABELS), status
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    """A file over the limit: the import page again, saying so, rather than a bare 413 page. The
+    body was refused unread, so the form starts afresh."""
+    message = f"上传的文件超过 {_limit_mb()} MB 的上限，未能接收。请删去图片或拆分成几个文件后分别导入。"
+    if request.endpoint != "bank.import_items":
+        if request.accept_mimetypes.best == "application/json" or request.endpoint == "bank.asset_upload":
+            return {"error": {"code": "http_error", "message": message}}, 413
+        return render_template("errors/error.html", status=413, message=message), 413
+    form = ImportForm(formdata=None)
+    form.standard_id.choices = standard_choices(current_only=True)
+    form.file.errors = [message]
+    return _render_import(form, status=413)
+
+
+@bp.get("/import/template.xlsx")
+@require(Permission.BANK_IMPORT)
+def import_template():
+    """The Excel template, its example rows on points of the chosen standard."""
+    standard_id = request.args.get("standard_id", type=int)
+    codes = list(db.session.scalars(select(AssessmentPoint.code).where(
+        AssessmentPoint.standard_id == standard_id, AssessmentPoint.retired.is_(False))
+        .order_by(AssessmentPoint.code).limit(8))) if standard_id else []
+    return Response(template_xlsx(codes), mimetype=exchange.EXPORT_FORMATS["xlsx"][1], headers={
+        "Content-Disposition": "attachment; filename=examsys-import-template.xlsx"})
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -97,6 +154,9 @@ def import_items():
     form = ImportForm()
     form.standard_id.choices = standard_choices(current_only=True)
     result, standard, category_map = None, None, {}
+    if request.method == "POST" and not form.token.data and not form.file.data:
+        form.file.errors = ["请先选择要导入的题库文件（Excel、GIFT、Moodle XML 或 QTI），再点“预检”。"]
+        return _render_import(form)
     if request.method == "POST" and form.standard_id.data:
         standard = db.session.get(Standard, form.standard_id.data)
         if standard is None:
@@ -126,9 +186,7 @@ def import_items():
             if form.confirm.data and result is not None:
                 # Nothing written: keep the staged file so the user can fix the mapping.
                 flash("没有导入任何试题，请查看错误清单", "error")
-    groups = categories.point_groups(standard) if result is not None and result.unmatched else []
-    return render_template("bank/import.html", form=form, result=result, point_groups=groups,
-                           category_map=category_map)
+    return _render_import(form, result, category_map)
 
 
 @bp.get("/export")

@@ -9,14 +9,15 @@ from sqlalchemy import select
 
 from examsys.accounts.models import User
 from examsys.analysis import services as analysis
-from examsys.bank import search, services, similarity
+from examsys.bank import categories, qtypes, search, services, similarity
 from examsys.bank.forms import QTYPE_LABELS, ItemForm, ReasonForm, SearchForm
-from examsys.bank.models import QType
-from examsys.bank.views.common import bp, get_item, get_version, point_choices, standard_choices
-from examsys.errors import NotFound
+from examsys.bank.items import prepare_content
+from examsys.bank.models import Item, ItemVersion, QType
+from examsys.bank.views.common import bp, get_item, get_version, point_path, standard_choices
+from examsys.errors import NotFound, ValidationError
 from examsys.extensions import db
 from examsys.permissions import Permission, require
-from examsys.standards.models import AssessmentPoint, KnowledgeRange, Standard
+from examsys.standards.models import LEVELS, AssessmentPoint, KnowledgeRange, Standard
 from examsys.tenancy import scoped
 from examsys.viewutil import attempt, perform, refusal_status
 
@@ -79,10 +80,52 @@ def _resolve_author(text: str) -> int | None:
     return db.session.scalars(stmt.order_by(User.id)).first() or _NOTHING
 
 
+def _editor_form_levels(standard: Standard) -> list[tuple[int, str]]:
+    return [(lv, label) for lv, label in LEVELS.items() if lv in (standard.levels or LEVELS)]
+
+
 def _editor_form(standard: Standard) -> ItemForm:
     form = ItemForm()
-    form.point_id.choices = point_choices(standard.id)
+    form.levels.choices = _editor_form_levels(standard)
     return form
+
+
+def _working_levels(standard: Standard) -> list[int]:
+    """The level the writer is working on: `?level=` (the item list's filter carries it), else the
+    levels of the version they wrote last on this standard, else the standard's only level; none
+    when unknown (the writer picks, rather than finding 五级 chosen for them)."""
+    allowed = [lv for lv, _label in _editor_form_levels(standard)]
+    wanted = request.args.get("level", type=int)
+    if wanted in allowed:
+        return [wanted]
+    last = db.session.scalars(select(ItemVersion.levels).join(Item, Item.id == ItemVersion.item_id).where(
+        ItemVersion.author_id == current_user.id, Item.standard_id == standard.id)
+        .order_by(ItemVersion.id.desc()).limit(1)).first()
+    remembered = [lv for lv in last or [] if lv in allowed]
+    if remembered:
+        return remembered
+    return allowed if len(allowed) == 1 else []
+
+
+def _check_editor(form: ItemForm) -> bool:
+    """Validate the whole editor at once: form fields, then the content as the question-type
+    registry sees it (a draft may still lack an open question's scoring points and reference
+    answer; submitting for review may not), every problem put on its field. Returns whether the
+    form may be saved."""
+    valid = form.validate()
+    try:
+        qtype = QType(form.qtype.data)
+        points = float(form.points.data) if form.points.data is not None else None
+        content = prepare_content(qtype, form.to_content())
+    except (ValueError, ValidationError):
+        return False
+    form.flag(qtypes.get(qtype).validate(content, points, draft=not form.submit_for_review.data))
+    return valid and not form.flagged()
+
+
+def _render_editor(form: ItemForm, standard: Standard, item, status: int = 200):
+    return render_template("bank/editor.html", form=form, standard=standard, item=item,
+                           point_groups=categories.point_groups(standard)), status
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
@@ -91,24 +134,28 @@ def item_new():
     standard_id = request.values.get("standard_id", type=int)
     standards = standard_choices(current_only=True)
     if not standard_id:
-        return render_template("bank/choose_standard.html", standards=standards)
+        return render_template("bank/choose_standard.html", standards=standards,
+                               level=request.args.get("level", type=int))
     standard = db.session.get(Standard, standard_id) or _not_found()
     form = _editor_form(standard)
     if request.method == "GET":
         form.qtype.data = request.args.get("qtype", QType.SINGLE.value)
         form.note.data = "新建试题"
-        form.levels.data = list(standard.levels)[:1] or [4]
+        form.levels.data = _working_levels(standard)
+        return _render_editor(form, standard, None)
+    if form.apply_option_action():
+        return _render_editor(form, standard, None)
     error = None
-    if form.validate_on_submit():
+    if _check_editor(form):
         saved = "试题已保存" + ("并提交审核" if form.submit_for_review.data else "（草稿）")
         item, error = attempt(lambda: services.write_item(
             current_user, current_user.organisation, submit_for_review=form.submit_for_review.data,
             standard=standard, point=_point(standard, form.point_id.data), qtype=QType(form.qtype.data),
             levels=form.levels.data, difficulty=form.difficulty.data, points=float(form.points.data),
-            content=form.to_content(), note=form.note.data), success=saved)
+            content=form.to_content(), note=form.note.data), success=saved, form=form)
         if error is None:
             return redirect(url_for("bank.item_detail", item_id=item.id))
-    return render_template("bank/editor.html", form=form, standard=standard, item=None), refusal_status(error)
+    return _render_editor(form, standard, None, refusal_status(error))
 
 
 def _point(standard: Standard, point_id: int):
@@ -131,6 +178,7 @@ def item_detail(item_id: int):
                                        limit=3)
     point = db.session.get(AssessmentPoint, shown.point_id) if shown.point_id else None
     return render_template("bank/item.html", item=item, shown=shown, similar=similar, point=point,
+                           point_path=point_path(point),
                            reason_form=ReasonForm(), enemies=services.enemy_group_members(item),
                            evidence=analysis.item_evidence(item), QTYPE_LABELS=QTYPE_LABELS)
 
@@ -159,17 +207,21 @@ def item_edit(item_id: int):
         form.points.data = latest.points
         form.expected_version.data = str(item.version)
         form.note.data = ""
+        return _render_editor(form, standard, item)
+    form.qtype.data = latest.qtype.value  # an item keeps its type
+    if form.apply_option_action():
+        return _render_editor(form, standard, item)
     error = None
-    if form.validate_on_submit():
+    if _check_editor(form):
         version, error = attempt(lambda: services.write_version(
             current_user, item, submit_for_review=form.submit_for_review.data,
             expected_version=int(form.expected_version.data or 0), content=form.to_content(),
             point=_point(standard, form.point_id.data), levels=form.levels.data,
-            difficulty=form.difficulty.data, points=float(form.points.data), note=form.note.data))
+            difficulty=form.difficulty.data, points=float(form.points.data), note=form.note.data), form=form)
         if error is None:
             flash(f"已保存为第 {version.number} 版", "success")
             return redirect(url_for("bank.item_detail", item_id=item.id))
-    return render_template("bank/editor.html", form=form, standard=standard, item=item), refusal_status(error)
+    return _render_editor(form, standard, item, refusal_status(error))
 
 
 @bp.post("/versions/<int:version_id>/submit")
