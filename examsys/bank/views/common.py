@@ -15,7 +15,7 @@ from examsys.bank.models import Item, ItemVersion
 from examsys.bank.workflow import REVIEW_FIELDS
 from examsys.errors import NotFound
 from examsys.extensions import db
-from examsys.standards.models import LEVELS, AssessmentPoint, Standard, StandardStatus
+from examsys.standards.models import LEVELS, AssessmentPoint, KnowledgeRange, Standard, StandardStatus
 from examsys.tenancy import get_scoped
 
 bp = Blueprint("bank", __name__, url_prefix="/bank")
@@ -56,14 +56,19 @@ def missing_parts(version: ItemVersion | None) -> list[str]:
     return qtypes.missing_labels(version.qtype, version.content)
 
 
+def point_ranges(point: AssessmentPoint | None) -> list[KnowledgeRange]:
+    """The knowledge ranges above a point, from the tree's top down to the point's own range."""
+    ranges: list[KnowledgeRange] = []
+    rng = point.range if point is not None else None
+    while rng is not None and len(ranges) < 10:
+        ranges.insert(0, rng)
+        rng = rng.parent
+    return ranges
+
+
 def point_path(point: AssessmentPoint | None) -> str:
     """The knowledge-tree path above a point, top first: "基础知识 / 电工基础"."""
-    names: list[str] = []
-    rng = point.range if point is not None else None
-    while rng is not None and len(names) < 10:
-        names.append(rng.name)
-        rng = rng.parent
-    return " / ".join(reversed(names))
+    return " / ".join(r.name for r in point_ranges(point))
 
 
 def get_item(item_id: int) -> Item:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,24 +10,11 @@ from examsys.accounts.models import User
 from examsys.bank import services, similarity
 from examsys.bank.forms import QTYPE_LABELS, BatchApproveForm, ReviewForm
 from examsys.bank.models import Item, ItemVersion, QType, VersionStatus
-from examsys.bank.views.common import bp, get_version, standard_choices
+from examsys.bank.views.common import bp, get_version, point_ranges, standard_choices
 from examsys.extensions import db
 from examsys.permissions import Permission, require, sees_all_organisations
-from examsys.standards.models import IMPORTANCE_LABELS, LEVELS, AssessmentPoint, KnowledgeRange, Standard
+from examsys.standards.models import IMPORTANCE_LABELS, LEVELS, AssessmentPoint, Standard
 from examsys.viewutil import attempt, perform, refusal_status
-
-# What the reviewer checks the item against, in words (the stored scale is 1–5).
-DIFFICULTY_WORDS = {1: _l("易"), 2: _l("较易"), 3: _l("中等"), 4: _l("较难"), 5: _l("难")}
-
-
-def point_path(point: AssessmentPoint | None) -> list[KnowledgeRange]:
-    """The knowledge ranges from the tree's top down to the point's own range."""
-    path: list[KnowledgeRange] = []
-    node = point.range if point is not None else None
-    while node is not None:
-        path.insert(0, node)
-        node = node.parent
-    return path
 
 
 @bp.get("/review")
@@ -86,7 +72,7 @@ def version_review(version_id: int):
     return render_template("bank/review.html", version=version, item=item, form=form, diff=diff,
                            previous=previous, similar=similar, QTYPE_LABELS=QTYPE_LABELS, point=point,
                            standard=db.session.get(Standard, item.standard_id),
-                           path=point_path(point), LEVELS=LEVELS, DIFFICULTY_WORDS=DIFFICULTY_WORDS,
+                           path=point_ranges(point), LEVELS=LEVELS,
                            IMPORTANCE_LABELS=IMPORTANCE_LABELS), refusal_status(error)
 
 
