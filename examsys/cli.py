@@ -21,6 +21,7 @@ from examsys.delivery.cli import delivery_cli
 from examsys.demo.loader import load_demo
 from examsys.extensions import db
 from examsys.permissions import Role
+from examsys.supervision.cli import supervision_cli
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False,
@@ -29,6 +30,11 @@ from examsys.permissions import Role
                   "and writes nothing when it fails (每条命令为一个事务：成功则提交，失败则不写入).")
 def main() -> None:
     """Entry point of the `examsys` console script."""
+
+
+# Added to the group itself, not to the app's commands: `examsys supervision draw` must run
+# without a database or the web app's configuration.
+main.add_command(supervision_cli)
 
 
 @click.command("create-admin")

@@ -51,6 +51,25 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
                 values_callable=lambda e: [m.value for m in e])
 
 
+class City(db.Model):
+    """A city of the province (各市). Every organisation belongs to one; the authority and any
+    organisation filed before cities existed belong to the province's own entry (DEFAULT_CITY_CODE)."""
+
+    __tablename__ = "cities"
+    __audit_type__ = "city"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)
+
+
+# The province's own entry among the cities (省本级): the authority's organisation, and any
+# organisation created without a city.
+DEFAULT_CITY_CODE = "PROVINCE"
+DEFAULT_CITY_NAME = "省本级"
+
+
 class Organisation(db.Model):
     __tablename__ = "organisations"
     __audit_type__ = "organisation"
@@ -59,6 +78,7 @@ class Organisation(db.Model):
     code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "org_kind"), nullable=False)
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id", ondelete="RESTRICT"), nullable=False, index=True)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     # Bank policy: versions need two approvals from two different reviewers before 入库.
     require_two_approvals: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
@@ -68,6 +88,7 @@ class Organisation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
+    city: Mapped[City] = relationship()
 
     @property
     def kind_label(self) -> str:

@@ -27,6 +27,9 @@ from examsys.accounts.candidates import (
 from examsys.accounts.models import (
     Certificate,
     CertificateKind,
+    DEFAULT_CITY_CODE,
+    DEFAULT_CITY_NAME,
+    City,
     Organisation,
     OrgKind,
     User,
@@ -87,18 +90,46 @@ def _dummy_hash_for(params: tuple) -> str:
 # --- organisations ---------------------------------------------------------------------------
 
 
-def create_organisation(code: str, name: str, kind: OrgKind) -> Organisation:
+def default_city() -> City:
+    """The province's own entry among the cities (made on first use)."""
+    city = db.session.scalar(select(City).where(City.code == DEFAULT_CITY_CODE))
+    if city is None:
+        city = create_city(DEFAULT_CITY_CODE, DEFAULT_CITY_NAME)
+    return city
+
+
+def create_city(code: str, name: str) -> City:
     """Raises Conflict if the code is taken, ValidationError on an empty code or name."""
+    code, name = code.strip(), name.strip()
+    if not code or not name:
+        raise ValidationError("城市代码和名称不能为空")
+    if db.session.scalar(select(City).where(City.code == code)):
+        raise Conflict(f"城市代码 {code} 已存在", field="code")
+    city = City(code=code, name=name)
+    db.session.add(city)
+    db.session.flush()
+    audit.record(AuditAction.CITY_CREATED, obj=city, data={"code": code, "name": name})
+    return city
+
+
+def cities() -> list[City]:
+    return list(db.session.scalars(select(City).order_by(City.code)))
+
+
+def create_organisation(code: str, name: str, kind: OrgKind, city: City | None = None) -> Organisation:
+    """In `city` (the province's own entry if none). Raises Conflict if the code is taken,
+    ValidationError on an empty code or name."""
     code, name = code.strip(), name.strip()
     if not code or not name:
         raise ValidationError("机构代码和名称不能为空")
     if db.session.scalar(select(Organisation).where(Organisation.code == code)):
         raise Conflict(f"机构代码 {code} 已存在", field="code")
-    org = Organisation(code=code, name=name, kind=kind, active=True)
+    city = city or default_city()
+    org = Organisation(code=code, name=name, kind=kind, active=True, city_id=city.id)
     db.session.add(org)
     db.session.flush()
     audit.record(AuditAction.ORGANISATION_CREATED, obj=org, organisation_id=org.id,
-                 data={"code": code, "name": name, "kind": kind.value})
+                 data={"code": code, "name": name, "kind": kind.value, "city": city.code})
     return org
 
 
