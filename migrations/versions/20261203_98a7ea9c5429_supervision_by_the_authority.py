@@ -33,7 +33,7 @@ def _role_type(values):
 def _roles(values, before):
     """The role column's CHECK constraint lists the roles."""
     if op.get_bind().dialect.name == 'postgresql':
-        op.drop_constraint('ck_user_roles_role', 'user_roles', type_='check')
+        op.drop_constraint(op.f('ck_user_roles_role'), 'user_roles', type_='check')
         op.create_check_constraint(op.f('ck_user_roles_role'), 'user_roles',
                                    sa.column('role').in_(values))
         return
