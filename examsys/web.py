@@ -31,6 +31,7 @@ from examsys.i18n import set_language
 from examsys.navigation import nav_links
 from examsys.permissions import ROLE_LABELS, Permission, can, enforce_declared_access
 from examsys.standards.views import bp as standards_bp
+from examsys.supervision.directory.views import bp as directory_bp
 from examsys.supervision.views import bp as supervision_bp
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
@@ -225,6 +226,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(assembly_bp)
     app.register_blueprint(delivery_bp)
     app.register_blueprint(supervision_bp)
+    app.register_blueprint(directory_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(exam_bp)
 
