@@ -32,6 +32,7 @@ from examsys.navigation import nav_links
 from examsys.permissions import ROLE_LABELS, Permission, can, enforce_declared_access
 from examsys.standards.views import bp as standards_bp
 from examsys.supervision.directory.views import bp as directory_bp
+from examsys.supervision.plans.views import bp as plans_bp
 from examsys.supervision.views import bp as supervision_bp
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
@@ -227,6 +228,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(delivery_bp)
     app.register_blueprint(supervision_bp)
     app.register_blueprint(directory_bp)
+    app.register_blueprint(plans_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(exam_bp)
 
