@@ -31,7 +31,9 @@ from examsys.i18n import set_language
 from examsys.navigation import nav_links
 from examsys.permissions import ROLE_LABELS, Permission, can, enforce_declared_access
 from examsys.standards.views import bp as standards_bp
+from examsys.supervision.checks.views import bp as spotchecks_bp
 from examsys.supervision.directory.views import bp as directory_bp
+from examsys.supervision.oversight.views import bp as oversight_bp
 from examsys.supervision.plans.views import bp as plans_bp
 from examsys.supervision.views import bp as supervision_bp
 
@@ -229,6 +231,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(supervision_bp)
     app.register_blueprint(directory_bp)
     app.register_blueprint(plans_bp)
+    app.register_blueprint(spotchecks_bp)
+    app.register_blueprint(oversight_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(exam_bp)
 

@@ -44,8 +44,8 @@ class DirectoryEntry(db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     organisation: Mapped[Organisation] = relationship()
-    changes: Mapped[list[DirectoryChange]] = relationship(back_populates="entry",
-                                                          order_by="DirectoryChange.changed_at.desc()")
+    changes: Mapped[list[DirectoryChange]] = relationship(
+        back_populates="entry", order_by=lambda: (DirectoryChange.changed_at.desc(), DirectoryChange.id.desc()))
 
     __mapper_args__ = {"version_id_col": version}
 

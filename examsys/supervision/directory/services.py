@@ -87,6 +87,7 @@ def _log(actor: User | None, entry: DirectoryEntry, kind: ChangeKind, before: di
     db.session.add(row)
     entry.updated_at = row.changed_at
     db.session.flush()
+    db.session.expire(entry, ["changes"])
     action = AuditAction.DIRECTORY_ENTRY_FILED if kind == ChangeKind.FILED else AuditAction.DIRECTORY_ENTRY_CHANGED
     audit.record(action, obj=entry, organisation_id=entry.organisation_id,
                  data={"kind": kind.value, "before": before, "after": after, "reason": reason})
