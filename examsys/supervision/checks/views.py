@@ -15,6 +15,7 @@ from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from examsys.delivery.batches import services as batches
+from examsys.errors import NotFound
 from examsys.permissions import (
     Permission,
     has_permission,
@@ -117,10 +118,12 @@ def finding_new(check_id: int):
     return redirect(url_for("spotchecks.check", check_id=row.id) + "#findings", 303)
 
 
-@bp.post("/findings/<int:finding_id>/<any(answer, close, reopen):step>")
+@bp.post("/findings/<int:finding_id>/<step>")
 @login_only
 def finding_step(finding_id: int, step: str):
     finding = svc.finding_for(current_user, finding_id)
+    if step not in ("answer", "close", "reopen"):
+        raise NotFound("未找到该操作")
     form = StepForm()
     form.validate()
     if step == "answer":

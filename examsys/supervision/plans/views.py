@@ -89,11 +89,13 @@ def perform_draw(plan_id: int, number: int):
     return redirect(url_for("plans.plan", plan_id=plan_id), 303)
 
 
-@bp.get("/<int:plan_id>/draws/<int:number>/<any(plan, result):what>.json")
+@bp.get("/<int:plan_id>/draws/<int:number>/<what>.json")
 @login_only
 def draw_json(plan_id: int, number: int, what: str):
     """The inputs a performed draw ran on (the plan file) or its result."""
     row = _draw(plan_id, number)
+    if what not in ("plan", "result"):
+        raise NotFound("未找到该文件")
     if not row.performed:
         raise NotFound("该次抽取尚未完成，输入与结果抽取后公开")
     body = json.dumps(row.inputs if what == "plan" else row.result, ensure_ascii=False, indent=2)
