@@ -92,11 +92,12 @@ def commit_seed(actor: User | None, plan: SupervisionPlan, seed_hex: str | None 
 
 
 def year_batches(year: int) -> list[Batch]:
-    """The batches of evaluation organisations filed for the year (planned ones are not filed)."""
+    """The batches of evaluation organisations filed so far for the year (planned ones are not
+    filed)."""
     start, end = _year_bounds(year)
     stmt = (select(Batch).join(Organisation, Organisation.id == Batch.organisation_id)
             .where(Batch.window_start >= start, Batch.window_start < end, Batch.state != BatchState.PLANNED,
-                   Organisation.kind != OrgKind.AUTHORITY).order_by(Batch.id))
+                   Batch.filed_at <= clock.now(), Organisation.kind != OrgKind.AUTHORITY).order_by(Batch.id))
     return list(db.session.scalars(stmt))
 
 
@@ -158,6 +159,8 @@ def perform_draw(actor: User | None, row: SupervisionDraw) -> dict:
         if person is None:
             continue
         batch = db.session.get(Batch, int(pick["batch"]))
+        if any(a.supervisor_id == person.id for a in supervision.running_assignments(batch)):
+            continue  # assigned already (e.g. by hand before the draw)
         try:
             supervision.assign(actor or plan_admin(plan), batch, person)
         except DomainError as exc:
