@@ -52,7 +52,7 @@ MORE_USERS = [
 # Past batches of 2026 per organisation (the loader's own batches come on top).
 PAST = {"SKILL-01": 4, "SKILL-02": 5, "SKILL-03": 3, "EMP-01": 6, "EMP-02": 5, "EMP-03": 4}
 # (filed on, expires on): SKILL-02's filing expires within six months of the demo.
-FILINGS = {"SKILL-01": (date(2024, 3, 1), date(2027, 2, 28)), "SKILL-02": (date(2023, 12, 20), date(2027, 1, 20)),
+FILINGS = {"SKILL-01": (date(2024, 10, 1), date(2027, 9, 30)), "SKILL-02": (date(2023, 12, 20), date(2027, 1, 20)),
            "SKILL-03": (date(2025, 5, 10), date(2028, 5, 9)), "EMP-01": (date(2024, 6, 1), date(2027, 5, 31)),
            "EMP-02": (date(2025, 1, 15), date(2028, 1, 14)), "EMP-03": (date(2025, 9, 1), date(2028, 8, 31))}
 FIRST_SEED = "5eed2026" * 8  # the demo's own; a real plan's seed is made by the server
@@ -173,8 +173,8 @@ def _spot_checks(plan, orgs, users) -> None:
         checks.close(sup, finding, "核验新证书与修订的核验流程，整改到位。")
     batch, sup = _drawn_batch(plan, "EMP-02", orgs)
     with clock.frozen(_at(2026, 10, 20, 10)):
-        check = checks.record_check(sup, batch, mode="live", checked_on=date(2026, 10, 20), summary=(
-            "评价进行中到场抽查，考场视频监控一路缺失。"), checklist=[
+        check = checks.record_check(sup, batch, mode="after", checked_on=date(2026, 10, 20), summary=(
+            "调阅考场视频和考场记录，第1考场视频监控一路缺失。"), checklist=[
             {"code": "F1", "ok": False, "note": "第1考场视频监控未录像"}, {"code": "T1", "ok": True},
             {"code": "P2", "ok": False, "note": "考场记录未记载监控故障"}])
         checks.add_finding(sup, check, severity="major", indicator="F1",

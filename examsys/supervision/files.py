@@ -47,7 +47,7 @@ def _staff(org: Organisation) -> dict:
 
 def assemble(org: Organisation, years: list[int] | None = None) -> SupervisionFile:
     now_year = clock.to_display(clock.now()).year
-    years = years or [now_year - 1, now_year]
+    years = years or [now_year]
     drawn = []
     for plan in plans.plans():
         for pick in plans.picks(plan):

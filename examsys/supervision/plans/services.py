@@ -202,13 +202,14 @@ def live_coverage(plan: SupervisionPlan) -> dict:
 def picks(plan: SupervisionPlan) -> list[dict]:
     """Every pick of the plan's performed draws, with its batch and supervisor for the page."""
     people = {u.id: u for u in db.session.scalars(select(User))}
+    names = {o.code: o.name for o in db.session.scalars(select(Organisation))}
     out = []
     for d in plan.draws:
         if not d.performed:
             continue
         for p in d.result["picks"]:
             batch = db.session.get(Batch, int(p["batch"]))
-            out.append({**p, "draw": d.number, "batch_obj": batch,
+            out.append({**p, "draw": d.number, "batch_obj": batch, "organisation_name": names.get(p["organisation"]),
                         "supervisor_obj": people.get(int(p["supervisor"])) if p.get("supervisor") else None})
     return out
 
