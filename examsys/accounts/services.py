@@ -25,10 +25,10 @@ from examsys.accounts.candidates import (
     set_candidate_photo,
 )
 from examsys.accounts.models import (
-    Certificate,
-    CertificateKind,
     DEFAULT_CITY_CODE,
     DEFAULT_CITY_NAME,
+    Certificate,
+    CertificateKind,
     City,
     Organisation,
     OrgKind,
@@ -133,10 +133,13 @@ def create_organisation(code: str, name: str, kind: OrgKind, city: City | None =
     return org
 
 
-def update_organisation(org: Organisation, *, name: str, kind: OrgKind, active: bool) -> None:
-    before = {"name": org.name, "kind": org.kind.value, "active": org.active}
+def update_organisation(org: Organisation, *, name: str, kind: OrgKind, active: bool,
+                        city: City | None = None) -> None:
+    before = {"name": org.name, "kind": org.kind.value, "active": org.active, "city": org.city_id}
     org.name, org.kind, org.active = name.strip(), kind, active
-    after = {"name": org.name, "kind": org.kind.value, "active": org.active}
+    if city is not None:
+        org.city_id = city.id
+    after = {"name": org.name, "kind": org.kind.value, "active": org.active, "city": org.city_id}
     db.session.flush()
     audit.record(AuditAction.ORGANISATION_UPDATED, obj=org, organisation_id=org.id,
                  data={"before": before, "after": after})

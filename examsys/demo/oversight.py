@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from examsys import clock
 from examsys.accounts import services as accounts
-from examsys.accounts.models import City, CertificateKind, Organisation, OrgKind, User
+from examsys.accounts.models import CertificateKind, City, Organisation, OrgKind, User
 from examsys.delivery.models import Batch, BatchState, StaffRole
 from examsys.delivery.models.batches import BatchStaff
 from examsys.extensions import db

@@ -12,7 +12,6 @@ from examsys import clock
 from examsys.accounts.models import City, Organisation, OrgKind
 from examsys.delivery.models import Batch
 from examsys.demo.loader import load_demo
-from examsys.extensions import db
 from examsys.supervision import draw
 from examsys.supervision.assessment import services as assessment
 from examsys.supervision.checks import services as checks

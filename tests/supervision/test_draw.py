@@ -84,8 +84,8 @@ def test_never_a_supervisor_of_or_in_conflict_with_the_organisation(seed):
 
 
 def test_no_eligible_supervisor_leaves_the_pick_unassigned():
-    plan = {"organisations": [{"code": "A", "kind": "social", "city": "C"}], "batches": [{"id": "1", "organisation": "A"}],
-            "supervisors": [{"id": "S", "organisation": "A"}]}
+    plan = {"organisations": [{"code": "A", "kind": "social", "city": "C"}],
+            "batches": [{"id": "1", "organisation": "A"}], "supervisors": [{"id": "S", "organisation": "A"}]}
     assert draw.run(plan, SEED)["picks"][0]["supervisor"] is None
 
 

@@ -50,10 +50,9 @@ def due(user: User | None, start: date, end: date) -> list[Due]:
             continue
         found = db.session.scalar(select(Assessment).where(Assessment.organisation_id == entry.organisation_id,
                                                            Assessment.expires_on == entry.expires_on))
-        if found is None:
-            # An entry withdrawn by an assessment moved on; one withdrawn otherwise is not due.
-            if entry.status == DirectoryStatus.WITHDRAWN:
-                continue
+        # An entry withdrawn by an assessment stays listed; one withdrawn otherwise is not due.
+        if found is None and entry.status == DirectoryStatus.WITHDRAWN:
+            continue
         out.append(Due(entry, found))
     return out
 
@@ -150,5 +149,6 @@ def decide(actor: User, row: Assessment, *, decision: str, reasons: str, scope: 
     row.decided_at, row.decided_by_id = clock.now(), actor.id
     db.session.flush()
     audit.record(AuditAction.ASSESSMENT_DECIDED, obj=row, organisation_id=row.organisation_id,
-                 data={"decision": decision, "reasons": reasons, "score": row.score, "expires_on": row.expires_on.isoformat()})
+                 data={"decision": decision, "reasons": reasons, "score": row.score,
+                       "expires_on": row.expires_on.isoformat()})
     return row

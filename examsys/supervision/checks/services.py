@@ -157,7 +157,8 @@ def reopen(user: User, finding: SpotFinding, note: str, due_on: date | None = No
     if due_on:
         finding.due_on = due_on
     db.session.flush()
-    audit.record(AuditAction.SPOT_FINDING_REOPENED, obj=finding, data={"note": note, "due_on": finding.due_on.isoformat()})
+    audit.record(AuditAction.SPOT_FINDING_REOPENED, obj=finding,
+                 data={"note": note, "due_on": finding.due_on.isoformat()})
     return step
 
 

@@ -97,7 +97,8 @@ def new(batch_id: int):
 def check(check_id: int):
     row = svc.check_for(current_user, check_id)
     finding_form = FindingForm(data={})
-    finding_form.indicator.choices = [("", "—")] + [(i.code, f"{i.code} {i.name}") for i in catalogue.current().indicators]
+    finding_form.indicator.choices = [("", "—")] + [(i.code, f"{i.code} {i.name}")
+                                                    for i in catalogue.current().indicators]
     return render_template("supervision/checks/check.html", check=row, finding_form=finding_form,
                            step_form=StepForm(), today=svc.today(), indicators=catalogue.current(),
                            window=batches.window_label(row.batch),

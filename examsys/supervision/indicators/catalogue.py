@@ -58,25 +58,28 @@ class IndicatorSet:
         return out
 
 
-I = Indicator
+# (code, dimension, name, weight, rule, computation or None, target, key tasks)
+_V2026_1 = [
+    ("S1", "system", "评价管理制度健全（考务、保密、回避、申诉）", 8, "查阅制度文本，齐全 100，缺一项扣 25",
+     None, 1.0, (1, 5)),
+    ("S2", "system", "评价前备案及时", 8, "按期备案批次占比（考前 5 日以上备案为按期）",
+     "filing_punctuality", 1.0, (2, 5)),
+    ("B1", "bank", "题库依据现行国家职业标准建设", 8, "查阅题库与标准版本对应关系，逐项评分", None, 1.0, (3,)),
+    ("B2", "bank", "标准变更后题库及时更新", 6, "在现行版本标准上组织的批次占比", "bank_renewed", 1.0, (3,)),
+    ("B3", "bank", "理论知识考试线上化", 8, "在本系统线上组织的理论考试批次占比", "online_theory", 1.0, (3, 6)),
+    ("F1", "site", "考场与设备符合要求（视频监控、身份核验）", 10, "现场核查考场、监控与设备，逐项评分",
+     None, 1.0, (4,)),
+    ("T1", "staff", "考评员持证上岗", 12, "批次考评员持有有效考评员证的占比", "certified_staff", 1.0, (4, 5)),
+    ("T2", "staff", "督导员、考评员队伍建设与培训", 6, "查阅培训记录，逐项评分", None, 1.0, (4,)),
+    ("P1", "process", "抽查发现问题按期整改", 12, "按期整改销号的抽查问题占比", "findings_on_time", 1.0, (5, 7)),
+    ("P2", "process", "评价过程记录完整可追溯", 8, "抽查批次过程记录与档案核查，逐项评分", None, 1.0, (5, 7)),
+    ("R1", "results", "考生满意度", 8, "满意度调查中满意及以上的占比（90% 为满分）", "satisfaction", 0.9, (8,)),
+    ("R2", "results", "证书信息与数据按时报送", 6, "查阅证书数据报送与回传记录，逐项评分", None, 1.0, (6, 8)),
+]
 SETS: dict[str, IndicatorSet] = {
-    "2026.1": IndicatorSet("2026.1", "2026-01-01", (
-        I("S1", "system", "评价管理制度健全（考务、保密、回避、申诉）", 8, "查阅制度文本，齐全 100，缺一项扣 25", key_tasks=(1, 5)),
-        I("S2", "system", "评价前备案及时", 8, "按期备案批次占比（考前 5 日以上备案为按期）", "filing_punctuality",
-          key_tasks=(2, 5)),
-        I("B1", "bank", "题库依据现行国家职业标准建设", 8, "查阅题库与标准版本对应关系，逐项评分", key_tasks=(3,)),
-        I("B2", "bank", "标准变更后题库及时更新", 6, "标准换版后 6 个月内完成题库更新的占比", "bank_renewed",
-          key_tasks=(3,)),
-        I("B3", "bank", "理论知识考试线上化", 8, "在本系统线上组织的理论考试批次占比", "online_theory", key_tasks=(3, 6)),
-        I("F1", "site", "考场与设备符合要求（视频监控、身份核验）", 10, "现场核查考场、监控与设备，逐项评分", key_tasks=(4,)),
-        I("T1", "staff", "考评员持证上岗", 12, "批次考评员持有有效考评员证的占比", "certified_staff", key_tasks=(4, 5)),
-        I("T2", "staff", "督导员、考评员队伍建设与培训", 6, "查阅培训记录，逐项评分", key_tasks=(4,)),
-        I("P1", "process", "抽查发现问题按期整改", 12, "按期整改销号的抽查问题占比", "findings_on_time", key_tasks=(5, 7)),
-        I("P2", "process", "评价过程记录完整可追溯", 8, "抽查批次过程记录与档案核查，逐项评分", key_tasks=(5, 7)),
-        I("R1", "results", "考生满意度", 8, "满意度调查中满意及以上的占比（90% 为满分）", "satisfaction", 0.9,
-          key_tasks=(8,)),
-        I("R2", "results", "证书信息与数据按时报送", 6, "查阅证书数据报送与回传记录，逐项评分", key_tasks=(6, 8)),
-    )),
+    "2026.1": IndicatorSet("2026.1", "2026-01-01", tuple(
+        Indicator(code, dim, name, weight, rule, comp, target, tasks)
+        for code, dim, name, weight, rule, comp, target, tasks in _V2026_1)),
 }
 CURRENT = "2026.1"
 
