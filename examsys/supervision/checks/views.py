@@ -69,7 +69,8 @@ def index():
     return render_template("supervision/checks/index.html", checks=svc.visible_checks(current_user),
                            overdue=svc.overdue(current_user) if oversees else [], today=svc.today(),
                            assignments=supervision.my_assignments(current_user)
-                           if has_permission(current_user, Permission.SUPERVISE) else [])
+                           if has_permission(current_user, Permission.SUPERVISE) else [],
+                           own_file=has_permission(current_user, Permission.FINDING_ANSWER))
 
 
 @bp.route("/batches/<int:batch_id>/new", methods=["GET", "POST"])
