@@ -14,6 +14,8 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    event,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -93,6 +95,20 @@ class Organisation(db.Model):
     @property
     def kind_label(self) -> str:
         return ORG_KIND_LABELS[self.kind]
+
+
+@event.listens_for(Organisation, "before_insert")
+def _in_a_city(_mapper, connection, target: Organisation) -> None:
+    """Every organisation is in a city: one inserted without (code that predates cities builds
+    Organisation rows directly) goes to the province's own entry, made if missing."""
+    if target.city_id is not None:
+        return
+    cities = City.__table__
+    city_id = connection.scalar(select(cities.c.id).where(cities.c.code == DEFAULT_CITY_CODE))
+    if city_id is None:
+        city_id = connection.execute(cities.insert().values(
+            code=DEFAULT_CITY_CODE, name=DEFAULT_CITY_NAME, created_at=clock.now())).inserted_primary_key[0]
+    target.city_id = city_id
 
 
 class User(db.Model):

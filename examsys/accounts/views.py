@@ -131,7 +131,7 @@ def organisation_new():
     error = None
     if form.validate_on_submit():
         org, error = attempt(lambda: services.create_organisation(
-            form.code.data, form.name.data, OrgKind(form.kind.data), cities[form.city_id.data]), form=form)
+            form.code.data, form.name.data, OrgKind(form.kind.data), cities.get(form.city_id.data)), form=form)
         if error is None:
             flash(f"已创建机构 {org.name}", "success")
             return redirect(url_for("accounts.organisations"))
@@ -148,7 +148,7 @@ def organisation_edit(org_id: int):
         form.kind.data = org.kind.value
     if form.validate_on_submit():
         services.update_organisation(org, name=form.name.data, kind=OrgKind(form.kind.data),
-                                     active=form.active.data, city=cities[form.city_id.data])
+                                     active=form.active.data, city=cities.get(form.city_id.data))
         flash("已保存", "success")
         return redirect(url_for("accounts.organisations"))
     return render_template("accounts/organisation_form.html", form=form, org=org)

@@ -61,7 +61,6 @@ def upgrade():
     sa.Column('expires_on', sa.Date(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('updated_at', examsys.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_directory_entries_organisation_id_organisations'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_directory_entries')),
     sa.UniqueConstraint('organisation_id', name=op.f('uq_directory_entries_organisation_id'))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from examsys import clock
@@ -41,13 +41,10 @@ class DirectoryEntry(db.Model):
     expires_on: Mapped[date] = mapped_column(Date, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=DirectoryStatus.ACTIVE.value)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     organisation: Mapped[Organisation] = relationship()
     changes: Mapped[list[DirectoryChange]] = relationship(
         back_populates="entry", order_by=lambda: (DirectoryChange.changed_at.desc(), DirectoryChange.id.desc()))
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def status_label(self) -> str:
