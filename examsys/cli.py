@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "delivery": ("examsys.delivery.cli:delivery_cli", "考试实施：收卷等后台任务 (exam delivery jobs)."),
     "demo": ("examsys.demo.cli:demo", "Load the demo data (idempotent) and print the demo logins."),
     "jobs": ("examsys.jobs.cli:jobs_cli", "后台任务：批次档案等耗时工作的执行进程 (the job worker)."),
+    "supervision": ("examsys.supervision.cli:supervision_cli",
+                    "督导：双随机抽取的复现与随机种子 (repeat a 双随机 draw; seeds and commitments)."),
 }
 # Commands of Flask and of its extensions, which need the app.
 FLASK_COMMANDS: dict[str, tuple[str, str]] = {

@@ -10,3 +10,8 @@ from examsys.delivery import models as delivery_models  # noqa: F401
 from examsys.jobs import models as jobs_models  # noqa: F401
 from examsys.standards import models as standards_models  # noqa: F401
 from examsys.supervision import models as supervision_models  # noqa: F401
+from examsys.supervision.assessment import models as assessment_models  # noqa: F401
+from examsys.supervision.checks import models as checks_models  # noqa: F401
+from examsys.supervision.directory import models as directory_models  # noqa: F401
+from examsys.supervision.indicators import models as indicator_models  # noqa: F401
+from examsys.supervision.plans import models as plan_models  # noqa: F401

@@ -17,7 +17,7 @@ class NavEntry:
     endpoint: str
     label: str
     desc: str
-    permission: Permission
+    permission: Permission | None  # None: every signed-in user (the published supervision pages)
 
 
 NAV: list[NavEntry] = [
@@ -30,6 +30,10 @@ NAV: list[NavEntry] = [
     NavEntry("delivery.marking_index", _l("阅卷"), _l("主观题双评与仲裁"), Permission.MARK),
     NavEntry("supervision.index", _l("督导"), _l("督导批次的过程记录、异常提示、督导发现与督导表"),
              Permission.SUPERVISE),
+    NavEntry("directory.index", _l("机构目录"), _l("评价机构目录：备案范围、有效期与状态（公开）"), None),
+    NavEntry("plans.index", _l("双随机"), _l("年度抽查计划、随机种子承诺与抽取结果（公开）"), None),
+    NavEntry("spotchecks.index", _l("整改"), _l("督导抽查发现的问题与本机构的整改答复"), Permission.FINDING_ANSWER),
+    NavEntry("oversight.index", _l("质量督导"), _l("督导档案、抽查整改、指标评分与定期评估"), Permission.CITY_OVERSEE),
     NavEntry("accounts.candidates", _l("考生"), _l("考生信息（身份证号加密保存）"), Permission.CANDIDATE_VIEW),
     NavEntry("accounts.users", _l("用户"), _l("本机构的用户、角色与证书"), Permission.USER_MANAGE),
     NavEntry("accounts.organisations", _l("机构"), _l("评价机构与用人单位"), Permission.ORG_MANAGE),
@@ -51,7 +55,9 @@ def nav_links() -> list[NavLink]:
     for entry in NAV:
         if entry.endpoint not in current_app.view_functions:
             continue
-        if not has_permission(current_user, entry.permission):
+        if entry.permission is None and not current_user.is_authenticated:
+            continue
+        if entry.permission is not None and not has_permission(current_user, entry.permission):
             continue
         # "accounts.users" is active on accounts.user_new, accounts.user_edit, …
         prefix = entry.endpoint[:-1] if entry.endpoint.endswith("s") else entry.endpoint

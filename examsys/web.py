@@ -46,6 +46,10 @@ from examsys.jsonbody import guard as json_guard
 from examsys.navigation import nav_links
 from examsys.permissions import ROLE_LABELS, Permission, can, enforce_declared_access
 from examsys.standards.views import bp as standards_bp
+from examsys.supervision.checks.views import bp as spotchecks_bp
+from examsys.supervision.directory.views import bp as directory_bp
+from examsys.supervision.oversight.views import bp as oversight_bp
+from examsys.supervision.plans.views import bp as plans_bp
 from examsys.supervision.views import bp as supervision_bp
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
@@ -247,6 +251,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(supervision_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(analysis_bp)
+    app.register_blueprint(directory_bp)
+    app.register_blueprint(plans_bp)
+    app.register_blueprint(spotchecks_bp)
+    app.register_blueprint(oversight_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(exam_bp)
 

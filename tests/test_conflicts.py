@@ -16,6 +16,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from examsys import transaction
+from examsys.accounts import services as accounts_services
 from examsys.accounts.models import Candidate, Organisation, OrgKind, User
 from examsys.assembly import services as assembly
 from examsys.assembly.models import Paper, PaperBlueprint, PaperStatus
@@ -116,7 +117,9 @@ def test_candidate_photo_of_a_candidate_changed_meanwhile_is_409(client, login_a
 def test_two_organisations_created_with_the_same_code_at_once_is_409(client, login_as, db):
     login_as(Role.PROVINCIAL_ADMIN)
     code = f"RACE{next(_codes):03d}"
-    with created_underneath(Organisation, code=code, name="先到的机构", kind=OrgKind.SOCIAL, active=True) as fired:
+    city = accounts_services.default_city()  # an inserted row names its city itself
+    with created_underneath(Organisation, code=code, name="先到的机构", kind=OrgKind.SOCIAL, active=True,
+                            city_id=city.id) as fired:
         resp = client.post("/organisations/new", data={"code": code, "name": "后到的机构", "kind": "social"})
     assert fired
     assert_conflict_page(resp, transaction.DUPLICATE_MESSAGE)

@@ -6,7 +6,13 @@ import pytest
 from examsys.permissions import PUBLIC_ENDPOINTS, Role, declared_access
 
 # Endpoints whose rule is "any logged-in staff user".
-LOGIN_ONLY = {"accounts.home", "accounts.logout"}
+LOGIN_ONLY = {"accounts.home", "accounts.logout",
+              # supervision published to every signed-in user (一公开), and the pages whose object
+              # policy decides (a check, a supervision file: 404 for those who may not see it)
+              "directory.index", "directory.export", "directory.entry", "plans.index", "plans.plan",
+              "plans.draw_json", "spotchecks.index", "spotchecks.check", "spotchecks.finding_step",
+              "spotchecks.photo", "oversight.organisation_file", "oversight.organisation_file_pdf",
+              "oversight.score"}
 
 
 def _url_for_rule(rule) -> str:
@@ -95,6 +101,11 @@ MATRIX = {
     "delivery.marking_index": {Role.PROCTOR},
     "supervision.assignments": {Role.PROVINCIAL_ADMIN},
     "supervision.conflicts": {Role.PROVINCIAL_ADMIN, Role.SUPERVISOR},
+    "directory.index": set(ALL_ROLES),
+    "directory.new": {Role.PROVINCIAL_ADMIN, Role.CITY_ADMIN},
+    "plans.index": set(ALL_ROLES),
+    "spotchecks.index": set(ALL_ROLES),
+    "oversight.index": {Role.PROVINCIAL_ADMIN, Role.CITY_ADMIN},
 }
 
 

@@ -37,6 +37,7 @@ class OrganisationForm(FlaskForm):
                                                Regexp(r"^[A-Za-z0-9\-_]+$", message=_l("只能包含字母、数字、-和_"))])
     name = StringField(_l("机构名称"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("机构类型"), choices=[(k.value, v) for k, v in ORG_KIND_LABELS.items()])
+    city_id = SelectField(_l("所在城市"), coerce=int, choices=[], validators=[Optional()])
     active = BooleanField(_l("启用"), default=True)
     submit = SubmitField(_l("保存"))
 

@@ -14,6 +14,8 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    event,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -51,6 +53,25 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
                 values_callable=lambda e: [m.value for m in e])
 
 
+class City(db.Model):
+    """A city of the province (各市). Every organisation belongs to one; the authority and any
+    organisation filed before cities existed belong to the province's own entry (DEFAULT_CITY_CODE)."""
+
+    __tablename__ = "cities"
+    __audit_type__ = "city"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)
+
+
+# The province's own entry among the cities (省本级): the authority's organisation, and any
+# organisation created without a city.
+DEFAULT_CITY_CODE = "PROVINCE"
+DEFAULT_CITY_NAME = "省本级"
+
+
 class Organisation(db.Model):
     __tablename__ = "organisations"
     __audit_type__ = "organisation"
@@ -59,6 +80,7 @@ class Organisation(db.Model):
     code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "org_kind"), nullable=False)
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id", ondelete="RESTRICT"), nullable=False, index=True)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     # Bank policy: versions need two approvals from two different reviewers before 入库.
     require_two_approvals: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
@@ -68,10 +90,25 @@ class Organisation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
+    city: Mapped[City] = relationship()
 
     @property
     def kind_label(self) -> str:
         return ORG_KIND_LABELS[self.kind]
+
+
+@event.listens_for(Organisation, "before_insert")
+def _in_a_city(_mapper, connection, target: Organisation) -> None:
+    """Every organisation is in a city: one inserted without (code that predates cities builds
+    Organisation rows directly) goes to the province's own entry, made if missing."""
+    if target.city_id is not None:
+        return
+    cities = City.__table__
+    city_id = connection.scalar(select(cities.c.id).where(cities.c.code == DEFAULT_CITY_CODE))
+    if city_id is None:
+        city_id = connection.execute(cities.insert().values(
+            code=DEFAULT_CITY_CODE, name=DEFAULT_CITY_NAME, created_at=clock.now())).inserted_primary_key[0]
+    target.city_id = city_id
 
 
 class User(db.Model):

@@ -24,8 +24,11 @@ from examsys.accounts.candidates import (
     set_candidate_photo,
 )
 from examsys.accounts.models import (
+    DEFAULT_CITY_CODE,
+    DEFAULT_CITY_NAME,
     Certificate,
     CertificateKind,
+    City,
     Organisation,
     OrgKind,
     User,
@@ -54,25 +57,56 @@ GENERIC_LOGIN_ERROR = "用户名或密码错误，或账户暂时无法登录。
 # --- organisations ---------------------------------------------------------------------------
 
 
-def create_organisation(code: str, name: str, kind: OrgKind) -> Organisation:
+def default_city() -> City:
+    """The province's own entry among the cities (made on first use)."""
+    city = db.session.scalar(select(City).where(City.code == DEFAULT_CITY_CODE))
+    if city is None:
+        city = create_city(DEFAULT_CITY_CODE, DEFAULT_CITY_NAME)
+    return city
+
+
+def create_city(code: str, name: str) -> City:
     """Raises Conflict if the code is taken, ValidationError on an empty code or name."""
+    code, name = code.strip(), name.strip()
+    if not code or not name:
+        raise ValidationError("城市代码和名称不能为空")
+    if db.session.scalar(select(City).where(City.code == code)):
+        raise Conflict(f"城市代码 {code} 已存在", field="code")
+    city = City(code=code, name=name)
+    db.session.add(city)
+    db.session.flush()
+    audit.record(AuditAction.CITY_CREATED, obj=city, data={"code": code, "name": name})
+    return city
+
+
+def cities() -> list[City]:
+    return list(db.session.scalars(select(City).order_by(City.code)))
+
+
+def create_organisation(code: str, name: str, kind: OrgKind, city: City | None = None) -> Organisation:
+    """In `city` (the province's own entry if none). Raises Conflict if the code is taken,
+    ValidationError on an empty code or name."""
     code, name = code.strip(), name.strip()
     if not code or not name:
         raise ValidationError("机构代码和名称不能为空")
     if db.session.scalar(select(Organisation).where(Organisation.code == code)):
         raise Conflict(f"机构代码 {code} 已存在", field="code")
-    org = Organisation(code=code, name=name, kind=kind, active=True)
+    city = city or default_city()
+    org = Organisation(code=code, name=name, kind=kind, active=True, city_id=city.id)
     db.session.add(org)
     db.session.flush()
     audit.record(AuditAction.ORGANISATION_CREATED, obj=org, organisation_id=org.id,
-                 data={"code": code, "name": name, "kind": kind.value})
+                 data={"code": code, "name": name, "kind": kind.value, "city": city.code})
     return org
 
 
-def update_organisation(org: Organisation, *, name: str, kind: OrgKind, active: bool) -> None:
-    before = {"name": org.name, "kind": org.kind.value, "active": org.active}
+def update_organisation(org: Organisation, *, name: str, kind: OrgKind, active: bool,
+                        city: City | None = None) -> None:
+    before = {"name": org.name, "kind": org.kind.value, "active": org.active, "city": org.city_id}
     org.name, org.kind, org.active = name.strip(), kind, active
-    after = {"name": org.name, "kind": org.kind.value, "active": org.active}
+    if city is not None:
+        org.city_id = city.id
+    after = {"name": org.name, "kind": org.kind.value, "active": org.active, "city": org.city_id}
     db.session.flush()
     audit.record(AuditAction.ORGANISATION_UPDATED, obj=org, organisation_id=org.id,
                  data={"before": before, "after": after})

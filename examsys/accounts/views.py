@@ -28,7 +28,15 @@ from examsys.accounts.forms import (
     RevealForm,
     UserForm,
 )
-from examsys.accounts.models import Candidate, CertificateKind, Organisation, OrgKind, User
+from examsys.accounts.models import (
+    DEFAULT_CITY_CODE,
+    DEFAULT_CITY_NAME,
+    Candidate,
+    CertificateKind,
+    Organisation,
+    OrgKind,
+    User,
+)
 from examsys.errors import DomainError, NotFound
 from examsys.extensions import db, limiter
 from examsys.permissions import (
@@ -116,10 +124,11 @@ def organisations():
 @require(Permission.ORG_MANAGE)
 def organisation_new():
     form = OrganisationForm()
+    cities = _city_choices(form)
     error = None
     if form.validate_on_submit():
         org, error = attempt(lambda: services.create_organisation(
-            form.code.data, form.name.data, OrgKind(form.kind.data)), form=form)
+            form.code.data, form.name.data, OrgKind(form.kind.data), cities.get(form.city_id.data)), form=form)
         if error is None:
             flash(f"已创建机构 {org.name}", "success")
             return redirect(url_for("accounts.organisations"))
@@ -131,11 +140,12 @@ def organisation_new():
 def organisation_edit(org_id: int):
     org = db.session.get(Organisation, org_id) or _not_found()
     form = OrganisationForm(obj=org)
+    cities = _city_choices(form)
     if request.method == "GET":
         form.kind.data = org.kind.value
     if form.validate_on_submit():
         services.update_organisation(org, name=form.name.data, kind=OrgKind(form.kind.data),
-                                     active=form.active.data)
+                                     active=form.active.data, city=cities.get(form.city_id.data))
         flash("已保存", "success")
         return redirect(url_for("accounts.organisations"))
     return render_template("accounts/organisation_form.html", form=form, org=org)
@@ -143,6 +153,15 @@ def organisation_edit(org_id: int):
 
 def _not_found():
     raise NotFound("未找到该对象")
+
+
+def _city_choices(form: OrganisationForm) -> dict:
+    """The cities by id; 0 stands for the province's own entry while no city exists yet."""
+    cities = {c.id: c for c in services.cities()} or {0: None}
+    form.city_id.choices = [(i, c.name if c else DEFAULT_CITY_NAME) for i, c in cities.items()]
+    if request.method == "GET" and form.city_id.data is None:
+        form.city_id.data = next((i for i, c in cities.items() if c is None or c.code == DEFAULT_CITY_CODE), None)
+    return cities
 
 
 # --- users ---------------------------------------------------------------------------------------

@@ -127,6 +127,21 @@ class AuditAction(enum.StrEnum):
     SUPERVISION_FORM_CREATED = "supervision_form.created"
     SUPERVISION_FORM_UPDATED = "supervision_form.updated"
     SUPERVISION_FORM_SIGNED = "supervision_form.signed"
+    CITY_CREATED = "city.created"
+    DIRECTORY_ENTRY_FILED = "directory_entry.filed"
+    DIRECTORY_ENTRY_CHANGED = "directory_entry.changed"
+    SUPERVISION_PLAN_CREATED = "supervision_plan.created"
+    SUPERVISION_DRAW_COMMITTED = "supervision_draw.committed"
+    SUPERVISION_DRAW_PERFORMED = "supervision_draw.performed"
+    SPOT_CHECK_RECORDED = "spot_check.recorded"
+    SPOT_FINDING_RECORDED = "spot_finding.recorded"
+    SPOT_FINDING_ANSWERED = "spot_finding.answered"
+    SPOT_FINDING_CLOSED = "spot_finding.closed"
+    SPOT_FINDING_REOPENED = "spot_finding.reopened"
+    SPOT_CHECK_VIEWED = "spot_check.viewed"
+    INDICATOR_SCORE_ENTERED = "indicator_score.entered"
+    ORGANISATION_FILE_VIEWED = "organisation.file_viewed"
+    ASSESSMENT_DECIDED = "assessment.decided"
     # batch archive
     BATCH_ARCHIVE_BUILT = "batch.archive_built"
     BATCH_ARCHIVE_DOWNLOADED = "batch.archive_downloaded"
@@ -247,6 +262,21 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.SUPERVISION_FORM_CREATED: "新建内部督导表",
     AuditAction.SUPERVISION_FORM_UPDATED: "填写内部督导表",
     AuditAction.SUPERVISION_FORM_SIGNED: "签署内部督导表",
+    AuditAction.CITY_CREATED: "新增城市",
+    AuditAction.DIRECTORY_ENTRY_FILED: "评价机构列入目录（备案）",
+    AuditAction.DIRECTORY_ENTRY_CHANGED: "评价机构目录信息变更",
+    AuditAction.SUPERVISION_PLAN_CREATED: "制定双随机抽查计划",
+    AuditAction.SUPERVISION_DRAW_COMMITTED: "承诺抽取随机种子",
+    AuditAction.SUPERVISION_DRAW_PERFORMED: "双随机抽取批次",
+    AuditAction.SPOT_CHECK_RECORDED: "记录评价中抽查",
+    AuditAction.SPOT_FINDING_RECORDED: "记录抽查问题",
+    AuditAction.SPOT_FINDING_ANSWERED: "机构答复整改",
+    AuditAction.SPOT_FINDING_CLOSED: "整改销号",
+    AuditAction.SPOT_FINDING_REOPENED: "整改重新打开",
+    AuditAction.SPOT_CHECK_VIEWED: "查阅他机构抽查记录",
+    AuditAction.INDICATOR_SCORE_ENTERED: "录入督导指标评分",
+    AuditAction.ORGANISATION_FILE_VIEWED: "查阅机构督导档案",
+    AuditAction.ASSESSMENT_DECIDED: "定期评估结论",
     # batch archive
     AuditAction.BATCH_ARCHIVE_BUILT: "生成批次档案",
     AuditAction.BATCH_ARCHIVE_DOWNLOADED: "下载批次档案",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from examsys import clock
 from examsys.accounts import idnumber, services
 from examsys.accounts.models import Candidate, CertificateKind, Organisation, OrgKind, User
-from examsys.demo import past_batch, stats_batch
+from examsys.demo import oversight, past_batch, stats_batch
 from examsys.demo.bank import load_items, load_standard
 from examsys.demo.blueprints import load_demo_blueprint
 from examsys.demo.delivery import load_demo_batch
@@ -68,7 +68,7 @@ def demo_password(username: str) -> str:
 
 def _org(code: str, name: str, kind: OrgKind) -> Organisation:
     org = db.session.scalar(select(Organisation).where(Organisation.code == code))
-    return org or services.create_organisation(code, name, kind)
+    return org or services.create_organisation(code, name, kind, oversight.city_of(code))
 
 
 def load_demo() -> dict:
@@ -82,6 +82,9 @@ def load_demo() -> dict:
         past = past_batch.load_past_batch(orgs["SKILL-01"], standard, by_name, blueprint, registered, now=now)
         marked = stats_batch.load_stats_batch(orgs["SKILL-01"], standard, by_name, blueprint, now=now)
     exam = load_demo_batch(orgs["SKILL-01"], standard, by_name, blueprint)
+    oversight.load_oversight(standard, demo_password)
+    users_out += [{"username": u, "password": demo_password(u), "roles": sorted(r.value for r in roles),
+                   "organisation": org} for u, _name, roles, org, _certs in oversight.MORE_USERS]
     return {
         "organisations": [{"code": c, "name": n, "kind": k.value} for c, n, k in ORGS],
         "users": users_out,
@@ -95,6 +98,7 @@ def load_demo() -> dict:
 def _world() -> tuple:
     """Organisations, users, registered candidates, the standard, its bank and the blueprint
     (each created once), a few days apart when the clock is frozen."""
+    oversight.load_cities()
     orgs = {code: _org(code, name, kind) for code, name, kind in ORGS}
     users_out = []
     for i, (username, display, roles, org_code, certs) in enumerate(USERS):

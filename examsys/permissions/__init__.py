@@ -32,6 +32,17 @@ from examsys.permissions.core import (
     require,
     sees_all_organisations,
 )
+from examsys.permissions.oversight import (
+    may_answer_finding,
+    may_assess,
+    may_close_finding,
+    may_manage_directory,
+    may_run_plans,
+    may_score_indicators,
+    may_view_organisation_file,
+    may_view_spot_check,
+    oversees,
+)
 from examsys.permissions.rules import (
     can_review,
     may_appoint_supervisors,
@@ -64,6 +75,15 @@ from examsys.permissions.rules import (
 )
 
 __all__ = [
+    "may_answer_finding",
+    "may_assess",
+    "may_close_finding",
+    "may_manage_directory",
+    "may_run_plans",
+    "may_score_indicators",
+    "may_view_organisation_file",
+    "may_view_spot_check",
+    "oversees",
     "ACCESS_ATTR",
     "ALLOW",
     "can",

@@ -31,6 +31,7 @@ class Role(enum.StrEnum):
     EXAM_ADMIN = "exam_admin"
     PROCTOR = "proctor"
     SUPERVISOR = "supervisor"
+    CITY_ADMIN = "city_admin"  # 各市: oversees the organisations of its own organisation's city
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -41,6 +42,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.EXAM_ADMIN: "考务管理员",
     Role.PROCTOR: "考评员（监考）",
     Role.SUPERVISOR: "督导员",
+    Role.CITY_ADMIN: "市级管理员",
 }
 
 
@@ -68,17 +70,21 @@ class Permission(enum.StrEnum):
     RESULT_REVIEW = "result.review"
     SUPERVISE = "supervise"
     SUPERVISION_ASSIGN = "supervision.assign"  # the authority assigns supervisors to batches
+    DIRECTORY_MANAGE = "directory.manage"  # filing records of the directory (province: all; city: its own)
+    CITY_OVERSEE = "city.oversee"  # supervision files, rectifications and assessments of a city's organisations
+    FINDING_ANSWER = "finding.answer"  # an organisation answers spot-check findings with its rectification
 
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PROVINCIAL_ADMIN: frozenset(
         {P.ORG_MANAGE, P.USER_MANAGE, P.CANDIDATE_VIEW, P.AUDIT_VIEW, P.STANDARD_VIEW,
-         P.STANDARD_MANAGE, P.ITEM_VIEW, P.PAPER_VIEW, P.BATCH_VIEW, P.SUPERVISE, P.SUPERVISION_ASSIGN}
+         P.STANDARD_MANAGE, P.ITEM_VIEW, P.PAPER_VIEW, P.BATCH_VIEW, P.SUPERVISE, P.SUPERVISION_ASSIGN,
+         P.DIRECTORY_MANAGE, P.CITY_OVERSEE}
     ),
     Role.ORG_ADMIN: frozenset(
         {P.USER_MANAGE, P.CANDIDATE_VIEW, P.CANDIDATE_MANAGE, P.CANDIDATE_ID_REVEAL, P.AUDIT_VIEW,
-         P.STANDARD_VIEW, P.ITEM_VIEW, P.BANK_EXPORT, P.PAPER_VIEW, P.BATCH_VIEW}
+         P.STANDARD_VIEW, P.ITEM_VIEW, P.BANK_EXPORT, P.PAPER_VIEW, P.BATCH_VIEW, P.FINDING_ANSWER}
     ),
     Role.WRITER: frozenset({P.STANDARD_VIEW, P.ITEM_VIEW, P.ITEM_WRITE, P.BANK_IMPORT}),
     Role.REVIEWER: frozenset({P.STANDARD_VIEW, P.ITEM_VIEW, P.ITEM_REVIEW, P.BANK_EXPORT}),
@@ -89,6 +95,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.PROCTOR: frozenset({P.BATCH_VIEW, P.PROCTOR_CONSOLE, P.MARK, P.CANDIDATE_VIEW}),
     Role.SUPERVISOR: frozenset({P.BATCH_VIEW, P.SUPERVISE, P.AUDIT_VIEW, P.PAPER_VIEW}),
+    Role.CITY_ADMIN: frozenset({P.DIRECTORY_MANAGE, P.CITY_OVERSEE}),
 }
 
 

@@ -14,6 +14,7 @@ from examsys.permissions import Role
 from examsys.supervision import services as supervision
 from tests.delivery.conftest import CandidateAPI, candidate_api, delivery_world  # noqa: F401
 from tests.factories import PASSWORD
+from tests.supervision.province import build_province
 
 
 @dataclass
@@ -62,3 +63,10 @@ def login(client, user) -> None:
 
 
 __all__ = ["CandidateAPI", "login"]
+
+
+@pytest.fixture
+def province(make, db, frozen_clock):
+    world = build_province(make)
+    db.session.commit()
+    return world

@@ -48,6 +48,7 @@ from examsys.errors import Conflict, NotFound, ValidationError
 from examsys.extensions import db
 from examsys.permissions import may_staff_batch
 from examsys.standards.models import LEVELS, Standard
+from examsys.supervision.directory import scope as directory_scope
 
 # --- create / update while planned ---------------------------------------------------------------
 
@@ -66,6 +67,9 @@ def _check_input(org: Organisation, data: BatchInput) -> tuple[Standard, Paper |
         raise ValidationError("未找到该职业标准", field="standard_id")
     if data.level not in (standard.levels or []):
         errors.append(f"职业标准“{standard.name}”没有{LEVELS.get(data.level, data.level)}等级")
+    elif refused := directory_scope.refusal(org.id, standard.code, standard.name, data.level,
+                                            local_date(data.window_start)):
+        errors.append(refused)
     if not data.name.strip():
         errors.append("批次名称不能为空")
     if data.window_end <= data.window_start:
@@ -275,6 +279,10 @@ def filing_problems(batch: Batch) -> list[str]:
         problems += paper_problems(db.session.get(Paper, batch.paper_id), batch.standard_id, batch.level)
     if not batch.rooms:
         problems.append("未设置考场")
+    standard = db.session.get(Standard, batch.standard_id)
+    if refused := directory_scope.refusal(batch.organisation_id, standard.code, standard.name, batch.level,
+                                          local_date(batch.window_start)):
+        problems.append(refused)
     problems += staff_problems(batch)
     if not batch.roster:
         problems.append("考生名单为空，请先导入名单")
