@@ -74,15 +74,10 @@ def _may_view(user: Any, job: Job) -> bool:
     return registry.known(job.kind) and bool(registry.kind_of(job.kind).may_view(user, job))
 
 
-def recent(user: Any, *, object_type: str | None = None, object_id: int | None = None,
-           kind: str | None = None, limit: int = 20) -> list[Job]:
-    """The user's own latest jobs (optionally about one object, of one kind), newest first."""
-    query = select(Job).where(Job.requested_by_id == user.id)
-    if object_type is not None:
-        query = query.where(Job.object_type == object_type, Job.object_id == object_id)
-    if kind is not None:
-        query = query.where(Job.kind == kind)
-    return list(db.session.scalars(query.order_by(Job.id.desc()).limit(limit)))
+def recent(user: Any, *, limit: int = 20) -> list[Job]:
+    """The user's own latest jobs, newest first."""
+    query = select(Job).where(Job.requested_by_id == user.id).order_by(Job.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
 
 
 def take_result(actor: Any, job: Job) -> tuple[Path, str, str]:
