@@ -102,7 +102,9 @@ def commit() -> None:
     if has_app_context():
         for action in g.pop("_before_commit", ()):
             action()
-    db.session.commit()
+    session = db.session()
+    if session.in_transaction():  # nothing begun (a save that committed itself): nothing to end
+        session.commit()
     if has_app_context():
         g.pop("_on_rollback", None)
         for action in g.pop("_after_commit", ()):

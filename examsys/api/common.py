@@ -5,15 +5,15 @@ error path has already rolled back, and recorded what must survive, when a handl
 
 from __future__ import annotations
 
+import math
 import re
+import threading
 import time
 from datetime import UTC, datetime
 from functools import lru_cache, wraps
 
 from flask import current_app, g, jsonify, request
 from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.exc import DBAPIError
 
 from examsys import sqlite_writer
@@ -43,27 +43,53 @@ def session_key(token_sha256: str | None = None) -> str:
     return "cand-ip:" + (request.remote_addr or "")
 
 
-# Autosave's limit is counted per worker process, in memory (the `limits` library): a shared
-# (Redis) counter would add a network round trip to every save, the hottest request of an exam.
-# A runaway client is still bounded, at (workers x the rate); logins and everything else keep
-# the shared limits of Flask-Limiter.
-_LOCAL_LIMITER = MovingWindowRateLimiter(MemoryStorage())
+# Autosave's limit is counted per worker process, in memory: a shared (Redis) counter would add
+# a network round trip to every save, the hottest request of an exam. A runaway client is still
+# bounded, at (workers x the rate); logins and everything else keep the shared limits of
+# Flask-Limiter. Not `limits`' MemoryStorage: while hits keep arriving it starts a timer thread
+# every 10 ms to sweep every key, i.e. a hundred thread starts a second in each worker of an exam
+# room, competing with the saves for the interpreter.
+class ProcessWindow:
+    """Fixed-window counters of this process: at most `amount` hits per key per window of
+    `seconds`, the window starting at the key's first hit. Expired keys are dropped when the
+    table passes SWEEP_AT keys, so memory stays bounded without a sweeper thread."""
+
+    SWEEP_AT = 20_000
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, amount: int, seconds: float, now: float) -> float | None:
+        """Count a hit; None when allowed, else the seconds until the key's window ends."""
+        with self._lock:
+            end, used = self._windows.get(key, (0.0, 0))
+            if now >= end:
+                end, used = now + seconds, 0
+            if used >= amount:
+                return end - now
+            self._windows[key] = (end, used + 1)
+            if len(self._windows) > self.SWEEP_AT:
+                self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+        return None
+
+
+_LOCAL_WINDOWS = ProcessWindow()
 
 
 @lru_cache(maxsize=16)
-def _parsed(rate: str):
-    return parse(rate)
+def _parsed(rate: str) -> tuple[int, int]:
+    limit = parse(rate)
+    return limit.amount, limit.get_expiry()
 
 
 def local_limit(rate: str, key: str) -> None:
     """RateLimited (429, Retry-After) when `key` has used up `rate` in this process."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
-    limit = _parsed(rate)
-    if not _LOCAL_LIMITER.hit(limit, key):
-        reset = _LOCAL_LIMITER.get_window_stats(limit, key).reset_time
-        raise RateLimited("操作过于频繁，请稍后再试",
-                          details={"retry_after": max(1, int(reset - time.time()) + 1)})
+    wait = _LOCAL_WINDOWS.hit(key, *_parsed(rate), time.monotonic())
+    if wait is not None:
+        raise RateLimited("操作过于频繁，请稍后再试", details={"retry_after": max(1, math.ceil(wait))})
 
 
 def candidate_required(view):

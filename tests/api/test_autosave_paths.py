@@ -171,3 +171,24 @@ def test_sqlite_writes_take_the_writer_turn_and_always_give_it_back(app, db, del
     assert resp.status_code < 500 and not sqlite_writer.held()
     assert candidate_api.post(f"/attempts/{attempt_id + 999}/submit").status_code == 404
     assert not sqlite_writer.held()
+
+
+def test_the_process_window_counts_per_key_and_restarts_after_its_window():
+    from examsys.api.common import ProcessWindow
+
+    w = ProcessWindow()
+    assert [w.hit("a", 2, 60, 100.0) for _ in range(2)] == [None, None]
+    assert w.hit("a", 2, 60, 130.0) == 30.0  # used up: the window ends at 160
+    assert w.hit("b", 2, 60, 130.0) is None  # another key counts on its own
+    assert w.hit("a", 2, 60, 160.0) is None  # a new window
+
+
+def test_the_process_window_drops_expired_keys_once_it_grows(monkeypatch):
+    from examsys.api.common import ProcessWindow
+
+    monkeypatch.setattr(ProcessWindow, "SWEEP_AT", 3)
+    w = ProcessWindow()
+    for k in range(3):
+        w.hit(f"old{k}", 5, 1, 0.0)
+    w.hit("new", 5, 1, 10.0)  # the fourth key: expired ones go
+    assert set(w._windows) == {"new"}
