@@ -155,12 +155,16 @@ def load_secrets(instance_path: Path) -> SecretSources:
 
 def engine_options(db_url: str) -> dict:
     """SQLite is a local file: a pooled connection cannot go stale, so no ping per checkout.
-    PostgreSQL keeps pre_ping (one cheap round trip per checkout) so that after a database
-    restart no request fails on a dead pooled connection; pool_recycle retires
-    connections before server or proxy idle timeouts cut them."""
+    PostgreSQL pings a pooled connection only when it sat idle longer than
+    examsys.web.PING_IDLE_SECONDS (examsys.web's pool events), not on every checkout as
+    SQLAlchemy's pool_pre_ping would: that round trip was a tenth of an autosave's cost, and a
+    connection used a moment ago is alive or dies with the whole database, which the pool
+    notices on its first failed statement (it then drops every pooled connection, and the API
+    answers that one request 503 retry_later). pool_recycle retires connections before server or
+    proxy idle timeouts cut them."""
     if db_url.startswith("sqlite"):
         return {}
-    return {"pool_pre_ping": True, "pool_recycle": 1800}
+    return {"pool_recycle": 1800}
 
 
 def build_config(instance_path: Path, overrides: dict | None = None) -> dict:

@@ -4,6 +4,7 @@ security headers, locale, template helpers, blueprints and error pages."""
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from flask import (
     Flask,
@@ -22,6 +23,8 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import Pool
 from werkzeug.exceptions import HTTPException
 
 from examsys import clock, transaction
@@ -83,6 +86,40 @@ def _on_connect(dbapi_conn, _record) -> None:
         if value == "off":
             raise UnsafeConfiguration(
                 "PostgreSQL synchronous_commit=off: acknowledged writes could be lost; refusing")
+
+
+# A pooled PostgreSQL connection idle longer than this is pinged before use (see
+# examsys.config.engine_options): server and proxy timeouts, restarts overnight.
+PING_IDLE_SECONDS = 10.0
+
+
+@event.listens_for(Pool, "checkin")
+def _on_checkin(_dbapi_conn, record) -> None:
+    if record is not None:
+        record.info["examsys_idle_since"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _on_checkout(dbapi_conn, record, _proxy) -> None:
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        return
+    since = record.info.get("examsys_idle_since")
+    if since is None or time.monotonic() - since <= PING_IDLE_SECONDS:
+        return  # new, or used a moment ago
+    try:
+        _ping(dbapi_conn)
+    except Exception as exc:  # noqa: BLE001 - any failure of the ping means a dead connection
+        raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
+
+
+def _ping(dbapi_conn) -> None:
+    """One round trip outside any transaction (psycopg, the one PostgreSQL driver examsys uses)."""
+    was = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    try:
+        dbapi_conn.execute("SELECT 1")
+    finally:
+        dbapi_conn.autocommit = was
 
 
 @event.listens_for(Engine, "begin")

@@ -73,15 +73,21 @@ _EVENT_COLUMNS = ("occurred_at", "action", "actor_user_id", "actor_label", "acto
                   "object_type", "object_id", "data", "ip", "user_agent", "scope", "seq", "prev_hash", "entry_hash")
 
 
-def _sql(dialect: str) -> tuple[str, str]:
+def _sql(dialect: str) -> tuple[str, ...]:
+    """The statements, in order, each taking its share of the values. PostgreSQL gets both
+    INSERTs as ONE statement (the history row in a data-modifying WITH): one round trip to the
+    server fewer on every save."""
     mark = "?" if dialect == "sqlite" else "%s"
     json_mark = mark if dialect == "sqlite" else "%s::jsonb"
     history = ", ".join(json_mark if c == "answer" else mark for c in _HISTORY_COLUMNS)
     event = ", ".join(json_mark if c == "data" else mark for c in _EVENT_COLUMNS)
     # Constant table and column names; every value is bound.
-    return (f"INSERT INTO answer_history ({', '.join(_HISTORY_COLUMNS)}) VALUES ({history})",  # noqa: S608
-            f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({event}) "  # noqa: S608
-            "ON CONFLICT (scope, seq) DO NOTHING RETURNING id")
+    insert_history = f"INSERT INTO answer_history ({', '.join(_HISTORY_COLUMNS)}) VALUES ({history})"  # noqa: S608
+    insert_event = (f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({event}) "  # noqa: S608
+                    "ON CONFLICT (scope, seq) DO NOTHING RETURNING id")
+    if dialect == "postgresql":
+        return (f"WITH saved AS ({insert_history}) {insert_event}",)
+    return insert_history, insert_event
 
 
 _SQL = {"sqlite": _sql("sqlite"), "postgresql": _sql("postgresql")}
@@ -111,12 +117,16 @@ def saved(conn, *, attempt_id: int, organisation_id: int | None, form_item_id: i
     link_seq = head[0] + 1
     link = chain.entry_hash(values, scope=scope, seq=link_seq, prev=head[1])
     at = _time(dialect, now)
+    row = (attempt_id, form_item_id, seq, orjson.dumps(answer).decode(), flagged, at, ip)
+    event = (at, values["action"], None, None, values["actor_roles"], organisation_id, "attempt", values["object_id"],
+             orjson.dumps(values["data"]).decode(), ip, values["user_agent"], scope, link_seq, head[1], link)
     cursor = conn.connection.driver_connection.cursor()
     try:
-        cursor.execute(sql[0], (attempt_id, form_item_id, seq, orjson.dumps(answer).decode(), flagged, at, ip))
-        cursor.execute(sql[1], (at, values["action"], None, None, values["actor_roles"], organisation_id, "attempt",
-                                values["object_id"], orjson.dumps(values["data"]).decode(), ip, values["user_agent"],
-                                scope, link_seq, head[1], link))
+        if len(sql) == 1:
+            cursor.execute(sql[0], row + event)
+        else:
+            cursor.execute(sql[0], row)
+            cursor.execute(sql[1], event)
         inserted = cursor.fetchone()
     finally:
         cursor.close()
