@@ -237,6 +237,6 @@ def test_attempt_state_machine(machine_env):
             assert report.ok, report.failures[:3]
 
     AttemptMachine.TestCase.settings = settings(
-        max_examples=80, stateful_step_count=40, deadline=None,
+        max_examples=60, stateful_step_count=40, deadline=None,
         suppress_health_check=list(HealthCheck))
     AttemptMachine.TestCase().runTest()
