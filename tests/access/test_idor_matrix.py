@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
 from examsys.accounts.models import User
 from examsys.demo.loader import DEMO_PASSWORD
 from tests import factories
-from tests.access.world import MARK, build_access_world
+from tests.access.world import MARK, build_access_world, table_counts
 from tests.conftest import IsolatedClient, csrf_token_from
 
 # endpoint → why it is not scoped to one organisation's objects (it is still requested by every
@@ -62,17 +62,6 @@ def url_for_victim(rule, ids: dict) -> str:
     if rule.endpoint == "spotchecks.photo":
         values["sha256"] = ids["finding_photo"]
     return rule.build({a: values[a] for a in rule.arguments}, append_unknown=False)[1]
-
-
-# Tables that a refused request writes to on purpose: the process record of refusals (RELIABILITY:
-# denials are recorded), sessions touched, rate-limit counters.
-WRITTEN_BY_REFUSALS = {"audit_events", "user_sessions", "candidate_sessions", "rate_limit_hits", "login_throttles"}
-
-
-def table_counts(db) -> dict[str, int]:
-    db.session.rollback()
-    return {name: db.session.scalar(select(func.count()).select_from(table))
-            for name, table in db.metadata.tables.items() if name not in WRITTEN_BY_REFUSALS}
 
 
 def _staff_client(app, user) -> tuple:

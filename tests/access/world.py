@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from examsys import clock
 from examsys.accounts import services as accounts
@@ -78,6 +78,18 @@ class AccessWorld:
     foreign_world: DeliveryWorld
     mark: str = MARK
     objects: dict = field(default_factory=dict)  # name → victim object
+
+
+# Tables that a refused request writes to on purpose: the process record of refusals (denials
+# are recorded), sessions touched, rate-limit counters.
+WRITTEN_BY_REFUSALS = {"audit_events", "user_sessions", "candidate_sessions", "rate_limit_hits", "login_throttles"}
+
+
+def table_counts(db) -> dict[str, int]:
+    """Rows per table (but WRITTEN_BY_REFUSALS): equal before and after means nothing was written."""
+    db.session.rollback()
+    return {name: db.session.scalar(select(func.count()).select_from(table))
+            for name, table in db.metadata.tables.items() if name not in WRITTEN_BY_REFUSALS}
 
 
 def _png() -> bytes:
