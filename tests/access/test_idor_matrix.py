@@ -64,19 +64,24 @@ def url_for_victim(rule, ids: dict) -> str:
     return rule.build({a: values[a] for a in rule.arguments}, append_unknown=False)[1]
 
 
-def _staff_client(app, user) -> tuple:
+def _staff_client(app, user, password: str = factories.PASSWORD) -> tuple:
     client = app.test_client()
-    resp = client.post("/login", data={"username": user.username, "password": factories.PASSWORD})
+    login_token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    resp = client.post("/login", data={"username": user.username, "password": password, "csrf_token": login_token})
     assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
     token = csrf_token_from(client.get("/").get_data(as_text=True))
     return client, token
 
 
 @pytest.fixture
-def access_world(db, frozen_clock):
+def access_world(app, db, frozen_clock):
+    """The world, with CSRF on as in production: a state-changing request carries its session's
+    token, so a refusal is the access rule's and not CSRF's (a 400 would fail the matrix)."""
     world = build_access_world(db)
     db.session.commit()
-    return world
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield world
+    app.config["WTF_CSRF_ENABLED"] = False
 
 
 def test_every_id_route_refuses_every_foreign_role(app, db, access_world):
@@ -85,6 +90,7 @@ def test_every_id_route_refuses_every_foreign_role(app, db, access_world):
     clients = {name: _staff_client(app, user) for name, user in w.foreign.items()}
     # The foreign candidate signs in to their own batch and starts their own attempt.
     cand_client = app.test_client()
+    cand_token = csrf_token_from(cand_client.get("/login").get_data(as_text=True))  # an anonymous session's
     resp = cand_client.post("/api/v1/candidate/session", json=w.foreign_world.login_payload(0))
     assert resp.status_code == 201, resp.get_json()
     bearer = {"Authorization": f"Bearer {resp.get_json()['token']}"}
@@ -100,7 +106,7 @@ def test_every_id_route_refuses_every_foreign_role(app, db, access_world):
         api = url.startswith("/api/")
         for role in FOREIGN_ROLES:
             if role == "candidate":
-                client, token, headers = cand_client, None, bearer
+                client, token, headers = cand_client, cand_token, bearer
             else:
                 (client, token), headers = clients[role], {}
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -131,6 +137,9 @@ def test_every_id_route_refuses_every_foreign_role(app, db, access_world):
     assert set(NOT_OBJECT_SCOPED) <= endpoints  # no stale exclusion
     assert {ep for ep, roles in covered.items() if roles == set(FOREIGN_ROLES)} == endpoints
     assert len(endpoints) >= 100 and pairs >= len(endpoints) * len(FOREIGN_ROLES)
+    print(f"IDOR matrix: {len(endpoints)} id routes, {len(endpoints) - len(NOT_OBJECT_SCOPED)} object-scoped, "
+          f"{len(covered) * len(FOREIGN_ROLES)} (route, role) pairs, {pairs} requests")
+    assert unopened_by_the_victim(app, db, w) == []
 
 
 # The victim's own people: the positive control that the ids name real objects.
@@ -143,18 +152,11 @@ NO_POSITIVE_CONTROL = {
 }
 
 
-def test_the_victims_own_people_open_every_id_page(app, db, access_world):
-    """Without this the matrix could pass on ids that name nothing: every GET route answers 200
-    with the world's ids to at least one of the victim's own users."""
-    app.test_client_class = IsolatedClient
+def unopened_by_the_victim(app, db, access_world) -> list[str]:
+    """The positive control, without which the matrix could pass on ids that name nothing: the
+    GET pages that none of the victim's own users opens (200) with the world's ids."""
     users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(VICTIM_USERS)))}
-    clients = {}
-    for name in VICTIM_USERS:
-        client = app.test_client()
-        resp = client.post("/login", data={"username": name, "password": DEMO_PASSWORD})
-        assert resp.status_code == 302, name
-        clients[name] = client
-    assert users
+    clients = {name: _staff_client(app, users[name], DEMO_PASSWORD)[0] for name in VICTIM_USERS}
     unopened = []
     for rule in id_rules(app):
         if "GET" not in rule.methods or rule.rule.startswith("/api/") or rule.endpoint in NO_POSITIVE_CONTROL:
@@ -162,4 +164,4 @@ def test_the_victims_own_people_open_every_id_page(app, db, access_world):
         url = url_for_victim(rule, access_world.ids)
         if not any(clients[name].get(url).status_code == 200 for name in VICTIM_USERS):
             unopened.append(url)
-    assert unopened == [], unopened
+    return unopened
