@@ -1,9 +1,18 @@
-"""RELIABILITY 15: a hypothesis state machine over start / save / stale save / submit / tick /
-sweep / extend / reopen, checked against a small in-process model of the rules:
+"""RELIABILITY 15 and issue 15 point 8: a hypothesis state machine over start / save / stale save
+/ submit / tick / sweep / extend / reopen / terminate, checked against a small in-process model of
+the rules:
 - a save is stored iff the attempt is open and now <= deadline + grace and seq > stored seq;
 - the stored answer is always the last stored save's (no acknowledged save lost or regressed);
+- submitted, timed out and terminated are final: nothing but an explicit reopen moves the attempt
+  or its finish time, and a refused terminate leaves nothing behind;
 - a closed-by-time attempt finishes exactly at its deadline; sweep twice changes nothing;
-- exactly one audit event per transition."""
+- one attempt per roster entry; one submission per opening (and as many as the model made);
+- exactly one process-record event per transition;
+- after every step the process record of the attempt's batch verifies (examsys.audit.verify:
+  the chains link by link, the attempt's seal, the answer history against the saves).
+
+Each example sits in a batch of its own (on the world's frozen paper), so each verification reads
+one short batch chain and one attempt chain."""
 
 from __future__ import annotations
 
@@ -18,13 +27,15 @@ from sqlalchemy import func, select
 
 from examsys import clock
 from examsys.audit.models import AuditEvent
+from examsys.audit.verify import batch_scopes, verify_database
 from examsys.delivery.exam import services as attempts
-from examsys.delivery.models import AttemptStatus, Response, RosterEntry
+from examsys.delivery.models import Attempt, AttemptStatus, Batch, BatchRoom, BatchState, Response, RosterEntry
 from examsys.errors import AttemptClosed, Conflict
 from tests import factories
 from tests.delivery.world import build_world
 
 TRANSITIONS = ("attempt.submitted", "attempt.timed_out", "attempt.reopened", "attempt.terminated")
+FINAL = (AttemptStatus.SUBMITTED, AttemptStatus.TIMED_OUT, AttemptStatus.TERMINATED)
 
 
 @pytest.fixture
@@ -44,12 +55,23 @@ def test_attempt_state_machine(machine_env):
         @initialize()
         def setup(self):
             clock.freeze(base)
-            # A new candidate of the batch per example: the process record keeps every attempt.
+            # A new batch and candidate per example: the process record keeps every attempt, and
+            # a batch of its own keeps each example's chains short to verify.
             n = next(examples)
+            b = world.batch
+            self.batch = Batch(organisation_id=b.organisation_id, standard_id=b.standard_id, level=b.level,
+                               name=f"状态机批次{n}", venue=b.venue, window_start=base - timedelta(minutes=10),
+                               window_end=base + timedelta(hours=3), paper_id=b.paper_id, state=BatchState.FILED,
+                               duration_minutes=b.duration_minutes, grace_seconds=b.grace_seconds,
+                               created_by_id=b.created_by_id, filed_at=base - timedelta(days=1))
+            db.session.add(self.batch)
+            db.session.flush()
+            room = BatchRoom(batch_id=self.batch.id, name="第1考场", position=0, capacity=30, access_code="ROOM01")
+            db.session.add(room)
             cand = make.candidate(world.org, name=f"状态机{n}", id_number=factories.valid_id_number(30_000 + n))
-            self.entry = RosterEntry(batch_id=world.batch.id, candidate_id=cand.id, ticket_no=f"M{n:07d}",
-                                     room_id=world.room.id, seat_no=100 + n, order_seed=7000 + n,
-                                     start_delay_seconds=0)
+            db.session.flush()
+            self.entry = RosterEntry(batch_id=self.batch.id, candidate_id=cand.id, ticket_no=f"M{n:07d}",
+                                     room_id=room.id, seat_no=1, order_seed=7000 + n, start_delay_seconds=0)
             db.session.add(self.entry)
             db.session.commit()
             self.audit_start = db.session.scalar(select(func.max(AuditEvent.id))) or 0
@@ -58,6 +80,9 @@ def test_attempt_state_machine(machine_env):
             self.stored = None  # (seq, answer) as the model expects
             self.status = None
             self.transitions = 0
+            self.submissions = 0
+            self.openings = 0  # the first start and every reopen
+            self.finished_at = None  # of a final attempt, as the database first said
             self.item = None
 
         def _grace_ok(self):
@@ -65,7 +90,7 @@ def test_attempt_state_machine(machine_env):
 
         @rule()
         def start(self):
-            if self.attempt is None and clock.now() >= world.batch.window_end:
+            if self.attempt is None and clock.now() >= self.batch.window_end:
                 # No first start once the window has closed (the attempt engine refuses it).
                 with pytest.raises(Conflict):
                     attempts.start_attempt(self.entry)
@@ -75,6 +100,7 @@ def test_attempt_state_machine(machine_env):
             if self.attempt is None:
                 self.attempt = a
                 self.status = AttemptStatus.IN_PROGRESS
+                self.openings = 1
                 label = "A" if a.form_id == world.forms["A"].id else "B"
                 self.item = world.form_items[(label, "single")].id
             else:
@@ -121,6 +147,7 @@ def test_attempt_state_machine(machine_env):
             if self.status == AttemptStatus.IN_PROGRESS:
                 self.status = AttemptStatus.SUBMITTED
                 self.transitions += 1
+                self.submissions += 1
 
         @rule(seconds=st.sampled_from([1, 10, 14, 15, 16, 60, 600, 1800, 3600]))
         def tick(self, seconds):
@@ -138,7 +165,7 @@ def test_attempt_state_machine(machine_env):
         @rule(minutes=st.integers(1, 30))
         def extend(self, minutes):
             self._model_touch()
-            attempts.grant_extension(world.proctor, batch=world.batch, attempt=self.attempt,
+            attempts.grant_extension(world.proctor, batch=self.batch, attempt=self.attempt,
                                      minutes=minutes, reason="补时")
             db.session.commit()
 
@@ -148,11 +175,33 @@ def test_attempt_state_machine(machine_env):
             attempts.reopen(world.proctor, self.attempt, reason="重新开放")
             db.session.commit()
             self.transitions += 1
+            self.openings += 1
+            self.finished_at = None
             if clock.now() >= self.attempt.deadline_at:
                 self.status = AttemptStatus.TIMED_OUT
                 self.transitions += 1
             else:
                 self.status = AttemptStatus.IN_PROGRESS
+
+        @precondition(lambda self: self.attempt is not None)
+        @rule()
+        def terminate(self):
+            # As a request would: a refusal rolls back everything the call did, including the
+            # timeout that closing an overdue attempt first records.
+            before = (self.status, self.transitions)
+            self._model_touch()
+            expect = self.status == AttemptStatus.IN_PROGRESS
+            try:
+                attempts.terminate(world.proctor, self.attempt, reason="违纪")
+            except Conflict:
+                db.session.rollback()
+                assert not expect
+                self.status, self.transitions = before
+                return
+            db.session.commit()
+            assert expect
+            self.status = AttemptStatus.TERMINATED
+            self.transitions += 1
 
         @invariant()
         def matches_model(self):
@@ -160,6 +209,13 @@ def test_attempt_state_machine(machine_env):
                 return
             db.session.refresh(self.attempt)
             assert self.attempt.status == self.status
+            if self.status in FINAL:
+                # Final: the finish time never moves until an explicit reopen.
+                if self.finished_at is None:
+                    self.finished_at = self.attempt.finished_at
+                assert self.attempt.finished_at == self.finished_at is not None
+            else:
+                self.finished_at = None
             if self.status == AttemptStatus.TIMED_OUT:
                 assert self.attempt.finished_at == self.attempt.deadline_at
             row = db.session.scalar(select(Response).where(Response.attempt_id == self.attempt.id))
@@ -168,8 +224,19 @@ def test_attempt_state_machine(machine_env):
                 AuditEvent.id > self.audit_start, AuditEvent.action.in_(TRANSITIONS),
                 AuditEvent.object_id == str(self.attempt.id)))
             assert n == self.transitions
+            submitted = db.session.scalar(select(func.count(AuditEvent.id)).where(
+                AuditEvent.id > self.audit_start, AuditEvent.action == "attempt.submitted",
+                AuditEvent.object_id == str(self.attempt.id)))
+            assert submitted == self.submissions <= self.openings
+            assert db.session.scalar(select(func.count(Attempt.id)).where(
+                Attempt.roster_entry_id == self.entry.id)) == 1
+
+        @invariant()
+        def record_verifies(self):
+            report = verify_database(batch_scopes(self.batch.id))
+            assert report.ok, report.failures[:3]
 
     AttemptMachine.TestCase.settings = settings(
-        max_examples=200, stateful_step_count=50, deadline=None,
+        max_examples=60, stateful_step_count=40, deadline=None,
         suppress_health_check=list(HealthCheck))
     AttemptMachine.TestCase().runTest()
