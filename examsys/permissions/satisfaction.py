@@ -54,13 +54,14 @@ def may_edit_questionnaire(user: Any, questionnaire: Any) -> Decision:
     return deny("questionnaire.not_your_city", "只能管理本市的调查问卷")
 
 
-def may_distribute_to(user: Any, questionnaire: Any, batch: Any) -> Decision:
-    """A questionnaire goes to the batches of organisations its owner oversees."""
+def may_distribute_to(user: Any, questionnaire: Any, organisation: Any) -> Decision:
+    """A questionnaire goes to the batches of organisations its owner oversees (`organisation`:
+    the batch's)."""
     allowed = may_edit_questionnaire(user, questionnaire)
     if not allowed:
         return allowed
-    if oversees(user, batch.organisation) and (questionnaire.city_id is None
-                                               or batch.organisation.city_id == questionnaire.city_id):
+    if oversees(user, organisation) and (questionnaire.city_id is None
+                                         or organisation.city_id == questionnaire.city_id):
         return ALLOW
     return deny("questionnaire.batch_not_yours", "只能向本辖区机构的批次发放问卷")
 

@@ -116,6 +116,10 @@ class QuestionnaireDistribution(db.Model):
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="distributions")
     batch: Mapped[Batch] = relationship()
 
+    @property
+    def organisation(self) -> Organisation:
+        return db.session.get(Organisation, self.batch.organisation_id)
+
 
 class QuestionnaireResponse(db.Model):
     """One candidate's answers, once per questionnaire: {question id (str): 1..5 | option index |
@@ -141,6 +145,7 @@ class QuestionnaireResponse(db.Model):
     questionnaire: Mapped[Questionnaire] = relationship()
     roster_entry: Mapped[RosterEntry] = relationship()
     batch: Mapped[Batch] = relationship()
+    organisation: Mapped[Organisation] = relationship()
 
 
 class Interview(db.Model):

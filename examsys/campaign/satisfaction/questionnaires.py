@@ -20,7 +20,7 @@ from sqlalchemy import select
 from examsys import audit, clock, transaction
 from examsys.accounts import idnumber, throttle
 from examsys.accounts.candidates import id_index
-from examsys.accounts.models import User
+from examsys.accounts.models import Organisation, User
 from examsys.audit.actions import AuditAction
 from examsys.audit.services import AuditContext
 from examsys.campaign.satisfaction.models import (
@@ -216,7 +216,11 @@ def distributable_batches(user: User, row: Questionnaire) -> list[Batch]:
     this questionnaire, newest first."""
     done = {d.batch_id for d in row.distributions}
     rows = db.session.scalars(select(Batch).where(Batch.roster.any()).order_by(Batch.window_start.desc()))
-    return [b for b in rows if b.id not in done and may_distribute_to(user, row, b)]
+    return [b for b in rows if b.id not in done and may_distribute_to(user, row, organisation_of(b))]
+
+
+def organisation_of(batch: Batch) -> Organisation:
+    return db.session.get(Organisation, batch.organisation_id)
 
 
 def distribute(user: User, row: Questionnaire, batch_ids: list[int]) -> list[QuestionnaireDistribution]:
@@ -234,7 +238,7 @@ def distribute(user: User, row: Questionnaire, batch_ids: list[int]) -> list[Que
         batch = db.session.get(Batch, batch_id)
         if batch is None:
             raise NotFound("未找到所选批次")
-        may_distribute_to(user, row, batch).enforce()
+        may_distribute_to(user, row, organisation_of(batch)).enforce()
         if batch.id in done:
             continue
         dist = QuestionnaireDistribution(batch_id=batch.id, distributed_by_id=user.id, distributed_at=clock.now())
@@ -364,5 +368,5 @@ def submit(row: Questionnaire, entry: RosterEntry, form: dict[str, list[str]], *
 
 
 __all__ = ["IDENTIFY_FAILED", "add_question", "by_token", "close", "copy", "create", "distributable_batches",
-           "distribute", "get", "identify", "move_question", "parse_options", "publish", "qr_svg",
+           "distribute", "get", "identify", "move_question", "organisation_of", "parse_options", "publish", "qr_svg",
            "remove_question", "submit", "visible"]

@@ -85,7 +85,7 @@ def results_for(user: User, row: Questionnaire) -> Results:
     organisations."""
     if user.has_role(Role.PROVINCIAL_ADMIN):
         return results(row)
-    ids = [d.batch.organisation_id for d in row.distributions if oversees(user, d.batch.organisation)]
+    ids = [d.batch.organisation_id for d in row.distributions if oversees(user, d.organisation)]
     ids += [o for o in {r.organisation_id for r in responses_of(row)}
             if oversees(user, db.session.get(Organisation, o))]
     return results(row, sorted(set(ids)))
@@ -115,7 +115,7 @@ def export_xlsx(result: Results) -> bytes:
     for r in responses_of(result.questionnaire, [o.id for o, *_ in result.by_organisation]):
         when = clock.to_display(r.submitted_at).strftime("%Y-%m-%d %H:%M")
         sat = "—" if r.satisfied is None else ("是" if r.satisfied else "否")
-        answers.append([when, _cell(r.batch.organisation.name), _cell(r.batch.name), sat]
+        answers.append([when, _cell(r.organisation.name), _cell(r.batch.name), sat]
                        + [_cell(_shown(q, r.answers.get(str(q.id)))) for q in result.questionnaire.questions])
     out = io.BytesIO()
     book.save(out)

@@ -206,7 +206,7 @@ def answer_comment(user: User, response_id: int, text: str) -> CommentAnswer:
     response = db.session.get(SurveyResponse, response_id)
     if response is None or not response.comment:
         raise NotFound("未找到该条意见")
-    org = response.roster_entry.batch.organisation
+    org = db.session.get(Organisation, response.roster_entry.batch.organisation_id)
     if not may_view_satisfaction(user, org):
         raise NotFound("未找到该条意见")
     may_answer_comment(user, org.id).enforce()

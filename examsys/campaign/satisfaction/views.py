@@ -117,7 +117,7 @@ def questionnaire(questionnaire_id: int):
     editable = bool(may_edit_questionnaire(current_user, row))
     if editable and row.status == "published":
         distribute_form.batches.choices = [
-            (b.id, f"{b.organisation.name} · {b.name}（{len(b.roster)} 人）")
+            (b.id, f"{questionnaires.organisation_of(b).name} · {b.name}（{len(b.roster)} 人）")
             for b in questionnaires.distributable_batches(current_user, row)]
     result = qresults.results_for(current_user, row)
     charts_by_question = {qr.question.id: charts.bars_svg([(label, share, n) for label, n, share in qr.bars])
