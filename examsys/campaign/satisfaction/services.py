@@ -17,7 +17,12 @@ from examsys.audit.actions import AuditAction
 from examsys.campaign import targets as campaign
 from examsys.campaign.satisfaction import figures
 from examsys.campaign.satisfaction.figures import Count
-from examsys.campaign.satisfaction.models import INTERVIEWEE_LABELS, CommentAnswer, Interview
+from examsys.campaign.satisfaction.models import (
+    INTERVIEWEE_LABELS,
+    CommentAnswer,
+    Interview,
+    QuestionnaireResponse,
+)
 from examsys.delivery.exam.services import SURVEY_QUESTIONS
 from examsys.delivery.models import Batch
 from examsys.delivery.models.survey import SurveyResponse
@@ -265,6 +270,26 @@ def record_interview(user: User, org: Organisation, *, held_on: date | None, int
     return row
 
 
+@dataclass
+class QuestionnaireLine:
+    questionnaire: object
+    responses: int
+    satisfied: int
+    rated: int
+
+
+def questionnaire_lines(org: Organisation) -> list[QuestionnaireLine]:
+    """Per questionnaire answered by the organisation's candidates: responses and satisfied ones
+    (for the organisation's supervision file)."""
+    rows = db.session.scalars(select(QuestionnaireResponse).where(QuestionnaireResponse.organisation_id == org.id))
+    by_q: dict[int, list[QuestionnaireResponse]] = defaultdict(list)
+    for r in rows:
+        by_q[r.questionnaire_id].append(r)
+    return [QuestionnaireLine(rs[0].questionnaire, len(rs), sum(1 for r in rs if r.satisfied),
+                              sum(1 for r in rs if r.satisfied is not None))
+            for _qid, rs in sorted(by_q.items())]
+
+
 def interviewable(user: User) -> list[Organisation]:
     """The organisations `user` may record an interview with."""
     rows = db.session.scalars(select(Organisation).where(Organisation.kind != OrgKind.AUTHORITY)
@@ -272,7 +297,7 @@ def interviewable(user: User) -> list[Organisation]:
     return [o for o in rows if may_record_interview(user, o)]
 
 
-__all__ = ["BatchRow", "OrgRow", "OrganisationDetail", "Overview", "TARGET_KEY", "answer_comment", "answers_to",
-           "comments_of", "interviewable", "interviews_of", "organisation_detail", "organisation_for",
-           "organisations_in", "overview", "record_interview", "scope_for", "targets", "this_year",
-           "visible_organisations"]
+__all__ = ["BatchRow", "OrgRow", "OrganisationDetail", "Overview", "QuestionnaireLine", "TARGET_KEY",
+           "answer_comment", "answers_to", "comments_of", "interviewable", "interviews_of", "organisation_detail",
+           "organisation_for", "organisations_in", "overview", "questionnaire_lines", "record_interview",
+           "scope_for", "targets", "this_year", "visible_organisations"]
