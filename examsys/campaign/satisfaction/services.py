@@ -120,11 +120,18 @@ class Overview:
     questions: list[tuple[str, Count]]
 
 
-def _months(answers: list[figures.Answer]) -> list[tuple[str, Count]]:
+def _months(answers: list[figures.Answer], year: int) -> list[tuple[str, Count]]:
+    """Every month of the year so far (a month without answers too), and any later month that
+    holds answers of the year's batches."""
     by_month = defaultdict(list)
     for a in answers:
         by_month[a.month].append(a)
-    return [(m, figures.count(by_month[m])) for m in sorted(by_month)]
+    if not by_month:
+        return []
+    today = clock.to_display(clock.now())
+    last = 12 if year < today.year else today.month
+    months = sorted({f"{year}-{m:02d}" for m in range(1, last + 1)} | set(by_month))
+    return [(m, figures.count(by_month[m])) for m in months]
 
 
 def _questions(batch_ids: list[int]) -> list[tuple[str, Count]]:
@@ -149,7 +156,7 @@ def overview(year: int, scope: campaign.Scope) -> Overview:
                    figures.count(a for a in by_org[o.id] if a.source == figures.SURVEY),
                    figures.count(a for a in by_org[o.id] if a.source == figures.QUESTIONNAIRE)) for o in orgs]
     batch_ids = list({a.batch_id for a in answers if a.source == figures.SURVEY})
-    return Overview(year, scope, targets(year, scope)[0], figures.count(answers), rows, _months(answers),
+    return Overview(year, scope, targets(year, scope)[0], figures.count(answers), rows, _months(answers, year),
                     _questions(batch_ids))
 
 
@@ -181,7 +188,7 @@ def organisation_detail(org: Organisation, year: int) -> OrganisationDetail:
     rows = [BatchRow(b, figures.count(by_batch[b.id]))
             for b in sorted(batches.values(), key=lambda b: b.window_start) if by_batch[b.id]]
     comments = comments_of(org, year)
-    return OrganisationDetail(org, year, figures.count(answers), rows, _months(answers),
+    return OrganisationDetail(org, year, figures.count(answers), rows, _months(answers, year),
                               _questions(list(batches)), comments, answers_to(comments), interviews_of([org.id]))
 
 

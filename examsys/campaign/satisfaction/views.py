@@ -72,6 +72,7 @@ def organisation(org_id: int):
     return render_template("campaign/satisfaction/organisation.html", d=detail, year=year,
                            trend=_trend(detail.months), question_chart=_question_bars(detail.questions),
                            answer_form=AnswerForm(), goal=GOAL, sources=SOURCE_LABELS,
+                           questionnaires=services.questionnaire_lines(org),
                            may_answer=bool(may_answer_comment(current_user, org.id)))
 
 
@@ -113,18 +114,15 @@ def _public_url(row) -> str | None:
 @require(MANAGE)
 def questionnaire(questionnaire_id: int):
     row = questionnaires.get(current_user, questionnaire_id)
-    distribute_form = DistributeForm()
     editable = bool(may_edit_questionnaire(current_user, row))
-    if editable and row.status == "published":
-        distribute_form.batches.choices = [
-            (b.id, f"{questionnaires.organisation_of(b).name} · {b.name}（{len(b.roster)} 人）")
-            for b in questionnaires.distributable_batches(current_user, row)]
+    batches = questionnaires.distributable_batches(current_user, row) if editable and row.status == "published" else []
     result = qresults.results_for(current_user, row)
     charts_by_question = {qr.question.id: charts.bars_svg([(label, share, n) for label, n, share in qr.bars])
                           for qr in result.questions if qr.bars}
     url = _public_url(row)
     return render_template("campaign/satisfaction/questionnaire.html", q=row, editable=editable,
-                           question_form=QuestionForm(), distribute_form=distribute_form, result=result,
+                           question_form=QuestionForm(), distribute_form=DistributeForm(), result=result,
+                           batches=batches, org_of=questionnaires.organisation_of,
                            charts=charts_by_question, public_url=url,
                            qr=questionnaires.qr_svg(url) if url else None)
 

@@ -75,7 +75,8 @@ def test_overview_per_organisation_question_and_month(sat):
     assert (rows[sat.p.orgs[0].id].hits, rows[sat.p.orgs[0].id].total) == (9, 10)
     assert rows[sat.p.orgs[3].id].total == 3  # employers are shown, not counted in the target
     assert (view.total.hits, view.total.total) == (12, 17)
-    assert [m for m, _c in view.months] == ["2026-02"]
+    assert [m for m, _c in view.months] == [f"2026-{m:02d}" for m in range(1, 12)]  # the year so far
+    assert {m: c.total for m, c in view.months if c.total} == {"2026-02": 17}
     assert all(c.total == 17 for _t, c in view.questions)
     detail = services.organisation_detail(sat.p.orgs[1], 2026)
     assert len(detail.batches) == 1 and detail.count.total == 4
