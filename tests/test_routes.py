@@ -106,6 +106,9 @@ MATRIX = {
     "plans.index": set(ALL_ROLES),
     "spotchecks.index": set(ALL_ROLES),
     "oversight.index": {Role.PROVINCIAL_ADMIN, Role.CITY_ADMIN},
+    "satisfaction.index": {Role.PROVINCIAL_ADMIN, Role.CITY_ADMIN, Role.ORG_ADMIN, Role.SUPERVISOR},
+    "satisfaction.interviews": {Role.PROVINCIAL_ADMIN, Role.CITY_ADMIN, Role.ORG_ADMIN, Role.SUPERVISOR},
+    "satisfaction.questionnaire_list": {Role.PROVINCIAL_ADMIN, Role.CITY_ADMIN},
 }
 
 

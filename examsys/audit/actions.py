@@ -142,6 +142,17 @@ class AuditAction(enum.StrEnum):
     INDICATOR_SCORE_ENTERED = "indicator_score.entered"
     ORGANISATION_FILE_VIEWED = "organisation.file_viewed"
     ASSESSMENT_DECIDED = "assessment.decided"
+    # campaign: satisfaction
+    SURVEY_COMMENT_ANSWERED = "survey_comment.answered"
+    QUESTIONNAIRE_CREATED = "questionnaire.created"
+    QUESTIONNAIRE_CHANGED = "questionnaire.changed"
+    QUESTIONNAIRE_PUBLISHED = "questionnaire.published"
+    QUESTIONNAIRE_COPIED = "questionnaire.copied"
+    QUESTIONNAIRE_CLOSED = "questionnaire.closed"
+    QUESTIONNAIRE_DISTRIBUTED = "questionnaire.distributed"
+    QUESTIONNAIRE_RESPONSE_SUBMITTED = "questionnaire_response.submitted"
+    QUESTIONNAIRE_LOGIN_FAILED = "questionnaire.login_failed"
+    INTERVIEW_RECORDED = "interview.recorded"
     # batch archive
     BATCH_ARCHIVE_BUILT = "batch.archive_built"
     BATCH_ARCHIVE_DOWNLOADED = "batch.archive_downloaded"
@@ -277,6 +288,16 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.INDICATOR_SCORE_ENTERED: "录入督导指标评分",
     AuditAction.ORGANISATION_FILE_VIEWED: "查阅机构督导档案",
     AuditAction.ASSESSMENT_DECIDED: "定期评估结论",
+    AuditAction.SURVEY_COMMENT_ANSWERED: "机构答复考生意见",
+    AuditAction.QUESTIONNAIRE_CREATED: "创建调查问卷",
+    AuditAction.QUESTIONNAIRE_CHANGED: "修改调查问卷",
+    AuditAction.QUESTIONNAIRE_PUBLISHED: "发布调查问卷",
+    AuditAction.QUESTIONNAIRE_COPIED: "复制调查问卷",
+    AuditAction.QUESTIONNAIRE_CLOSED: "结束调查问卷",
+    AuditAction.QUESTIONNAIRE_DISTRIBUTED: "向批次考生发放问卷",
+    AuditAction.QUESTIONNAIRE_RESPONSE_SUBMITTED: "考生提交调查问卷",
+    AuditAction.QUESTIONNAIRE_LOGIN_FAILED: "问卷身份核验失败",
+    AuditAction.INTERVIEW_RECORDED: "记录个别访谈",
     # batch archive
     AuditAction.BATCH_ARCHIVE_BUILT: "生成批次档案",
     AuditAction.BATCH_ARCHIVE_DOWNLOADED: "下载批次档案",

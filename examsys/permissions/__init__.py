@@ -73,8 +73,22 @@ from examsys.permissions.rules import (
     may_supervise_batch,
     may_write_items,
 )
+from examsys.permissions.satisfaction import (
+    may_answer_comment,
+    may_distribute_to,
+    may_edit_questionnaire,
+    may_manage_questionnaires,
+    may_record_interview,
+    may_view_satisfaction,
+)
 
 __all__ = [
+    "may_answer_comment",
+    "may_distribute_to",
+    "may_edit_questionnaire",
+    "may_manage_questionnaires",
+    "may_record_interview",
+    "may_view_satisfaction",
     "may_answer_finding",
     "may_assess",
     "may_close_finding",

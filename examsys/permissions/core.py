@@ -73,6 +73,7 @@ class Permission(enum.StrEnum):
     DIRECTORY_MANAGE = "directory.manage"  # filing records of the directory (province: all; city: its own)
     CITY_OVERSEE = "city.oversee"  # supervision files, rectifications and assessments of a city's organisations
     FINDING_ANSWER = "finding.answer"  # an organisation answers spot-check findings with its rectification
+    SATISFACTION_VIEW = "satisfaction.view"  # satisfaction pages; what each sees is decided per organisation
 
 
 P = Permission
@@ -80,11 +81,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PROVINCIAL_ADMIN: frozenset(
         {P.ORG_MANAGE, P.USER_MANAGE, P.CANDIDATE_VIEW, P.AUDIT_VIEW, P.STANDARD_VIEW,
          P.STANDARD_MANAGE, P.ITEM_VIEW, P.PAPER_VIEW, P.BATCH_VIEW, P.SUPERVISE, P.SUPERVISION_ASSIGN,
-         P.DIRECTORY_MANAGE, P.CITY_OVERSEE}
+         P.DIRECTORY_MANAGE, P.CITY_OVERSEE, P.SATISFACTION_VIEW}
     ),
     Role.ORG_ADMIN: frozenset(
         {P.USER_MANAGE, P.CANDIDATE_VIEW, P.CANDIDATE_MANAGE, P.CANDIDATE_ID_REVEAL, P.AUDIT_VIEW,
-         P.STANDARD_VIEW, P.ITEM_VIEW, P.BANK_EXPORT, P.PAPER_VIEW, P.BATCH_VIEW, P.FINDING_ANSWER}
+         P.STANDARD_VIEW, P.ITEM_VIEW, P.BANK_EXPORT, P.PAPER_VIEW, P.BATCH_VIEW, P.FINDING_ANSWER,
+         P.SATISFACTION_VIEW}
     ),
     Role.WRITER: frozenset({P.STANDARD_VIEW, P.ITEM_VIEW, P.ITEM_WRITE, P.BANK_IMPORT}),
     Role.REVIEWER: frozenset({P.STANDARD_VIEW, P.ITEM_VIEW, P.ITEM_REVIEW, P.BANK_EXPORT}),
@@ -94,8 +96,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
          P.RESULT_REVIEW}
     ),
     Role.PROCTOR: frozenset({P.BATCH_VIEW, P.PROCTOR_CONSOLE, P.MARK, P.CANDIDATE_VIEW}),
-    Role.SUPERVISOR: frozenset({P.BATCH_VIEW, P.SUPERVISE, P.AUDIT_VIEW, P.PAPER_VIEW}),
-    Role.CITY_ADMIN: frozenset({P.DIRECTORY_MANAGE, P.CITY_OVERSEE}),
+    Role.SUPERVISOR: frozenset({P.BATCH_VIEW, P.SUPERVISE, P.AUDIT_VIEW, P.PAPER_VIEW, P.SATISFACTION_VIEW}),
+    Role.CITY_ADMIN: frozenset({P.DIRECTORY_MANAGE, P.CITY_OVERSEE, P.SATISFACTION_VIEW}),
 }
 
 
@@ -252,7 +254,9 @@ def custom_auth(view: Callable) -> Callable:
 
 # The explicit allowlist the route sweep checks @public against.
 PUBLIC_ENDPOINTS = frozenset({"static", "accounts.login", "health.health", "set_language",
-                              "exam.login", "exam.app", "api.openapi"})
+                              "exam.login", "exam.app", "api.openapi",
+                              # a distributed questionnaire: the candidate signs in with ticket + ID number
+                              "satisfaction.respond"})
 
 
 def declared_access(view: Callable | None) -> tuple[str, tuple] | None:

@@ -1,6 +1,7 @@
 """The supervision file (督导档案) of one organisation, assembled from the records: its directory
 entry and history, the batches drawn for supervision, the spot checks with their findings and
-rectification, indicator scores over the years, satisfaction, staff certificates and
+rectification, indicator scores over the years, satisfaction (the share satisfied, the
+authority's questionnaires answered by its candidates, interviews), staff certificates and
 item-statistics flags. Read-only: the page, the PDF and the assessment dossier all use it."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from examsys import audit, clock
 from examsys.accounts.models import CertificateKind, Organisation, User
 from examsys.audit.actions import AuditAction
 from examsys.audit.models import AuditEvent
+from examsys.campaign.satisfaction import services as satisfaction
 from examsys.delivery.models import Batch
 from examsys.extensions import db
 from examsys.permissions import Role
@@ -35,6 +37,8 @@ class SupervisionFile:
     flags: int
     satisfaction: compute.Value
     years: list[int] = field(default_factory=list)
+    questionnaires: list = field(default_factory=list)
+    interviews: list = field(default_factory=list)
 
 
 def _staff(org: Organisation) -> dict:
@@ -64,7 +68,8 @@ def assemble(org: Organisation, years: list[int] | None = None) -> SupervisionFi
         AuditEvent.organisation_id == org.id, AuditEvent.action == AuditAction.ITEM_FLAGGED_FOR_REVISION.value)) or 0
     return SupervisionFile(org, entry_of(org.id), drawn, rows, summary,
                            [indicators.scorecard(org, y) for y in years], _staff(org), flags,
-                           compute.satisfaction(org.id, now_year), years)
+                           compute.satisfaction(org.id, now_year), years,
+                           satisfaction.questionnaire_lines(org), satisfaction.interviews_of([org.id]))
 
 
 def record_view(user: User, org: Organisation) -> None:

@@ -7,7 +7,9 @@ of one year, with the counts behind it, or None when there is nothing to count.
 - bank_renewed: batches set on a current standard edition (not a superseded one): a bank not
   renewed after a standard change keeps examining on the old edition.
 - findings_on_time: spot-check findings closed by their deadline, among those closed or due.
-- satisfaction: survey answers at 满意 or better."""
+- satisfaction: candidates' answers at 满意 or better, from the post-exam survey and the
+  authority's questionnaires with scale questions (examsys.campaign.satisfaction.figures says
+  exactly what counts)."""
 
 from __future__ import annotations
 
@@ -18,8 +20,8 @@ from sqlalchemy import select
 
 from examsys import clock
 from examsys.accounts.models import CertificateKind
-from examsys.delivery.models import Batch, BatchState, RosterEntry, StaffRole
-from examsys.delivery.models.survey import SurveyResponse
+from examsys.campaign.satisfaction import figures as satisfaction_figures
+from examsys.delivery.models import Batch, BatchState, StaffRole
 from examsys.extensions import db
 from examsys.standards.models import Standard, StandardStatus
 from examsys.supervision.checks.models import FindingStatus, SpotCheck, SpotFinding
@@ -94,12 +96,8 @@ def findings_on_time(org_id: int, year: int, on: date | None = None) -> Value:
 
 
 def satisfaction(org_id: int, year: int) -> Value:
-    ids = [b.id for b in _batches(org_id, year)]
-    if not ids:
-        return _share(0, 0)
-    rows = list(db.session.scalars(select(SurveyResponse.satisfied).join(
-        RosterEntry, RosterEntry.id == SurveyResponse.roster_entry_id).where(RosterEntry.batch_id.in_(ids))))
-    return _share(sum(1 for r in rows if r), len(rows))
+    counted = satisfaction_figures.organisation_year(org_id, year)
+    return _share(counted.hits, counted.total)
 
 
 COMPUTATIONS = {"filing_punctuality": filing_punctuality, "certified_staff": certified_staff,
