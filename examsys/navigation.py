@@ -34,6 +34,8 @@ NAV: list[NavEntry] = [
     NavEntry("plans.index", _l("双随机"), _l("年度抽查计划、随机种子承诺与抽取结果（公开）"), None),
     NavEntry("spotchecks.index", _l("整改"), _l("督导抽查发现的问题与本机构的整改答复"), Permission.FINDING_ANSWER),
     NavEntry("oversight.index", _l("质量督导"), _l("督导档案、抽查整改、指标评分与定期评估"), Permission.CITY_OVERSEE),
+    NavEntry("certdata.index", _l("证书数据"), _l("证书数据检查与上报、退回登记、退回率与预警"),
+             Permission.CERTDATA_VIEW),
     NavEntry("accounts.candidates", _l("考生"), _l("考生信息（身份证号加密保存）"), Permission.CANDIDATE_VIEW),
     NavEntry("accounts.users", _l("用户"), _l("本机构的用户、角色与证书"), Permission.USER_MANAGE),
     NavEntry("accounts.organisations", _l("机构"), _l("评价机构与用人单位"), Permission.ORG_MANAGE),
