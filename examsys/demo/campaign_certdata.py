@@ -1,10 +1,11 @@
-"""The demo's certificate data (证书数据): six months of sittings of five organisations, each
-checked and reported two days after its results were published, and records the provincial
-platform returned, entered by the province a few days later. 西江市职业技能鉴定服务中心
-(SKILL-02) has many returns for missing photos in the last months, so evaluating the warning rules
-raises its warnings. One SKILL-01 batch is published but not reported: its check found a
-missing photo (open) and a candidate already certified by another organisation (explained).
-Idempotent: skipped once any report exists.
+"""The demo's certificate data (证书数据): the supervision demo's published 2026 batches of five
+organisations (EMP-01 has no exam admin) get results, each checked and reported two days after
+publication, and records the provincial platform returned, entered by the province a few days
+later — across both cities and most months of the year. 西江市职业技能鉴定服务中心 (SKILL-02) has
+more returns each time, for missing photos in the latest, so evaluating the warning rules raises
+its warnings. SKILL-01's latest batch is left unreported: its check found a missing photo (open)
+and a candidate already certified by SKILL-02 (explained). Idempotent: skipped once any report
+exists.
 
 `sit` makes a published sitting's rows directly (paper, roster, attempts, results), without the
 exam itself; the tests of certificate data use it too."""
@@ -12,7 +13,7 @@ exam itself; the tests of certificate data use it too."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from PIL import Image, ImageDraw
 from sqlalchemy import select
@@ -37,7 +38,6 @@ REGIONS = {"C-DONG": "110105", "C-XI": "440305"}
 # The organisations whose exam admin checks and reports (EMP-01 has no exam admin in the demo)
 ADMINS = {"SKILL-01": "examadmin", "SKILL-02": "skill2admin", "SKILL-03": "skill3admin", "EMP-02": "emp2admin",
           "EMP-03": "emp3admin"}
-MONTHS = 6
 
 
 def photo_bytes(seed: int) -> bytes:
@@ -114,51 +114,41 @@ def sit(batch: Batch, admin: User, people: list[tuple[str, str, float]], *,
     return out
 
 
-def _at(year: int, month: int, day: int, hour: int = 9) -> datetime:
-    return datetime(year, month, day, hour, tzinfo=clock.DISPLAY_TZ).astimezone(UTC)
-
-
-def _months_back(now: datetime, n: int) -> list[tuple[int, int]]:
-    local = clock.to_display(now)
-    y, m, out = local.year, local.month, []
-    for _ in range(n):
-        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
-        out.append((y, m))
-    return out[::-1]
-
-
 def load_certdata(standard: Standard) -> dict:
+    """Results, checks and reports for the supervision demo's published 2026 batches (no new
+    batches: the 双随机 plan's coverage stays as drawn)."""
     if db.session.scalar(select(CertReport.id).limit(1)) is not None:
         return {}
     now = clock.now()
-    orgs = {o.code: o for o in db.session.scalars(select(Organisation).where(Organisation.code.in_(ADMINS)))}
+    orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(Organisation.code.in_(ADMINS)))}
     users = {u.username: u for u in db.session.scalars(select(User))}
-    province = users["province"]
-    level = 4 if 4 in standard.levels else standard.levels[0]
-    n, reports = 0, 0
-    for k, (y, m) in enumerate(_months_back(now, MONTHS)):
-        for code, org in sorted(orgs.items()):
-            checker = users[ADMINS[code]]
-            start = _at(y, m, 6 + (n % 5))
-            batch = Batch(organisation_id=org.id, standard_id=standard.id, level=level,
-                          name=f"{y}年{m}月电工四级认定（{org.name[:6]}）", venue=f"{org.city.name}考点",
-                          window_start=start, window_end=start + timedelta(hours=2), state=BatchState.PUBLISHED,
-                          created_by_id=checker.id, filed_at=start - timedelta(days=7),
-                          published_at=start + timedelta(days=8), duration_minutes=90)
-            db.session.add(batch)
-            db.session.flush()
-            people = []
-            for i in range(8):
-                name, number = person(n * 10 + i, REGIONS.get(org.city.code, "320106"), 1975 + (n + i) % 25)
-                people.append((name, number, 52.0 + (n * 3 + i * 7) % 45))
-            n += 1
-            sit(batch, checker, people)
-            with clock.frozen(batch.published_at + timedelta(days=2)):
-                certdata.run_check(checker, batch)
-                report = certdata.report(checker, batch)
-                reports += 1
-            _returns(report, code, k, province, now)
-    _problem_batch(orgs["SKILL-01"], standard, level, users, now)
+    batches = [b for b in db.session.scalars(
+        select(Batch).where(Batch.organisation_id.in_(orgs), Batch.state == BatchState.PUBLISHED,
+                            Batch.paper_id.is_(None)).order_by(Batch.window_start, Batch.id))
+        if b.published_at is not None and b.published_at <= now - timedelta(days=3)]
+    if not batches:
+        return {}
+    skill01 = [b for b in batches if orgs[b.organisation_id].code == "SKILL-01"]
+    left_open = skill01[-1] if skill01 else None
+    seen: dict[str, int] = {}
+    reports = 0
+    for n, batch in enumerate(batches):
+        org = orgs[batch.organisation_id]
+        checker = users[ADMINS[org.code]]
+        people = []
+        for i in range(8):
+            name, number = person(n * 10 + i, REGIONS.get(org.city.code, "320106"), 1975 + (n + i) % 25)
+            people.append((name, number, 52.0 + (n * 3 + i * 7) % 45))
+        if batch is left_open:
+            _problem_batch(batch, people, users, now)
+            continue
+        sit(batch, checker, people)
+        with clock.frozen(batch.published_at + timedelta(days=2)):
+            certdata.run_check(checker, batch)
+            report = certdata.report(checker, batch)
+        reports += 1
+        k = seen[org.code] = seen.get(org.code, -1) + 1
+        _returns(report, org.code, k, users["province"], now)
     with clock.frozen(now - timedelta(hours=1)):
         raised = warnings.evaluate()
     return {"reports": reports, "warnings": len(raised)}
@@ -170,9 +160,10 @@ def _returns(report: CertReport, code: str, k: int, province: User, now: datetim
     records = list(report.records)
     when = min(report.reported_at + timedelta(days=5), now - timedelta(hours=2))
     if code == "SKILL-02":
-        picks = records[: min(len(records), 1 + k // 2)]
+        picks = records[: min(len(records), 1 + k // 2)]  # 1, 1, 2, 2, 3: the last within the warning months
         reason = "photo" if k >= 2 else "name"
-    elif k < MONTHS // 2 and (k + len(code)) % 2 == 0 and records:  # older months only: no warning
+    elif report.reported_at < now - timedelta(days=100) and (k + len(code)) % 2 == 0 and records:
+        # older months only: no warning for them
         picks, reason = records[-1:], ["id_number", "dates", "other"][k % 3]
     else:
         return
@@ -181,27 +172,21 @@ def _returns(report: CertReport, code: str, k: int, province: User, now: datetim
                                "照片背景不符合要求" if reason == "photo" else "省平台核验不通过")
 
 
-def _problem_batch(org: Organisation, standard: Standard, level: int, users: dict, now: datetime) -> None:
-    """A SKILL-01 batch published a few days ago: one candidate without a photo (open problem), one
+def _problem_batch(batch: Batch, people: list, users: dict, now: datetime) -> None:
+    """SKILL-01's latest batch, not reported: one candidate without a photo (open problem), one
     already certified at 西江 (SKILL-02) for the same occupation and level (explained)."""
     examadmin, orgadmin = users["examadmin"], users["orgadmin"]
-    start = now - timedelta(days=9)
-    batch = Batch(organisation_id=org.id, standard_id=standard.id, level=level, name="电工四级认定（本月第二批）",
-                  venue="东城考点", window_start=start, window_end=start + timedelta(hours=2),
-                  state=BatchState.PUBLISHED, created_by_id=examadmin.id, filed_at=start - timedelta(days=7),
-                  published_at=start + timedelta(days=6), duration_minutes=90)
-    db.session.add(batch)
-    db.session.flush()
     other = db.session.scalar(select(CertReport).join(Organisation, Organisation.id == CertReport.organisation_id)
                               .where(Organisation.code == "SKILL-02").order_by(CertReport.reported_at))
-    twice = other.records[0]
-    people = [(*person(900 + i, "110105", 1990 + i), 70.0 + i * 4) for i in range(5)]
-    people.append((twice.name, certdata.id_number_of(twice), 81.0))
-    people.append((*person(950, "110105", 1996), 77.0))
+    if other is not None:
+        twice = other.records[0]
+        people = [*people[:6], (twice.name, certdata.id_number_of(twice), 81.0)]
+    people = [*people, (*person(950, "110105", 1996), 77.0)]
     sit(batch, examadmin, people, without_photo=frozenset({len(people) - 1}))
-    with clock.frozen(batch.published_at + timedelta(hours=20)):
+    with clock.frozen(min(batch.published_at + timedelta(hours=20), now - timedelta(hours=3))):
         certdata.run_check(examadmin, batch)
-    duplicate = next(p for p in certdata.problems_of(batch) if p.kind == "duplicate")
-    with clock.frozen(batch.published_at + timedelta(hours=26)):
-        certdata.explain(orgadmin, duplicate, "该考生在西江市参加的是电工四级（维修电工方向）评价，本次为企业委托的"
-                         "复评，经省鉴定中心同意重新认定，原证书将注销。")
+    duplicate = next((p for p in certdata.problems_of(batch) if p.kind == "duplicate"), None)
+    if duplicate is not None:
+        with clock.frozen(min(batch.published_at + timedelta(hours=26), now - timedelta(hours=2))):
+            certdata.explain(orgadmin, duplicate, "该考生在西江市参加的是电工四级（维修电工方向）评价，本次为企业委托的"
+                             "复评，经省鉴定中心同意重新认定，原证书将注销。")

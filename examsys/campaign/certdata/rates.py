@@ -101,10 +101,10 @@ def current_month() -> str:
 
 
 def trend_svg(series: dict[str, dict[str, Cell]], months: list[str], *, threshold: float | None = None,
-              width: int = 640, height: int = 220) -> Markup:
+              width: int = 760, height: int = 220) -> Markup:
     """One line per named series of monthly rates; the threshold as a dashed red line."""
     colours = ["#2f5b9a", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#455a64"]
-    left, right, top, bottom = 40, 140, 14, 30
+    left, right, top, bottom = 40, 260, 14, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([c.rate or 0.0 for cells in series.values() for c in cells.values()] + [threshold or 0.0, 0.05])
     peak = min(1.0, peak * 1.15)
@@ -137,8 +137,8 @@ def trend_svg(series: dict[str, dict[str, Cell]], months: list[str], *, threshol
             out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}"><title>{escape(name)} {m}：'
                        f'{c.rate:.1%}（{c.returned}/{c.reported}）</title></circle>')
         ly = top + 12 + n * 16
-        out.append(f'<rect x="{width - right + 40}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>')
-        out.append(f'<text x="{width - right + 54}" y="{ly + 1}" font-size="11">{escape(name[:8])}</text>')
+        out.append(f'<rect x="{width - right + 56}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>')
+        out.append(f'<text x="{width - right + 70}" y="{ly + 1}" font-size="11">{escape(name[:14])}</text>')
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 — numbers, and data texts escaped above
 

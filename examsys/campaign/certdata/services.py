@@ -29,7 +29,7 @@ from examsys.campaign.certdata.models import (
     ReturnReason,
 )
 from examsys.campaign.targets import Direction, Scope, Target, share
-from examsys.delivery.models import Batch
+from examsys.delivery.models import Batch, Result
 from examsys.errors import Conflict, NotFound, ValidationError
 from examsys.extensions import db
 from examsys.permissions import (
@@ -72,8 +72,10 @@ def visible_scope(user, scope: Scope) -> Scope:
 
 
 def published_batches(user) -> list[Batch]:
+    """Published batches with results, of the organisations `user` sees, newest first."""
     ids = [o.id for o in organisations_of(user)]
-    return [b for b in db.session.scalars(select(Batch).where(Batch.organisation_id.in_(ids))
+    with_results = select(Result.batch_id).where(Result.batch_id == Batch.id).exists()
+    return [b for b in db.session.scalars(select(Batch).where(Batch.organisation_id.in_(ids), with_results)
                                           .order_by(Batch.window_start.desc())) if checks.is_published(b)]
 
 
