@@ -36,6 +36,8 @@ NAV: list[NavEntry] = [
     NavEntry("oversight.index", _l("质量督导"), _l("督导档案、抽查整改、指标评分与定期评估"), Permission.CITY_OVERSEE),
     NavEntry("satisfaction.index", _l("满意度"), _l("考生满意度、考生意见答复、问卷调查与个别访谈"),
              Permission.SATISFACTION_VIEW),
+    NavEntry("certdata.index", _l("证书数据"), _l("证书数据检查与上报、退回登记、退回率与预警"),
+             Permission.CERTDATA_VIEW),
     NavEntry("accounts.candidates", _l("考生"), _l("考生信息（身份证号加密保存）"), Permission.CANDIDATE_VIEW),
     NavEntry("accounts.users", _l("用户"), _l("本机构的用户、角色与证书"), Permission.USER_MANAGE),
     NavEntry("accounts.organisations", _l("机构"), _l("评价机构与用人单位"), Permission.ORG_MANAGE),

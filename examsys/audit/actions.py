@@ -153,6 +153,17 @@ class AuditAction(enum.StrEnum):
     QUESTIONNAIRE_RESPONSE_SUBMITTED = "questionnaire_response.submitted"
     QUESTIONNAIRE_LOGIN_FAILED = "questionnaire.login_failed"
     INTERVIEW_RECORDED = "interview.recorded"
+    # certificate data (campaign)
+    CERT_CHECK_PERFORMED = "cert_check.performed"
+    CERT_PROBLEM_EXPLAINED = "cert_problem.explained"
+    CERT_REPORT_SUBMITTED = "cert_report.submitted"
+    CERT_REPORT_EXPORTED = "cert_report.exported"
+    CERT_RETURN_ENTERED = "cert_return.entered"
+    CERT_RECORD_RESUBMITTED = "cert_record.resubmitted"
+    CERT_WARNING_RULE_UPDATED = "cert_warning_rule.updated"
+    CERT_WARNING_RAISED = "cert_warning.raised"
+    CERT_WARNING_ACKNOWLEDGED = "cert_warning.acknowledged"
+    CERT_WARNING_CLOSED = "cert_warning.closed"
     # batch archive
     BATCH_ARCHIVE_BUILT = "batch.archive_built"
     BATCH_ARCHIVE_DOWNLOADED = "batch.archive_downloaded"
@@ -298,6 +309,17 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.QUESTIONNAIRE_RESPONSE_SUBMITTED: "考生提交调查问卷",
     AuditAction.QUESTIONNAIRE_LOGIN_FAILED: "问卷身份核验失败",
     AuditAction.INTERVIEW_RECORDED: "记录个别访谈",
+    # certificate data (campaign)
+    AuditAction.CERT_CHECK_PERFORMED: "证书数据检查",
+    AuditAction.CERT_PROBLEM_EXPLAINED: "证书数据问题说明",
+    AuditAction.CERT_REPORT_SUBMITTED: "证书数据上报",
+    AuditAction.CERT_REPORT_EXPORTED: "导出证书数据上报文件",
+    AuditAction.CERT_RETURN_ENTERED: "登记证书数据退回",
+    AuditAction.CERT_RECORD_RESUBMITTED: "退回证书数据重新上报",
+    AuditAction.CERT_WARNING_RULE_UPDATED: "修改证书数据预警规则",
+    AuditAction.CERT_WARNING_RAISED: "发出证书数据预警",
+    AuditAction.CERT_WARNING_ACKNOWLEDGED: "知悉证书数据预警",
+    AuditAction.CERT_WARNING_CLOSED: "关闭证书数据预警",
     # batch archive
     AuditAction.BATCH_ARCHIVE_BUILT: "生成批次档案",
     AuditAction.BATCH_ARCHIVE_DOWNLOADED: "下载批次档案",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from examsys import clock
 from examsys.accounts import idnumber, services
 from examsys.accounts.models import Candidate, CertificateKind, Organisation, OrgKind, User
-from examsys.demo import campaign_satisfaction, oversight, past_batch, stats_batch
+from examsys.demo import campaign_certdata, campaign_satisfaction, oversight, past_batch, stats_batch
 from examsys.demo.bank import load_items, load_standard
 from examsys.demo.blueprints import load_demo_blueprint
 from examsys.demo.delivery import load_demo_batch
@@ -84,6 +84,7 @@ def load_demo() -> dict:
     exam = load_demo_batch(orgs["SKILL-01"], standard, by_name, blueprint)
     oversight.load_oversight(standard, demo_password)
     campaign_satisfaction.load_satisfaction()
+    campaign_certdata.load_certdata(standard)
     users_out += [{"username": u, "password": demo_password(u), "roles": sorted(r.value for r in roles),
                    "organisation": org} for u, _name, roles, org, _certs in oversight.MORE_USERS]
     return {

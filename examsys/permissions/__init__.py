@@ -3,6 +3,15 @@ who may do what to which object as a Decision with a stable code (`rules`). Impo
 
 from __future__ import annotations
 
+from examsys.permissions.certdata import (
+    may_enter_return,
+    may_explain_problem,
+    may_handle_warning,
+    may_report_certdata,
+    may_resubmit_record,
+    may_set_warning_rules,
+    may_view_certdata,
+)
 from examsys.permissions.core import (
     ACCESS_ATTR,
     ALLOW,
@@ -89,6 +98,13 @@ __all__ = [
     "may_manage_questionnaires",
     "may_record_interview",
     "may_view_satisfaction",
+    "may_enter_return",
+    "may_explain_problem",
+    "may_handle_warning",
+    "may_report_certdata",
+    "may_resubmit_record",
+    "may_set_warning_rules",
+    "may_view_certdata",
     "may_answer_finding",
     "may_assess",
     "may_close_finding",

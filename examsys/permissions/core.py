@@ -74,6 +74,11 @@ class Permission(enum.StrEnum):
     CITY_OVERSEE = "city.oversee"  # supervision files, rectifications and assessments of a city's organisations
     FINDING_ANSWER = "finding.answer"  # an organisation answers spot-check findings with its rectification
     SATISFACTION_VIEW = "satisfaction.view"  # satisfaction pages; what each sees is decided per organisation
+    CERTDATA_VIEW = "certdata.view"  # certificate data pages (own organisation, or the city's / province's)
+    CERTDATA_REPORT = "certdata.report"  # check a batch's certificate data and report it
+    CERTDATA_EXPLAIN = "certdata.explain"  # explain a check problem (the organisation's administrator)
+    CERTDATA_RETURN = "certdata.return"  # enter records the provincial platform returned (退回)
+    CERTDATA_RULES = "certdata.rules"  # configure the warning rules (预警规则)
 
 
 P = Permission
@@ -81,23 +86,25 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PROVINCIAL_ADMIN: frozenset(
         {P.ORG_MANAGE, P.USER_MANAGE, P.CANDIDATE_VIEW, P.AUDIT_VIEW, P.STANDARD_VIEW,
          P.STANDARD_MANAGE, P.ITEM_VIEW, P.PAPER_VIEW, P.BATCH_VIEW, P.SUPERVISE, P.SUPERVISION_ASSIGN,
-         P.DIRECTORY_MANAGE, P.CITY_OVERSEE, P.SATISFACTION_VIEW}
+         P.DIRECTORY_MANAGE, P.CITY_OVERSEE, P.SATISFACTION_VIEW, P.CERTDATA_VIEW, P.CERTDATA_RETURN,
+         P.CERTDATA_RULES}
     ),
     Role.ORG_ADMIN: frozenset(
         {P.USER_MANAGE, P.CANDIDATE_VIEW, P.CANDIDATE_MANAGE, P.CANDIDATE_ID_REVEAL, P.AUDIT_VIEW,
          P.STANDARD_VIEW, P.ITEM_VIEW, P.BANK_EXPORT, P.PAPER_VIEW, P.BATCH_VIEW, P.FINDING_ANSWER,
-         P.SATISFACTION_VIEW}
+         P.SATISFACTION_VIEW, P.CERTDATA_VIEW, P.CERTDATA_EXPLAIN}
     ),
     Role.WRITER: frozenset({P.STANDARD_VIEW, P.ITEM_VIEW, P.ITEM_WRITE, P.BANK_IMPORT}),
     Role.REVIEWER: frozenset({P.STANDARD_VIEW, P.ITEM_VIEW, P.ITEM_REVIEW, P.BANK_EXPORT}),
     Role.EXAM_ADMIN: frozenset(
         {P.CANDIDATE_VIEW, P.CANDIDATE_MANAGE, P.CANDIDATE_ID_REVEAL, P.STANDARD_VIEW, P.ITEM_VIEW,
          P.BLUEPRINT_MANAGE, P.PAPER_ASSEMBLE, P.PAPER_VIEW, P.BATCH_MANAGE, P.BATCH_VIEW,
-         P.RESULT_REVIEW}
+         P.RESULT_REVIEW, P.CERTDATA_VIEW, P.CERTDATA_REPORT}
     ),
     Role.PROCTOR: frozenset({P.BATCH_VIEW, P.PROCTOR_CONSOLE, P.MARK, P.CANDIDATE_VIEW}),
     Role.SUPERVISOR: frozenset({P.BATCH_VIEW, P.SUPERVISE, P.AUDIT_VIEW, P.PAPER_VIEW, P.SATISFACTION_VIEW}),
-    Role.CITY_ADMIN: frozenset({P.DIRECTORY_MANAGE, P.CITY_OVERSEE, P.SATISFACTION_VIEW}),
+    Role.CITY_ADMIN: frozenset({P.DIRECTORY_MANAGE, P.CITY_OVERSEE, P.SATISFACTION_VIEW, P.CERTDATA_VIEW,
+                                P.CERTDATA_RETURN}),
 }
 
 
