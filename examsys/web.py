@@ -37,8 +37,8 @@ from examsys.audit.services import AuditContext, set_request_context_provider
 from examsys.audit.views import bp as audit_bp
 from examsys.bank.views import assets_bp
 from examsys.bank.views import bp as bank_bp
-from examsys.campaign.satisfaction.views import bp as satisfaction_bp
 from examsys.campaign.certdata.views import bp as certdata_bp
+from examsys.campaign.satisfaction.views import bp as satisfaction_bp
 from examsys.delivery.views import bp as delivery_bp
 from examsys.delivery.views.candidate import bp as exam_bp
 from examsys.errors import DomainError, UnsafeConfiguration
