@@ -142,6 +142,11 @@ class AuditAction(enum.StrEnum):
     INDICATOR_SCORE_ENTERED = "indicator_score.entered"
     ORGANISATION_FILE_VIEWED = "organisation.file_viewed"
     ASSESSMENT_DECIDED = "assessment.decided"
+    # campaign: workforce
+    TRAINING_COURSE_RECORDED = "training_course.recorded"
+    TRAINING_ATTENDANCE_RECORDED = "training_course.attendance_recorded"
+    QUALIFICATION_GRANTED = "qualification.granted"
+    DISPATCH_RECORDED = "dispatch.recorded"
     # batch archive
     BATCH_ARCHIVE_BUILT = "batch.archive_built"
     BATCH_ARCHIVE_DOWNLOADED = "batch.archive_downloaded"
@@ -277,6 +282,11 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.INDICATOR_SCORE_ENTERED: "录入督导指标评分",
     AuditAction.ORGANISATION_FILE_VIEWED: "查阅机构督导档案",
     AuditAction.ASSESSMENT_DECIDED: "定期评估结论",
+    # campaign: workforce
+    AuditAction.TRAINING_COURSE_RECORDED: "登记培训",
+    AuditAction.TRAINING_ATTENDANCE_RECORDED: "登记培训签到",
+    AuditAction.QUALIFICATION_GRANTED: "资格认定（发证或换证）",
+    AuditAction.DISPATCH_RECORDED: "派遣考评员或督导员",
     # batch archive
     AuditAction.BATCH_ARCHIVE_BUILT: "生成批次档案",
     AuditAction.BATCH_ARCHIVE_DOWNLOADED: "下载批次档案",

@@ -3,6 +3,7 @@ who may do what to which object as a Decision with a stable code (`rules`). Impo
 
 from __future__ import annotations
 
+from examsys.permissions.campaign import may_qualify, may_record_training, may_view_campaign, may_view_workforce
 from examsys.permissions.core import (
     ACCESS_ATTR,
     ALLOW,
@@ -75,6 +76,10 @@ from examsys.permissions.rules import (
 )
 
 __all__ = [
+    "may_qualify",
+    "may_record_training",
+    "may_view_campaign",
+    "may_view_workforce",
     "may_answer_finding",
     "may_assess",
     "may_close_finding",
