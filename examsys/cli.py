@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "过程记录：检查点、校验、公钥、包含证明 (the process record: checkpoints, verification, keys, "
               "inclusion proofs)."),
     "bank": ("examsys.bank.cli:bank_cli", "题库导入导出 (import and export the item bank)."),
+    "campaign": ("examsys.campaign.console.cli:campaign_cli",
+                 "质量提升行动：年度目标的实时数据 (the campaign's targets as live numbers)."),
     "create-admin": ("examsys.accounts.cli:create_admin",
                      "Create a provincial administrator with a password you type in (never a default one)."),
     "delivery": ("examsys.delivery.cli:delivery_cli", "考试实施：收卷等后台任务 (exam delivery jobs)."),

@@ -73,6 +73,7 @@ class Permission(enum.StrEnum):
     DIRECTORY_MANAGE = "directory.manage"  # filing records of the directory (province: all; city: its own)
     CITY_OVERSEE = "city.oversee"  # supervision files, rectifications and assessments of a city's organisations
     FINDING_ANSWER = "finding.answer"  # an organisation answers spot-check findings with its rectification
+    WORKFORCE_VIEW = "workforce.view"  # trainings, qualifications, dispatches and warnings (province, city, org)
 
 
 P = Permission
@@ -80,11 +81,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PROVINCIAL_ADMIN: frozenset(
         {P.ORG_MANAGE, P.USER_MANAGE, P.CANDIDATE_VIEW, P.AUDIT_VIEW, P.STANDARD_VIEW,
          P.STANDARD_MANAGE, P.ITEM_VIEW, P.PAPER_VIEW, P.BATCH_VIEW, P.SUPERVISE, P.SUPERVISION_ASSIGN,
-         P.DIRECTORY_MANAGE, P.CITY_OVERSEE}
+         P.DIRECTORY_MANAGE, P.CITY_OVERSEE, P.WORKFORCE_VIEW}
     ),
     Role.ORG_ADMIN: frozenset(
         {P.USER_MANAGE, P.CANDIDATE_VIEW, P.CANDIDATE_MANAGE, P.CANDIDATE_ID_REVEAL, P.AUDIT_VIEW,
-         P.STANDARD_VIEW, P.ITEM_VIEW, P.BANK_EXPORT, P.PAPER_VIEW, P.BATCH_VIEW, P.FINDING_ANSWER}
+         P.STANDARD_VIEW, P.ITEM_VIEW, P.BANK_EXPORT, P.PAPER_VIEW, P.BATCH_VIEW, P.FINDING_ANSWER, P.WORKFORCE_VIEW}
     ),
     Role.WRITER: frozenset({P.STANDARD_VIEW, P.ITEM_VIEW, P.ITEM_WRITE, P.BANK_IMPORT}),
     Role.REVIEWER: frozenset({P.STANDARD_VIEW, P.ITEM_VIEW, P.ITEM_REVIEW, P.BANK_EXPORT}),
@@ -95,7 +96,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.PROCTOR: frozenset({P.BATCH_VIEW, P.PROCTOR_CONSOLE, P.MARK, P.CANDIDATE_VIEW}),
     Role.SUPERVISOR: frozenset({P.BATCH_VIEW, P.SUPERVISE, P.AUDIT_VIEW, P.PAPER_VIEW}),
-    Role.CITY_ADMIN: frozenset({P.DIRECTORY_MANAGE, P.CITY_OVERSEE}),
+    Role.CITY_ADMIN: frozenset({P.DIRECTORY_MANAGE, P.CITY_OVERSEE, P.WORKFORCE_VIEW}),
 }
 
 

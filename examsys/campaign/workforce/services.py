@@ -73,6 +73,11 @@ def organisations(scope: Scope) -> list[Organisation]:
     return list(db.session.scalars(stmt))
 
 
+def names() -> dict[int, Organisation]:
+    """Every organisation by id (pages name a batch's organisation)."""
+    return {o.id: o for o in db.session.scalars(select(Organisation))}
+
+
 def management_staff(scope: Scope) -> list[User]:
     """The cities' evaluation management staff of the scope (none at an organisation's scope)."""
     if scope.organisation_id is not None:
@@ -205,6 +210,17 @@ def courses(scope: Scope, year: int) -> list[TrainingCourse]:
     if scope.city_id is not None:
         stmt = stmt.where(TrainingCourse.city_id == scope.city_id)
     return list(db.session.scalars(stmt.order_by(TrainingCourse.held_on.desc(), TrainingCourse.id.desc())))
+
+
+def attended_by(user_ids: list[int], year: int) -> dict[int, list[TrainingCourse]]:
+    """The courses of the year each person was present at."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    out: dict[int, list[TrainingCourse]] = {}
+    for a in db.session.scalars(select(TrainingAttendance).join(TrainingCourse).where(
+            TrainingAttendance.user_id.in_(user_ids), TrainingAttendance.attended.is_(True),
+            TrainingCourse.held_on >= start, TrainingCourse.held_on <= end).order_by(TrainingCourse.held_on)):
+        out.setdefault(a.user_id, []).append(a.course)
+    return out
 
 
 def get_course(course_id: int) -> TrainingCourse:
