@@ -5,6 +5,7 @@ city; a readable table, or JSON for other programs."""
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import click
 from flask.cli import with_appcontext
@@ -21,11 +22,17 @@ def campaign_cli() -> None:
     pass
 
 
+def _pad(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns (a Chinese character takes two)."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(1, width - used)
+
+
 def _line(t: dict) -> str:
     value = "无数据" if t["value"] is None else f"{t['value']:.1%}（{t['numerator']}/{t['denominator']}）"
     sign = "≥" if t["direction"] == "at_least" else "≤"
     met = {True: "达标", False: "未达标", None: "—"}[t["met"]]
-    return f"  {t['label']:<22}\t{value:<18}\t目标 {sign}{t['goal']:.0%}\t{met}"
+    return f"  {_pad(t['label'], 34)}{_pad(value, 20)}{_pad(f'目标 {sign}' + format(t['goal'], '.0%'), 12)}{met}"
 
 
 @campaign_cli.command("report")
