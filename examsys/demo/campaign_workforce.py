@@ -5,7 +5,8 @@ province; an examiner and a supervisor training; qualifications (two examiners o
 西江市职业技能鉴定服务中心 whose certificates expire within 60 days, a supervisor's renewal); a
 filed batch of 东城市技工教育培训评价有限公司 three weeks ahead with one certified examiner where
 two are needed (short of certified staff); dispatches; 西江市职业培训学校, whose filing
-expires this year and is not yet assessed. Idempotent: skipped once a training exists."""
+expires this year and is not yet assessed; 西江重型机械集团's sittings staffed by its own
+certified examiners (a 领航型 organisation). Idempotent: skipped once a training exists."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from examsys.accounts import services as accounts
 from examsys.accounts.models import City, Organisation, OrgKind, User
 from examsys.campaign.workforce import services as workforce
 from examsys.campaign.workforce.models import Audience, TrainingCourse
-from examsys.delivery.models import Batch, BatchState
+from examsys.delivery.models import Batch, BatchState, StaffRole
+from examsys.delivery.models.batches import BatchStaff
 from examsys.extensions import db
 from examsys.permissions import Role
 from examsys.supervision.directory import scope as filing
@@ -33,6 +35,8 @@ USERS = [
     ("examiner22", "考评员 韩松", {Role.PROCTOR}, "SKILL-02"),
     ("examiner31", "考评员 丁宁", {Role.PROCTOR}, "SKILL-03"),
     ("examiner32", "考评员 白雪", {Role.PROCTOR}, "SKILL-03"),
+    ("examiner41", "考评员 周凯", {Role.PROCTOR}, "EMP-02"),
+    ("examiner42", "考评员 邓琳", {Role.PROCTOR}, "EMP-02"),
 ]
 # (city code or None for the province, audience, title, held on (2026), hours, who was present, who was absent)
 COURSES = [
@@ -95,8 +99,15 @@ def load_workforce(password) -> list[dict]:
             workforce.qualify(province, users[username], kind="examiner", number=number,
                               qualified_on=date(2026, 2, 10) if days > 365 else date(2023, 12, 20),
                               valid_until=today + timedelta(days=days))
+        for n, username in enumerate(("examiner41", "examiner42")):
+            workforce.qualify(province, users[username], kind="examiner", number=f"KPY-2026-041{n}",
+                              qualified_on=date(2026, 2, 10), valid_until=date(2029, 2, 9))
         workforce.qualify(province, users["supervisor3"], kind="supervisor", number="DDY-2026-0003",
                           qualified_on=date(2026, 2, 10), valid_until=date(2029, 2, 9))
+    # 西江重型机械集团's sittings of the year were all staffed by its certified examiners.
+    for batch in db.session.scalars(select(Batch).where(Batch.organisation_id == orgs["EMP-02"].id)):
+        for username in ("examiner41", "examiner42"):
+            db.session.add(BatchStaff(batch_id=batch.id, user_id=users[username].id, role=StaffRole.PROCTOR))
     start = now + timedelta(days=21)
     with clock.frozen(now - timedelta(days=2)):
         batch = Batch(organisation_id=orgs["SKILL-03"].id, standard_id=_standard_id(), level=4,

@@ -6,7 +6,9 @@ one line there. The strings are resolved once, when this module is imported. A k
 providers is shown once (the first).
 
 "领航型" (leading) organisations: at or above the goal on every target that applies to them
-(a value to count) and with at least one such target."""
+(a value to count) and with at least one such target. Targets that measure the authorities' own
+work rather than the organisation's (how many of its batches the province drew, the cities'
+staff training) do not make an organisation leading or not: AUTHORITY_KEYS."""
 
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ def _load(spec: str) -> Callable[[int, Scope], list[Target]]:
     return getattr(importlib.import_module(module), name)
 
 
+AUTHORITY_KEYS = frozenset({"staff_trained", "sampling_social", "sampling_employer"})
+
 _PROVIDED = tuple(_load(spec) for spec in PROVIDERS)
 
 
@@ -41,7 +45,7 @@ def gather(year: int, scope: Scope) -> list[Target]:
 
 
 def leading(targets: list[Target]) -> bool:
-    counted = [t for t in targets if t.met is not None]
+    counted = [t for t in targets if t.met is not None and t.key not in AUTHORITY_KEYS]
     return bool(counted) and all(t.met for t in counted)
 
 
