@@ -144,7 +144,7 @@ class AuditAction(enum.StrEnum):
     ASSESSMENT_DECIDED = "assessment.decided"
     # campaign: workforce
     TRAINING_COURSE_RECORDED = "training_course.recorded"
-    TRAINING_ATTENDANCE_RECORDED = "training_course.attendance_recorded"
+    TRAINING_COURSE_ATTENDANCE_RECORDED = "training_course.attendance_recorded"
     QUALIFICATION_GRANTED = "qualification.granted"
     DISPATCH_RECORDED = "dispatch.recorded"
     # batch archive
@@ -284,7 +284,7 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.ASSESSMENT_DECIDED: "定期评估结论",
     # campaign: workforce
     AuditAction.TRAINING_COURSE_RECORDED: "登记培训",
-    AuditAction.TRAINING_ATTENDANCE_RECORDED: "登记培训签到",
+    AuditAction.TRAINING_COURSE_ATTENDANCE_RECORDED: "登记培训签到",
     AuditAction.QUALIFICATION_GRANTED: "资格认定（发证或换证）",
     AuditAction.DISPATCH_RECORDED: "派遣考评员或督导员",
     # batch archive

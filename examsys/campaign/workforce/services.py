@@ -285,7 +285,7 @@ def record_attendance(actor: User | None, course: TrainingCourse, present: set[i
             course.attendance.append(row)
         row.attended = uid in present
     db.session.flush()
-    audit.record(AuditAction.TRAINING_ATTENDANCE_RECORDED, obj=course,
+    audit.record(AuditAction.TRAINING_COURSE_ATTENDANCE_RECORDED, obj=course,
                  organisation_id=actor.organisation_id if actor else None,
                  data={"present": sorted(present), "absent": sorted(set(eligible) - present)})
 
