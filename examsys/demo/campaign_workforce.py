@@ -108,7 +108,8 @@ def load_workforce(password) -> list[dict]:
     for batch in db.session.scalars(select(Batch).where(Batch.organisation_id == orgs["EMP-02"].id)):
         for username in ("examiner41", "examiner42"):
             db.session.add(BatchStaff(batch_id=batch.id, user_id=users[username].id, role=StaffRole.PROCTOR))
-    start = now + timedelta(days=21)
+    day = clock.to_display(now + timedelta(days=21)).date()
+    start = _at(day.year, day.month, day.day, 9)
     with clock.frozen(now - timedelta(days=2)):
         batch = Batch(organisation_id=orgs["SKILL-03"].id, standard_id=_standard_id(), level=4,
                       name="2026年第4批电工四级理论知识考试", venue="东城市考点", window_start=start,

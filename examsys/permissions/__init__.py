@@ -3,7 +3,13 @@ who may do what to which object as a Decision with a stable code (`rules`). Impo
 
 from __future__ import annotations
 
-from examsys.permissions.campaign import may_qualify, may_record_training, may_view_campaign, may_view_workforce
+from examsys.permissions.campaign import (
+    may_keep_records,
+    may_qualify,
+    may_record_training,
+    may_view_campaign,
+    may_view_workforce,
+)
 from examsys.permissions.core import (
     ACCESS_ATTR,
     ALLOW,
@@ -76,6 +82,7 @@ from examsys.permissions.rules import (
 )
 
 __all__ = [
+    "may_keep_records",
     "may_qualify",
     "may_record_training",
     "may_view_campaign",

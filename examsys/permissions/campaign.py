@@ -54,6 +54,13 @@ def may_view_workforce(user: Any, city_id: int | None = None, organisation: Any 
     return deny("workforce.not_yours", "只能查看本市或本机构的培训与资格记录")
 
 
+def may_keep_records(user: Any) -> Decision:
+    """Recording trainings, qualifications and dispatches at all: the province and the cities."""
+    if _signed_in(user) and (user.has_role(Role.PROVINCIAL_ADMIN) or user.has_role(Role.CITY_ADMIN)):
+        return ALLOW
+    return deny("workforce.records_denied", "培训、资格认定和派遣由省级和市级管理员登记")
+
+
 def may_record_training(user: Any, city_id: int | None) -> Decision:
     """A training course and its attendance: the province for any (city None: the province's own
     course); a city administrator for their own city's courses."""
@@ -76,4 +83,4 @@ def may_qualify(user: Any, person: Any, kind: str) -> Decision:
     return deny("qualification.not_your_city", "只能为本市评价机构的考评员办理资格认定和派遣")
 
 
-__all__ = ["may_qualify", "may_record_training", "may_view_campaign", "may_view_workforce"]
+__all__ = ["may_keep_records", "may_qualify", "may_record_training", "may_view_campaign", "may_view_workforce"]

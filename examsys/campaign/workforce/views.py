@@ -19,7 +19,15 @@ from examsys.campaign.workforce.forms import AttendanceForm, CourseForm, Dispatc
 from examsys.delivery.models import Batch
 from examsys.errors import NotFound
 from examsys.extensions import db
-from examsys.permissions import Permission, Role, may_record_training, may_view_campaign, may_view_workforce, require
+from examsys.permissions import (
+    Permission,
+    Role,
+    may_keep_records,
+    may_record_training,
+    may_view_campaign,
+    may_view_workforce,
+    require,
+)
 from examsys.viewutil import attempt, perform
 
 bp = Blueprint("workforce", __name__, url_prefix="/campaign/workforce")
@@ -99,9 +107,8 @@ def _course_form(scope: Scope) -> CourseForm:
 @bp.route("/courses/new", methods=["GET", "POST"])
 @require(VIEW)
 def course_new():
+    may_keep_records(current_user).enforce()
     scope = my_scope()
-    if scope.organisation_id is not None:
-        may_record_training(current_user, None).enforce()
     form = _course_form(scope)
     if form.validate_on_submit():
         city = db.session.get(City, form.city_id.data) if form.city_id.data else None
@@ -154,6 +161,7 @@ def course_attendance(course_id: int):
 @bp.route("/qualifications/new", methods=["GET", "POST"])
 @require(VIEW)
 def qualification_new():
+    may_keep_records(current_user).enforce()
     scope = my_scope()
     form = QualificationForm(data={"qualified_on": svc.today()} if request.method == "GET" else None)
     form.user_id.choices = [(u.id, f"{u.display_name}（{u.organisation.name}）") for u in svc.people(scope)]
@@ -171,6 +179,7 @@ def qualification_new():
 @bp.route("/dispatches/new", methods=["GET", "POST"])
 @require(VIEW)
 def dispatch_new():
+    may_keep_records(current_user).enforce()
     scope = my_scope()
     form = DispatchForm()
     form.user_id.choices = [(u.id, f"{u.display_name}（{u.organisation.name}）") for u in svc.people(scope)]
