@@ -30,7 +30,8 @@ def bars_svg(title: str, items: list[tuple[str, float | None]], goal: float, *, 
         y = top + i * row
         out.append(f'<text x="{left - 6}" y="{y + 14}" font-size="11" text-anchor="end">{escape(label[:10])}</text>')
         if value is None:
-            out.append(f'<text x="{left + 4}" y="{y + 14}" font-size="11" fill="{NONE}">无数据</text>')
+            out.append(f'<text x="{width - 4}" y="{y + 14}" font-size="11" fill="{NONE}" '
+                       f'text-anchor="end">无数据</text>')
             continue
         met = value <= goal if at_most else value >= goal
         w = max(1.0, min(value, 1.0) * plot)
@@ -80,3 +81,18 @@ def trend_svg(title: str, monthly: list[int], goal: int, *, width: int = 460, he
     out.append(f'<text x="{left - 4}" y="{top + 8}" font-size="10" text-anchor="end">{peak}</text>')
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 — numbers, and data texts escaped above
+
+
+def target_bars(view, *, width: int = 460) -> list[Markup]:
+    """One bar chart per target of a console overview (examsys.campaign.console.services.Overview):
+    over the cities for the province, over the organisations for a city; none for a target that
+    applies to none of them."""
+    out = []
+    for i, t in enumerate(view.targets):
+        if view.scope.city_id is None:
+            items = [(r.city.name, r.targets[i].value) for r in view.cities]
+        else:
+            items = [(r.organisation.name, r.targets[i].value) for r in view.organisations]
+        if any(v is not None for _name, v in items):
+            out.append(bars_svg(t.label, items, t.goal, at_most=t.direction.value == "at_most", width=width))
+    return out

@@ -15,11 +15,7 @@ from examsys.reports.pdf import render_pdf
 
 def summary_pdf(year: int, city: City | None = None) -> bytes:
     view = console.overview(year, city)
-    graphs = []
-    for i, t in enumerate(view.targets):
-        items = ([(r.city.name, r.targets[i].value) for r in view.cities] if city is None
-                 else [(r.organisation.name, r.targets[i].value) for r in view.organisations])
-        graphs.append(charts.bars_svg(t.label, items, t.goal, at_most=t.direction.value == "at_most", width=330))
+    graphs = charts.target_bars(view, width=330)
     scope = Scope(city_id=city.id if city else None)
     trend = charts.trend_svg("评价管理人员累计参训人数（按月）", workforce.monthly_trained(year, scope),
                              len(workforce.management_staff(scope)), width=680)

@@ -79,6 +79,11 @@ class Overview:
         return self.targets
 
     @property
+    def org_columns(self) -> list[int]:
+        """The targets (by position) some organisation has a value for: the organisation table's columns."""
+        return [i for i in range(len(self.targets)) if any(r.targets[i].value is not None for r in self.organisations)]
+
+    @property
     def leaders(self) -> list[OrgRow]:
         return [r for r in self.organisations if r.leading]
 

@@ -19,18 +19,6 @@ bp = Blueprint("console", __name__, url_prefix="/campaign")
 VIEW = Permission.CITY_OVERSEE
 
 
-def chart_set(view: console.Overview) -> list:
-    """One bar chart per target over the cities (the province) or the organisations (a city)."""
-    out = []
-    for i, t in enumerate(view.targets):
-        if view.scope.city_id is None:
-            items = [(r.city.name, r.targets[i].value) for r in view.cities]
-        else:
-            items = [(r.organisation.name, r.targets[i].value) for r in view.organisations]
-        out.append(charts.bars_svg(t.label, items, t.goal, at_most=t.direction.value == "at_most"))
-    return out
-
-
 def trend(year: int, scope: Scope):
     staff = len(workforce.management_staff(scope))
     return charts.trend_svg("评价管理人员累计参训人数（按月）", workforce.monthly_trained(year, scope), staff)
@@ -43,7 +31,7 @@ def index():
     city, _org = scope_args()
     view = console.overview(year, city)
     return render_template("campaign/console/index.html", view=view, city=city, year=year, years=years(),
-                           charts=chart_set(view), trend=trend(year, view.scope),
+                           charts=charts.target_bars(view), trend=trend(year, view.scope),
                            cities=workforce.cities() if city is None else [])
 
 
