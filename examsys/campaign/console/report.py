@@ -20,4 +20,5 @@ def summary_pdf(year: int, city: City | None = None) -> bytes:
     trend = charts.trend_svg("评价管理人员累计参训人数（按月）", workforce.monthly_trained(year, scope),
                              len(workforce.management_staff(scope)), width=680)
     return render_pdf("reports/campaign/summary.html", view=view, city=city, year=year, charts=graphs, trend=trend,
-                      shortfalls=workforce.shortfalls(scope), printed=clock.to_display(clock.now()))
+                      shortfalls=workforce.shortfalls(scope), orgs=workforce.names(),
+                      printed=clock.to_display(clock.now()))
