@@ -5,7 +5,7 @@ province; an examiner and a supervisor training; qualifications (two examiners o
 西江市职业技能鉴定服务中心 whose certificates expire within 60 days, a supervisor's renewal); a
 filed batch of 东城市技工教育培训评价有限公司 three weeks ahead with one certified examiner where
 two are needed (short of certified staff); dispatches; 西江市职业培训学校, whose filing
-expires this year and is not yet assessed; 西江重型机械集团's sittings staffed by its own
+expired this summer and was assessed and renewed; 西江重型机械集团's sittings staffed by its own
 certified examiners (a 领航型 organisation). Idempotent: skipped once a training exists."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from examsys.delivery.models import Batch, BatchState, StaffRole
 from examsys.delivery.models.batches import BatchStaff
 from examsys.extensions import db
 from examsys.permissions import Role
+from examsys.supervision.assessment import services as assessment
 from examsys.supervision.directory import scope as filing
 from examsys.supervision.directory import services as directory
 
@@ -72,19 +73,24 @@ def load_workforce(password) -> list[dict]:
             orgs["C-XI-HR"] = accounts.create_organisation("C-XI-HR", "西江市人力资源和社会保障局", OrgKind.AUTHORITY,
                                                            cities["C-XI"])
         if "SKILL-04" not in orgs:
-            # Its filing expires this year: due for periodic assessment, not yet assessed.
+            # Its filing expired this summer: assessed, kept in the directory for three more years.
             orgs["SKILL-04"] = accounts.create_organisation("SKILL-04", "西江市职业培训学校", OrgKind.SOCIAL,
                                                             cities["C-XI"])
             scope = [{"occupation": s["occupation"], "name": s["name"], "levels": s["levels"]}
                      for s in filing.entry_of(orgs["SKILL-02"].id).scope]
             directory.file_organisation(users_before["province"], orgs["SKILL-04"], filing_no="备2023-SKILL-04",
-                                        scope=scope, filed_on=date(2023, 12, 28), expires_on=date(2026, 12, 27))
+                                        scope=scope, filed_on=date(2023, 7, 1), expires_on=date(2026, 6, 30))
         for username, display, roles, org_code in USERS:
             if db.session.scalar(select(User).where(User.username == username)) is None:
                 accounts.create_user(None, orgs[org_code], username=username, display_name=display,
                                      password=password(username), roles=set(roles))
     users = {u.username: u for u in db.session.scalars(select(User))}
     province = users["province"]
+    with clock.frozen(_at(2026, 6, 18, 15)):
+        row = assessment.assessment_of(orgs["SKILL-04"])
+        assessment.add_entry(province, row, method="documents", by="西江市人社局 评估组",
+                             text="备案材料、考评员名册和近三年评价档案齐全。", score=85)
+        assessment.decide(province, row, decision="continue", reasons="评价活动规范，考评人员持证上岗，继续保留。")
     for city_code, audience, title, (m, d), hours, present, absent in COURSES:
         actor = province if city_code is None else users["cityadmin" if city_code == "C-DONG" else "cityadmin2"]
         with clock.frozen(_at(2026, m, d, 17)):

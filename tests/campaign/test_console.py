@@ -19,6 +19,7 @@ from examsys.campaign.console import supervision_targets
 from examsys.campaign.targets import Scope, Target
 from examsys.campaign.workforce.models import TrainingCourse
 from examsys.delivery.models import Batch, BatchState
+from examsys.supervision.assessment import services as assessment
 from examsys.supervision.assessment.models import Assessment
 from examsys.supervision.directory.models import DirectoryEntry
 from examsys.supervision.plans import services as plans
@@ -179,3 +180,16 @@ def test_summary_pdf_reads_back(client, world, drawn, db):
     for t in console.gather(2026, Scope()):
         assert t.label in text
     assert "东城市" in text and "西江市" in text
+
+
+def test_an_assessed_and_renewed_filing_still_counts_in_its_year(world, db):
+    org = world.p.orgs[0]
+    row = assessment.assessment_of(org)
+    assessment.decide(world.p.admin, row, decision="continue", reasons="继续保留")
+    db.session.commit()
+    assert db.session.scalar(select(DirectoryEntry.expires_on).where(
+        DirectoryEntry.organisation_id == org.id)).year == 2030  # renewed out of 2027
+    t = _by_key(console.gather(2027, Scope()))["filing_expired_assessed"]
+    assert (t.numerator, t.denominator) == (1, 6)
+    rows = supervision_targets.rows("filing_expired_assessed", 2027, Scope(organisation_id=org.id))
+    assert [(r.organisation.id, r.hit) for r in rows] == [(org.id, True)]

@@ -3,7 +3,7 @@
 the value):
 
 - filing_expired_assessed: organisations whose filing (备案) expires in the year, with a decided
-  periodic assessment of that expiry (supervision.assessment.due), goal 100 %.
+  periodic assessment of that expiry (supervision.assessment), goal 100 %.
 - sampling_social / sampling_employer: the year's filed batches of social training evaluation
   organisations / employers drawn by a 双随机 draw of the year's plan, goal 50 % / 10 %.
 - online_theory: social organisations with batches in the year whose every batch was sat online
@@ -24,6 +24,7 @@ from examsys.campaign.targets import Scope, Target, share
 from examsys.campaign.workforce.services import organisations
 from examsys.extensions import db
 from examsys.supervision.assessment import services as assessment
+from examsys.supervision.assessment.models import Assessment
 from examsys.supervision.indicators import compute
 from examsys.supervision.plans import services as plans
 from examsys.supervision.plans.models import SupervisionPlan
@@ -48,15 +49,23 @@ def _in_scope(org: Organisation, scope: Scope) -> bool:
 
 
 def _filing_rows(year: int, scope: Scope) -> list[Row]:
-    out = []
-    for due in assessment.due(None, date(year, 1, 1), date(year, 12, 31)):
-        org = due.entry.organisation
-        if not _in_scope(org, scope) or org.kind == OrgKind.AUTHORITY:
-            continue
-        detail = due.assessment.decision_label if due.assessment is not None else "待评估"
-        subject = f"备案 {due.entry.filing_no}，{due.entry.expires_on.isoformat()} 到期"
-        out.append(Row(org, due.decided, subject, detail))
-    return out
+    """A filing expiring in the year, counted once per (organisation, expiry): those still due
+    (supervision.assessment.due) and those assessed already, whose renewal has moved the
+    directory's expiry out of the year (the assessment keeps the expiry it assessed)."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    found: dict[tuple[int, date], Row] = {}
+    for a in db.session.scalars(select(Assessment).where(Assessment.expires_on >= start,
+                                                         Assessment.expires_on <= end)):
+        found[(a.organisation_id, a.expires_on)] = Row(a.organisation, a.decision is not None,
+                                                       f"备案 {a.expires_on.isoformat()} 到期", a.decision_label)
+    for due in assessment.due(None, start, end):
+        key = (due.entry.organisation_id, due.entry.expires_on)
+        if key not in found:
+            found[key] = Row(due.entry.organisation, due.decided,
+                             f"备案 {due.entry.filing_no}，{due.entry.expires_on.isoformat()} 到期",
+                             due.assessment.decision_label if due.assessment is not None else "待评估")
+    return [r for r in sorted(found.values(), key=lambda r: r.organisation.code)
+            if r.organisation.kind != OrgKind.AUTHORITY and _in_scope(r.organisation, scope)]
 
 
 def _sampling_rows(year: int, scope: Scope, kind: OrgKind) -> list[Row]:
