@@ -7,8 +7,9 @@ providers is shown once (the first).
 
 "领航型" (leading) organisations: at or above the goal on every target that applies to them
 (a value to count) and with at least one such target. Targets that measure the authorities' own
-work rather than the organisation's (how many of its batches the province drew, the cities'
-staff training) do not make an organisation leading or not: AUTHORITY_KEYS."""
+work rather than the organisation's (how many of its batches the province drew, whether the
+province assessed its expiring filing, the cities' staff training) do not make an organisation
+leading or not: AUTHORITY_KEYS."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def _load(spec: str) -> Callable[[int, Scope], list[Target]]:
     return getattr(importlib.import_module(module), name)
 
 
-AUTHORITY_KEYS = frozenset({"staff_trained", "sampling_social", "sampling_employer"})
+AUTHORITY_KEYS = frozenset({"staff_trained", "sampling_social", "sampling_employer", "filing_expired_assessed"})
 
 _PROVIDED = tuple(_load(spec) for spec in PROVIDERS)
 
