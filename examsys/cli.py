@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "inclusion proofs)."),
     "bank": ("examsys.bank.cli:bank_cli", "题库导入导出 (import and export the item bank)."),
     "campaign": ("examsys.campaign.cli:campaign_cli",
-                 "质量提升行动：证书数据预警等后台任务 (campaign jobs: certificate-data warnings)."),
+                 "质量提升行动：年度目标与证书数据预警 (campaign targets and certificate-data warnings)."),
     "create-admin": ("examsys.accounts.cli:create_admin",
                      "Create a provincial administrator with a password you type in (never a default one)."),
     "delivery": ("examsys.delivery.cli:delivery_cli", "考试实施：收卷等后台任务 (exam delivery jobs)."),

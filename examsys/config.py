@@ -218,6 +218,8 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "EXAMSYS_JOB_DIR": env("JOB_DIR") or str(instance_path / "jobs"),
         "EXAMSYS_JOBS_IMMEDIATE": env_bool("JOBS_IMMEDIATE", False),
         "EXAMSYS_MAX_UPLOAD_MB": env_int("MAX_UPLOAD_MB", 50),
+        # The workforce's warnings list certificates expiring within this many days.
+        "EXAMSYS_CERT_WARNING_DAYS": env_int("CERT_WARNING_DAYS", 60),
         "MAX_CONTENT_LENGTH": env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
         # Argon2id cost; tests lower it through overrides, production keeps the library default.
         "EXAMSYS_ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},

@@ -8,6 +8,7 @@ from examsys.audit import models as audit_models  # noqa: F401
 from examsys.bank import models as bank_models  # noqa: F401
 from examsys.campaign.certdata import models as certdata_models  # noqa: F401
 from examsys.campaign.satisfaction import models as satisfaction_models  # noqa: F401
+from examsys.campaign.workforce import models as workforce_models  # noqa: F401
 from examsys.delivery import models as delivery_models  # noqa: F401
 from examsys.jobs import models as jobs_models  # noqa: F401
 from examsys.standards import models as standards_models  # noqa: F401

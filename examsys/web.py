@@ -38,7 +38,9 @@ from examsys.audit.views import bp as audit_bp
 from examsys.bank.views import assets_bp
 from examsys.bank.views import bp as bank_bp
 from examsys.campaign.certdata.views import bp as certdata_bp
+from examsys.campaign.console.views import bp as console_bp
 from examsys.campaign.satisfaction.views import bp as satisfaction_bp
+from examsys.campaign.workforce.views import bp as workforce_bp
 from examsys.delivery.views import bp as delivery_bp
 from examsys.delivery.views.candidate import bp as exam_bp
 from examsys.errors import DomainError, UnsafeConfiguration
@@ -296,6 +298,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(oversight_bp)
     app.register_blueprint(satisfaction_bp)
     app.register_blueprint(certdata_bp)
+    app.register_blueprint(console_bp)
+    app.register_blueprint(workforce_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(exam_bp)
 

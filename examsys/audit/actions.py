@@ -164,6 +164,11 @@ class AuditAction(enum.StrEnum):
     CERT_WARNING_RAISED = "cert_warning.raised"
     CERT_WARNING_ACKNOWLEDGED = "cert_warning.acknowledged"
     CERT_WARNING_CLOSED = "cert_warning.closed"
+    # campaign: workforce
+    TRAINING_COURSE_RECORDED = "training_course.recorded"
+    TRAINING_COURSE_ATTENDANCE_RECORDED = "training_course.attendance_recorded"
+    QUALIFICATION_GRANTED = "qualification.granted"
+    DISPATCH_RECORDED = "dispatch.recorded"
     # batch archive
     BATCH_ARCHIVE_BUILT = "batch.archive_built"
     BATCH_ARCHIVE_DOWNLOADED = "batch.archive_downloaded"
@@ -320,6 +325,11 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.CERT_WARNING_RAISED: "发出证书数据预警",
     AuditAction.CERT_WARNING_ACKNOWLEDGED: "知悉证书数据预警",
     AuditAction.CERT_WARNING_CLOSED: "关闭证书数据预警",
+    # campaign: workforce
+    AuditAction.TRAINING_COURSE_RECORDED: "登记培训",
+    AuditAction.TRAINING_COURSE_ATTENDANCE_RECORDED: "登记培训签到",
+    AuditAction.QUALIFICATION_GRANTED: "资格认定（发证或换证）",
+    AuditAction.DISPATCH_RECORDED: "派遣考评员或督导员",
     # batch archive
     AuditAction.BATCH_ARCHIVE_BUILT: "生成批次档案",
     AuditAction.BATCH_ARCHIVE_DOWNLOADED: "下载批次档案",

@@ -1,5 +1,6 @@
-"""`examsys campaign …`: the campaign's background work. `warnings` evaluates the certificate-data
-warning rules (run daily) and prints the warnings it raised."""
+"""`examsys campaign …`: `report` prints the year's targets as live numbers
+(examsys.campaign.console.cli); `warnings` evaluates the certificate-data warning rules (run
+daily) and prints the warnings it raised."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from flask.cli import with_appcontext
 
 from examsys import transaction
 from examsys.campaign.certdata import warnings
+from examsys.campaign.console.cli import report_command
 
 
-@click.group("campaign", help="质量提升行动：证书数据预警等后台任务 (campaign jobs: certificate-data warnings).")
+@click.group("campaign", help="质量提升行动：年度目标与证书数据预警 (campaign targets and certificate-data warnings).")
 def campaign_cli() -> None:
     pass
 
@@ -24,3 +26,6 @@ def warnings_command() -> None:
     for w in raised:
         click.echo(f"{w.organisation.name}：{w.message}")
     click.echo(f"raised {len(raised)} warning(s)")
+
+
+campaign_cli.add_command(report_command)

@@ -14,7 +14,14 @@ from sqlalchemy import select
 from examsys import clock
 from examsys.accounts import idnumber, services
 from examsys.accounts.models import Candidate, CertificateKind, Organisation, OrgKind, User
-from examsys.demo import campaign_certdata, campaign_satisfaction, oversight, past_batch, stats_batch
+from examsys.demo import (
+    campaign_certdata,
+    campaign_satisfaction,
+    campaign_workforce,
+    oversight,
+    past_batch,
+    stats_batch,
+)
 from examsys.demo.bank import load_items, load_standard
 from examsys.demo.blueprints import load_demo_blueprint
 from examsys.demo.delivery import load_demo_batch
@@ -87,6 +94,7 @@ def load_demo() -> dict:
     campaign_certdata.load_certdata(standard)
     users_out += [{"username": u, "password": demo_password(u), "roles": sorted(r.value for r in roles),
                    "organisation": org} for u, _name, roles, org, _certs in oversight.MORE_USERS]
+    users_out += campaign_workforce.load_workforce(demo_password)
     return {
         "organisations": [{"code": c, "name": n, "kind": k.value} for c, n, k in ORGS],
         "users": users_out,

@@ -3,6 +3,13 @@ who may do what to which object as a Decision with a stable code (`rules`). Impo
 
 from __future__ import annotations
 
+from examsys.permissions.campaign import (
+    may_keep_records,
+    may_qualify,
+    may_record_training,
+    may_view_campaign,
+    may_view_workforce,
+)
 from examsys.permissions.certdata import (
     may_enter_return,
     may_explain_problem,
@@ -105,6 +112,11 @@ __all__ = [
     "may_resubmit_record",
     "may_set_warning_rules",
     "may_view_certdata",
+    "may_keep_records",
+    "may_qualify",
+    "may_record_training",
+    "may_view_campaign",
+    "may_view_workforce",
     "may_answer_finding",
     "may_assess",
     "may_close_finding",

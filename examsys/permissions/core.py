@@ -79,6 +79,7 @@ class Permission(enum.StrEnum):
     CERTDATA_EXPLAIN = "certdata.explain"  # explain a check problem (the organisation's administrator)
     CERTDATA_RETURN = "certdata.return"  # enter records the provincial platform returned (退回)
     CERTDATA_RULES = "certdata.rules"  # configure the warning rules (预警规则)
+    WORKFORCE_VIEW = "workforce.view"  # trainings, qualifications, dispatches and warnings (province, city, org)
 
 
 P = Permission
@@ -87,12 +88,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {P.ORG_MANAGE, P.USER_MANAGE, P.CANDIDATE_VIEW, P.AUDIT_VIEW, P.STANDARD_VIEW,
          P.STANDARD_MANAGE, P.ITEM_VIEW, P.PAPER_VIEW, P.BATCH_VIEW, P.SUPERVISE, P.SUPERVISION_ASSIGN,
          P.DIRECTORY_MANAGE, P.CITY_OVERSEE, P.SATISFACTION_VIEW, P.CERTDATA_VIEW, P.CERTDATA_RETURN,
-         P.CERTDATA_RULES}
+         P.CERTDATA_RULES, P.WORKFORCE_VIEW}
     ),
     Role.ORG_ADMIN: frozenset(
         {P.USER_MANAGE, P.CANDIDATE_VIEW, P.CANDIDATE_MANAGE, P.CANDIDATE_ID_REVEAL, P.AUDIT_VIEW,
          P.STANDARD_VIEW, P.ITEM_VIEW, P.BANK_EXPORT, P.PAPER_VIEW, P.BATCH_VIEW, P.FINDING_ANSWER,
-         P.SATISFACTION_VIEW, P.CERTDATA_VIEW, P.CERTDATA_EXPLAIN}
+         P.SATISFACTION_VIEW, P.CERTDATA_VIEW, P.CERTDATA_EXPLAIN, P.WORKFORCE_VIEW}
     ),
     Role.WRITER: frozenset({P.STANDARD_VIEW, P.ITEM_VIEW, P.ITEM_WRITE, P.BANK_IMPORT}),
     Role.REVIEWER: frozenset({P.STANDARD_VIEW, P.ITEM_VIEW, P.ITEM_REVIEW, P.BANK_EXPORT}),
@@ -104,7 +105,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PROCTOR: frozenset({P.BATCH_VIEW, P.PROCTOR_CONSOLE, P.MARK, P.CANDIDATE_VIEW}),
     Role.SUPERVISOR: frozenset({P.BATCH_VIEW, P.SUPERVISE, P.AUDIT_VIEW, P.PAPER_VIEW, P.SATISFACTION_VIEW}),
     Role.CITY_ADMIN: frozenset({P.DIRECTORY_MANAGE, P.CITY_OVERSEE, P.SATISFACTION_VIEW, P.CERTDATA_VIEW,
-                                P.CERTDATA_RETURN}),
+                                P.CERTDATA_RETURN, P.WORKFORCE_VIEW}),
 }
 
 
