@@ -26,8 +26,8 @@ from examsys.supervision.plans import services as plans
 from examsys.supervision.plans.models import SupervisionDraw
 from tests.supervision.conftest import login
 
-KEYS = ["staff_trained", "certified_staff", "filing_expired_assessed", "sampling_social", "sampling_employer",
-        "online_theory"]
+KEYS = ["satisfaction", "data_checked", "return_rate", "staff_trained", "certified_staff", "filing_expired_assessed",
+        "sampling_social", "sampling_employer", "online_theory"]
 
 
 def _by_key(targets):
