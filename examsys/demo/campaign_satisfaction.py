@@ -142,7 +142,7 @@ def _interviews(orgs: dict, users: dict) -> None:
     records = [
         ("supervisor", "SKILL-01", date(2026, 8, 12), "candidate", "王某", True,
          "考生表示报名、考试流程清楚，监考老师讲解规范。", ""),
-        ("supervisor", "SKILL-02", date(2026, 9, 18), "candidate", "刘某", False,
+        ("supervisor3", "SKILL-02", date(2026, 9, 18), "candidate", "刘某", False,
          "考生反映候考时间过长，考场空调温度偏低。", "候考组织不当，考场环境需改进"),
         ("cityadmin", "SKILL-03", date(2026, 10, 9), "staff", "考务主管 陈某", True,
          "考务人员熟悉考务流程和应急预案。", ""),

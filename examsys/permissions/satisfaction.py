@@ -16,14 +16,15 @@ def _signed_in(user: Any) -> bool:
     return user is not None and getattr(user, "is_authenticated", False)
 
 
-def may_view_satisfaction(user: Any, organisation: Any) -> Decision:
+def may_view_satisfaction(user: Any, organisation: Any, *, supervised: bool = False) -> Decision:
     """An organisation's satisfaction, comments and interviews: the province, the organisation's
-    city, the organisation's own administrator, and the authority's supervisors."""
+    city, the organisation's own administrator, and the authority's supervisors while they
+    supervise one of its batches (`supervised`: the caller found a running assignment)."""
     if oversees(user, organisation):
         return ALLOW
     if _signed_in(user) and has_permission(user, Permission.FINDING_ANSWER) and user.organisation_id == organisation.id:
         return ALLOW
-    if _signed_in(user) and user.has_role(Role.SUPERVISOR):
+    if supervised and _signed_in(user) and user.has_role(Role.SUPERVISOR):
         return ALLOW
     return deny("satisfaction.not_yours", "无权查看该机构的满意度")
 
@@ -66,10 +67,10 @@ def may_distribute_to(user: Any, questionnaire: Any, organisation: Any) -> Decis
     return deny("questionnaire.batch_not_yours", "只能向本辖区机构的批次发放问卷")
 
 
-def may_record_interview(user: Any, organisation: Any) -> Decision:
-    """Interviews (个别访谈) are recorded by the authority: supervisors, the province and the
-    organisation's city."""
-    if oversees(user, organisation) or (_signed_in(user) and user.has_role(Role.SUPERVISOR)):
+def may_record_interview(user: Any, organisation: Any, *, supervised: bool = False) -> Decision:
+    """Interviews (个别访谈) are recorded by the authority: the province, the organisation's city
+    and supervisors while they supervise one of its batches (`supervised`)."""
+    if oversees(user, organisation) or (supervised and _signed_in(user) and user.has_role(Role.SUPERVISOR)):
         return ALLOW
     return deny("interview.denied", "只有督导员或省、市级管理员可以记录个别访谈")
 

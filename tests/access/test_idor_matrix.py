@@ -146,6 +146,7 @@ def test_every_id_route_refuses_every_foreign_role(app, db, access_world):
 VICTIM_USERS = ("examadmin", "orgadmin", "writer", "reviewer", "proctor", "supervisor", "province", "examadmin2")
 # GET routes no victim user opens with the world's ids, and why that is right.
 NO_POSITIVE_CONTROL = {
+    "satisfaction.questionnaire_qr": "a QR code exists only once published; the victim city's questionnaire is a draft",
     "delivery.batch_edit": "only a draft batch is edited; the world's batch is published",
     "delivery.marking_form": "only the marker an item score is allotted to opens it, while it waits for marking",
     "jobs.result": "a job's result exists once the job has run; the world's job is queued",

@@ -28,6 +28,9 @@ from examsys.analysis.models import KeyFix
 from examsys.assembly.models import Paper, PaperBlueprint, PaperForm, PaperFormItem
 from examsys.audit.archive.jobs import KIND as ARCHIVE_JOB
 from examsys.bank import assets
+from examsys.campaign.certdata.models import CertProblem, CertRecord, CertReport, CertWarning, WarningRule
+from examsys.campaign.satisfaction.models import Questionnaire, QuestionnaireQuestion
+from examsys.campaign.workforce.models import TrainingCourse
 from examsys.delivery.models import (
     Attempt,
     Batch,
@@ -40,6 +43,7 @@ from examsys.delivery.models import (
     ScoreCorrection,
     ScoreReviewRequest,
 )
+from examsys.delivery.models.survey import SurveyResponse
 from examsys.demo import past_batch, stats_batch
 from examsys.demo.loader import load_demo
 from examsys.jobs.models import Job, JobState
@@ -202,6 +206,27 @@ def build_access_world(db) -> AccessWorld:
         "assignment_id": _first(db, select(SupervisionAssignment.id).where(SupervisionAssignment.batch_id == past.id)),
         "form_id": form.id, "user_id": users["examadmin"].id,
     }
+    # The campaign's objects of the victim (or of its city, for what a city owns).
+    rule = _first(db, select(WarningRule))
+    warning = CertWarning(rule_id=rule.id, organisation_id=victim.id, city_id=victim.city_id, period="2026-01",
+                          message=f"预警 {MARK}", figures={}, raised_at=clock.now())
+    db.session.add(warning)
+    db.session.flush()
+    questionnaire = _first(db, select(Questionnaire).where(Questionnaire.city_id == victim.city_id))
+    ids.update({
+        "response_id": _first(db, select(SurveyResponse.id).join(Batch, Batch.id == SurveyResponse.batch_id).where(
+            Batch.organisation_id == victim.id)),
+        "questionnaire_id": questionnaire.id,
+        "question_id": _first(db, select(QuestionnaireQuestion.id).where(
+            QuestionnaireQuestion.questionnaire_id == questionnaire.id)),
+        "action": "publish",
+        "problem_id": _first(db, select(CertProblem.id).where(CertProblem.organisation_id == victim.id)),
+        "report_id": _first(db, select(CertReport.id).where(CertReport.organisation_id == victim.id)),
+        "fmt": "xlsx",
+        "record_id": _first(db, select(CertRecord.id).where(CertRecord.organisation_id == victim.id)),
+        "warning_id": warning.id,
+        "course_id": _first(db, select(TrainingCourse.id).where(TrainingCourse.city_id == victim.city_id)),
+    })
     photo = db.session.get(SpotFinding, finding.id).photos[0]
     ids["finding_photo"] = photo["sha256"] if isinstance(photo, dict) else photo
     objects = {"past_batch": past, "marked_batch": marked, "attempt": attempt, "item": item, "check": check,

@@ -118,7 +118,8 @@ def build_exam_batch(app) -> tuple[int, list[dict], list[str]]:
                                 seat_no=seat, order_seed=random.randrange(1, 2**31 - 1))
             db.session.add(entry)
             db.session.flush()
-            by_name[cand.name] = (ticket, entry.id)
+            # the demo's own candidates come first; later ones (certificate data's) may share a name
+            by_name.setdefault(cand.name, (ticket, entry.id))
         db.session.commit()
         batch_id = batch.id
     return batch_id, by_name, keys

@@ -34,6 +34,7 @@ from examsys.permissions import (
     may_record_interview,
     may_view_satisfaction,
 )
+from examsys.supervision.models import SupervisionAssignment
 
 TARGET_KEY = "satisfaction"
 TARGET_LABEL = "考生满意度"
@@ -47,11 +48,26 @@ def this_year() -> int:
 # --- who sees what ------------------------------------------------------------------------------
 
 
+def supervised_organisations(user: User) -> frozenset[int]:
+    """The organisations of the batches `user` supervises now (a running assignment); empty for
+    anyone but a supervisor."""
+    if not user.has_role(Role.SUPERVISOR):
+        return frozenset()
+    return frozenset(db.session.scalars(
+        select(Batch.organisation_id).join(SupervisionAssignment, SupervisionAssignment.batch_id == Batch.id)
+        .where(SupervisionAssignment.supervisor_id == user.id, SupervisionAssignment.ended_at.is_(None))))
+
+
+def may_view(user: User, org: Organisation) -> bool:
+    return bool(may_view_satisfaction(user, org, supervised=org.id in supervised_organisations(user)))
+
+
 def visible_organisations(user: User) -> list[Organisation]:
     """The evaluation organisations (not the authority's own) whose satisfaction `user` sees."""
     rows = db.session.scalars(select(Organisation).where(Organisation.kind != OrgKind.AUTHORITY)
                               .order_by(Organisation.code))
-    return [o for o in rows if may_view_satisfaction(user, o)]
+    supervised = supervised_organisations(user)
+    return [o for o in rows if may_view_satisfaction(user, o, supervised=o.id in supervised)]
 
 
 def scope_for(user: User, city_id: int | None = None, organisation_id: int | None = None) -> campaign.Scope:
@@ -74,7 +90,7 @@ def scope_for(user: User, city_id: int | None = None, organisation_id: int | Non
 def organisation_for(user: User, organisation_id: int) -> Organisation:
     """Raises NotFound (also for an organisation the user may not see: no hint that it exists)."""
     org = db.session.get(Organisation, organisation_id)
-    if org is None or org.kind == OrgKind.AUTHORITY or not may_view_satisfaction(user, org):
+    if org is None or org.kind == OrgKind.AUTHORITY or not may_view(user, org):
         raise NotFound("未找到该机构")
     return org
 
@@ -211,16 +227,21 @@ def answers_to(comments: list[SurveyResponse]) -> dict[int, CommentAnswer]:
     return {r.survey_response_id: r for r in rows}
 
 
+def comment_for(user: User, response_id: int) -> SurveyResponse:
+    """A candidate's comment `user` may see; NotFound otherwise (no hint that it exists)."""
+    response = db.session.get(SurveyResponse, response_id)
+    if response is None or not response.comment \
+            or not may_view(user, db.session.get(Organisation, response.roster_entry.batch.organisation_id)):
+        raise NotFound("未找到该条意见")
+    return response
+
+
 def answer_comment(user: User, response_id: int, text: str) -> CommentAnswer:
     """The organisation answers a candidate's comment, once. Raises NotFound (no such comment, or
     one the user may not see), PermissionDenied (not this organisation's administrator),
     ValidationError (empty or too long) or Conflict (already answered)."""
-    response = db.session.get(SurveyResponse, response_id)
-    if response is None or not response.comment:
-        raise NotFound("未找到该条意见")
+    response = comment_for(user, response_id)
     org = db.session.get(Organisation, response.roster_entry.batch.organisation_id)
-    if not may_view_satisfaction(user, org):
-        raise NotFound("未找到该条意见")
     may_answer_comment(user, org.id).enforce()
     text = (text or "").strip()
     if not text:
@@ -251,7 +272,7 @@ def record_interview(user: User, org: Organisation, *, held_on: date | None, int
                      interviewee: str, summary: str, satisfied: bool, findings: str) -> Interview:
     """Raises PermissionDenied (not the authority over this organisation) or ValidationError
     (a field missing, too long, or a date in the future)."""
-    may_record_interview(user, org).enforce()
+    may_record_interview(user, org, supervised=org.id in supervised_organisations(user)).enforce()
     if org.kind == OrgKind.AUTHORITY:
         raise ValidationError("请选择评价机构", field="organisation")
     if held_on is None:
@@ -301,7 +322,8 @@ def interviewable(user: User) -> list[Organisation]:
     """The organisations `user` may record an interview with."""
     rows = db.session.scalars(select(Organisation).where(Organisation.kind != OrgKind.AUTHORITY)
                               .order_by(Organisation.code))
-    return [o for o in rows if may_record_interview(user, o)]
+    supervised = supervised_organisations(user)
+    return [o for o in rows if may_record_interview(user, o, supervised=o.id in supervised)]
 
 
 __all__ = ["BatchRow", "OrgRow", "OrganisationDetail", "Overview", "QuestionnaireLine", "TARGET_KEY",

@@ -79,6 +79,7 @@ def organisation(org_id: int):
 @bp.post("/comments/<int:response_id>/answer")
 @require(VIEW)
 def answer(response_id: int):
+    services.comment_for(current_user, response_id)  # 404 for a comment the user may not see
     form = AnswerForm()
     form.validate()
     perform(lambda: services.answer_comment(current_user, response_id, form.text.data),

@@ -19,6 +19,7 @@ from examsys.permissions import (
     may_record_interview,
     may_view_satisfaction,
 )
+from examsys.supervision import services as supervision
 from tests.campaign.satisfaction.conftest import login
 from tests.campaign.satisfaction.test_questionnaires import _distributed
 
@@ -54,13 +55,17 @@ def test_only_the_organisations_admin_answers(sat, db, client):
     with pytest.raises(PermissionDenied):
         services.answer_comment(sat.p.admin, comment.id, "省里替机构答复")
     login(client, sat.p.org_admins[sat.p.orgs[0].id])  # another organisation: no hint the comment exists
-    assert client.post(f"/satisfaction/comments/{comment.id}/answer", data={"text": "越权"}).status_code == 303
+    assert client.post(f"/satisfaction/comments/{comment.id}/answer", data={"text": "越权"}).status_code == 404
     assert db.session.scalar(select(func.count()).select_from(CommentAnswer)) == 0
 
 
 def test_interviews_are_recorded_by_the_authority_and_listed(sat, db, client):
     p = sat.p
+    # a supervisor records interviews only while supervising one of the organisation's batches
     login(client, p.supervisors[1])
+    assert p.orgs[1] not in services.interviewable(p.supervisors[1])
+    supervision.assign(p.admin, next(b for b in p.batches if b.organisation_id == p.orgs[1].id), p.supervisors[1])
+    assert p.orgs[1] in services.interviewable(p.supervisors[1])
     resp = client.post("/satisfaction/interviews/", data={
         "organisation": p.orgs[1].id, "held_on": "2026-11-20", "interviewee_role": "candidate",
         "interviewee": "张某", "summary": "考生反映考场指引清楚", "satisfied": "no", "findings": "候考区座位不足"})
@@ -103,7 +108,10 @@ def test_decisions(sat):
     assert may_answer_comment(p.org_admins[c1_org.id], c1_org.id)
     assert may_answer_comment(p.admin, c1_org.id).code == "satisfaction.answer_denied"
     assert may_manage_questionnaires(p.city_admin) and not may_manage_questionnaires(p.org_admins[c1_org.id])
-    assert may_record_interview(p.supervisors[0], c2_org)
+    assert may_record_interview(p.supervisors[0], c2_org, supervised=True)
+    assert may_record_interview(p.supervisors[0], c2_org).code == "interview.denied"  # not supervising it
+    assert may_view_satisfaction(p.supervisors[0], c2_org, supervised=True)
+    assert may_view_satisfaction(p.supervisors[0], c2_org).code == "satisfaction.not_yours"
     assert may_record_interview(p.org_admins[c1_org.id], c1_org).code == "interview.denied"
 
 
