@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from examsys import rawsql
 from examsys.assembly.models import PaperFormItem
 from examsys.assembly.queries import EFFECTIVE_VERSION_ID
 from examsys.audit import history
@@ -343,18 +344,19 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
         if touched is None:
             return Written(result=None)
         answered_count = touched[0]
-        written = conn.execute(_upsert(conn.dialect.name, flagged is None, "expect"), params).first()
+        written = rawsql.run(conn, _upsert(conn.dialect.name, flagged is None, "expect"), params)
     else:
         params.update(cutoff=now - timedelta(seconds=target.grace_seconds), session_id=fast.session_id,
                       version_id=fast.version_id)
-        written = conn.execute(_upsert(conn.dialect.name, flagged is None, "guarded"), params).first()
+        written = rawsql.run(conn, _upsert(conn.dialect.name, flagged is None, "guarded"), params)
     if written is None:
         return Written(result=None)
-    link = _history(conn, target, form_item_id, value, seq, written[0], now, ip, user_agent,
+    stored_flag = bool(written[0])  # on the driver's cursor: SQLite gives 0/1
+    link = _history(conn, target, form_item_id, value, seq, stored_flag, now, ip, user_agent,
                     head=history.known_head(target.attempt_id))
     facts = _facts(target, now, answered_count, ip, user_agent)
     integrity.record_facts(target.attempt_id, facts)
-    return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=written[0]), answered_count,
+    return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=stored_flag), answered_count,
                    bookkeeping, link=None if facts else link)
 
 

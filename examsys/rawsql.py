@@ -1,0 +1,70 @@
+"""Running a SQLAlchemy Core statement on the driver's cursor, for the hottest request of an exam.
+
+`Connection.execute` costs more than the statement itself on an autosave: per call it builds the
+statement's cache key, looks the compiled form up, makes an execution context and a Result. A
+`Prepared` statement is compiled once per dialect and keeps what execution needs: the SQL text,
+the order of its parameters, the values of literals bound in the statement and the bind
+processors of each parameter's type (the same conversions SQLAlchemy applies: enums to their
+stored text, datetimes for SQLite, JSON). `run` then converts the values and executes on the
+DBAPI cursor of the connection's current transaction: the same SQL and the same stored values
+as `conn.execute`, without the machinery. Results come back as the driver gives them (SQLite:
+booleans as 0/1)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+
+
+@dataclass(frozen=True)
+class Prepared:
+    sql: str
+    names: tuple[str, ...] | None  # positional drivers (SQLite): the parameters in order
+    literals: dict[str, Any]  # values bound in the statement itself
+    processors: dict[str, Any]  # parameter name -> bind processor
+
+
+_CACHE: dict[tuple[str, int], Prepared] = {}
+_LOCK = threading.Lock()
+
+
+def prepare(statement, dialect: Dialect) -> Prepared:
+    """`statement` compiled for `dialect`, once (cached by dialect name and statement)."""
+    key = (dialect.name, id(statement))
+    found = _CACHE.get(key)
+    if found is not None:
+        return found
+    compiled = statement.compile(dialect=dialect)
+    processors, literals = {}, {}
+    for bind, name in compiled.bind_names.items():  # each parameter under the name the SQL uses
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            processors[name] = processor
+        if bind.value is not None and not bind.required:
+            literals[name] = bind.value
+    names = tuple(compiled.positiontup) if compiled.positional else None
+    prepared = Prepared(compiled.string, names, literals, processors)
+    with _LOCK:
+        _CACHE[key] = prepared  # statements passed here live for the process: their id stays theirs
+    return prepared
+
+
+def run(conn: Connection, statement, params: dict[str, Any]) -> tuple | None:
+    """Execute `statement` with `params` in `conn`'s transaction; its first row, or None."""
+    prepared = prepare(statement, conn.dialect)
+    values = {**prepared.literals, **params}
+    for name, processor in prepared.processors.items():
+        values[name] = processor(values[name])
+    args = tuple(values[n] for n in prepared.names) if prepared.names is not None else values
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(prepared.sql, args)
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
+__all__ = ["Prepared", "prepare", "run"]
