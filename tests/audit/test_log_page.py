@@ -108,7 +108,7 @@ def test_org_admin_never_sees_another_organisations_events(client, login_as, mak
     assert "别家机构甲" not in export and "本机构乙" in export
 
 
-def test_each_filter_narrows(client, province, make, db, world):
+def test_each_filter_narrows(frozen_clock, client, province, make, db, world):  # the login too at a fixed time
     other = make.org()
     attempts.start_attempt(world.entries[0])
     with clock.frozen(DEC3):

@@ -162,7 +162,9 @@ def _questions(batch_ids: list[int]) -> list[tuple[str, Count]]:
     return out
 
 
-def overview(year: int, scope: campaign.Scope) -> Overview:
+def overview(year: int, scope: campaign.Scope, viewer: User | None = None) -> Overview:
+    """The scope's figures; with `viewer`, the per-organisation rows are only those the viewer
+    may open (a supervisor's: the organisations they supervise)."""
     orgs = organisations_in(scope)
     answers = figures.answers(year, [o.id for o in orgs]) if orgs else []
     by_org = defaultdict(list)
@@ -171,6 +173,9 @@ def overview(year: int, scope: campaign.Scope) -> Overview:
     rows = [OrgRow(o, figures.count(by_org[o.id]),
                    figures.count(a for a in by_org[o.id] if a.source == figures.SURVEY),
                    figures.count(a for a in by_org[o.id] if a.source == figures.QUESTIONNAIRE)) for o in orgs]
+    if viewer is not None:
+        shown = {o.id for o in visible_organisations(viewer)}
+        rows = [r for r in rows if r.organisation.id in shown]
     batch_ids = list({a.batch_id for a in answers if a.source == figures.SURVEY})
     return Overview(year, scope, targets(year, scope)[0], figures.count(answers), rows, _months(answers, year),
                     _questions(batch_ids))

@@ -57,7 +57,7 @@ def index():
     year = _year()
     scope = services.scope_for(current_user, request.args.get("city_id", type=int),
                                request.args.get("organisation_id", type=int))
-    view = services.overview(year, scope)
+    view = services.overview(year, scope, viewer=current_user)
     return render_template("campaign/satisfaction/index.html", v=view, year=year, trend=_trend(view.months),
                            question_chart=_question_bars(view.questions), goal=GOAL,
                            manages=bool(may_manage_questionnaires(current_user)))
