@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: setup sysdeps venv translations run serve test lint fmt messages clean bench
+.PHONY: setup sysdeps venv translations run serve test lint fmt messages clean bench reliability
 
 setup: sysdeps venv translations
 
@@ -56,6 +56,11 @@ fmt: venv
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The exam day's proof (issue 15): load at 5,000 candidates, crashes, two nodes, hostile input, access,
+# the attempt state machine; writes docs/reliability.md. Hours, not minutes: RELIABILITY_ARGS=--quick for the CI sizes.
+reliability: setup
+	$(BIN)/python scripts/reliability.py $(RELIABILITY_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/examsys.db* .pytest_cache

@@ -17,6 +17,7 @@ one short batch chain and one attempt chain."""
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import timedelta
 
 import pytest
@@ -236,7 +237,8 @@ def test_attempt_state_machine(machine_env):
             report = verify_database(batch_scopes(self.batch.id))
             assert report.ok, report.failures[:3]
 
+    # `make reliability` asks for more examples (EXAMSYS_STATEFUL_EXAMPLES) than CI's 60.
     AttemptMachine.TestCase.settings = settings(
-        max_examples=60, stateful_step_count=40, deadline=None,
+        max_examples=int(os.environ.get("EXAMSYS_STATEFUL_EXAMPLES", "60")), stateful_step_count=40, deadline=None,
         suppress_health_check=list(HealthCheck))
     AttemptMachine.TestCase().runTest()
