@@ -52,19 +52,26 @@ def prepare(statement, dialect: Dialect) -> Prepared:
     return prepared
 
 
-def run(conn: Connection, statement, params: dict[str, Any]) -> tuple | None:
-    """Execute `statement` with `params` in `conn`'s transaction; its first row, or None."""
+def bound(conn: Connection, statement, params: dict[str, Any]) -> tuple[str, tuple | dict]:
+    """(SQL, arguments) as the driver takes them: `statement` compiled for `conn`'s dialect and
+    `params` converted as SQLAlchemy would (named drivers get a dict, to which more named
+    arguments may be added when the SQL is embedded in a larger statement)."""
     prepared = prepare(statement, conn.dialect)
     values = {**prepared.literals, **params}
     for name, processor in prepared.processors.items():
         values[name] = processor(values[name])
-    args = tuple(values[n] for n in prepared.names) if prepared.names is not None else values
+    return prepared.sql, tuple(values[n] for n in prepared.names) if prepared.names is not None else values
+
+
+def run(conn: Connection, statement, params: dict[str, Any]) -> tuple | None:
+    """Execute `statement` with `params` in `conn`'s transaction; its first row, or None."""
+    sql, args = bound(conn, statement, params)
     cursor = conn.connection.driver_connection.cursor()
     try:
-        cursor.execute(prepared.sql, args)
+        cursor.execute(sql, args)
         return cursor.fetchone()
     finally:
         cursor.close()
 
 
-__all__ = ["Prepared", "prepare", "run"]
+__all__ = ["Prepared", "bound", "prepare", "run"]

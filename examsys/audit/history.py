@@ -135,4 +135,64 @@ def saved(conn, *, attempt_id: int, organisation_id: int | None, form_item_id: i
     return chain.append(conn, scope, values)[2:]
 
 
-__all__ = ["forget_head", "known_head", "remember_head", "saved"]
+# PostgreSQL: the save's own upsert, its history row and its link as ONE statement (the upsert in
+# a data-modifying WITH, the two INSERTs selecting from what it returned, so that neither is
+# written unless the upsert was). Named parameters, as the upsert compiled for psycopg has them.
+_H = {c: f"%(h_{c})s" for c in _HISTORY_COLUMNS}
+_E = {c: f"%(e_{c})s" for c in _EVENT_COLUMNS}
+_H_VALUES = ", ".join("up.flagged" if c == "flagged" else _H[c] + ("::jsonb" if c == "answer" else "")
+                      for c in _HISTORY_COLUMNS)
+_E_VALUES = ", ".join(_E[c] + ("::jsonb" if c == "data" else "") for c in _EVENT_COLUMNS)
+_SAVED = f"INSERT INTO answer_history ({', '.join(_HISTORY_COLUMNS)}) SELECT {_H_VALUES} FROM up"  # noqa: S608
+_LINK = (f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) SELECT {_E_VALUES} FROM up "  # noqa: S608
+         "WHERE up.flagged = %(e_flagged)s ON CONFLICT (scope, seq) DO NOTHING RETURNING id")
+_WITH_UPSERT_SQL: dict[str, str] = {}
+
+
+def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagged: bool, attempt_id: int,
+                    organisation_id: int | None, form_item_id: int, seq: int, answer: Any, now: datetime,
+                    ip: str | None, user_agent: str | None,
+                    head: tuple[int, str]) -> tuple[bool, tuple[int, str]] | None:
+    """PostgreSQL, with a remembered `head`: run the save's upsert (`upsert_sql`, compiled for
+    psycopg with named parameters, RETURNING the stored flag) together with its history row and
+    link, in one statement. None when the upsert wrote nothing (nor did anything else); else
+    (stored flag, link). The link is written after `head` as computed for `expect_flagged`; when
+    the head is no longer the chain's (or the flag came out otherwise) it is appended after the
+    chain's real head instead, in the same transaction."""
+    values = event_values(attempt_id=attempt_id, organisation_id=organisation_id, form_item_id=form_item_id,
+                          seq=seq, answer=answer, flagged=expect_flagged, now=now, ip=ip, user_agent=user_agent)
+    scope = chain.attempt_scope(attempt_id)
+    link_seq = head[0] + 1
+    link = chain.entry_hash(values, scope=scope, seq=link_seq, prev=head[1])
+    sql = _WITH_UPSERT_SQL.get(upsert_sql)
+    if sql is None:  # constant table and column names; every value is bound
+        parts = ("WITH up AS (", upsert_sql, "), saved AS (", _SAVED, "), link AS (", _LINK,
+                 ") SELECT up.flagged, (SELECT id FROM link) FROM up")
+        sql = _WITH_UPSERT_SQL.setdefault(upsert_sql, "".join(parts))
+    params = {**upsert_params,
+              "h_attempt_id": attempt_id, "h_form_item_id": form_item_id, "h_seq": seq,
+              "h_answer": orjson.dumps(answer).decode(), "h_saved_at": now, "h_ip": ip,
+              "e_occurred_at": now, "e_action": values["action"], "e_actor_user_id": None, "e_actor_label": None,
+              "e_actor_roles": values["actor_roles"], "e_organisation_id": organisation_id,
+              "e_object_type": "attempt", "e_object_id": values["object_id"],
+              "e_data": orjson.dumps(values["data"]).decode(), "e_ip": ip, "e_user_agent": values["user_agent"],
+              "e_scope": scope, "e_seq": link_seq, "e_prev_hash": head[1], "e_entry_hash": link,
+              "e_flagged": expect_flagged}
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None:
+        return None
+    flagged = bool(row[0])
+    if row[1] is not None:
+        return flagged, (link_seq, link)
+    if flagged != expect_flagged:
+        values = event_values(attempt_id=attempt_id, organisation_id=organisation_id, form_item_id=form_item_id,
+                              seq=seq, answer=answer, flagged=flagged, now=now, ip=ip, user_agent=user_agent)
+    return flagged, chain.append(conn, scope, values)[2:]
+
+
+__all__ = ["forget_head", "known_head", "remember_head", "saved", "upsert_and_save"]

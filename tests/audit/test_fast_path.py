@@ -17,6 +17,8 @@ real_time = history._time
 def test_fast_saves_are_recorded_and_verify(candidate_api, db, monkeypatch):  # noqa: F811 - the imported fixture
     raw = []
     monkeypatch.setattr(history, "_time", lambda dialect, moment: raw.append(1) or real_time(dialect, moment))
+    real_combined = history.upsert_and_save  # PostgreSQL: the upsert, history row and link in one statement
+    monkeypatch.setattr(history, "upsert_and_save", lambda *a, **k: raw.append(1) or real_combined(*a, **k))
     candidate_api.login(0)
     aid = candidate_api.start()
     paper = candidate_api.get(f"/attempts/{aid}/paper").get_json()
@@ -60,6 +62,8 @@ def test_a_head_moved_by_another_worker_costs_no_rollback(candidate_api, db, mon
     real_rollback = db.session.rollback
     monkeypatch.setattr(db.session, "rollback", lambda: rollbacks.append(1) or real_rollback())
     monkeypatch.setattr(history, "_time", lambda dialect, moment: raw.append(1) or real_time(dialect, moment))
+    real_combined = history.upsert_and_save
+    monkeypatch.setattr(history, "upsert_and_save", lambda *a, **k: raw.append(1) or real_combined(*a, **k))
     assert candidate_api.put(url, json={"answer": options[1], "seq": 4}).status_code == 200
     assert raw and not rollbacks
     seqs = list(db.session.scalars(select(AuditEvent.seq).where(AuditEvent.scope == chain.attempt_scope(aid))
@@ -67,4 +71,37 @@ def test_a_head_moved_by_another_worker_costs_no_rollback(candidate_api, db, mon
     assert seqs == list(range(1, len(seqs) + 1))
     assert history.known_head(aid) == (seqs[-1], db.session.scalar(
         select(AuditEvent.entry_hash).where(AuditEvent.scope == chain.attempt_scope(aid), AuditEvent.seq == seqs[-1])))
+    assert verify_database().ok
+
+
+def test_a_flag_other_than_remembered_is_recorded_as_stored(candidate_api, db):  # noqa: F811
+    """A save that leaves the flag alone records the flag as stored, even when what this process
+    remembered of it is wrong (PostgreSQL's one-statement save computes the link for the
+    remembered flag; the link is then appended for the stored one instead)."""
+    import dataclasses
+
+    from examsys.delivery.exam import hotsave
+
+    candidate_api.login(0)
+    aid = candidate_api.start()
+    paper = candidate_api.get(f"/attempts/{aid}/paper").get_json()
+    single = next(i for i in paper["items"] if i["qtype"] == "single")
+    options = [o["value"] for o in single["options"]]
+    url = f"/attempts/{aid}/responses/{single['item_ref']}"
+    for seq in (1, 2):
+        assert candidate_api.put(url, json={"answer": options[0], "seq": seq, "flagged": True}).status_code == 200
+    with hotsave._LOCK:
+        keys = [k for k in hotsave._HOT if k[1] == aid]
+        for k in keys:
+            stamp, fast = hotsave._HOT[k]
+            hotsave._HOT[k] = (stamp, dataclasses.replace(fast, stored_flagged=False))
+    assert keys, "the fast path remembered the item"
+    resp = candidate_api.put(url, json={"answer": options[1], "seq": 3})
+    assert resp.status_code == 200 and resp.get_json()["flagged"] is True
+    event = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.scope == chain.attempt_scope(aid), AuditEvent.action == "attempt.answer_saved")
+        .order_by(AuditEvent.seq.desc())).first()
+    assert event.data["seq"] == 3 and event.data["flagged"] is True
+    assert db.session.scalar(select(AnswerHistory.flagged).where(
+        AnswerHistory.attempt_id == aid, AnswerHistory.seq == 3)) is True
     assert verify_database().ok

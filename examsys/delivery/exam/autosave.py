@@ -139,7 +139,8 @@ _LOAD = (
            _a.c.id.label("attempt_id"), _a.c.status, _a.c.deadline_at, _a.c.form_id, _a.c.started_at,
            _a.c.last_seen_at, _a.c.last_ip, _a.c.last_user_agent, _a.c.answered_count,
            _fi.c.form_id.label("item_form_id"), EFFECTIVE_VERSION_ID.label("version_id"),
-           _r.c.seq.label("stored_seq"), _r.c.answer.label("stored_answer"))
+           _r.c.seq.label("stored_seq"), _r.c.answer.label("stored_answer"),
+           _r.c.flagged.label("stored_flagged"))
     .select_from(_cs.join(_a, and_(_a.c.roster_entry_id == _cs.c.roster_entry_id,
                                    _a.c.id == bindparam("attempt_id")))
                  .join(_b, _b.c.id == _a.c.batch_id)
@@ -161,6 +162,7 @@ class FastSave:
     answered_count: int
     stored_seq: int | None
     was_answered: bool
+    stored_flagged: bool = False  # the stored response's flag (False: none stored)
     # What `hotsave` needs to reuse this read for the next save of the same item.
     version_id: int = 0
     session_created_at: datetime | None = None
@@ -195,6 +197,7 @@ def load(conn, token_hash: str, attempt_id: int, item_ref: int, seq: Any, *, now
                     touch_session=now - row.session_seen_at > LAST_SEEN_EVERY,
                     answered_count=row.answered_count, stored_seq=row.stored_seq,
                     was_answered=row.stored_seq is not None and answers.is_answered(row.stored_answer),
+                    stored_flagged=bool(row.stored_flagged),
                     version_id=row.version_id, session_created_at=row.created_at,
                     session_seen_at=row.session_seen_at, deadline_at=row.deadline_at,
                     seb_config_key=row.seb_config_key)
@@ -344,16 +347,28 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
         if touched is None:
             return Written(result=None)
         answered_count = touched[0]
-        written = rawsql.run(conn, _upsert(conn.dialect.name, flagged is None, "expect"), params)
+        upsert = _upsert(conn.dialect.name, flagged is None, "expect")
     else:
         params.update(cutoff=now - timedelta(seconds=target.grace_seconds), session_id=fast.session_id,
                       version_id=fast.version_id)
-        written = rawsql.run(conn, _upsert(conn.dialect.name, flagged is None, "guarded"), params)
-    if written is None:
-        return Written(result=None)
-    stored_flag = bool(written[0])  # on the driver's cursor: SQLite gives 0/1
-    link = _history(conn, target, form_item_id, value, seq, stored_flag, now, ip, user_agent,
-                    head=history.known_head(target.attempt_id))
+        upsert = _upsert(conn.dialect.name, flagged is None, "guarded")
+    head = history.known_head(target.attempt_id)
+    if head is not None and conn.dialect.name == "postgresql":
+        # One statement for the upsert, its history row and its link (one round trip fewer).
+        sql, args = rawsql.bound(conn, upsert, params)
+        out = history.upsert_and_save(
+            conn, sql, args, expect_flagged=fast.stored_flagged if flagged is None else bool(flagged),
+            attempt_id=target.attempt_id, organisation_id=target.organisation_id, form_item_id=form_item_id,
+            seq=seq, answer=value, now=now, ip=ip, user_agent=user_agent, head=head)
+        if out is None:
+            return Written(result=None)
+        stored_flag, link = out
+    else:
+        written = rawsql.run(conn, upsert, params)
+        if written is None:
+            return Written(result=None)
+        stored_flag = bool(written[0])  # on the driver's cursor: SQLite gives 0/1
+        link = _history(conn, target, form_item_id, value, seq, stored_flag, now, ip, user_agent, head=head)
     facts = _facts(target, now, answered_count, ip, user_agent)
     integrity.record_facts(target.attempt_id, facts)
     return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=stored_flag), answered_count,

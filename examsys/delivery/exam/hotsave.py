@@ -54,7 +54,7 @@ def lookup(key: tuple[str, int, int], seq: Any, *, now: datetime, seb_ok) -> Fas
     return fast
 
 
-def remember(key: tuple[str, int, int], fast: FastSave, *, seq: int, value: Any, now: datetime,
+def remember(key: tuple[str, int, int], fast: FastSave, *, seq: int, value: Any, flagged: bool, now: datetime,
              ip: str | None, user_agent: str | None, answered_count: int, bookkeeping: bool,
              touched_session: bool, fresh: bool) -> None:
     """After a stored save: the entry as the database now stands. `fresh`: `fast` came from a
@@ -64,6 +64,7 @@ def remember(key: tuple[str, int, int], fast: FastSave, *, seq: int, value: Any,
         target = dataclasses.replace(target, last_seen_at=now, last_ip=ip or target.last_ip,
                                      last_user_agent=(user_agent or target.last_user_agent or "")[:255] or None)
     entry = dataclasses.replace(fast, target=target, stored_seq=seq, was_answered=answers.is_answered(value),
+                                stored_flagged=flagged,
                                 answered_count=answered_count, touch_session=False,
                                 session_seen_at=now if touched_session else fast.session_seen_at)
     with _LOCK:

@@ -117,7 +117,8 @@ def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, se
             hotsave.forget(key)
             return None
         db.session.commit()  # acknowledged only once durable: a failing commit answers 5xx
-    remember = partial(_remember, key, fast, written.link, seq=seq, value=value, now=now, ip=ip,
+    remember = partial(_remember, key, fast, written.link, seq=seq, value=value, flagged=written.result.flagged,
+                       now=now, ip=ip,
                        user_agent=user_agent, answered_count=written.answered_count,
                        bookkeeping=written.bookkeeping, touched_session=fast.touch_session, fresh=fresh)
     return Saved(written.result, remember)
