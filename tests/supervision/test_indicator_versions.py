@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from examsys.audit.models import AuditEvent
-from examsys.errors import Conflict, ConcurrentChange, PermissionDenied, ValidationError
+from examsys.errors import ConcurrentChange, Conflict, PermissionDenied, ValidationError
 from examsys.supervision.assessment import services as assessment
 from examsys.supervision.indicators import catalogue, versions
 from examsys.supervision.indicators import services as indicators
