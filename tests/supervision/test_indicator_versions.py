@@ -83,8 +83,8 @@ def test_draft_edit_validate_publish(province, db):
     # S1 10 (+2): the set no longer sums to 100, publication is refused with every problem listed.
     versions.save_indicator(admin, draft, "S1", _s1(weight=10))
     problems = versions.problems(draft.content)
-    assert problems == ["各指标权重之和须为 100，现为 102（S1 10、S2 8、B1 8、B2 6、B3 8、F1 8、T1 10、T2 6、P1 10、P2 8、"
-                        "R1 8、R2 6、R3 6）"]
+    assert problems == ["各指标权重之和须为 100，现为 102（S1 10、S2 8、B1 8、B2 6、B3 8、F1 8、T1 10、T2 6、"
+                        "P1 10、P2 8、R1 8、R2 6、R3 6）"]
     with pytest.raises(ValidationError, match="权重之和须为 100，现为 102") as exc:
         versions.publish(admin, draft)
     assert exc.value.details["errors"] == problems
