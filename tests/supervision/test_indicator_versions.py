@@ -118,6 +118,7 @@ def test_old_scores_keep_their_version(province, db):
     admin, org = province.admin, province.orgs[0]
     old = indicators.enter_score(admin, org, "S1", year=2026, score=75, evidence="缺申诉制度")
     assert old.set_version == DEFAULT_LABEL
+    indicators.enter_score(admin, org, "F1", year=2026, score=70, evidence="一个考场监控死角")
     draft = versions.new_draft(admin)
     versions.save_indicator(admin, draft, "S1", _s1(name="评价管理制度健全", weight=6))
     versions.save_indicator(admin, draft, "R2", {**next(i for i in draft.content["indicators"] if i["code"] == "R2"),
@@ -125,7 +126,10 @@ def test_old_scores_keep_their_version(province, db):
     versions.publish(admin, draft)
 
     now = indicators.scorecard(org, 2026)
-    assert now.version == "2026.2" and {r.indicator.code: r.score for r in now.rows}["S1"] is None
+    rows = {r.indicator.code: r for r in now.rows}
+    assert now.version == "2026.2" and rows["S1"].score is None  # S1 was redefined: its old score does not count
+    # F1 is the same indicator in both versions: its score carries over, still recorded under 2026.1.
+    assert rows["F1"].score == 70 and rows["F1"].carried and rows["F1"].entered.set_version == DEFAULT_LABEL
     cards = indicators.scorecards(org, [2026])
     assert [c.version for c in cards] == [DEFAULT_LABEL, "2026.2"]
     assert {r.indicator.code: (r.indicator.weight, r.score) for r in cards[0].rows}["S1"] == (8, 75)

@@ -47,6 +47,8 @@ class Indicator:
             return ""
         if self.direction == "at_most":
             return f"≤{self.full:.0%} 满分，≥{self.zero:.0%} 不得分"
+        if not self.zero:
+            return f"≥{self.full:.0%} 满分，其下按比例"
         return f"≥{self.full:.0%} 满分，≤{self.zero:.0%} 不得分"
 
 

@@ -34,6 +34,14 @@ class Row:
     score: float | None
     entered: IndicatorScore | None
 
+    @property
+    def carried(self) -> bool:
+        """An entered score given under an earlier version, for an indicator that version defined
+        the same way (`_carried`)."""
+        return self.entered is not None and self.entered.set_version != self.indicator_version
+
+    indicator_version: str = ""
+
 
 @dataclass
 class Scorecard:
@@ -79,15 +87,45 @@ def scorecard(org: Organisation, year: int, context: str = "authority",
     """The organisation's scorecard of `year` against `indicator_set` (the version in force if None)."""
     iset = indicator_set or versions.current()
     entered = _latest(org.id, year, context, iset.version)
+    earlier = _carried(org.id, year, context, iset, set(entered))
     rows = []
     for ind in iset.indicators:
         if ind.computed:
             value = compute.compute(ind.compute, org.id, year)
-            rows.append(Row(ind, value, catalogue.score_of(ind, value.value), None))
+            rows.append(Row(ind, value, catalogue.score_of(ind, value.value), None, iset.version))
         else:
-            got = entered.get(ind.code)
-            rows.append(Row(ind, None, got.score if got else None, got))
+            got = entered.get(ind.code) or earlier.get(ind.code)
+            rows.append(Row(ind, None, got.score if got else None, got, iset.version))
     return Scorecard(iset.version, year, context, rows, iset)
+
+
+def _same(a: catalogue.Indicator, b: catalogue.Indicator) -> bool:
+    """The same indicator in two versions: what a supervisor scored against did not change (its
+    weight may)."""
+    return (a.name, a.rule, a.evidence, a.computed) == (b.name, b.rule, b.evidence, b.computed)
+
+
+def _carried(org_id: int, year: int, context: str, iset: catalogue.IndicatorSet,
+             scored: set[str]) -> dict[str, IndicatorScore]:
+    """Entered scores of the year given under earlier versions, for the indicators of `iset` not
+    scored under it whose definition the earlier version shares: a new version does not wipe the
+    year's scores of the indicators it kept. The score keeps its own version (shown beside it)."""
+    out: dict[str, IndicatorScore] = {}
+    stmt = (select(IndicatorScore).where(IndicatorScore.organisation_id == org_id, IndicatorScore.year == year,
+                                         IndicatorScore.context == context,
+                                         IndicatorScore.set_version != iset.version)
+            .order_by(IndicatorScore.at, IndicatorScore.id))
+    sets: dict[str, catalogue.IndicatorSet | None] = {}
+    for row in db.session.scalars(stmt):
+        ind = iset.get(row.indicator)
+        if ind is None or ind.computed or row.indicator in scored:
+            continue
+        if row.set_version not in sets:
+            sets[row.set_version] = versions.by_label(row.set_version)
+        old = sets[row.set_version].get(row.indicator) if sets[row.set_version] else None
+        if old is not None and _same(old, ind):
+            out[row.indicator] = row
+    return out
 
 
 def scored_versions(org: Organisation, year: int, context: str = "authority") -> list[str]:
