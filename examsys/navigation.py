@@ -32,6 +32,7 @@ NAV: list[NavEntry] = [
              Permission.SUPERVISE),
     NavEntry("directory.index", _l("机构目录"), _l("评价机构目录：备案范围、有效期与状态（公开）"), None),
     NavEntry("plans.index", _l("双随机"), _l("年度抽查计划、随机种子承诺与抽取结果（公开）"), None),
+    NavEntry("indicators.index", _l("督导指标"), _l("质量督导指标体系的各个版本、修订内容与发布（公开）"), None),
     NavEntry("spotchecks.index", _l("整改"), _l("督导抽查发现的问题与本机构的整改答复"), Permission.FINDING_ANSWER),
     NavEntry("oversight.index", _l("质量督导"), _l("督导档案、抽查整改、指标评分与定期评估"), Permission.CITY_OVERSEE),
     NavEntry("satisfaction.index", _l("满意度"), _l("考生满意度、考生意见答复、问卷调查与个别访谈"),

@@ -55,6 +55,7 @@ from examsys.permissions import ROLE_LABELS, Permission, can, enforce_declared_a
 from examsys.standards.views import bp as standards_bp
 from examsys.supervision.checks.views import bp as spotchecks_bp
 from examsys.supervision.directory.views import bp as directory_bp
+from examsys.supervision.indicators.views import bp as indicators_bp
 from examsys.supervision.oversight.views import bp as oversight_bp
 from examsys.supervision.plans.views import bp as plans_bp
 from examsys.supervision.views import bp as supervision_bp
@@ -296,6 +297,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(plans_bp)
     app.register_blueprint(spotchecks_bp)
     app.register_blueprint(oversight_bp)
+    app.register_blueprint(indicators_bp)
     app.register_blueprint(satisfaction_bp)
     app.register_blueprint(certdata_bp)
     app.register_blueprint(console_bp)

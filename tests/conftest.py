@@ -15,6 +15,7 @@ from sqlalchemy import event
 
 from examsys import clock, create_app
 from examsys.extensions import db as _db
+from examsys.supervision.indicators import versions as indicator_versions
 from tests import factories
 
 TEST_DB_URL = os.environ.get("EXAMSYS_TEST_DATABASE_URL")
@@ -110,6 +111,9 @@ def app(database_url, tmp_path_factory):
         _db.session.execute(_db.text("DROP TABLE IF EXISTS alembic_version"))
         _db.session.commit()
         _db.create_all()
+        # Migrated databases get the default indicator set from its migration.
+        indicator_versions.seed_default()
+        _db.session.commit()
     yield app
     with app.app_context():
         _db.session.remove()

@@ -9,7 +9,8 @@ from examsys.permissions import PUBLIC_ENDPOINTS, Role, declared_access
 LOGIN_ONLY = {"accounts.home", "accounts.logout",
               # supervision published to every signed-in user (一公开), and the pages whose object
               # policy decides (a check, a supervision file: 404 for those who may not see it)
-              "directory.index", "directory.export", "directory.entry", "plans.index", "plans.plan",
+              "directory.index", "directory.export", "directory.entry", "indicators.index", "indicators.version",
+              "plans.index", "plans.plan",
               "plans.draw_json", "spotchecks.index", "spotchecks.check", "spotchecks.finding_step",
               "spotchecks.photo", "oversight.organisation_file", "oversight.organisation_file_pdf",
               "oversight.score"}

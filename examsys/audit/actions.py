@@ -140,6 +140,10 @@ class AuditAction(enum.StrEnum):
     SPOT_FINDING_REOPENED = "spot_finding.reopened"
     SPOT_CHECK_VIEWED = "spot_check.viewed"
     INDICATOR_SCORE_ENTERED = "indicator_score.entered"
+    INDICATOR_SET_DRAFTED = "indicator_set.drafted"
+    INDICATOR_SET_CHANGED = "indicator_set.changed"
+    INDICATOR_SET_PUBLISHED = "indicator_set.published"
+    INDICATOR_SET_DISCARDED = "indicator_set.discarded"
     ORGANISATION_FILE_VIEWED = "organisation.file_viewed"
     ASSESSMENT_DECIDED = "assessment.decided"
     # campaign: satisfaction
@@ -302,6 +306,10 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.SPOT_FINDING_REOPENED: "整改重新打开",
     AuditAction.SPOT_CHECK_VIEWED: "查阅他机构抽查记录",
     AuditAction.INDICATOR_SCORE_ENTERED: "录入督导指标评分",
+    AuditAction.INDICATOR_SET_DRAFTED: "新建督导指标体系草稿版本",
+    AuditAction.INDICATOR_SET_CHANGED: "修改督导指标体系草稿",
+    AuditAction.INDICATOR_SET_PUBLISHED: "发布督导指标体系版本",
+    AuditAction.INDICATOR_SET_DISCARDED: "删除督导指标体系草稿",
     AuditAction.ORGANISATION_FILE_VIEWED: "查阅机构督导档案",
     AuditAction.ASSESSMENT_DECIDED: "定期评估结论",
     AuditAction.SURVEY_COMMENT_ANSWERED: "机构答复考生意见",

@@ -72,6 +72,7 @@ class Permission(enum.StrEnum):
     SUPERVISION_ASSIGN = "supervision.assign"  # the authority assigns supervisors to batches
     DIRECTORY_MANAGE = "directory.manage"  # filing records of the directory (province: all; city: its own)
     CITY_OVERSEE = "city.oversee"  # supervision files, rectifications and assessments of a city's organisations
+    INDICATORS_MANAGE = "indicators.manage"  # draft, edit and publish versions of the indicator system (province)
     FINDING_ANSWER = "finding.answer"  # an organisation answers spot-check findings with its rectification
     SATISFACTION_VIEW = "satisfaction.view"  # satisfaction pages; what each sees is decided per organisation
     CERTDATA_VIEW = "certdata.view"  # certificate data pages (own organisation, or the city's / province's)
@@ -88,7 +89,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {P.ORG_MANAGE, P.USER_MANAGE, P.CANDIDATE_VIEW, P.AUDIT_VIEW, P.STANDARD_VIEW,
          P.STANDARD_MANAGE, P.ITEM_VIEW, P.PAPER_VIEW, P.BATCH_VIEW, P.SUPERVISE, P.SUPERVISION_ASSIGN,
          P.DIRECTORY_MANAGE, P.CITY_OVERSEE, P.SATISFACTION_VIEW, P.CERTDATA_VIEW, P.CERTDATA_RETURN,
-         P.CERTDATA_RULES, P.WORKFORCE_VIEW}
+         P.CERTDATA_RULES, P.WORKFORCE_VIEW, P.INDICATORS_MANAGE}
     ),
     Role.ORG_ADMIN: frozenset(
         {P.USER_MANAGE, P.CANDIDATE_VIEW, P.CANDIDATE_MANAGE, P.CANDIDATE_ID_REVEAL, P.AUDIT_VIEW,

@@ -86,5 +86,12 @@ def may_score_indicators(user: Any, organisation: Any) -> Decision:
     return deny("indicator.score_denied", "无权为该机构录入指标评分")
 
 
-__all__ = ["may_answer_finding", "may_assess", "may_close_finding", "may_manage_directory", "may_run_plans",
-           "may_score_indicators", "may_view_organisation_file", "may_view_spot_check", "oversees"]
+def may_manage_indicators(actor: Any) -> Decision:
+    """Drafting, editing and publishing versions of the indicator system: the province."""
+    if actor is None or has_permission(actor, Permission.INDICATORS_MANAGE):
+        return ALLOW
+    return deny("indicator.manage_denied", "只有省级管理员可以修改和发布督导指标体系")
+
+
+__all__ = ["may_answer_finding", "may_assess", "may_close_finding", "may_manage_directory", "may_manage_indicators",
+           "may_run_plans", "may_score_indicators", "may_view_organisation_file", "may_view_spot_check", "oversees"]

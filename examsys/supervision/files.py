@@ -1,8 +1,9 @@
 """The supervision file (督导档案) of one organisation, assembled from the records: its directory
 entry and history, the batches drawn for supervision, the spot checks with their findings and
-rectification, indicator scores over the years, satisfaction (the share satisfied, the
-authority's questionnaires answered by its candidates, interviews), staff certificates and
-item-statistics flags. Read-only: the page, the PDF and the assessment dossier all use it."""
+rectification, indicator scores over the years (each against the version it was given under),
+satisfaction (the share satisfied, the authority's questionnaires answered by its candidates,
+interviews), the certificate data return rate, staff certificates and item-statistics flags.
+Read-only: the page, the PDF and the assessment dossier all use it."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class SupervisionFile:
     years: list[int] = field(default_factory=list)
     questionnaires: list = field(default_factory=list)
     interviews: list = field(default_factory=list)
+    return_rate: compute.Value | None = None
 
 
 def _staff(org: Organisation) -> dict:
@@ -67,9 +69,10 @@ def assemble(org: Organisation, years: list[int] | None = None) -> SupervisionFi
     flags = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.organisation_id == org.id, AuditEvent.action == AuditAction.ITEM_FLAGGED_FOR_REVISION.value)) or 0
     return SupervisionFile(org, entry_of(org.id), drawn, rows, summary,
-                           [indicators.scorecard(org, y) for y in years], _staff(org), flags,
+                           indicators.scorecards(org, years), _staff(org), flags,
                            compute.satisfaction(org.id, now_year), years,
-                           satisfaction.questionnaire_lines(org), satisfaction.interviews_of([org.id]))
+                           satisfaction.questionnaire_lines(org), satisfaction.interviews_of([org.id]),
+                           compute.return_rate(org.id, now_year))
 
 
 def record_view(user: User, org: Organisation) -> None:

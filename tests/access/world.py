@@ -53,6 +53,7 @@ from examsys.supervision import services as supervision
 from examsys.supervision.checks import services as checks
 from examsys.supervision.checks.models import SpotFinding
 from examsys.supervision.directory.models import DirectoryEntry
+from examsys.supervision.indicators import versions as indicator_versions
 from examsys.supervision.models import SupervisionAssignment
 from examsys.supervision.plans.models import SupervisionDraw, SupervisionPlan
 from tests import factories
@@ -227,6 +228,9 @@ def build_access_world(db) -> AccessWorld:
         "warning_id": warning.id,
         "course_id": _first(db, select(TrainingCourse.id).where(TrainingCourse.city_id == victim.city_id)),
     })
+    # A draft of the indicator system (the province's own object: only the province reads or edits it).
+    draft = indicator_versions.new_draft(users["province"], note=f"修订 {MARK}")
+    ids.update({"set_id": draft.id, "indicator_code": "S1", "dimension_key": "system"})
     photo = db.session.get(SpotFinding, finding.id).photos[0]
     ids["finding_photo"] = photo["sha256"] if isinstance(photo, dict) else photo
     objects = {"past_batch": past, "marked_batch": marked, "attempt": attempt, "item": item, "check": check,

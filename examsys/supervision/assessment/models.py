@@ -46,6 +46,7 @@ class Assessment(db.Model):
     expires_on: Mapped[date] = mapped_column(Date, nullable=False)  # the filing expiry assessed
     entries: Mapped[list] = mapped_column(PortableJSON, nullable=False, default=list)
     score: Mapped[float | None] = mapped_column(Float)
+    indicator_set: Mapped[str | None] = mapped_column(String(16))  # the version scored against, at the decision
     decision: Mapped[str | None] = mapped_column(String(16))
     reasons: Mapped[str] = mapped_column(Text, nullable=False, default="")
     dossier: Mapped[dict] = mapped_column(PortableJSON, nullable=False, default=dict)

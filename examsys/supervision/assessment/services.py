@@ -105,16 +105,19 @@ def dossier(org: Organisation) -> dict:
                   "filed_on": f.entry.filed_on.isoformat(), "expires_on": f.entry.expires_on.isoformat(),
                   "status": f.entry.status_label} if f.entry else None,
         "indicators": {"version": card.version, "year": card.year, "total": card.total,
-                       "weight_covered": card.weight_covered,
+                       "weight_covered": card.weight_covered, "total_weight": card.total_weight,
                        "rows": [{"code": r.indicator.code, "dimension": r.indicator.dimension_label,
                                  "name": r.indicator.name, "weight": r.indicator.weight, "score": r.score,
+                                 "computed": r.indicator.computed, "rule": r.indicator.rule,
                                  "value": r.value.label if r.value else None,
-                                 "evidence": r.entered.evidence if r.entered else None} for r in card.rows]},
+                                 "evidence": r.entered.evidence if r.entered else None,
+                                 "scored_under": r.entered.set_version if r.entered else None} for r in card.rows]},
         "sampling": {"drawn": len(f.drawn), "checks": len(f.checks), "findings": f.findings["total"],
                      "closed": f.findings["closed"], "overdue": f.findings["overdue"],
                      "on_time": f.findings["on_time"].label},
         "satisfaction": f.satisfaction.label, "staff": f.staff, "item_flags": f.flags,
-        "return_rate": "暂无证书数据回传记录",
+        "return_rate": f.return_rate.label if f.return_rate and f.return_rate.value is not None
+        else "暂无证书数据上报记录",
     }
 
 
@@ -136,6 +139,7 @@ def decide(actor: User, row: Assessment, *, decision: str, reasons: str, scope: 
     org = row.organisation
     row.dossier = dossier(org)
     row.score = row.dossier["indicators"]["total"]
+    row.indicator_set = row.dossier["indicators"]["version"]
     if decision == Decision.EXIT:
         directory.change(actor, entry, reason=why, status=DirectoryStatus.WITHDRAWN.value)
     else:
@@ -149,6 +153,6 @@ def decide(actor: User, row: Assessment, *, decision: str, reasons: str, scope: 
     row.decided_at, row.decided_by_id = clock.now(), actor.id
     db.session.flush()
     audit.record(AuditAction.ASSESSMENT_DECIDED, obj=row, organisation_id=row.organisation_id,
-                 data={"decision": decision, "reasons": reasons, "score": row.score,
+                 data={"decision": decision, "reasons": reasons, "score": row.score, "indicator_set": row.indicator_set,
                        "expires_on": row.expires_on.isoformat()})
     return row

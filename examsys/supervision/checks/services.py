@@ -41,7 +41,7 @@ from examsys.supervision.checks.models import (
     SpotFinding,
     StepKind,
 )
-from examsys.supervision.indicators import catalogue
+from examsys.supervision.indicators import versions
 
 Upload = tuple[str, bytes]  # (file name, bytes)
 
@@ -63,12 +63,13 @@ def record_check(user: User, batch: Batch, *, mode: str, checklist: list[dict], 
         raise NotFound("未找到该评价批次")
     if mode not in {m.value for m in CheckMode}:
         raise ValidationError("请选择检查方式", field="mode")
-    indicators = catalogue.current()
+    indicators = versions.current()
     rows = []
     for item in checklist:
         if indicators.get(item.get("code", "")) is None:
             raise ValidationError("未知的检查项目", field="checklist")
-        rows.append({"code": item["code"], "ok": bool(item.get("ok")), "note": (item.get("note") or "").strip()})
+        rows.append({"code": item["code"], "ok": bool(item.get("ok")), "note": (item.get("note") or "").strip(),
+                     "version": indicators.version})
     if not rows:
         raise ValidationError("请至少检查一项指标", field="checklist")
     check = SpotCheck(batch_id=batch.id, organisation_id=batch.organisation_id, supervisor_id=user.id, mode=mode,
@@ -81,6 +82,13 @@ def record_check(user: User, batch: Batch, *, mode: str, checklist: list[dict], 
     return check
 
 
+def indicator_set_of(check: SpotCheck):
+    """The version of the indicator system the check was recorded against (the one in force for
+    checks recorded before versions were stored in the checklist)."""
+    label = next((c.get("version") for c in check.checklist if c.get("version")), None)
+    return (versions.by_label(label) if label else None) or versions.current()
+
+
 def add_finding(user: User, check: SpotCheck, *, severity: str, text: str, indicator: str | None = None,
                 photos: list[Upload] = (), due_on: date | None = None) -> SpotFinding:
     """Raises NotFound (not the check's supervisor) or ValidationError."""
@@ -91,7 +99,7 @@ def add_finding(user: User, check: SpotCheck, *, severity: str, text: str, indic
     text = (text or "").strip()
     if not text:
         raise ValidationError("请描述发现的问题", field="text")
-    if indicator and catalogue.current().get(indicator) is None:
+    if indicator and indicator_set_of(check).get(indicator) is None:
         raise ValidationError("未知的指标", field="indicator")
     due = due_on or check.checked_on + timedelta(days=DEFAULT_DAYS[Severity(severity)])
     row = SpotFinding(check_id=check.id, organisation_id=check.organisation_id, indicator=indicator or None,

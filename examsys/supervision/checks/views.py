@@ -27,7 +27,7 @@ from examsys.permissions import (
 from examsys.supervision import services as supervision
 from examsys.supervision.checks import services as svc
 from examsys.supervision.checks.models import CHECK_MODE_LABELS, SEVERITY_LABELS
-from examsys.supervision.indicators import catalogue
+from examsys.supervision.indicators import versions
 from examsys.viewutil import attempt, perform
 
 bp = Blueprint("spotchecks", __name__, url_prefix="/spot-checks")
@@ -78,7 +78,7 @@ def index():
 def new(batch_id: int):
     batch = supervision.supervised_batch(batch_id, current_user)
     form = CheckForm() if request.method == "POST" else CheckForm(data={"checked_on": svc.today()})
-    indicators = catalogue.current().indicators
+    indicators = versions.current().indicators
     if form.validate_on_submit():
         checklist = [{"code": i.code, "ok": request.form.get(f"ind_{i.code}") == "ok",
                       "note": request.form.get(f"note_{i.code}", "")}
@@ -98,10 +98,10 @@ def new(batch_id: int):
 def check(check_id: int):
     row = svc.check_for(current_user, check_id)
     finding_form = FindingForm(data={})
-    finding_form.indicator.choices = [("", "—")] + [(i.code, f"{i.code} {i.name}")
-                                                    for i in catalogue.current().indicators]
+    iset = svc.indicator_set_of(row)
+    finding_form.indicator.choices = [("", "—")] + [(i.code, f"{i.code} {i.name}") for i in iset.indicators]
     return render_template("supervision/checks/check.html", check=row, finding_form=finding_form,
-                           step_form=StepForm(), today=svc.today(), indicators=catalogue.current(),
+                           step_form=StepForm(), today=svc.today(), indicators=iset,
                            window=batches.window_label(row.batch),
                            is_supervisor=bool(may_close_finding(current_user, row)),
                            answers=lambda f: bool(may_answer_finding(current_user, f)))
@@ -112,7 +112,7 @@ def check(check_id: int):
 def finding_new(check_id: int):
     row = svc.check_for(current_user, check_id)
     form = FindingForm()
-    form.indicator.choices = [("", "—")] + [(i.code, i.code) for i in catalogue.current().indicators]
+    form.indicator.choices = [("", "—")] + [(i.code, i.code) for i in svc.indicator_set_of(row).indicators]
     if form.validate_on_submit():
         perform(lambda: svc.add_finding(current_user, row, severity=form.severity.data, text=form.text.data,
                                         indicator=form.indicator.data or None, photos=_uploads("photos"),

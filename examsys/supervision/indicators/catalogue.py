@@ -1,106 +1,102 @@
-"""The indicator sets, versioned: a set never changes once published (a change is a new
-version, and scores keep the version they were given under). Each indicator has a dimension, a
-weight (the weights of a set sum to 100), a scoring rule and the campaign key tasks it serves
-(docs/supervision-indicators.md documents the mapping).
+"""The shape of an indicator set and how an indicator is scored. Sets are stored in the database
+as versions (`models.IndicatorSetVersion`, operations in `versions`); this module turns a stored
+version's content into read-only objects and holds no data of its own (the default set is in
+`defaults`).
 
-A computed indicator names its computation (`examsys.supervision.indicators.compute`): its
-value is a share in [0, 1] and its score is `min(100, 100 × value / target)`. An entered one is
-scored 0–100 by a supervisor (or by the organisation itself, for internal supervision) with
-evidence."""
+A computed indicator names its source (`compute`): its value is a share in [0, 1]. With the
+direction "at_least" it scores 100 at or above `full` and 0 at or below `zero`; with "at_most"
+100 at or below `full` and 0 at or above `zero`; linear in between. An entered one is scored
+0–100 by a supervisor (or by the organisation itself, for internal supervision) with the evidence
+the indicator asks for."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-DIMENSIONS = {
-    "system": "制度建设",
-    "bank": "题库",
-    "site": "场所设备",
-    "staff": "队伍",
-    "process": "过程管理",
-    "results": "结果与服务",
-}
+from examsys.supervision.indicators.defaults import DIRECTIONS, KEY_TASKS, SOURCES
+
+__all__ = ["DIRECTIONS", "KEY_TASKS", "SOURCES", "Indicator", "IndicatorSet", "from_content", "score_of"]
 
 
 @dataclass(frozen=True)
 class Indicator:
     code: str
     dimension: str
+    dimension_label: str
     name: str
     weight: int
     rule: str  # how it is scored, in words (shown on the pages)
-    compute: str | None = None  # the computation's key, or None: entered with evidence
-    target: float = 1.0  # a computed value at or above the target scores 100
+    evidence: str  # the evidence it is scored on (entered) or the data it is computed from
+    compute: str | None = None  # the source's key, or None: entered with evidence
+    direction: str | None = None
+    full: float | None = None
+    zero: float | None = None
     key_tasks: tuple[int, ...] = field(default_factory=tuple)
-
-    @property
-    def dimension_label(self) -> str:
-        return DIMENSIONS[self.dimension]
 
     @property
     def computed(self) -> bool:
         return self.compute is not None
 
+    @property
+    def source_label(self) -> str:
+        return SOURCES[self.compute][0] if self.compute in SOURCES else ""
+
+    @property
+    def thresholds_label(self) -> str:
+        if not self.computed:
+            return ""
+        if self.direction == "at_most":
+            return f"≤{self.full:.0%} 满分，≥{self.zero:.0%} 不得分"
+        if not self.zero:
+            return f"≥{self.full:.0%} 满分，其下按比例"
+        return f"≥{self.full:.0%} 满分，≤{self.zero:.0%} 不得分"
+
 
 @dataclass(frozen=True)
 class IndicatorSet:
-    version: str
-    published: str
+    version: str  # the label scores record (IndicatorScore.set_version)
+    number: int
+    status: str
+    published: str  # the date published, or "" for a draft
+    dimensions: tuple[tuple[str, str], ...]  # (key, name) in order
     indicators: tuple[Indicator, ...]
 
     def get(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
 
-    def by_dimension(self) -> dict[str, list[Indicator]]:
-        out: dict[str, list[Indicator]] = {d: [] for d in DIMENSIONS}
-        for ind in self.indicators:
-            out[ind.dimension].append(ind)
-        return out
+    def by_dimension(self) -> list[tuple[str, str, list[Indicator]]]:
+        return [(key, name, [i for i in self.indicators if i.dimension == key]) for key, name in self.dimensions]
+
+    @property
+    def total_weight(self) -> int:
+        return sum(i.weight for i in self.indicators)
 
 
-# (code, dimension, name, weight, rule, computation or None, target, key tasks)
-_V2026_1 = [
-    ("S1", "system", "评价管理制度健全（考务、保密、回避、申诉）", 8, "查阅制度文本，齐全 100，缺一项扣 25",
-     None, 1.0, (1, 5)),
-    ("S2", "system", "评价前备案及时", 8, "按期备案批次占比（考前 5 日以上备案为按期）",
-     "filing_punctuality", 1.0, (2, 5)),
-    ("B1", "bank", "题库依据现行国家职业标准建设", 8, "查阅题库与标准版本对应关系，逐项评分", None, 1.0, (3,)),
-    ("B2", "bank", "标准变更后题库及时更新", 6, "在现行版本标准上组织的批次占比", "bank_renewed", 1.0, (3,)),
-    ("B3", "bank", "理论知识考试线上化", 8, "在本系统线上组织的理论考试批次占比", "online_theory", 1.0, (3, 6)),
-    ("F1", "site", "考场与设备符合要求（视频监控、身份核验）", 10, "现场核查考场、监控与设备，逐项评分",
-     None, 1.0, (4,)),
-    ("T1", "staff", "考评员持证上岗", 12, "批次考评员持有有效考评员证的占比", "certified_staff", 1.0, (4, 5)),
-    ("T2", "staff", "督导员、考评员队伍建设与培训", 6, "查阅培训记录，逐项评分", None, 1.0, (4,)),
-    ("P1", "process", "抽查发现问题按期整改", 12, "按期整改销号的抽查问题占比", "findings_on_time", 1.0, (5, 7)),
-    ("P2", "process", "评价过程记录完整可追溯", 8, "抽查批次过程记录与档案核查，逐项评分", None, 1.0, (5, 7)),
-    ("R1", "results", "考生满意度", 8, "满意度调查中满意及以上的占比（90% 为满分）", "satisfaction", 0.9, (8,)),
-    ("R2", "results", "证书信息与数据按时报送", 6, "查阅证书数据报送与回传记录，逐项评分", None, 1.0, (6, 8)),
-]
-SETS: dict[str, IndicatorSet] = {
-    "2026.1": IndicatorSet("2026.1", "2026-01-01", tuple(
-        Indicator(code, dim, name, weight, rule, comp, target, tasks)
-        for code, dim, name, weight, rule, comp, target, tasks in _V2026_1)),
-}
-CURRENT = "2026.1"
-
-# The campaign's eight key tasks the indicators serve (docs/supervision-indicators.md).
-KEY_TASKS = {
-    1: "健全评价机构管理制度",
-    2: "规范评价机构备案与目录管理",
-    3: "加强题库建设与线上理论考试",
-    4: "考评人员持证上岗与考场建设",
-    5: "加强评价过程质量督导",
-    6: "推进证书信息与数据共享",
-    7: "开展双随机抽查与问题整改",
-    8: "提升评价服务质量与满意度",
-}
-
-
-def current() -> IndicatorSet:
-    return SETS[CURRENT]
+def from_content(version: str, number: int, status: str, published: str, content: dict) -> IndicatorSet:
+    dims = tuple((d["key"], d["name"]) for d in content.get("dimensions", []))
+    names = dict(dims)
+    inds = tuple(
+        Indicator(code=i["code"], dimension=i["dimension"], dimension_label=names.get(i["dimension"], i["dimension"]),
+                  name=i["name"], weight=int(i["weight"]), rule=i.get("rule") or "", evidence=i.get("evidence") or "",
+                  compute=i.get("source") if i.get("kind") == "computed" else None,
+                  direction=i.get("direction"), full=i.get("full"), zero=i.get("zero"),
+                  key_tasks=tuple(i.get("key_tasks") or ()))
+        for i in content.get("indicators", []))
+    return IndicatorSet(version, number, status, published, dims, inds)
 
 
 def score_of(indicator: Indicator, value: float | None) -> float | None:
-    if value is None:
+    if value is None or not indicator.computed:
         return None
-    return round(min(100.0, 100.0 * value / indicator.target), 1)
+    full, zero = float(indicator.full), float(indicator.zero or 0.0)
+    if indicator.direction == "at_most":
+        if value <= full:
+            return 100.0
+        if value >= zero:
+            return 0.0
+        return round(100.0 * (zero - value) / (zero - full), 1)
+    if value >= full:
+        return 100.0
+    if value <= zero:
+        return 0.0
+    return round(100.0 * (value - zero) / (full - zero), 1)

@@ -9,7 +9,10 @@ of one year, with the counts behind it, or None when there is nothing to count.
 - findings_on_time: spot-check findings closed by their deadline, among those closed or due.
 - satisfaction: candidates' answers at 满意 or better, from the post-exam survey and the
   authority's questionnaires with scale questions (examsys.campaign.satisfaction.figures says
-  exactly what counts)."""
+  exactly what counts).
+- return_rate: certificate data records reported in the year that the provincial platform returned
+  (退回), whenever the return came, a record returned twice counting once (the campaign's
+  上报数据退回率, examsys.campaign.certdata.services.returned_records); lower is better."""
 
 from __future__ import annotations
 
@@ -20,7 +23,9 @@ from sqlalchemy import select
 
 from examsys import clock
 from examsys.accounts.models import CertificateKind
+from examsys.campaign.certdata import services as certdata
 from examsys.campaign.satisfaction import figures as satisfaction_figures
+from examsys.campaign.targets import Scope
 from examsys.delivery.models import Batch, BatchState, StaffRole
 from examsys.extensions import db
 from examsys.standards.models import Standard, StandardStatus
@@ -100,9 +105,14 @@ def satisfaction(org_id: int, year: int) -> Value:
     return _share(counted.hits, counted.total)
 
 
+def return_rate(org_id: int, year: int) -> Value:
+    records = certdata.returned_records(year, Scope(organisation_id=org_id))
+    return _share(sum(1 for _record, returns in records if returns), len(records))
+
+
 COMPUTATIONS = {"filing_punctuality": filing_punctuality, "certified_staff": certified_staff,
                 "online_theory": online_theory, "bank_renewed": bank_renewed,
-                "findings_on_time": findings_on_time, "satisfaction": satisfaction}
+                "findings_on_time": findings_on_time, "satisfaction": satisfaction, "return_rate": return_rate}
 
 
 def compute(key: str, org_id: int, year: int) -> Value:

@@ -1,9 +1,10 @@
-"""Indicator scores: one row per organisation, set version, indicator, year and context
-(the authority's supervision or the organisation's own internal supervision); re-scoring adds a
-row, the latest counts."""
+"""The indicator system's versions (`IndicatorSetVersion`) and indicator scores: one score row
+per organisation, set version, indicator, year and context (the authority's supervision or the
+organisation's own internal supervision); re-scoring adds a row, the latest counts."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
@@ -34,3 +35,48 @@ class IndicatorScore(db.Model):
     by: Mapped[User] = relationship()
 
     __table_args__ = (Index("ix_indicator_scores_org_year", "organisation_id", "year"),)
+
+
+class IndicatorSetStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+INDICATOR_SET_STATUS_LABELS = {IndicatorSetStatus.DRAFT: "草稿", IndicatorSetStatus.PUBLISHED: "已发布"}
+
+
+class IndicatorSetVersion(db.Model):
+    """One version of the indicator system. `content` is the whole set as a document
+    ({"dimensions": [{key, name}], "indicators": [{code, dimension, name, weight, kind, source,
+    direction, full, zero, rule, evidence, key_tasks}]}); a published version never changes, the
+    latest published one is in force, and at most one draft exists at a time."""
+
+    __tablename__ = "indicator_sets"
+    __audit_type__ = "indicator_set"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    label: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=IndicatorSetStatus.DRAFT.value)
+    content: Mapped[dict] = mapped_column(PortableJSON, nullable=False, default=dict)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("indicator_sets.id", ondelete="RESTRICT"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    based_on: Mapped[IndicatorSetVersion | None] = relationship(remote_side=[id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        return INDICATOR_SET_STATUS_LABELS[IndicatorSetStatus(self.status)]
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == IndicatorSetStatus.DRAFT

@@ -37,8 +37,8 @@ from examsys.supervision.assessment import services as assessment
 from examsys.supervision.assessment.models import DECISION_LABELS, METHOD_LABELS
 from examsys.supervision.checks import services as checks
 from examsys.supervision.directory import services as directory
-from examsys.supervision.indicators import catalogue
 from examsys.supervision.indicators import services as indicators
+from examsys.supervision.indicators import versions
 from examsys.viewutil import perform
 
 bp = Blueprint("oversight", __name__, url_prefix="/oversight")
@@ -102,7 +102,7 @@ def organisation_file(org_id: int):
     form = None
     if may_score_indicators(current_user, org):
         form = ScoreForm()
-        form.indicator.choices = [(i.code, f"{i.code} {i.name}") for i in catalogue.current().indicators
+        form.indicator.choices = [(i.code, f"{i.code} {i.name}") for i in versions.current().indicators
                                   if not i.computed]
     return render_template("supervision/oversight/file.html", f=files.assemble(org), form=form, today=checks.today(),
                            self_card=indicators.scorecard(org, checks.today().year, "self"))
@@ -121,7 +121,7 @@ def organisation_file_pdf(org_id: int):
 def score(org_id: int):
     org = _org(org_id)
     form = ScoreForm()
-    form.indicator.choices = [(i.code, i.code) for i in catalogue.current().indicators]
+    form.indicator.choices = [(i.code, i.code) for i in versions.current().indicators]
     if form.validate_on_submit():
         photos = [(Path(f.filename).name, f.read()) for f in request.files.getlist("photos") if f and f.filename]
         perform(lambda: indicators.enter_score(current_user, org, form.indicator.data, year=checks.today().year,
