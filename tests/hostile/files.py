@@ -4,6 +4,7 @@ none of them is bigger than a few megabytes on disk, whatever it claims to hold.
 
 from __future__ import annotations
 
+import functools
 import io
 import stat
 import struct
@@ -183,13 +184,27 @@ def png_flood(width=100_000, height=100_000) -> bytes:
             + _chunk(b"IEND", b""))
 
 
+@functools.lru_cache(maxsize=1)
 def png_decompression_bomb() -> bytes:
-    """A real, valid 6000×6000 RGBA PNG of one colour (36 M pixels, 144 MB decoded) in ~100 kB."""
+    """A real, valid 6000×6000 RGBA PNG of one colour (36 M pixels, 144 MB decoded) in ~150 kB."""
     width = height = 6000
-    raw = (b"\0" + b"\0" * (width * 4)) * height
+    comp = zlib.compressobj(9)
+    row = b"\0" + b"\0" * (width * 4)
+    idat = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(raw, 9))
-            + _chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+
+
+@functools.lru_cache(maxsize=1)
+def png_bomb_under_pixel_limit() -> bytes:
+    """A real, valid 5000×5000 RGBA PNG (exactly the 25 M-pixel limit; 95 MB decoded) in ~100 kB,
+    compressed row by row so that building it costs no memory either."""
+    width = height = 5000
+    comp = zlib.compressobj(9)
+    row = b"\0" + b"\0" * (width * 4)
+    idat = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
 
 def jpeg_flood() -> bytes:
@@ -242,7 +257,8 @@ def truncated_png() -> bytes:
 
 IMAGE_ATTACKS = {
     "pixel-flood-png": png_flood, "pixel-flood-jpeg": jpeg_flood, "pixel-flood-gif": gif_flood,
-    "decompression-bomb-png": png_decompression_bomb, "animated-gif": gif_animated_many_frames,
+    "decompression-bomb-png": png_decompression_bomb, "bomb-under-pixel-limit": png_bomb_under_pixel_limit,
+    "animated-gif": gif_animated_many_frames,
     "html-named-png": lambda: HTML_AS_PNG, "svg-named-png": lambda: SVG_AS_PNG,
     "pdf-named-jpg": lambda: PDF_AS_JPG, "empty": lambda: b"", "truncated-png": truncated_png,
 }

@@ -303,6 +303,21 @@ def test_candidate_photo_refuses(make, db, case):
     assert cand.photo_sha256 is None
 
 
+def test_the_measure_sees_time_and_memory():
+    """The bounds above could pass by measuring nothing: 80 MB held and 0.3 s spent are seen."""
+    def costly():
+        block = bytearray(80 * 1024 * 1024)
+        block[::4096] = b"x" * len(block[::4096])  # touch every page
+        time.sleep(0.3)
+        return len(block)
+
+    start = len(FIGURES)
+    with contextlib.suppress(AssertionError):
+        measured("self-check", "80 MB", costly)
+    _, _, seconds, mb = FIGURES.pop(start)
+    assert seconds >= 0.3 and 70 < mb < 100, (seconds, mb)
+
+
 def test_zzz_print_figures():
     """Not a check: the figures for docs/hostile-input.md (run with -s to see them)."""
     if not FIGURES:
