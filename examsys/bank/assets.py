@@ -41,8 +41,9 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 25_000_000
 # Decoded size (pixels × bytes per pixel): what decoding costs in memory, whatever the file's
 # size. A 100 kB PNG of one colour can decode to 100 MB, and re-encoding it costs as much again
-# and five seconds; 64 MB keeps a 12-megapixel phone photo (36 MB as RGB).
-MAX_DECODED_BYTES = 64 * 1024 * 1024
+# and five seconds. Decoding and re-encoding hold about 2.5 times the decoded size at the peak;
+# 40 MB keeps a 12-megapixel phone photo (36 MB as RGB, 93 MB at the peak).
+MAX_DECODED_BYTES = 40 * 1024 * 1024
 BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "I;16": 2, "RGB": 3, "YCbCr": 3, "LAB": 3,
                    "HSV": 3, "RGBA": 4, "RGBX": 4, "CMYK": 4, "I": 4, "F": 4}
 
