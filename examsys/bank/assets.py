@@ -2,8 +2,9 @@
 
 An upload is refused before it costs anything: by size, then by magic bytes (PNG, JPEG, GIF,
 WebP only, whatever the file name says), then by the pixel count read from the header, before
-any pixel is decoded (a 100 kB PNG can claim 50,000 x 50,000 pixels). Animated images are
-refused: an exam item must look the same on screen and in the printed paper.
+any pixel is decoded (a 100 kB PNG can claim 50,000 x 50,000 pixels), and by the memory decoding
+would take (pixels × bytes per pixel: a real 100 kB PNG of one colour decodes to 100 MB).
+Animated images are refused: an exam item must look the same on screen and in the printed paper.
 
 The accepted image is re-encoded by Pillow, which drops EXIF (GPS positions from phones), text
 chunks and colour profiles; orientation from EXIF is applied first so photos stay upright. The
@@ -38,6 +39,13 @@ from examsys.extensions import db
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 25_000_000
+# Decoded size (pixels × bytes per pixel): what decoding costs in memory, whatever the file's
+# size. A 100 kB PNG of one colour can decode to 100 MB, and re-encoding it costs as much again
+# and five seconds. Decoding and re-encoding hold about 2.5 times the decoded size at the peak;
+# 40 MB keeps a 12-megapixel phone photo (36 MB as RGB, 93 MB at the peak).
+MAX_DECODED_BYTES = 40 * 1024 * 1024
+BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "I;16": 2, "RGB": 3, "YCbCr": 3, "LAB": 3,
+                   "HSV": 3, "RGBA": 4, "RGBX": 4, "CMYK": 4, "I": 4, "F": 4}
 
 # format name → (mime, extension)
 FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"),
@@ -84,6 +92,11 @@ def clean_image(filename: str, data: bytes, *, max_bytes: int = MAX_BYTES,
                 raise ValidationError(
                     f"图片 {filename} 像素过多（{image.width}×{image.height}），"
                     f"最多 {max_pixels // 1_000_000} 百万像素", field="file")
+            decoded = image.width * image.height * BYTES_PER_PIXEL.get(image.mode, 4)
+            if decoded > MAX_DECODED_BYTES:
+                raise ValidationError(
+                    f"图片 {filename} 解码后过大（{image.width}×{image.height}，约 {decoded // 1024 // 1024} MB），"
+                    f"最多 {MAX_DECODED_BYTES // 1024 // 1024} MB，请缩小图片尺寸后再上传", field="file")
             if getattr(image, "n_frames", 1) > 1:
                 raise ValidationError(f"图片 {filename} 是动画图片，请改用静态图片", field="file")
             image.load()

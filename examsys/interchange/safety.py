@@ -13,6 +13,7 @@ import stat
 import struct
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from dataclasses import dataclass
 from xml.parsers.expat import errors as expat_errors
 
@@ -33,6 +34,9 @@ class Limits:
     # A high ratio only matters when inflating could cost memory: small members
     # (a repetitive 40 KB manifest) are exempt.
     ratio_floor_bytes: int = 1 * MB
+    # Rows of one worksheet. Rows cost time, not memory: a 1 MB xlsx can hold 200,000 small rows,
+    # and reading them keeps a web worker busy for a minute before any other check could refuse.
+    max_sheet_rows: int = 20_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -143,11 +147,47 @@ def _check_members(filename: str, archive: zipfile.ZipFile, limits: Limits) -> N
 def read_member(filename: str, archive: zipfile.ZipFile, name: str) -> bytes:
     """Inflate one checked member; never more than its declared size."""
     info = archive.getinfo(name)
-    with archive.open(info) as fh:
-        content = fh.read(info.file_size + 1)
+    try:
+        with archive.open(info) as fh:
+            content = fh.read(info.file_size + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        # A forged size ends the read early and fails the CRC check; a truncated or corrupt
+        # stream fails inflation: either way the member is not what the directory says.
+        raise HostileInputError(filename, f"压缩包条目 {name!r} 已损坏或与声明的大小不符，拒绝处理") from exc
     if len(content) > info.file_size:
         raise HostileInputError(filename, f"压缩包条目 {name!r} 的实际大小与声明不符")
     return content
+
+
+_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+
+
+def check_sheet_rows(filename: str, archive: zipfile.ZipFile, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse a workbook with a worksheet of more than `limits.max_sheet_rows` rows, counted by
+    streaming each (already size-checked) sheet part through a pattern: no XML parsing, no
+    spreadsheet library, a few milliseconds per megabyte."""
+    for info in archive.infolist():
+        name = info.filename
+        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            continue
+        rows = 0
+        tail = b""
+        try:
+            with archive.open(info) as fh:
+                while chunk := fh.read(1 << 20):
+                    block = tail + chunk
+                    rows += len(_ROW.findall(block))
+                    # keep the last bytes that could start a tag cut by the chunk boundary
+                    cut = block.rfind(b"<", max(0, len(block) - 64))
+                    tail = block[cut:] if cut >= 0 else b""
+                    if cut >= 0 and _ROW.match(tail):
+                        rows -= 1  # counted in this block, will be counted again with the next
+                    if rows > limits.max_sheet_rows:
+                        number = re.sub(r"\D", "", name.rsplit("/", 1)[-1]) or "1"
+                        raise HostileInputError(filename, f"第 {number} 个工作表超过 {limits.max_sheet_rows} 行，"
+                                                          "请拆分成几个文件后分别导入")
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise HostileInputError(filename, f"压缩包条目 {name!r} 已损坏或与声明的大小不符，拒绝处理") from exc
 
 
 # ---------------------------------------------------------------- XML

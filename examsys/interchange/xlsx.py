@@ -39,7 +39,7 @@ from .model import (
     number,
 )
 from .richtext import html_to_plain, plain_to_html
-from .safety import DEFAULT_LIMITS, Limits, open_zip
+from .safety import DEFAULT_LIMITS, Limits, check_sheet_rows, open_zip
 
 HTML_PREFIX = "[html]"
 _OPTION_FIELDS = {f"选项{label}" for label in OPTION_LABELS}
@@ -112,6 +112,7 @@ def parse_xlsx(filename: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> P
         raise InterchangeError(filename, f"Excel 文件已损坏或不完整，无法读取。{SAVE_AS_XLSX}") from exc
     if "xl/workbook.xml" not in archive.namelist():
         raise InterchangeError(filename, f"这是压缩包（如 Word 文档或 .zip），不是 Excel（.xlsx）文件。{SAVE_AS_XLSX}")
+    check_sheet_rows(filename, archive, limits)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for broken files

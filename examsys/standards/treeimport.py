@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from examsys.interchange.model import InterchangeError
-from examsys.interchange.safety import Limits, open_zip
+from examsys.interchange.safety import Limits, check_sheet_rows, open_zip
 from examsys.interchange.xlsx import cell_text
 from examsys.standards.treecheck import (
     F_CODE,
@@ -83,6 +83,11 @@ def _read_sheet(filename: str, data: bytes, errors: list[str], required: tuple[s
         return None
     if "xl/workbook.xml" not in archive.namelist():
         errors.append(f"{filename}: 不是 Excel（.xlsx）文件")
+        return None
+    try:
+        check_sheet_rows(filename, archive)
+    except InterchangeError as exc:
+        errors.append(str(exc))
         return None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -44,7 +44,7 @@ from examsys.delivery.models import Batch, BatchState, RosterEntry
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
 from examsys.interchange.model import HostileInputError, ImportIssue, InterchangeError
-from examsys.interchange.safety import DEFAULT_LIMITS, Limits, open_zip, read_member
+from examsys.interchange.safety import DEFAULT_LIMITS, Limits, check_sheet_rows, open_zip, read_member
 from examsys.interchange.xlsx import cell_text, unreadable
 
 HEADERS = {
@@ -107,6 +107,7 @@ def _read_sheet(filename: str, data: bytes, limits: Limits) -> tuple[dict[str, i
     archive = open_zip(filename, data, limits)
     if "xl/workbook.xml" not in archive.namelist():
         raise InterchangeError(filename, "不是 Excel（.xlsx）文件")
+    check_sheet_rows(filename, archive, Limits(max_sheet_rows=MAX_ROWS + 10))  # a few rows above the header
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for broken or hostile files
