@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: setup sysdeps venv translations run serve test lint fmt messages clean bench
+.PHONY: setup sysdeps venv translations run serve test lint fmt messages clean bench reliability
 
 setup: sysdeps venv translations
 
@@ -56,6 +56,13 @@ fmt: venv
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# RELIABILITY 8 and 9 at full length (20 kill -9 cycles, 20 database crashes; CI runs 20 and 3)
+# and the quick exam day (bench/load.py --quick: no errors, no lost save, record verifies). On
+# PostgreSQL too when EXAMSYS_TEST_DATABASE_URL is set. The full load figures: bench/load.py.
+reliability: setup
+	EXAMSYS_FAULTS_APP_CYCLES=20 EXAMSYS_FAULTS_DB_CRASHES=20 \
+	  $(BIN)/pytest -q -n 0 -s tests/faults tests/bench_smoke $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/examsys.db* .pytest_cache

@@ -387,6 +387,34 @@ def check_ledger(conn, table: str, ledger: dict) -> dict:
             "stored_newer_than_acked": newer_unacked}
 
 
+def check_history(conn, acked) -> dict:
+    """Every acknowledged save, given as (attempt_id, form_item_id, seq, answer), against
+    `answer_history`: there must be a row of that attempt, item and seq holding that answer (an
+    acknowledged save belongs in the history, not only in the current answer). missing = no such
+    row; other_answer = the row holds another answer."""
+    from sqlalchemy import text
+
+    sqlite = conn.dialect.name == "sqlite"
+    rows = {(a, i, s): ans for a, i, s, ans in conn.execute(
+        text("SELECT attempt_id, form_item_id, seq, answer FROM answer_history"))}
+    missing = other_answer = 0
+    samples = []
+    for attempt_id, item, seq, answer in acked:
+        key = (attempt_id, item, seq)
+        if key not in rows:
+            missing += 1
+            samples.append(f"history {attempt_id}:{item} seq {seq}: acknowledged, no history row")
+            continue
+        stored = rows[key]
+        if sqlite and isinstance(stored, str):  # a text query gets SQLite's JSON as text
+            stored = json.loads(stored)
+        if stored != answer:
+            other_answer += 1
+            samples.append(f"history {attempt_id}:{item} seq {seq}: acknowledged {answer!r}, holds {stored!r}")
+    return {"checked": len(acked), "lost": missing + other_answer, "missing": missing, "other_answer": other_answer,
+            "samples": samples[:10]}
+
+
 def check_submits(conn, batch_id: int) -> dict:
     from sqlalchemy import text
 
