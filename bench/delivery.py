@@ -174,34 +174,72 @@ def upgrade(url: str, tmp: Path) -> None:
         raise RuntimeError(f"examsys db upgrade failed: {out.stderr[-2000:]}")
 
 
-def seed(url: str, n: int, tmp: Path) -> dict:
-    """One filed batch open now with n roster entries; the bare table. Returns the logins."""
+def bench_id_number(k: int) -> str:
+    """The k-th (0-based) seeded candidate's ID number: checksum-valid and different for every k
+    (a made-up district code of its own, then one birth date per 999 candidates from 1970-01-01
+    and the sequence number 001-999 within it; the check digit computed), so a roster of any
+    size seeds without duplicates and never meets tests/delivery/world.py's numbers."""
+    from datetime import date, timedelta
+
+    from examsys.accounts import idnumber
+
+    born = date(1970, 1, 1) + timedelta(days=k // 999)
+    return idnumber.make_valid(f"440106{born:%Y%m%d}{k % 999 + 1:03d}")
+
+
+def seed(url: str, n: int, tmp: Path, *, duration_minutes: int | None = None) -> dict:
+    """One filed batch open now with n roster entries; the bare table. Returns the logins.
+
+    The candidates beyond the world's three are written in bulk (one multi-row INSERT of
+    candidates with their encrypted ID numbers, blind indexes and masked copies; one of roster
+    entries), each candidate's `candidate.created` event appended to the organisation's chain
+    and one `batch.roster_imported` event for the batch, as a roster import records it: 5,000
+    candidates take seconds, not one request each. `duration_minutes` replaces the batch's."""
     os.environ.update({k: v for k, v in server_env(url).items() if k.startswith("EXAMSYS_")})
     import _bare_app
+    from sqlalchemy import insert
 
-    from examsys import create_app
+    from examsys import audit, create_app, crypto
+    from examsys.accounts import idnumber
+    from examsys.accounts.candidates import ID_PURPOSE, id_index
+    from examsys.accounts.models import Candidate
+    from examsys.audit.actions import AuditAction
     from examsys.delivery.models import RosterEntry
     from examsys.extensions import db
-    from tests import factories
     from tests.delivery.world import build_world
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "EXAMSYS_UPLOAD_DIR": str(tmp / "uploads"),
                       "EXAMSYS_ARGON2": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}})
     with app.app_context():
         world = build_world(db)
-        make = factories.Factories(db)
+        if duration_minutes is not None:
+            world.batch.duration_minutes = duration_minutes
+        org_id, batch_id, room_id = world.org.id, world.batch.id, world.room.id
         logins = [{"ticket_no": t, "id_number": i} for t, i in zip(world.tickets, world.id_numbers, strict=True)]
-        for k in range(len(logins), n):
-            id_number = factories.valid_id_number(100 + k)
-            cand = make.candidate(world.org, name=f"压测考生{k + 1}", id_number=id_number)
-            ticket = f"B{world.batch.id:04d}{k + 1:05d}"
-            db.session.add(RosterEntry(batch_id=world.batch.id, candidate_id=cand.id, ticket_no=ticket,
-                                       room_id=world.room.id, seat_no=k + 1, order_seed=5000 + k,
-                                       start_delay_seconds=0))
-            logins.append({"ticket_no": ticket, "id_number": id_number})
+        extra = range(len(logins), n)
+        keys = crypto.current_keys()
+        numbers = [bench_id_number(k) for k in extra]
+        rows = [{"organisation_id": org_id, "name": f"压测考生{k + 1}",
+                 "id_number_ciphertext": crypto.encrypt(keys, number, purpose=ID_PURPOSE),
+                 "id_number_index": id_index(number), "id_number_masked": idnumber.mask(number), "version": 1}
+                for k, number in zip(extra, numbers, strict=True)]
+        ids = list(db.session.scalars(insert(Candidate).returning(Candidate.id, sort_by_parameter_order=True),
+                                      rows)) if rows else []
+        for cand_id, row in zip(ids, rows, strict=True):
+            audit.record(AuditAction.CANDIDATE_CREATED, object_type="candidate", object_id=cand_id,
+                         organisation_id=org_id, data={"name": row["name"], "id_number": row["id_number_masked"]})
+        entries = []
+        for k, cand_id, number in zip(extra, ids, numbers, strict=True):
+            ticket = f"B{batch_id:04d}{k + 1:05d}"
+            entries.append({"batch_id": batch_id, "candidate_id": cand_id, "ticket_no": ticket, "room_id": room_id,
+                            "seat_no": k + 1, "order_seed": 5000 + k, "start_delay_seconds": 0})
+            logins.append({"ticket_no": ticket, "id_number": number})
+        if entries:
+            db.session.execute(insert(RosterEntry), entries)
+            audit.record(AuditAction.BATCH_ROSTER_IMPORTED, obj=world.batch,
+                         data={"file": None, "candidates": len(entries)})
         db.session.commit()
         _bare_app.create_table(db.engine)
-        batch_id = world.batch.id
         db.session.remove()
         db.engine.dispose()
     return {"batch_id": batch_id, "logins": logins[:n]}
@@ -348,6 +386,34 @@ def check_ledger(conn, table: str, ledger: dict) -> dict:
     return {"acknowledged_items": len(ledger), "lost": missing + older + other_answer, "missing": missing,
             "older_overwrote_newer": older, "other_answer_at_acked_seq": other_answer,
             "stored_newer_than_acked": newer_unacked}
+
+
+def check_history(conn, acked) -> dict:
+    """Every acknowledged save, given as (attempt_id, form_item_id, seq, answer), against
+    `answer_history`: there must be a row of that attempt, item and seq holding that answer (an
+    acknowledged save belongs in the history, not only in the current answer). missing = no such
+    row; other_answer = the row holds another answer."""
+    from sqlalchemy import text
+
+    sqlite = conn.dialect.name == "sqlite"
+    rows = {(a, i, s): ans for a, i, s, ans in conn.execute(
+        text("SELECT attempt_id, form_item_id, seq, answer FROM answer_history"))}
+    missing = other_answer = 0
+    samples = []
+    for attempt_id, item, seq, answer in acked:
+        key = (attempt_id, item, seq)
+        if key not in rows:
+            missing += 1
+            samples.append(f"history {attempt_id}:{item} seq {seq}: acknowledged, no history row")
+            continue
+        stored = rows[key]
+        if sqlite and isinstance(stored, str):  # a text query gets SQLite's JSON as text
+            stored = json.loads(stored)
+        if stored != answer:
+            other_answer += 1
+            samples.append(f"history {attempt_id}:{item} seq {seq}: acknowledged {answer!r}, holds {stored!r}")
+    return {"checked": len(acked), "lost": missing + other_answer, "missing": missing, "other_answer": other_answer,
+            "samples": samples[:10]}
 
 
 def check_submits(conn, batch_id: int) -> dict:

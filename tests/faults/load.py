@@ -1,6 +1,9 @@
 """The fault tests' load: N virtual candidates autosaving with a client-side ledger of
-acknowledgements, and the check of that ledger against the `responses` table (lost saves, older
-overwriting newer), as bench/delivery.py defines them."""
+acknowledgements, and the checks after a fault: that ledger against the `responses` table (lost
+saves, older overwriting newer, as bench/delivery.py defines them), every acknowledged save
+against the `answer_history` table (an acknowledged save must be in the history, not only in the
+current answer), and the whole process record through `examsys audit verify` (every chain link
+by link, the history against the saves' links, the seals)."""
 
 from __future__ import annotations
 
@@ -8,11 +11,23 @@ import asyncio
 import contextlib
 import json
 import random
+import subprocess
 import threading
 import time
 from collections import Counter
 
-from tests.faults.harness import Cleanup, Gunicorn, bench_load, free_port, log, prepare_database, server_env
+from tests.faults.harness import (
+    ROOT,
+    VENV_BIN,
+    Cleanup,
+    Gunicorn,
+    bench_delivery,
+    bench_load,
+    free_port,
+    log,
+    prepare_database,
+    server_env,
+)
 
 # --- the load --------------------------------------------------------------------------------------
 
@@ -36,13 +51,18 @@ class Load:
     do: the seq makes a resend harmless). Every 200 goes into the ledger: (attempt, item) →
     (seq, answer) of the last one.
 
-    `oks` logs (sent, answered) monotonic times of every 200, for recovery times."""
+    `oks` logs (sent, answered) monotonic times of every 200, for recovery times; `acked` every
+    acknowledged (attempt, item, seq, answer), for the answer history's check. `quiesce()`
+    holds new saves back until `resume()`, so that the record can be verified at rest."""
 
     def __init__(self, port: int, logins: list[dict], *, seed: int = 1, pause=(0.08, 0.2)):
         self.port = port
         self.cands = [Candidate(i, login) for i, login in enumerate(logins)]
         self.seed, self.pause = seed, pause
         self.ledger: dict[tuple[int, int], tuple[int, object]] = {}
+        self.acked: list[tuple[int, int, int, object]] = []
+        self._go = threading.Event()
+        self._go.set()
         self.acks = self.retries = self.stale = 0
         self.inflight = 0  # requests sent and not answered yet
         self.clients: list = []
@@ -122,6 +142,19 @@ class Load:
         while self.inflight < n and time.monotonic() < deadline:
             time.sleep(0.001)
         return self.inflight
+
+    def quiesce(self, timeout: float) -> None:
+        """No new save is sent from now on, and none is in flight when this returns."""
+        self._go.clear()
+        deadline = time.monotonic() + timeout
+        while self.inflight:
+            self._check_alive()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.inflight} requests still in flight {timeout}s after quiescing")
+            time.sleep(0.01)
+
+    def resume(self) -> None:
+        self._go.set()
 
     def figures(self) -> dict:
         return {"acks": self.acks, "retries": self.retries + sum(c.retries for c in self.clients),
@@ -211,6 +244,8 @@ class Load:
         await self._setup(c, client)
         seqs = {it["item_ref"]: 0 for it in c.items}
         while True:
+            while not self._go.is_set():
+                await asyncio.sleep(0.02)
             item = rng.choice(c.items)
             ref = item["item_ref"]
             seqs[ref] += 1
@@ -222,6 +257,7 @@ class Load:
                 if not isinstance(data, dict) or data.get("seq") != seq:
                     self._note(f"{c.attempt_id}:{ref} seq {seq}: 200 with {data}")
                 self.ledger[(c.attempt_id, ref)] = (seq, answer)
+                self.acked.append((c.attempt_id, ref, seq, answer))
                 self.acks += 1
                 self.oks.append((sent, time.monotonic(), c.index))
             elif status == 409:  # one save in flight per candidate: a stale seq is never expected
@@ -281,12 +317,39 @@ def check_ledger(engine, ledger: dict) -> dict:
             "stored_newer_than_acked": newer, "samples": samples[:10]}
 
 
-class LedgerChecks:
-    """`check_ledger` run at several points of a test, totalled."""
+def check_history(engine, acked: list) -> dict:
+    """Every acknowledged (attempt, item, seq, answer) against `answer_history` (bench's
+    check_history). Valid at any moment (the history is append-only) once `acked` is copied."""
+    acked = list(acked)
+    with engine.connect() as conn:
+        return bench_delivery.check_history(conn, acked)
 
-    def __init__(self, engine, load: Load):
-        self.engine, self.load = engine, load
+
+def verify_record(env: dict) -> dict:
+    """`examsys audit verify --json` against the database of `env` (as an operator runs it):
+    {"ok", "scopes", "events", "history_rows", "failures" (the first few)}."""
+    done = subprocess.run([str(VENV_BIN / "examsys"), "audit", "verify", "--json"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    try:
+        report = json.loads(done.stdout)
+    except ValueError:
+        return {"ok": False, "scopes": 0, "events": 0, "history_rows": 0,
+                "failures": [f"examsys audit verify exited {done.returncode}: {done.stderr[-1500:]}"]}
+    ok = bool(report.get("ok")) and done.returncode == 0
+    return {"ok": ok, "scopes": report.get("scopes", 0), "events": report.get("events", 0),
+            "history_rows": report.get("history_rows", 0), "failures": (report.get("failures") or [])[:5]}
+
+
+class LedgerChecks:
+    """`check_ledger` run at several points of a test, totalled; with `env` (the server's
+    environment), `verify(when)` checks the answer history against every acknowledged save and
+    runs `examsys audit verify` over the whole record (the load quiesced meanwhile)."""
+
+    def __init__(self, engine, load: Load, env: dict | None = None):
+        self.engine, self.load, self.env = engine, load, env
         self.points = self.checked = self.lost = self.regressed = 0
+        self.verifications = self.chains_broken = self.history_checked = self.history_lost = 0
+        self.events_verified = self.scopes_verified = 0
         self.samples: list[str] = []
 
     def __call__(self, when: str) -> None:
@@ -296,6 +359,31 @@ class LedgerChecks:
         self.lost += result["lost"]
         self.regressed += result["older_overwrote_newer"]
         self.samples = (self.samples + [f"{when}: {s}" for s in result["samples"]])[:20]
+
+    def verify(self, when: str, *, quiesce: bool = True) -> None:
+        """The history holds every acknowledged save, and every chain verifies."""
+        if quiesce:
+            self.load.quiesce(30)
+        try:
+            history = check_history(self.engine, self.load.acked)
+            record = verify_record(self.env)
+        finally:
+            if quiesce:
+                self.load.resume()
+        self.verifications += 1
+        self.history_checked += history["checked"]
+        self.history_lost += history["missing"] + history["other_answer"]
+        self.events_verified, self.scopes_verified = record["events"], record["scopes"]
+        if not record["ok"]:
+            self.chains_broken += 1
+        notes = [f"{when}: {s}" for s in history["samples"]]
+        notes += [f"{when}: audit verify: {json.dumps(f, ensure_ascii=False)[:300]}" for f in record["failures"]]
+        self.samples = (self.samples + notes)[:20]
+
+    def summary(self) -> str:
+        return (f"history: {self.history_checked} acknowledged saves checked at {self.verifications} points, "
+                f"missing or other answer {self.history_lost}; audit verify: {self.verifications} runs, failed "
+                f"{self.chains_broken} (last: {self.scopes_verified} chains, {self.events_verified} events)")
 
 
 def app_under_load(url: str, tmp, cleanup: Cleanup, *, candidates: int, seed: int, settle: float):
