@@ -18,6 +18,7 @@ from urllib.parse import urldefrag, urlparse
 
 import pytest
 
+from tests import reliability
 from tests.browser.conftest import login
 from tests.hostile import corpus
 from tests.hostile.world import infect
@@ -235,6 +236,9 @@ def test_no_payload_runs_on_any_page(hostile_world, browser):
     elapsed = time.monotonic() - started
     print(f"\nhostile XSS: {len(payloads)} payloads × {len(world.paths)} stored paths, "
           f"{pages} page renders, {elapsed:.1f} s")
+    reliability.record("hostile", {"xss_payloads": len(payloads), "stored_paths": len(world.paths),
+                                   "page_renders": pages, "executions_or_live_markers": len(problems),
+                                   "seconds": round(elapsed, 1)})
     assert pages >= 40 * len(_chunks(payloads))
     assert problems == [], "\n".join(dict.fromkeys(problems))
 
