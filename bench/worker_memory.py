@@ -171,9 +171,23 @@ class Browser:
         self.base = base
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         self.csrf = ""
+        self.retries = 0
+
+    def _open(self, req):
+        """One request; a 500 (SQLite's lock wait ran out on a shared, busy machine) is tried
+        again twice, as a clerk would press the button again."""
+        for attempt in range(3):
+            try:
+                return self.opener.open(req, timeout=120)
+            except urllib.error.HTTPError as exc:
+                if exc.code != 500 or attempt == 2:
+                    raise
+                self.retries += 1
+                time.sleep(1.0)
+        raise AssertionError("unreachable")
 
     def get(self, path: str) -> tuple[int, str, str]:
-        with self.opener.open(self.base + path, timeout=120) as resp:
+        with self._open(self.base + path) as resp:
             body = resp.read()
             text = body.decode("utf-8", "replace") if "html" in resp.headers.get("Content-Type", "") else ""
             match = re.search(r'name="csrf_token" value="([^"]+)"', text)
@@ -183,7 +197,7 @@ class Browser:
 
     def post(self, path: str, data: dict | None = None) -> tuple[int, str, str]:
         body = urllib.parse.urlencode({"csrf_token": self.csrf, **(data or {})}).encode()
-        with self.opener.open(urllib.request.Request(self.base + path, data=body), timeout=120) as resp:
+        with self._open(urllib.request.Request(self.base + path, data=body)) as resp:
             return resp.status, resp.geturl(), resp.read().decode("utf-8", "replace")
 
     def login(self, username: str) -> None:
@@ -224,6 +238,13 @@ def take_job(browser: Browser, action: str, times: list[dict]) -> None:
 
 
 def clerk_walk(base: str, times: list[dict]) -> None:
+    try:
+        _clerk_walk(base, times)
+    except Exception as exc:  # noqa: BLE001 - reported in the JSON line, not a crash of the bench
+        times.append({"walk_error": repr(exc)[:300]})
+
+
+def _clerk_walk(base: str, times: list[dict]) -> None:
     admin = Browser(base)
     admin.login("examadmin")
     _, _, listing = admin.get("/delivery/batches")
@@ -267,6 +288,7 @@ def api(base: str, method: str, path: str, body: dict | None, token: str | None 
 
 def candidate_flow(base: str, logins: list[tuple[str, str]], out: dict) -> None:
     """A few candidates sit the exam: login, start, paper, three saves each, submit."""
+    time.sleep(5.0)  # the clerks sign in first
     for ticket, id_number in logins:
         status, data = api(base, "POST", "/api/v1/candidate/session", {"ticket_no": ticket, "id_number": id_number})
         if status != 201:

@@ -17,6 +17,7 @@ from examsys.extensions import db
 from examsys.jobs import registry
 from examsys.jobs import services as jobs
 from examsys.jobs.models import Job
+from examsys.jobs.registry import N_
 from examsys.permissions import Permission, can_access_org_object, has_permission
 from examsys.reports import papers as papers_pdf
 from examsys.standards.models import Standard
@@ -88,9 +89,9 @@ def _may_view(user: Any, job: Job) -> bool:
     return can_access_org_object(user, paper.organisation_id) or supervision.supervises_paper(user, paper.id)
 
 
-for _kind in (registry.JobKind(FORM, "试卷 PDF", _run_form, may_view=_may_view),
-              registry.JobKind(KEY, "参考答案 PDF", _run_key, may_view=_may_view),
-              registry.JobKind(COMPLIANCE, "合规报告 PDF", _run_compliance, may_view=_may_view)):
+for _kind in (registry.JobKind(FORM, N_("试卷 PDF"), _run_form, may_view=_may_view),
+              registry.JobKind(KEY, N_("参考答案 PDF"), _run_key, may_view=_may_view),
+              registry.JobKind(COMPLIANCE, N_("合规报告 PDF"), _run_compliance, may_view=_may_view)):
     registry.register(_kind)
 
 __all__ = ["COMPLIANCE", "FORM", "KEY", "request_compliance", "request_form"]

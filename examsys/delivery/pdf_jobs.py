@@ -18,6 +18,7 @@ from examsys.extensions import db
 from examsys.jobs import registry
 from examsys.jobs import services as jobs
 from examsys.jobs.models import Job
+from examsys.jobs.registry import N_
 from examsys.permissions import (
     Permission,
     can_access_org_object,
@@ -175,11 +176,11 @@ def _may_view_results(user: Any, job: Job) -> bool:
         bool(may_supervise_batch(user, batch)) or can_access_org_object(user, batch.organisation_id))
 
 
-for _kind in (registry.JobKind(FILING, "备案材料 PDF", _run_filing, may_view=_may_view_batch),
-              registry.JobKind(TICKETS, "准考证 PDF", _run_tickets, may_view=_may_view_tickets),
-              registry.JobKind(ROOM_RECORD, "考场记录 PDF", _run_room_record, may_view=_may_view_batch),
-              registry.JobKind(SCORE_LIST, "成绩单 PDF", _run_score_list, may_view=_may_view_results),
-              registry.JobKind(SCORE_REPORT, "成绩报告单 PDF", _run_score_report, may_view=_may_view_results)):
+for _kind in (registry.JobKind(FILING, N_("备案材料 PDF"), _run_filing, may_view=_may_view_batch),
+              registry.JobKind(TICKETS, N_("准考证 PDF"), _run_tickets, may_view=_may_view_tickets),
+              registry.JobKind(ROOM_RECORD, N_("考场记录 PDF"), _run_room_record, may_view=_may_view_batch),
+              registry.JobKind(SCORE_LIST, N_("成绩单 PDF"), _run_score_list, may_view=_may_view_results),
+              registry.JobKind(SCORE_REPORT, N_("成绩报告单 PDF"), _run_score_report, may_view=_may_view_results)):
     registry.register(_kind)
 
 __all__ = ["FILING", "ROOM_RECORD", "SCORE_LIST", "SCORE_REPORT", "TICKETS", "request_filing_pack",

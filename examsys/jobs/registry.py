@@ -40,6 +40,12 @@ class JobKind:
 _KINDS: dict[str, JobKind] = {}
 
 
+def N_(message: str) -> str:  # the name pybabel extracts by default
+    """Marks a kind's label for the message catalogue without translating it here: the label is
+    recorded in Chinese (JOB_REQUESTED) and translated where a page shows it."""
+    return message
+
+
 def register(kind: JobKind) -> JobKind:
     """Register a kind of job (at import of the domain module that offers it). Raises ValueError
     for a name registered twice by different code."""
@@ -59,4 +65,4 @@ def known(name: str) -> bool:
     return name in _KINDS
 
 
-__all__ = ["JobKind", "Progress", "Result", "known", "kind_of", "register"]
+__all__ = ["N_", "JobKind", "Progress", "Result", "known", "kind_of", "register"]

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import select, update
 
 from examsys import audit, clock, transaction
 from examsys.audit.actions import AuditAction
-from examsys.audit.services import context_for
+from examsys.audit.services import AuditContext, context_for
 from examsys.errors import Conflict, DomainError, NotFound
 from examsys.extensions import db
 from examsys.jobs import queue, registry
@@ -132,7 +134,8 @@ def run(job_id: int) -> None:
     ctx = context_for(job.requested_by)
     try:
         kind = registry.kind_of(job.kind)
-        result = kind.run(job, _Progress(job_id), context=ctx)
+        with _acting(ctx):
+            result = kind.run(job, _Progress(job_id), context=ctx)
         digest, size = _digest(result.path)
         job.params = {**job.params, "_mimetype": result.mimetype}
         job.result_name, job.result_size, job.result_sha256 = result.download_name, size, digest
@@ -145,6 +148,18 @@ def run(job_id: int) -> None:
         if not isinstance(exc, DomainError):
             current_app.logger.exception("job %s (%s) failed", job_id, job.kind)
         _fail(job_id, message, ctx)
+
+
+@contextmanager
+def _acting(ctx: AuditContext) -> Iterator[None]:
+    """Run a kind as inside a request of its requester's: whatever the services it calls record
+    carries the requester as actor (the ambient audit context), as if the page had done it."""
+    with current_app.test_request_context("/", environ_base={"REMOTE_ADDR": ctx.ip or ""}):
+        g.audit_context = ctx
+        try:
+            yield
+        finally:
+            g.pop("audit_context", None)
 
 
 def _fail(job_id: int, message: str, ctx) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from examsys import transaction
@@ -33,7 +34,7 @@ def follow(ask: Callable[[], Job], back: str):
 
 
 def _label(job) -> str:
-    return registry.kind_of(job.kind).label if registry.known(job.kind) else job.kind
+    return gettext(registry.kind_of(job.kind).label) if registry.known(job.kind) else job.kind
 
 
 @bp.get("/")

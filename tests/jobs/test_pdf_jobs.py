@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from examsys import clock
+from examsys.assembly import services
 from examsys.delivery import pdf_jobs
 from examsys.jobs import queue
 from examsys.jobs import services as jobs
@@ -19,6 +20,7 @@ from examsys.permissions import Role
 from examsys.reports import delivery as delivery_pdf
 from examsys.reports.pdf import write_in_parts
 from tests import factories
+from tests.assembly.app_factories import blueprint_data, make_bank, make_standard
 from tests.delivery.test_batches import batch_world
 from tests.jobs.pdfs import job_id_of, pdf_via_job
 
@@ -110,18 +112,30 @@ def test_tickets_for_an_empty_roster_are_refused_with_a_message(make, db, client
     clock.freeze(None)
 
 
-def test_paper_pdfs_are_jobs_seen_by_the_papers_readers_only(w, client, db, make):
-    login(client, w.admin)
+def test_paper_pdfs_are_jobs_seen_by_the_papers_readers_only(client, db, make):
+    org = make.org()
+    admin = make.user(roles=Role.EXAM_ADMIN, org=org)
+    standard = make_standard()
+    make_bank(org, standard, admin)
+    pb = services.save_blueprint(admin, org, standard, blueprint_data(standard))
+    paper = services.assemble(admin, pb, seed=4)
+    db.session.commit()
+    login(client, admin)
     for path, kind in (("forms/A/paper.pdf", "paper.form_pdf"), ("forms/B/key.pdf", "paper.key_pdf"),
                        ("compliance.pdf", "paper.compliance_pdf")):
-        resp = pdf_via_job(client, f"/assembly/papers/{w.paper.id}/{path}")
+        resp = pdf_via_job(client, f"/assembly/papers/{paper.id}/{path}")
         assert pages(resp.data) >= 1, path
-        assert db.session.scalar(select(Job).where(Job.kind == kind)).state == JobState.DONE
+        job = db.session.scalar(select(Job).where(Job.kind == kind))
+        assert job.state == JobState.DONE and job.progress == 100
     job = db.session.scalar(select(Job).where(Job.kind == "paper.form_pdf"))
-    login(client, make.user(roles=Role.EXAM_ADMIN))
+    assert job.result_name == f"试卷-{paper.id}-A卷.pdf"
+    login(client, make.user(roles=Role.EXAM_ADMIN))  # another organisation
     assert client.get(f"/jobs/{job.id}").status_code == 404
-    login(client, w.supervisor)  # the authority's supervisor of a batch sitting the paper reads it
-    assert client.get(f"/jobs/{job.id}").status_code == 200
+    assert client.get(f"/jobs/{job.id}/result").status_code == 404
+    login(client, make.user(roles=Role.ORG_ADMIN, org=org))  # reads the organisation's papers
+    assert client.get(f"/jobs/{job.id}/result").data.startswith(b"%PDF")
+    login(client, make.user(roles=Role.WRITER, org=org))  # no PAPER_VIEW
+    assert client.get(f"/jobs/{job.id}").status_code == 404
 
 
 def test_a_running_pdf_job_shows_a_progress_bar_that_refreshes(w, client, db):

@@ -15,6 +15,7 @@ from examsys.extensions import db
 from examsys.jobs import registry
 from examsys.jobs import services as jobs
 from examsys.jobs.models import Job
+from examsys.jobs.registry import N_
 from examsys.permissions import Permission, has_permission, may_view_campaign
 
 SUMMARY = "campaign.summary_pdf"
@@ -45,6 +46,6 @@ def _may_view(user: Any, job: Job) -> bool:
         may_view_campaign(user, job.params.get("city_id")))
 
 
-registry.register(registry.JobKind(SUMMARY, "年度工作总结 PDF", _run, may_view=_may_view))
+registry.register(registry.JobKind(SUMMARY, N_("年度工作总结 PDF"), _run, may_view=_may_view))
 
 __all__ = ["SUMMARY", "request_summary"]
