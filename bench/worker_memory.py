@@ -87,7 +87,9 @@ from sqlalchemy import select
 from wsgi import app
 from examsys.extensions import db
 from examsys.accounts.models import Organisation
-from examsys.delivery.models import Batch, BatchState, RosterEntry
+from examsys.delivery.models import Batch, BatchRoom, BatchState, RosterEntry
+from examsys.delivery.batches.common import new_access_code
+from examsys.delivery.batches.rosters import assign_seats
 from tests import factories
 with app.app_context():
     org = db.session.scalar(select(Organisation).where(Organisation.code == "SKILL-01"))
@@ -100,6 +102,14 @@ with app.app_context():
                                    room_id=None, seat_no=None, order_seed=9000 + k, start_delay_seconds=0))
         if k % 500 == 499:
             db.session.flush()
+    db.session.flush()
+    db.session.refresh(batch)
+    for r in range(-(-{n} // 100)):  # rooms of 100 seats for them, seated as an import would
+        db.session.add(BatchRoom(batch_id=batch.id, name=f"压测第{{r + 1}}考场", position=100 + r, capacity=100,
+                                 access_code=new_access_code()))
+    db.session.flush()
+    db.session.refresh(batch)
+    assign_seats(batch)
     db.session.commit()
     print(batch.id)
 """
