@@ -89,9 +89,9 @@ def _may_view(user: Any, job: Job) -> bool:
     return can_access_org_object(user, paper.organisation_id) or supervision.supervises_paper(user, paper.id)
 
 
-for _kind in (registry.JobKind(FORM, N_("试卷 PDF"), _run_form, may_view=_may_view),
-              registry.JobKind(KEY, N_("参考答案 PDF"), _run_key, may_view=_may_view),
-              registry.JobKind(COMPLIANCE, N_("合规报告 PDF"), _run_compliance, may_view=_may_view)):
+for _kind in (registry.JobKind(FORM, N_("试卷 PDF"), _run_form, may_view=_may_view, read_only=True),
+              registry.JobKind(KEY, N_("参考答案 PDF"), _run_key, may_view=_may_view, read_only=True),
+              registry.JobKind(COMPLIANCE, N_("合规报告 PDF"), _run_compliance, may_view=_may_view, read_only=True)):
     registry.register(_kind)
 
 __all__ = ["COMPLIANCE", "FORM", "KEY", "request_compliance", "request_form"]

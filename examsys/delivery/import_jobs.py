@@ -113,6 +113,6 @@ def _may_view(user: Any, job: Job) -> bool:
     return batch is not None and has_permission(user, Permission.BATCH_MANAGE) and can_manage_batch(user, batch)
 
 
-registry.register(registry.JobKind(KIND, N_("考生名单导入"), _run, may_view=_may_view))
+registry.register(registry.JobKind(KIND, N_("考生名单导入"), _run, may_view=_may_view, writes_early=True))
 
 __all__ = ["KIND", "LARGE_BYTES", "LARGE_ROWS", "is_large", "request_import", "staging_dir", "unstage"]

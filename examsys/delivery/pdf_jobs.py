@@ -176,12 +176,13 @@ def _may_view_results(user: Any, job: Job) -> bool:
         bool(may_supervise_batch(user, batch)) or can_access_org_object(user, batch.organisation_id))
 
 
-for _kind in (registry.JobKind(FILING, N_("备案材料 PDF"), _run_filing, may_view=_may_view_batch),
-              registry.JobKind(TICKETS, N_("准考证 PDF"), _run_tickets, may_view=_may_view_tickets),
-              registry.JobKind(ROOM_RECORD, N_("考场记录 PDF"), _run_room_record, may_view=_may_view_batch),
-              registry.JobKind(SCORE_LIST, N_("成绩单 PDF"), _run_score_list, may_view=_may_view_results),
-              registry.JobKind(SCORE_REPORT, N_("成绩报告单 PDF"), _run_score_report, may_view=_may_view_results)):
-    registry.register(_kind)
+for _name, _label, _run, _may_view in (
+        (FILING, N_("备案材料 PDF"), _run_filing, _may_view_batch),
+        (TICKETS, N_("准考证 PDF"), _run_tickets, _may_view_tickets),
+        (ROOM_RECORD, N_("考场记录 PDF"), _run_room_record, _may_view_batch),
+        (SCORE_LIST, N_("成绩单 PDF"), _run_score_list, _may_view_results),
+        (SCORE_REPORT, N_("成绩报告单 PDF"), _run_score_report, _may_view_results)):
+    registry.register(registry.JobKind(_name, _label, _run, may_view=_may_view, read_only=True))
 
 __all__ = ["FILING", "ROOM_RECORD", "SCORE_LIST", "SCORE_REPORT", "TICKETS", "request_filing_pack",
            "request_room_record", "request_score_list", "request_score_report", "request_tickets"]

@@ -35,6 +35,11 @@ class JobKind:
     run: Callable[..., Result]
     may_view: Callable[[Any, Any], bool]
     on_download: Callable[[Any], None] | None = None
+    # read_only: `run` writes nothing but its file and job.params (a PDF), so the worker ends the
+    # long read before it records the result. writes_early: `run` writes from its start (an
+    # import), so its unit of work takes the database's write lock first (SQLite).
+    read_only: bool = False
+    writes_early: bool = False
 
 
 _KINDS: dict[str, JobKind] = {}

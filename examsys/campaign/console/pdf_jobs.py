@@ -46,6 +46,6 @@ def _may_view(user: Any, job: Job) -> bool:
         may_view_campaign(user, job.params.get("city_id")))
 
 
-registry.register(registry.JobKind(SUMMARY, N_("年度工作总结 PDF"), _run, may_view=_may_view))
+registry.register(registry.JobKind(SUMMARY, N_("年度工作总结 PDF"), _run, may_view=_may_view, read_only=True))
 
 __all__ = ["SUMMARY", "request_summary"]
