@@ -69,11 +69,30 @@ def env_for(tmp: Path) -> dict:
 # --- setup ----------------------------------------------------------------------------------------
 
 
-def make_demo(tmp: Path, env: dict) -> list[tuple[str, str]]:
-    """The demo database; returns the demo candidates' (ticket, ID number) logins."""
+def make_demo(tmp: Path, env: dict, source: Path | None = None) -> list[tuple[str, str]]:
+    """The demo database; returns the demo candidates' (ticket, ID number) logins. With `source`,
+    the demo built there once (the same keys) is copied, so that repeated runs skip building it."""
+    if source is not None and (source / "logins.json").exists():
+        for name in ("demo.db", "uploads", "keys"):
+            if (source / name).is_dir():
+                shutil.copytree(source / name, tmp / name)
+            elif (source / name).exists():
+                shutil.copy2(source / name, tmp / name)
+        return [tuple(x) for x in json.loads((source / "logins.json").read_text())]
     subprocess.run([BIN / "examsys", "db", "upgrade"], env=env, check=True, capture_output=True, cwd=ROOT)
     out = subprocess.run([BIN / "examsys", "demo"], env=env, check=True, capture_output=True, text=True, cwd=ROOT)
-    return re.findall(r"^\s+\S+\s+(\d{17})\s+(\d{17}[\dX])\s*$", out.stdout, re.M)
+    logins = re.findall(r"^\s+\S+\s+(\d{17})\s+(\d{17}[\dX])\s*$", out.stdout, re.M)
+    if source is not None:
+        subprocess.run([sys.executable, "-c", "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("
+                        "'PRAGMA wal_checkpoint(TRUNCATE)')", str(tmp / "demo.db")], check=True)
+        source.mkdir(parents=True, exist_ok=True)
+        for name in ("demo.db", "uploads", "keys"):
+            if (tmp / name).is_dir():
+                shutil.copytree(tmp / name, source / name, dirs_exist_ok=True)
+            elif (tmp / name).exists():
+                shutil.copy2(tmp / name, source / name)
+        (source / "logins.json").write_text(json.dumps(logins))
+    return logins
 
 
 def seed_candidates(tmp: Path, env: dict, n: int) -> int | None:
@@ -395,6 +414,7 @@ def main() -> int:
     ap.add_argument("--dir", help="work directory (default: a temp dir, removed at the end)")
     ap.add_argument("--exam-candidates", type=int, default=5, help="demo candidates sitting the exam")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--demo-from", help="a directory keeping the demo built once (built there on the first run)")
     args = ap.parse_args()
     tmp = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="worker-memory-"))
     if tmp.exists() and args.dir:
@@ -402,7 +422,7 @@ def main() -> int:
     tmp.mkdir(parents=True, exist_ok=True)
     env = env_for(tmp)
     log(f"demo database in {tmp}")
-    logins = make_demo(tmp, env)
+    logins = make_demo(tmp, env, Path(args.demo_from) if args.demo_from else None)
     big = seed_candidates(tmp, env, args.candidates)
     log(f"{len(logins)} demo candidates; batch {big} has {args.candidates} more on its roster")
     server = start([BIN / "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{args.port}", "--timeout", "300",
