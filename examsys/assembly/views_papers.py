@@ -8,13 +8,11 @@ another organisation's paper is reported as not found."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from examsys.assembly import services
+from examsys.assembly import pdf_jobs, services
 from examsys.assembly.forms import ActionForm, ReplaceForm
 from examsys.assembly.models import Paper, PaperFormItem
 from examsys.assembly.queries import (
@@ -30,8 +28,8 @@ from examsys.assembly.views_common import get_standard as _standard
 from examsys.bank.models import ItemVersion
 from examsys.errors import NotFound
 from examsys.extensions import db
+from examsys.jobs.views import follow
 from examsys.permissions import Permission, has_permission, require
-from examsys.reports import papers as papers_pdf
 from examsys.standards.models import AssessmentPoint
 from examsys.supervision import services as supervision
 from examsys.tenancy import get_scoped, scoped
@@ -130,13 +128,28 @@ def replace(paper_id: int, form_item_id: int):
                            codes=codes, standard=_standard(p.standard_id)), status
 
 
-# --- PDFs ----------------------------------------------------------------------------------------
+# --- PDFs: asked for here, rendered by the job worker, followed on the job's page -------------------
 
 
-def _pdf(data: bytes, filename: str) -> Response:
-    # Cache-Control: no-store is set for every non-static response by the security header hook.
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f"inline; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"})
+@bp.post("/papers/<int:paper_id>/forms/<label>/paper.pdf")
+@require(VIEW)
+def paper_pdf(paper_id: int, label: str):
+    p, form = _paper_and_form(paper_id, label)
+    return follow(lambda: pdf_jobs.request_form(current_user, p, form.label), _downloads(p))
+
+
+@bp.post("/papers/<int:paper_id>/forms/<label>/key.pdf")
+@require(VIEW)
+def key_pdf(paper_id: int, label: str):
+    p, form = _paper_and_form(paper_id, label)
+    return follow(lambda: pdf_jobs.request_form(current_user, p, form.label, key=True), _downloads(p))
+
+
+@bp.post("/papers/<int:paper_id>/compliance.pdf")
+@require(VIEW)
+def compliance_pdf(paper_id: int):
+    p = _readable(paper_id)
+    return follow(lambda: pdf_jobs.request_compliance(current_user, p), _downloads(p))
 
 
 def _paper_and_form(paper_id: int, label: str):
@@ -147,24 +160,5 @@ def _paper_and_form(paper_id: int, label: str):
     return p, form
 
 
-@bp.get("/papers/<int:paper_id>/forms/<label>/paper.pdf")
-@require(VIEW)
-def paper_pdf(paper_id: int, label: str):
-    p, form = _paper_and_form(paper_id, label)
-    return _pdf(papers_pdf.paper_pdf(p, form_view(p, form), _standard(p.standard_id)), f"paper-{p.id}-{form.label}.pdf")
-
-
-@bp.get("/papers/<int:paper_id>/forms/<label>/key.pdf")
-@require(VIEW)
-def key_pdf(paper_id: int, label: str):
-    p, form = _paper_and_form(paper_id, label)
-    return _pdf(papers_pdf.answer_key_pdf(p, form_view(p, form), _standard(p.standard_id)),
-                f"paper-{p.id}-{form.label}-key.pdf")
-
-
-@bp.get("/papers/<int:paper_id>/compliance.pdf")
-@require(VIEW)
-def compliance_pdf(paper_id: int):
-    p = _readable(paper_id)
-    return _pdf(papers_pdf.compliance_pdf(p, _standard(p.standard_id), effective_compliance(p)),
-                f"paper-{p.id}-compliance.pdf")
+def _downloads(p: Paper) -> str:
+    return url_for("assembly.paper", paper_id=p.id, _anchor="downloads")

@@ -35,9 +35,20 @@ class JobKind:
     run: Callable[..., Result]
     may_view: Callable[[Any, Any], bool]
     on_download: Callable[[Any], None] | None = None
+    # read_only: `run` writes nothing but its file and job.params (a PDF), so the worker ends the
+    # long read before it records the result. writes_early: `run` writes from its start (an
+    # import), so its unit of work takes the database's write lock first (SQLite).
+    read_only: bool = False
+    writes_early: bool = False
 
 
 _KINDS: dict[str, JobKind] = {}
+
+
+def N_(message: str) -> str:  # the name pybabel extracts by default
+    """Marks a kind's label for the message catalogue without translating it here: the label is
+    recorded in Chinese (JOB_REQUESTED) and translated where a page shows it."""
+    return message
 
 
 def register(kind: JobKind) -> JobKind:
@@ -59,4 +70,4 @@ def known(name: str) -> bool:
     return name in _KINDS
 
 
-__all__ = ["JobKind", "Progress", "Result", "known", "kind_of", "register"]
+__all__ = ["N_", "JobKind", "Progress", "Result", "known", "kind_of", "register"]

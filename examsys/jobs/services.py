@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import select, update
 
 from examsys import audit, clock, transaction
 from examsys.audit.actions import AuditAction
-from examsys.audit.services import context_for
+from examsys.audit.services import AuditContext, context_for
 from examsys.errors import Conflict, DomainError, NotFound
 from examsys.extensions import db
 from examsys.jobs import queue, registry
@@ -132,8 +134,21 @@ def run(job_id: int) -> None:
     ctx = context_for(job.requested_by)
     try:
         kind = registry.kind_of(job.kind)
-        result = kind.run(job, _Progress(job_id), context=ctx)
+        if kind.writes_early:
+            _write_next()  # its unit of work writes from the start: take the write lock first
+            db.session.rollback()
+            job = db.session.get(Job, job_id)
+        with _acting(ctx):
+            result = kind.run(job, _Progress(job_id), context=ctx)
         digest, size = _digest(result.path)
+        if kind.read_only:
+            # A long read on SQLite cannot become a write once another writer committed since it
+            # began (WAL snapshot): end the read, then write the result in a short unit of its own.
+            params = dict(job.params)
+            db.session.rollback()
+            _write_next()
+            job = db.session.get(Job, job_id)
+            job.params = params
         job.params = {**job.params, "_mimetype": result.mimetype}
         job.result_name, job.result_size, job.result_sha256 = result.download_name, size, digest
         job.state, job.progress, job.stage, job.finished_at = JobState.DONE, 100, None, clock.now()
@@ -147,7 +162,27 @@ def run(job_id: int) -> None:
         _fail(job_id, message, ctx)
 
 
+@contextmanager
+def _acting(ctx: AuditContext) -> Iterator[None]:
+    """Run a kind as inside a request of its requester's: whatever the services it calls record
+    carries the requester as actor (the ambient audit context), as if the page had done it."""
+    with current_app.test_request_context("/", environ_base={"REMOTE_ADDR": ctx.ip or ""}):
+        g.audit_context = ctx
+        try:
+            yield
+        finally:
+            g.pop("audit_context", None)
+
+
+def _write_next() -> None:
+    """The next unit of work on SQLite begins by taking the write lock (BEGIN IMMEDIATE, waiting
+    for it) rather than reading first and failing to upgrade."""
+    if db.engine.dialect.name == "sqlite":
+        g.sqlite_begin_immediate = True
+
+
 def _fail(job_id: int, message: str, ctx) -> None:
+    _write_next()
     job = db.session.get(Job, job_id)
     job.state, job.error, job.finished_at, job.stage = JobState.FAILED, message, clock.now(), None
     result_path(job).unlink(missing_ok=True)

@@ -3,19 +3,38 @@ offers its download) and the list of one's own jobs."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, send_file
+from collections.abc import Callable
+
+from flask import Blueprint, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
+from examsys import transaction
+from examsys.errors import NotFound, PermissionDenied
 from examsys.jobs import registry
 from examsys.jobs import services as svc
+from examsys.jobs.models import Job
 from examsys.permissions import require
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 REFRESH_SECONDS = 2
 
 
+def follow(ask: Callable[[], Job], back: str):
+    """The answer to a POST that asks for a job: the job's page (its progress, then the download);
+    a refusal about the object (a Conflict: not yet possible) is flashed on `back`, while one
+    about who is asking (PermissionDenied, NotFound) refuses the request."""
+    job, error = transaction.attempt(ask)
+    if error is not None:
+        if isinstance(error, PermissionDenied | NotFound):
+            raise error
+        flash(error.message, "error")
+        return redirect(back, 303)
+    return redirect(url_for("jobs.job", job_id=job.id), 303)
+
+
 def _label(job) -> str:
-    return registry.kind_of(job.kind).label if registry.known(job.kind) else job.kind
+    return gettext(registry.kind_of(job.kind).label) if registry.known(job.kind) else job.kind
 
 
 @bp.get("/")

@@ -73,8 +73,15 @@ def filing_pack_pdf(batch: Batch, *, part: dict | None = None, roster: list | No
                       roster=roster, total=len(batch.roster), part=part, **_common(batch))
 
 
-def tickets_pdf(batch: Batch) -> bytes:
-    roster = sorted(batch.roster, key=lambda e: (e.room.position if e.room else 999, e.seat_no or 0))
+def ticket_order(batch: Batch) -> list:
+    """The roster in the order tickets are printed: by room, then seat."""
+    return sorted(batch.roster, key=lambda e: (e.room.position if e.room else 999, e.seat_no or 0))
+
+
+def tickets_pdf(batch: Batch, *, entries: list | None = None) -> bytes:
+    """The admission tickets of the batch, or of `entries` (a run of `ticket_order`, so that a
+    long roster can be rendered part by part)."""
+    roster = ticket_order(batch) if entries is None else entries
     tickets = [{"entry": e, "photo": photo_uri(e.candidate)} for e in roster]
     return render_pdf("reports/delivery/tickets.html", tickets=tickets, rules=EXAM_RULES, **_common(batch))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import re
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
@@ -85,3 +86,31 @@ def render_pdf(template: str, **ctx) -> bytes:
     css = CSS(string=_stylesheet_text(PRINT_CSS.stat().st_mtime), font_config=fonts)
     document = HTML(string=html, base_url=str(ROOT), url_fetcher=_fetcher())
     return document.write_pdf(stylesheets=[css], font_config=fonts)
+
+
+def write_in_parts(path: Path, parts: Iterable[Callable[[], bytes]], *,
+                   progress: Callable[[int, int], None] | None = None, count: int | None = None) -> int:
+    """Render a long document part by part and merge the parts into one PDF at `path`; returns its
+    page count. Each part (a callable rendering it) is laid out on its own and kept on disk until
+    the merge, so a document of thousands of pages never holds more than one part's layout in
+    memory; `progress(done, count)` is called after each part. Parts must not need page numbers
+    that run across them (the tickets carry none; the filing pack and score list number parts)."""
+    from pypdf import PdfReader, PdfWriter  # only the job worker merges
+
+    files: list[Path] = []
+    try:
+        for n, render in enumerate(parts):
+            part = path.with_name(f"{path.name}.part{n:04d}")
+            part.write_bytes(render())
+            files.append(part)
+            if progress is not None:
+                progress(n + 1, count or n + 1)
+        writer = PdfWriter()
+        for part in files:
+            writer.append(PdfReader(part))
+        with path.open("wb") as fh:
+            writer.write(fh)
+        return len(writer.pages)
+    finally:
+        for part in files:
+            part.unlink(missing_ok=True)

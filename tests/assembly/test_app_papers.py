@@ -267,9 +267,10 @@ def test_papers_of_another_organisation_are_not_found(client, login_as, make, db
     paper = services.assemble(owner, pb, seed=2)
     db.session.commit()
     login_as(Role.EXAM_ADMIN)
-    for url in (f"/assembly/papers/{paper.id}", f"/assembly/papers/{paper.id}/forms/A/paper.pdf",
-                f"/assembly/papers/{paper.id}/forms/A/key.pdf", f"/assembly/papers/{paper.id}/compliance.pdf"):
-        assert client.get(url).status_code == 404, url
+    assert client.get(f"/assembly/papers/{paper.id}").status_code == 404
+    for url in (f"/assembly/papers/{paper.id}/forms/A/paper.pdf", f"/assembly/papers/{paper.id}/forms/A/key.pdf",
+                f"/assembly/papers/{paper.id}/compliance.pdf"):
+        assert client.post(url).status_code == 404, url
     assert client.post(f"/assembly/papers/{paper.id}/freeze").status_code == 404
     assert paper.name not in client.get("/assembly/papers").get_data(as_text=True)
 
@@ -287,4 +288,4 @@ def test_paper_permissions(client, login_as, make, db):
     client.post("/logout")
     login_as(Role.WRITER, org=org)
     assert client.get(f"/assembly/papers/{paper.id}").status_code == 403
-    assert client.get(f"/assembly/papers/{paper.id}/forms/A/paper.pdf").status_code == 403
+    assert client.post(f"/assembly/papers/{paper.id}/forms/A/paper.pdf").status_code == 403

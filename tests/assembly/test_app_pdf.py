@@ -14,6 +14,7 @@ from examsys.assembly.queries import form_view
 from examsys.permissions import Role
 from examsys.reports import papers as reports
 from tests.assembly.app_factories import blueprint_data, make_bank, make_standard
+from tests.jobs.pdfs import pdf_via_job
 
 pdftotext = shutil.which("pdftotext")
 needs_pdftotext = pytest.mark.skipif(pdftotext is None, reason="poppler-utils (pdftotext) not installed")
@@ -78,12 +79,12 @@ def test_pdf_downloads_are_no_store_and_tenancy_bound(client, login_as, make, db
     paper = services.assemble(admin, pb, seed=4)
     db.session.commit()
     for path in ("forms/A/paper.pdf", "forms/B/key.pdf", "compliance.pdf"):
-        resp = client.get(f"/assembly/papers/{paper.id}/{path}")
+        resp = pdf_via_job(client, f"/assembly/papers/{paper.id}/{path}")
         assert resp.status_code == 200, path
         assert resp.mimetype == "application/pdf" and resp.data.startswith(b"%PDF")
         assert resp.headers["Cache-Control"] == "no-store"
-    assert "A卷" in text_of(client.get(f"/assembly/papers/{paper.id}/forms/A/paper.pdf").data)
-    assert client.get(f"/assembly/papers/{paper.id}/forms/C/paper.pdf").status_code == 404
+    assert "A卷" in text_of(pdf_via_job(client, f"/assembly/papers/{paper.id}/forms/A/paper.pdf").data)
+    assert client.post(f"/assembly/papers/{paper.id}/forms/C/paper.pdf").status_code == 404
 
 
 def _row(options, key, position=3):

@@ -24,6 +24,7 @@ from examsys.supervision.assessment.models import Assessment
 from examsys.supervision.directory.models import DirectoryEntry
 from examsys.supervision.plans import services as plans
 from examsys.supervision.plans.models import SupervisionDraw
+from tests.jobs.pdfs import pdf_via_job
 from tests.supervision.conftest import login
 
 KEYS = ["satisfaction", "data_checked", "return_rate", "staff_trained", "certified_staff", "filing_expired_assessed",
@@ -159,7 +160,7 @@ def test_tenancy_of_the_console(client, world, db):
     other_org = next(o for o in world.p.orgs if o.city_id == c2.id)
     assert client.get(f"/campaign/workforce/drill/certified?org={other_org.id}").status_code == 403
     assert client.get(f"/campaign/drill/online_theory?city={c2.id}").status_code == 403
-    assert client.get(f"/campaign/summary.pdf?city={c2.id}").status_code == 403
+    assert client.post(f"/campaign/summary.pdf?city={c2.id}").status_code == 403
     other_course = next(c for c in db.session.scalars(select(TrainingCourse)) if c.city_id == c2.id)
     assert client.get(f"/campaign/workforce/courses/{other_course.id}").status_code == 404
     login(client, world.p.org_admins[world.p.orgs[0].id])
@@ -172,7 +173,7 @@ def test_tenancy_of_the_console(client, world, db):
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
 def test_summary_pdf_reads_back(client, world, drawn, db):
     login(client, world.p.admin)
-    resp = client.get("/campaign/summary.pdf?year=2026")
+    resp = pdf_via_job(client, "/campaign/summary.pdf?year=2026")
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=resp.data, capture_output=True,
                           check=True).stdout.decode()

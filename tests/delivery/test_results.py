@@ -18,6 +18,7 @@ from examsys.delivery.scoring import grading, marking, workdays
 from examsys.delivery.scoring import services as results
 from examsys.errors import Conflict, PermissionDenied, ValidationError
 from tests.delivery.test_grading import PERFECT, SECTIONS, GradingWorld
+from tests.jobs.pdfs import pdf_via_job
 
 
 def _marked_world(make, db, *, sections=SECTIONS):
@@ -236,4 +237,4 @@ def test_results_pages(world, db, client):
     assert client.get(f"/delivery/batches/{world.batch.id}/results/requests").status_code == 200
     resp = client.get(f"/delivery/batches/{world.batch.id}/results/scores.xlsx")
     assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("application/vnd.openxml")
-    assert client.get(f"/delivery/attempts/{world.a1.id}/report.pdf").data.startswith(b"%PDF")
+    assert pdf_via_job(client, f"/delivery/attempts/{world.a1.id}/report.pdf").data.startswith(b"%PDF")

@@ -15,6 +15,7 @@ from examsys.extensions import db
 from examsys.jobs import registry
 from examsys.jobs import services as jobs
 from examsys.jobs.models import Job
+from examsys.jobs.registry import N_
 from examsys.permissions import may_download_archive
 
 KIND = "batch.archive"
@@ -56,7 +57,7 @@ def _downloaded(job: Job) -> None:
                  data={**job.params.get("summary", {}), "job": job.id})
 
 
-registry.register(registry.JobKind(name=KIND, label="批次档案", run=_run, may_view=_may_view,
+registry.register(registry.JobKind(name=KIND, label=N_("批次档案"), run=_run, may_view=_may_view,
                                    on_download=_downloaded))
 
 __all__ = ["KIND", "request_archive"]

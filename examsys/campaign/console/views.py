@@ -5,14 +5,16 @@ administrator sees their own city."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, render_template, url_for
+from flask_login import current_user
 
-from examsys.campaign.console import charts, report, supervision_targets
+from examsys.campaign.console import charts, pdf_jobs, supervision_targets
 from examsys.campaign.console import services as console
 from examsys.campaign.params import scope_args, year_arg, years
 from examsys.campaign.targets import Scope
 from examsys.campaign.workforce import services as workforce
 from examsys.errors import NotFound
+from examsys.jobs.views import follow
 from examsys.permissions import Permission, require
 
 bp = Blueprint("console", __name__, url_prefix="/campaign")
@@ -48,11 +50,12 @@ def drill(key: str):
     return render_template("campaign/console/drill.html", target=target, rows=rows, year=year, city=city, org=org)
 
 
-@bp.get("/summary.pdf")
+@bp.post("/summary.pdf")
 @require(VIEW)
 def summary_pdf():
+    """Ask for the year-end summary: computed and rendered by the job worker, followed on the
+    job's page (its progress, then the download)."""
     year = year_arg()
     city, _org = scope_args()
-    data = report.summary_pdf(year, city)
-    name = f"campaign-summary-{year}{'-' + city.code if city else ''}.pdf"
-    return Response(data, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
+    return follow(lambda: pdf_jobs.request_summary(current_user, year, city),
+                  url_for("console.index", year=year, city=city.id if city else None))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -251,19 +252,25 @@ def parse_roster(batch: Batch, filename: str, data: bytes, photos_name: str | No
 
 
 def import_roster(actor: User, batch: Batch, filename: str, data: bytes, photos_name: str | None = None,
-                  photos_data: bytes | None = None, *, dry_run: bool = False) -> RosterImportResult:
+                  photos_data: bytes | None = None, *, dry_run: bool = False,
+                  progress: Callable[[float, str], None] | None = None) -> RosterImportResult:
     """Check and (unless `dry_run`, and only when there is no error) add the candidates to the
-    batch's roster: all or nothing. Raises Conflict once the batch is filed (the roster is
+    batch's roster: all or nothing. `progress(fraction, stage)`, if given, hears how far it got
+    (a large import runs as a job). Raises Conflict once the batch is filed (the roster is
     locked), InterchangeError for a file refused as a whole."""
     if batch.state != BatchState.PLANNED:
         raise Conflict("批次已备案，考生名单已锁定")
+    if progress is not None:
+        progress(0.02, "正在检查名单")
     result = parse_roster(batch, filename, data, photos_name, photos_data)
     result.dry_run = dry_run
     if dry_run or result.errors:
         return result
     org = batch_org(batch)
     tickets = TicketNumbers(batch)
-    for row in result.rows:
+    for n, row in enumerate(result.rows):
+        if progress is not None and n % 50 == 0:
+            progress(0.1 + 0.85 * n / len(result.rows), f"正在登记考生 {n} / {len(result.rows)}")
         cand = db.session.get(Candidate, row.candidate_id) if row.candidate_id else \
             create_candidate(org, name=row.name, id_number=row.id_number)
         if row.photo is not None:

@@ -5,9 +5,7 @@ BATCH_MANAGE changes (own organisation only)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -16,6 +14,7 @@ from examsys.accounts.models import CertificateKind, User, UserRole
 from examsys.assembly.models import Paper, PaperStatus
 from examsys.audit.archive import build as archive
 from examsys.audit.archive import jobs as archive_jobs
+from examsys.delivery import pdf_jobs
 from examsys.delivery.batches import services as svc
 from examsys.delivery.forms import (
     BatchForm,
@@ -30,6 +29,7 @@ from examsys.delivery.views.blueprint import bp
 from examsys.delivery.views.steps import next_step
 from examsys.errors import NotFound, PermissionDenied
 from examsys.extensions import db
+from examsys.jobs.views import follow
 from examsys.permissions import (
     Permission,
     Role,
@@ -39,7 +39,6 @@ from examsys.permissions import (
     may_print_tickets,
     require,
 )
-from examsys.reports import delivery as reports
 from examsys.standards.models import LEVELS, Standard, StandardStatus
 from examsys.viewutil import perform
 
@@ -49,12 +48,6 @@ VIEW, MANAGE = Permission.BATCH_VIEW, Permission.BATCH_MANAGE
 @bp.context_processor
 def _helpers():
     return {"BATCH_STATE_LABELS": svc.BATCH_STATE_LABELS, "LEVELS": LEVELS}
-
-
-def pdf_response(data: bytes, filename: str) -> Response:
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename=batch.pdf; filename*=UTF-8''{quote(filename)}",
-        "Cache-Control": "no-store"})
 
 
 # --- list and page ----------------------------------------------------------------------------
@@ -276,30 +269,35 @@ def batch_close(batch_id: int):
 # --- PDFs -------------------------------------------------------------------------------------
 
 
-@bp.get("/batches/<int:batch_id>/filing.pdf")
+@bp.post("/batches/<int:batch_id>/filing.pdf")
 @require(VIEW)
 def filing_pdf(batch_id: int):
+    """Ask for the filing pack: rendered by the job worker, followed on the job's page."""
     b = svc.get_visible(batch_id, current_user)
-    return pdf_response(reports.filing_pack_pdf(b), f"备案材料-{b.id}.pdf")
+    return follow(lambda: pdf_jobs.request_filing_pack(current_user, b), _downloads(b))
 
 
-@bp.get("/batches/<int:batch_id>/tickets.pdf")
+@bp.post("/batches/<int:batch_id>/tickets.pdf")
 @require(VIEW)
 def tickets_pdf(batch_id: int):
+    """Ask for the admission tickets of the whole roster (rendered part by part by the worker)."""
     b = svc.get_visible(batch_id, current_user)
     if not may_print_tickets(current_user, b):
         raise NotFound("未找到该评价批次")
-    return pdf_response(reports.tickets_pdf(b), f"准考证-{b.id}.pdf")
+    return follow(lambda: pdf_jobs.request_tickets(current_user, b), _downloads(b))
 
 
-@bp.get("/batches/<int:batch_id>/rooms/<int:room_id>/record.pdf")
+@bp.post("/batches/<int:batch_id>/rooms/<int:room_id>/record.pdf")
 @require(VIEW)
 def room_record_pdf(batch_id: int, room_id: int):
     b = svc.get_visible(batch_id, current_user)
-    room = next((r for r in b.rooms if r.id == room_id), None)
-    if room is None:
+    if not any(r.id == room_id for r in b.rooms):
         raise NotFound("未找到该考场")
-    return pdf_response(reports.room_record_pdf(b, room), f"考场记录-{b.id}-{room.name}.pdf")
+    return follow(lambda: pdf_jobs.request_room_record(current_user, b, room_id), _downloads(b))
+
+
+def _downloads(b: Batch) -> str:
+    return url_for("delivery.batch", batch_id=b.id, _anchor="downloads")
 
 
 @bp.post("/batches/<int:batch_id>/archive.zip")

@@ -9,14 +9,14 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from examsys import transaction
+from examsys.delivery import pdf_jobs
 from examsys.delivery.batches import services as svc
 from examsys.delivery.exam import services as exam
 from examsys.delivery.forms import ProctorActionForm
-from examsys.delivery.views.batches import pdf_response
 from examsys.delivery.views.blueprint import bp
 from examsys.errors import NotFound
+from examsys.jobs.views import follow
 from examsys.permissions import Permission, require
-from examsys.reports import delivery as reports
 
 CONSOLE = Permission.PROCTOR_CONSOLE
 
@@ -80,11 +80,12 @@ def proctor_action(batch_id: int):
     return redirect(url_for("delivery.proctor_console", batch_id=batch.id)), 303
 
 
-@bp.get("/proctor/<int:batch_id>/rooms/<int:room_id>/record.pdf")
+@bp.post("/proctor/<int:batch_id>/rooms/<int:room_id>/record.pdf")
 @require(CONSOLE)
 def proctor_room_record(batch_id: int, room_id: int):
     batch = exam.get_proctored(batch_id, current_user)
     room = next((r for r in batch.rooms if r.id == room_id), None)
     if room is None:
         raise NotFound("未找到该考场")
-    return pdf_response(reports.room_record_pdf(batch, room), f"考场记录-{batch.id}-{room.name}.pdf")
+    return follow(lambda: pdf_jobs.request_room_record(current_user, batch, room.id),
+                  url_for("delivery.proctor_console", batch_id=batch.id))

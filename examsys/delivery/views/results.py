@@ -15,6 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from examsys import transaction
+from examsys.delivery import pdf_jobs
 from examsys.delivery.models import (
     Attempt,
     Batch,
@@ -29,6 +30,7 @@ from examsys.delivery.scoring import services as results
 from examsys.delivery.views.blueprint import bp
 from examsys.errors import NotFound, PermissionDenied
 from examsys.extensions import db
+from examsys.jobs.views import follow
 from examsys.permissions import Permission, may_supervise_batch, require
 from examsys.reports import results as reports
 from examsys.tenancy import get_scoped
@@ -178,11 +180,13 @@ def review_request_answer(request_id: int):
     return redirect(url_for("delivery.review_requests", batch_id=batch.id))
 
 
-@bp.get("/batches/<int:batch_id>/results/scores.pdf")
+@bp.post("/batches/<int:batch_id>/results/scores.pdf")
 @require(Permission.BATCH_VIEW)
 def results_pdf(batch_id: int):
+    """Ask for the score list as PDF: rendered by the job worker, followed on the job's page."""
     batch = _listable(_readable(batch_id))
-    return _download(reports.score_list_pdf(batch), "application/pdf", f"成绩单-{batch.id}.pdf")
+    return follow(lambda: pdf_jobs.request_score_list(current_user, batch), url_for("delivery.results",
+                                                                                   batch_id=batch.id))
 
 
 @bp.get("/batches/<int:batch_id>/results/scores.xlsx")
@@ -193,15 +197,15 @@ def results_xlsx(batch_id: int):
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"成绩单-{batch.id}.xlsx")
 
 
-@bp.get("/attempts/<int:attempt_id>/report.pdf")
+@bp.post("/attempts/<int:attempt_id>/report.pdf")
 @require(Permission.BATCH_VIEW)
 def result_report_pdf(attempt_id: int):
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
         raise NotFound("未找到该试卷")
     batch = _listable(_readable(attempt.batch_id))
-    return _download(reports.score_report_pdf(batch, attempt), "application/pdf",
-                     f"成绩报告-{attempt.roster_entry.ticket_no}.pdf")
+    return follow(lambda: pdf_jobs.request_score_report(current_user, batch, attempt),
+                  url_for("delivery.results", batch_id=batch.id))
 
 
 def _download(data: bytes, mime: str, filename: str) -> FlaskResponse:
