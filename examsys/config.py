@@ -243,8 +243,9 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
     cfg["EXAMSYS_MARK_MARGIN"] = parse_fraction(PREFIX + "MARK_MARGIN",
                                                 cfg.get("EXAMSYS_MARK_MARGIN", env("MARK_MARGIN")),
                                                 MARK_MARGIN_DEFAULT)
-    if not 0 <= int(cfg["EXAMSYS_PROXY_COUNT"]) <= 5:
-        raise InvalidSetting(PREFIX + "PROXY_COUNT", cfg["EXAMSYS_PROXY_COUNT"],
+    proxies = cfg["EXAMSYS_PROXY_COUNT"]
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or not 0 <= proxies <= 5:
+        raise InvalidSetting(PREFIX + "PROXY_COUNT", proxies,
                              "the number of reverse proxies in front of the app, 0 to 5 (usually 0 or 1)")
     cfg["EXAMSYS_ARCHIVE_RETENTION_YEARS"] = parse_years(
         PREFIX + "ARCHIVE_RETENTION_YEARS",
