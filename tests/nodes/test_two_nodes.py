@@ -60,6 +60,7 @@ pytestmark = [pytest.mark.nodes, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx-examsys.conf"
 SEED_SCRIPT = Path(__file__).resolve().parent / "_seed.py"
+CLI_SCRIPT = Path(__file__).resolve().parent / "_cli.py"
 REDIS_URL = os.environ.get("EXAMSYS_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 CANDIDATES = 30
 SAVES_EACH = 6
@@ -250,11 +251,16 @@ class Run:
         self.log.append((step, who, status, stable(data) if not isinstance(data, str) else None))
         return status, data, resp
 
-    def cli(self, env: dict, *args: str) -> str:
-        done = subprocess.run([str(Path(sys.executable).parent / "examsys"), *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, f"examsys {' '.join(args)}: {done.stdout[-1500:]}{done.stderr[-1500:]}"
-        return done.stdout
+    @staticmethod
+    def cli(env: dict, *commands: str) -> list[str]:
+        """The output of each `examsys` command, run in one process (tests/nodes/_cli.py)."""
+        done = subprocess.run([sys.executable, str(CLI_SCRIPT), *commands], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=600)  # a hang guard: a shared machine is slow
+        assert done.returncode == 0, f"{commands}: {done.stdout[-1500:]}{done.stderr[-1500:]}"
+        results = json.loads(done.stdout.strip().splitlines()[-1])
+        for command, result in zip(commands, results, strict=True):
+            assert result["exit_code"] == 0, f"examsys {command}: {result['output'][-1500:]}"
+        return [result["output"] for result in results]
 
 
 def _csrf(html: str) -> str:
@@ -352,7 +358,8 @@ def play(run: Run, seeded: dict, engine, env: dict) -> dict:
         run.call("submit", i, "POST", path, json_body={}, token=state[i]["token"])
         save("after-submit", i)
         run.call("submit-again", i, "POST", path, json_body={}, token=state[i]["token"])
-    facts["sweep"] = [run.cli(env, "delivery", "sweep").strip(), run.cli(env, "delivery", "sweep").strip()]
+    swept_out = run.cli(env, "delivery sweep", "delivery sweep")
+    facts["sweep"] = [out.strip() for out in swept_out]
     for i in range(len(cands)):
         run.call("read", i, "GET", f"/api/v1/attempts/{state[i]['attempt']}", token=state[i]["token"])
     facts["answers"] = run.log
@@ -376,7 +383,7 @@ def play(run: Run, seeded: dict, engine, env: dict) -> dict:
             rows = conn.execute(text(sql)).mappings().all()
             facts[name] = [{k: (str(v) if not isinstance(v, int | float | bool | dict | list | str | None) else v)
                             for k, v in row.items() if not k.endswith("_at")} for row in rows]
-    verify = json.loads(run.cli(env, "audit", "verify", "--json"))
+    verify = json.loads(run.cli(env, "audit verify --json")[0])
     facts["verify"] = {k: verify[k] for k in ("ok", "events", "scopes", "history_rows", "failures")}
     return facts
 
@@ -393,7 +400,7 @@ def scenario(kind: str, cleanup, ports: Ports) -> tuple[Run, dict, float]:
                 "EXAMSYS_JOB_DIR": str(tmp / "jobs")})
     out = tmp / "seed.json"
     done = subprocess.run([sys.executable, str(SEED_SCRIPT), url, str(CANDIDATES + 1), str(tmp), str(out)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"seeding failed: {done.stderr[-3000:]}"
     seeded = json.loads(out.read_text(encoding="utf-8"))
 
