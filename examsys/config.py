@@ -207,6 +207,13 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "EXAMSYS_CANDIDATE_LOCKOUT_MINUTES": env_int("CANDIDATE_LOCKOUT_MINUTES", 1),
         "EXAMSYS_CANDIDATE_LOCKOUT_MAX_MINUTES": env_int("CANDIDATE_LOCKOUT_MAX_MINUTES", 30),
         "EXAMSYS_REDIS_URL": redis_url,
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto it trusts (werkzeug's
+        # ProxyFix): 1 behind the one nginx of the README's deployment, 0 (default) when clients
+        # connect directly -- trusting a header nobody strips would let a client pick its own IP.
+        "EXAMSYS_PROXY_COUNT": env_int("PROXY_COUNT", 0),
+        # This node's name, sent as the X-Examsys-Node response header when set (several nodes
+        # behind one proxy: shows which node answered). Unset: no header.
+        "EXAMSYS_NODE_NAME": env("NODE_NAME") or None,
         "EXAMSYS_UPLOAD_DIR": env("UPLOAD_DIR") or str(instance_path / "uploads"),
         # The organisations' Ed25519 signing keys (checkpoints, archive manifests): files here,
         # or EXAMSYS_SIGNING_KEY_<ORG CODE> in the environment; never in the database.
@@ -236,6 +243,10 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
     cfg["EXAMSYS_MARK_MARGIN"] = parse_fraction(PREFIX + "MARK_MARGIN",
                                                 cfg.get("EXAMSYS_MARK_MARGIN", env("MARK_MARGIN")),
                                                 MARK_MARGIN_DEFAULT)
+    proxies = cfg["EXAMSYS_PROXY_COUNT"]
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or not 0 <= proxies <= 5:
+        raise InvalidSetting(PREFIX + "PROXY_COUNT", proxies,
+                             "the number of reverse proxies in front of the app, 0 to 5 (usually 0 or 1)")
     cfg["EXAMSYS_ARCHIVE_RETENTION_YEARS"] = parse_years(
         PREFIX + "ARCHIVE_RETENTION_YEARS",
         cfg.get("EXAMSYS_ARCHIVE_RETENTION_YEARS", env("ARCHIVE_RETENTION_YEARS")), ARCHIVE_RETENTION_YEARS_DEFAULT)

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from examsys import clock, transaction
 from examsys.accounts.services import load_session_user
@@ -262,7 +263,19 @@ def _security_headers(response):
     return response
 
 
+def _node_header(response):
+    response.headers["X-Examsys-Node"] = current_app.config["EXAMSYS_NODE_NAME"]
+    return response
+
+
 def init_app(app: Flask) -> None:
+    proxies = app.config.get("EXAMSYS_PROXY_COUNT") or 0
+    if proxies:
+        # The client address and scheme as the outermost trusted proxy saw them (rate limits per
+        # IP, the process record's IPs, the Safe Exam Browser's URL hash); Host passes through.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    if app.config.get("EXAMSYS_NODE_NAME"):
+        app.after_request(_node_header)
     app.before_request(json_guard)
     app.before_request(enforce_declared_access)
     app.session_interface = SessionInterface()

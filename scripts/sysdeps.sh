@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages examsys needs: WeasyPrint's libraries, CJK fonts for PDFs,
-# Chromium for the browser tests, and (when asked) Python's venv module.
+# Chromium for the browser tests, nginx (the reverse proxy of a two-node deployment, run by
+# tests/nodes/), and (when asked) Python's venv module.
 # As root it uses apt-get; otherwise it prints the command to run.
 set -euo pipefail
 
 pkgs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libjpeg62-turbo
-      libopenjp2-7 fonts-noto-cjk fontconfig chromium poppler-utils)
+      libopenjp2-7 fonts-noto-cjk fontconfig chromium poppler-utils nginx-light)
 if [[ "${1:-}" == "python-venv" ]]; then
   ver=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")' 2>/dev/null || echo 3)
   pkgs=(python3-venv "python${ver}-venv" python3-pip)

@@ -60,6 +60,9 @@ def test_overrides_are_parsed_too(tmp_path):
     ("EXAMSYS_ARCHIVE_RETENTION_YEARS", "0", "0"),
     ("EXAMSYS_ARCHIVE_RETENTION_YEARS", "2.5", "2.5"),
     ("EXAMSYS_ARCHIVE_RETENTION_YEARS", "101", "101"),
+    ("EXAMSYS_PROXY_COUNT", "one", "one"),
+    ("EXAMSYS_PROXY_COUNT", "-1", "-1"),
+    ("EXAMSYS_PROXY_COUNT", "9", "9"),
 ])
 def test_a_bad_value_stops_the_app_naming_variable_and_value(tmp_path, monkeypatch, name, raw, bad):
     monkeypatch.setenv(name, raw)

@@ -43,3 +43,65 @@ def test_login_limit_shared_through_redis(app, monkeypatch, tmp_path):
             limiter.reset()
     finally:
         init_limiter(app)  # the session's app binds the shared limiter again
+
+
+def _node(tmp_path, redis_url: str):
+    import os
+
+    saved = os.environ.get("EXAMSYS_REDIS_URL")
+    os.environ["EXAMSYS_REDIS_URL"] = redis_url
+    try:
+        return create_app({"SECRET_KEY": "k", "EXAMSYS_DATA_KEY": "d", "TESTING": True,
+                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/r.db"})
+    finally:
+        if saved is None:
+            os.environ.pop("EXAMSYS_REDIS_URL")
+        else:
+            os.environ["EXAMSYS_REDIS_URL"] = saved
+
+
+@pytest.mark.skipif(not _redis_up(), reason="Redis not reachable at 127.0.0.1:6379")
+def test_autosave_limit_counts_across_nodes_through_redis(app, tmp_path):
+    """Autosave's limit, which skips Flask-Limiter to stay cheap, still holds as configured when
+    a candidate's saves alternate between two nodes (and, per node, between worker processes)."""
+    import uuid
+
+    from examsys.api.common import _LOCAL_WINDOWS, save_limit
+    from examsys.errors import RateLimited
+
+    nodes = [_node(tmp_path, "redis://127.0.0.1:6379/15") for _ in range(2)]
+    key = f"cand-session:{uuid.uuid4().hex}"
+    try:
+        outcomes = []
+        for k in range(5):
+            with nodes[k % 2].test_request_context("/api/v1/attempts/1/responses/1", method="PUT"):
+                try:
+                    save_limit("3 per minute", key)
+                    outcomes.append("ok")
+                except RateLimited as exc:
+                    outcomes.append(("429", exc.details["retry_after"]))
+        assert outcomes[:3] == ["ok"] * 3
+        assert all(o[0] == "429" and 55 <= o[1] <= 60 for o in outcomes[3:]), outcomes
+        assert key not in _LOCAL_WINDOWS._windows  # nothing counted in the process
+    finally:
+        init_limiter(app)
+
+
+def test_autosave_limit_falls_back_to_the_process_when_redis_fails(app, tmp_path, caplog):
+    """Redis down mid-exam: saves go on, limited per process, and the fall-back is logged."""
+    import uuid
+
+    from examsys.api.common import save_limit
+    from examsys.errors import RateLimited
+
+    node = _node(tmp_path, "redis://127.0.0.1:9/0")  # nothing listens on the discard port
+    key = f"cand-session:{uuid.uuid4().hex}"
+    try:
+        with node.test_request_context("/api/v1/attempts/1/responses/1", method="PUT"):
+            save_limit("2 per minute", key)
+            save_limit("2 per minute", key)
+            with pytest.raises(RateLimited):
+                save_limit("2 per minute", key)
+        assert "counting in this process" in caplog.text
+    finally:
+        init_limiter(app)

@@ -16,8 +16,8 @@ from examsys.api.common import (
     check_seb,
     iso,
     json_body,
-    local_limit,
     own_attempt,
+    save_limit,
     session_key,
     short_write,
 )
@@ -122,7 +122,7 @@ def attempt_paper(attempt_id: int):
 
 @bp.put("/attempts/<int:attempt_id>/responses/<int:item_ref>")
 @custom_auth  # Bearer token: checked by the fast path's one read, else by candidate_required
-@limiter.exempt  # counted per process instead (api.common.local_limit)
+@limiter.exempt  # counted by api.common.save_limit: Redis when configured, else per process
 @short_write
 def save_response(attempt_id: int, item_ref: int):
     """Autosave. The common case (live session, own open attempt, item on its form) is the exam
@@ -130,7 +130,7 @@ def save_response(attempt_id: int, item_ref: int):
     records what must be recorded."""
     token = bearer_token()
     token_sha256 = exam.token_hash(token) if token else None
-    local_limit(SAVE_RATE, session_key(token_sha256))
+    save_limit(SAVE_RATE, session_key(token_sha256))
     if not token:
         return _save_response_general(attempt_id, item_ref)
     try:

@@ -5,6 +5,7 @@ error path has already rolled back, and recorded what must survive, when a handl
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -16,11 +17,13 @@ from flask import current_app, g, jsonify, request
 from limits import parse
 from sqlalchemy.exc import DBAPIError
 
-from examsys import sqlite_writer
+from examsys import ratelimit, sqlite_writer
 from examsys.api.blueprint import bp
 from examsys.delivery.exam import services as exam
 from examsys.errors import DomainError, RateLimited, ValidationError
 from examsys.extensions import db
+
+_log = logging.getLogger(__name__)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -43,12 +46,16 @@ def session_key(token_sha256: str | None = None) -> str:
     return "cand-ip:" + (request.remote_addr or "")
 
 
-# Autosave's limit is counted per worker process, in memory: a shared (Redis) counter would add
-# a network round trip to every save, the hottest request of an exam. A runaway client is still
-# bounded, at (workers x the rate); logins and everything else keep the shared limits of
-# Flask-Limiter. Not `limits`' MemoryStorage: while hits keep arriving it starts a timer thread
-# every 10 ms to sweep every key, i.e. a hundred thread starts a second in each worker of an exam
-# room, competing with the saves for the interpreter.
+# Autosave's limit. With Redis configured (EXAMSYS_REDIS_URL: required for more than one node) it is
+# counted there, one round trip (an INCR with its expiry, in one script), so that it holds as
+# configured however the saves are spread over workers and nodes (DESIGN: no per-process state
+# may matter). Without Redis -- one node, SQLite or the database's counters -- it is counted per
+# worker process, in memory: a database counter would add a write to every save, the hottest
+# request of an exam; a runaway client is then bounded at workers x the rate. Should Redis fail,
+# the process's own count stands in rather than stop the exam. Not `limits`' MemoryStorage: while
+# hits keep arriving it starts a timer thread every 10 ms to sweep every key, i.e. a hundred
+# thread starts a second in each worker of an exam room, competing with the saves for the
+# interpreter.
 class ProcessWindow:
     """Fixed-window counters of this process: at most `amount` hits per key per window of
     `seconds`, the window starting at the key's first hit. Expired keys are dropped when the
@@ -83,11 +90,26 @@ def _parsed(rate: str) -> tuple[int, int]:
     return limit.amount, limit.get_expiry()
 
 
-def local_limit(rate: str, key: str) -> None:
-    """RateLimited (429, Retry-After) when `key` has used up `rate` in this process."""
+def save_limit(rate: str, key: str) -> None:
+    """RateLimited (429, Retry-After) when `key` has used up `rate`: in Redis when it is
+    configured (every worker and node counts together), else in this process."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
-    wait = _LOCAL_WINDOWS.hit(key, *_parsed(rate), time.monotonic())
+    amount, seconds = _parsed(rate)
+    storage = current_app.extensions.get(ratelimit.EXTENSION_KEY) if current_app.config.get(
+        "EXAMSYS_REDIS_URL") else None
+    if storage is not None:
+        shared_key = f"examsys-save/{amount}/{seconds}/{key}"
+        try:
+            used = storage.incr(shared_key, seconds)
+            wait = storage.get_expiry(shared_key) - time.time() if used > amount else None
+        except storage.base_exceptions as exc:
+            _log.warning("autosave limit: Redis failed (%s), counting in this process", type(exc).__name__)
+        else:
+            if wait is not None:
+                raise RateLimited("操作过于频繁，请稍后再试", details={"retry_after": max(1, math.ceil(wait))})
+            return
+    wait = _LOCAL_WINDOWS.hit(key, amount, seconds, time.monotonic())
     if wait is not None:
         raise RateLimited("操作过于频繁，请稍后再试", details={"retry_after": max(1, math.ceil(wait))})
 

@@ -161,7 +161,7 @@ def fuzz_cases(draw, operation, has_inputs: bool, fw: FuzzWorld):
 def fuzz_world(app, db, delivery_world, candidate_api, monkeypatch):
     from examsys.extensions import limiter
 
-    monkeypatch.setitem(app.config, "RATELIMIT_ENABLED", False)  # api.common.local_limit (autosave)
+    monkeypatch.setitem(app.config, "RATELIMIT_ENABLED", False)  # api.common.save_limit (autosave)
     monkeypatch.setattr(limiter, "enabled", False)  # Flask-Limiter's decorator limits (login, events)
     return FuzzWorld(delivery_world, candidate_api, db)
 
