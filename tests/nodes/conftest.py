@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests import reliability
 from tests.faults.harness import Cleanup
 
 REPORT_KEY = "faults_summary"
@@ -26,5 +27,6 @@ def nodes_report(record_property):
     def report(line: str) -> None:
         print(line, flush=True)
         record_property(REPORT_KEY, line)
+        reliability.record("nodes", {"summary": line})  # make reliability's report
 
     return report
