@@ -21,6 +21,7 @@ from examsys.analysis import classical, irt
 from examsys.analysis.flags import Flag, FlagKind, item_flags
 from examsys.assembly.models import PaperForm, PaperFormItem
 from examsys.audit.actions import AuditAction
+from examsys.audit.models import AnswerHistory
 from examsys.bank import services as bank
 from examsys.bank.models import ItemVersion
 from examsys.delivery.models import (
@@ -58,6 +59,7 @@ class ItemRow:
     options: dict | None          # labels, key, shares per group (choice items)
     flags: list[Flag] = field(default_factory=list)
     irt: dict | None = None       # 2PL a, b and their standard errors, when data suffice
+    median_seconds: float | None = None  # median time spent on it (answer history), None without saves
 
 
 @dataclass
@@ -104,8 +106,36 @@ def _corrected(batch_id: int) -> dict[int, float]:
     return dict(rows)
 
 
-def batch_statistics(batch: Batch) -> list[FormReport]:
-    """One report per form the batch's candidates sat. Raises NotFound before marking is done."""
+def time_on_items(attempt_ids: list[int]) -> dict[int, list[float]]:
+    """form item id → seconds each candidate spent on it, from the answer history.
+
+    The delivery records saves, not page views, so a save's time is the gap since the same
+    candidate's previous save (or the attempt's start), summed over that item's saves: the time
+    the candidate spent before settling each answer. Only items with a save count."""
+    if not attempt_ids:
+        return {}
+    started = dict(db.session.execute(select(Attempt.id, Attempt.started_at).where(Attempt.id.in_(attempt_ids))).all())
+    rows = db.session.execute(
+        select(AnswerHistory.attempt_id, AnswerHistory.form_item_id, AnswerHistory.saved_at)
+        .where(AnswerHistory.attempt_id.in_(attempt_ids))
+        .order_by(AnswerHistory.attempt_id, AnswerHistory.saved_at, AnswerHistory.id)).all()
+    spent: dict[tuple[int, int], float] = {}
+    last: dict[int, object] = {}
+    for attempt_id, fi_id, saved_at in rows:
+        before = last.get(attempt_id, started.get(attempt_id))
+        if before is not None and saved_at is not None:
+            gap = max(0.0, (saved_at - before).total_seconds())
+            spent[(attempt_id, fi_id)] = spent.get((attempt_id, fi_id), 0.0) + gap
+        last[attempt_id] = saved_at
+    out: dict[int, list[float]] = {}
+    for (_attempt_id, fi_id), seconds in spent.items():
+        out.setdefault(fi_id, []).append(seconds)
+    return out
+
+
+def batch_statistics(batch: Batch, progress=None) -> list[FormReport]:
+    """One report per form the batch's candidates sat. `progress(fraction, stage)`, if given, hears
+    how far it got. Raises NotFound before marking is done."""
     if batch.state not in STATS_STATES:
         raise NotFound("阅卷完成后才有统计")
     corrected = _corrected(batch.id)
@@ -118,15 +148,18 @@ def batch_statistics(batch: Batch) -> list[FormReport]:
     by_form: dict[int, list[ItemScore]] = {}
     for score, form_id in scores:
         by_form.setdefault(form_id, []).append(score)
+    times = time_on_items(sorted({s.attempt_id for s, _form_id in scores}))
     reports = []
-    for form_id in sorted(by_form):
-        reports.append(_form_report(db.session.get(PaperForm, form_id), by_form[form_id], answers, corrected,
-                                    pass_mark))
+    for n, form_id in enumerate(sorted(by_form)):
+        form = db.session.get(PaperForm, form_id)
+        if progress is not None:
+            progress(0.1 + 0.8 * n / len(by_form), f"{form.label} 卷")
+        reports.append(_form_report(form, by_form[form_id], answers, corrected, pass_mark, times))
     return reports
 
 
 def _form_report(form: PaperForm, scores: list[ItemScore], answers: dict, corrected: dict,
-                 pass_mark: float) -> FormReport:
+                 pass_mark: float, times: dict[int, list[float]] | None = None) -> FormReport:
     form_items = sorted(form.items, key=lambda fi: (fi.section, fi.position))
     column = {fi.id: j for j, fi in enumerate(form_items)}
     attempts = sorted({s.attempt_id for s in scores})
@@ -182,8 +215,13 @@ def _form_report(form: PaperForm, scores: list[ItemScore], answers: dict, correc
                              max_points=float(fi.points), p=float(item_stats.p[j]),
                              omitted=float(item_stats.omitted[j]), r=_num(item_stats.r_pbis_corrected[j]),
                              d=float(item_stats.upper_lower[j]), options=options[j],
-                             flags=[f for f in flags if f.item == j], irt=_irt_row(fitted, j)))
+                             flags=[f for f in flags if f.item == j], irt=_irt_row(fitted, j),
+                             median_seconds=_median((times or {}).get(fi.id))))
     return FormReport(form=form, stats=form_stats, pass_mark=pass_mark, items=items, totals=totals)
+
+
+def _median(values: list[float] | None) -> float | None:
+    return float(np.median(values)) if values else None
 
 
 def _irt_row(fitted, j: int) -> dict | None:
@@ -266,10 +304,28 @@ def item_evidence(item) -> list[dict]:
     return out
 
 
-def report_flags(actor, batch: Batch, selected: list[tuple[int, str]]) -> int:
+def _flag_rows(batch: Batch, forms: list[dict] | None):
+    """(form label, position, form item id, version id, [(kind, reason)]) per flagged item: from a
+    stored snapshot of the statistics (the statistics job's), or computed now."""
+    if forms is not None:
+        for report in forms:
+            for row in report["items"]:
+                if row["flags"]:
+                    yield (report["form"]["label"], row["position"], row["form_item"]["id"], row["version"]["id"],
+                           [(FlagKind(f["kind"]), f["reason"]) for f in row["flags"]])
+        return
+    for report in batch_statistics(batch):
+        for row in report.items:
+            if row.flags:
+                yield (report.form.label, row.position, row.form_item.id, row.version.id,
+                       [(f.kind, f.reason()) for f in row.flags])
+
+
+def report_flags(actor, batch: Batch, selected: list[tuple[int, str]], forms: list[dict] | None = None) -> int:
     """Open a fault report in the bank for each selected flag ((form item id, flag kind)), with its
-    evidence as the reason. A flag whose item already has an open report with the same reason is
-    skipped. Returns how many reports were opened.
+    evidence as the reason. `forms` is the statistics as the page showed them (the statistics
+    job's snapshot); without it they are computed now. A flag whose item already has an open
+    report with the same reason is skipped. Returns how many reports were opened.
 
     Raises PermissionDenied (no RESULT_REVIEW on the batch), NotFound (no statistics yet) and
     ValidationError (nothing selected)."""
@@ -278,17 +334,16 @@ def report_flags(actor, batch: Batch, selected: list[tuple[int, str]]) -> int:
         raise ValidationError("请选择要报告的统计标记", field="flags")
     wanted = {(int(fi), FlagKind(kind)) for fi, kind in selected}
     opened = 0
-    for report in batch_statistics(batch):
-        for row in report.items:
-            for flag in row.flags:
-                if (row.form_item.id, flag.kind) not in wanted:
-                    continue
-                item = row.version.item
-                reason = f"{batch.name} {report.form.label} 卷第 {row.position} 题 — {flag.reason()}"
-                if any(r.reason == reason for r in bank.open_fault_reports(item)):
-                    continue
-                bank.report_fault(None, item, reason=reason, source="statistics")
-                opened += 1
+    for label, position, fi_id, version_id, flags in _flag_rows(batch, forms):
+        for kind, evidence in flags:
+            if (fi_id, kind) not in wanted:
+                continue
+            item = db.session.get(ItemVersion, version_id).item
+            reason = f"{batch.name} {label} 卷第 {position} 题 — {evidence}"
+            if any(r.reason == reason for r in bank.open_fault_reports(item)):
+                continue
+            bank.report_fault(None, item, reason=reason, source="statistics")
+            opened += 1
     audit.record(AuditAction.BATCH_STATISTICS_FLAGS_REPORTED, obj=batch,
                  data={"selected": len(wanted), "opened": opened})
     return opened
