@@ -96,14 +96,16 @@ def _choice_meta(version: ItemVersion):
     return None
 
 
-def _corrected(batch_id: int) -> dict[int, float]:
-    """item score id → its latest approved corrected score."""
-    rows = db.session.execute(select(ScoreCorrection.item_score_id, ScoreCorrection.corrected_score)
-                              .join(Attempt, Attempt.id == ScoreCorrection.attempt_id)
-                              .where(Attempt.batch_id == batch_id, ScoreCorrection.status == CorrectionStatus.APPROVED,
-                                     ScoreCorrection.item_score_id.is_not(None))
-                              .order_by(ScoreCorrection.decided_at, ScoreCorrection.id)).all()
-    return dict(rows)
+def _corrected(batch_id: int | None = None, attempt_ids: list[int] | None = None) -> dict[int, float]:
+    """item score id → its latest approved corrected score (of a batch, or of some attempts)."""
+    query = (select(ScoreCorrection.item_score_id, ScoreCorrection.corrected_score)
+             .where(ScoreCorrection.status == CorrectionStatus.APPROVED, ScoreCorrection.item_score_id.is_not(None))
+             .order_by(ScoreCorrection.decided_at, ScoreCorrection.id))
+    if batch_id is not None:
+        query = query.join(Attempt, Attempt.id == ScoreCorrection.attempt_id).where(Attempt.batch_id == batch_id)
+    else:
+        query = query.where(ScoreCorrection.attempt_id.in_(attempt_ids or []))
+    return dict(db.session.execute(query).all())
 
 
 def time_on_items(attempt_ids: list[int]) -> dict[int, list[float]]:
@@ -261,13 +263,15 @@ def version_statistics(version: ItemVersion) -> dict | None:
     if not rows:
         return None
     attempt_ids = [r.attempt_id for r in rows]
+    corrected = _corrected(attempt_ids=attempt_ids)
     totals: dict[int, float] = {}
-    for attempt_id, score in db.session.execute(select(ItemScore.attempt_id, ItemScore.final_score)
-                                                .where(ItemScore.attempt_id.in_(attempt_ids))):
-        totals[attempt_id] = totals.get(attempt_id, 0.0) + (score or 0.0)
+    for attempt_id, score, score_id in db.session.execute(
+            select(ItemScore.attempt_id, ItemScore.final_score, ItemScore.id)
+            .where(ItemScore.attempt_id.in_(attempt_ids))):
+        totals[attempt_id] = totals.get(attempt_id, 0.0) + corrected.get(score_id, score or 0.0)
     answers = {(r.attempt_id, r.form_item_id): r.answer for r in db.session.scalars(
         select(Response).where(Response.attempt_id.in_(attempt_ids)))}
-    x = np.array([r.final_score or 0.0 for r in rows])
+    x = np.array([corrected.get(r.id, r.final_score or 0.0) for r in rows])
     m = np.array([r.max_points for r in rows])
     rest = np.array([totals[r.attempt_id] for r in rows]) - x
     blank = np.array([scoring.is_blank(answers.get((r.attempt_id, r.form_item_id))) for r in rows])
@@ -276,6 +280,55 @@ def version_statistics(version: ItemVersion) -> dict | None:
     batches = db.session.scalar(select(db.func.count(db.distinct(ItemScore.batch_id)))
                                 .where(ItemScore.item_version_id == version.id))
     return {"n": n, "batches": batches, "p": float((x / m).mean()), "omitted": float(blank.mean()), "r": r}
+
+
+# Pooled IRT needs fewer candidates per parameter than a form's 2PL: Rasch has one per item.
+POOLED_RASCH_MIN = 50
+
+
+def pooled_irt(version: ItemVersion) -> dict | None:
+    """Rasch and 2PL estimates of `version` from every marked batch that used it, calibrated
+    together with the other items those candidates sat (concurrent calibration: an item a
+    candidate was not shown carries no information, so forms and batches sharing items land on
+    one scale, ability N(0, 1) over all of them). Scores enter as the share of the item's maximum.
+    {"n", "items", "rasch": {"b", "se_b"} | None, "2pl": {"a", "b", "se_a", "se_b"} | None};
+    None without data. Rasch from POOLED_RASCH_MIN candidates, 2PL from IRT_MIN_CANDIDATES."""
+    attempt_ids = list(db.session.scalars(
+        select(ItemScore.attempt_id).join(Batch, Batch.id == ItemScore.batch_id)
+        .where(ItemScore.item_version_id == version.id, Batch.state.in_(STATS_STATES)).distinct()))
+    if not attempt_ids:
+        return None
+    out = {"n": len(attempt_ids), "items": 0, "rasch": None, "2pl": None,
+           "min_rasch": POOLED_RASCH_MIN, "min_2pl": IRT_MIN_CANDIDATES}
+    if len(attempt_ids) < POOLED_RASCH_MIN:
+        return out
+    corrected = _corrected(attempt_ids=attempt_ids)
+    rows = db.session.execute(select(ItemScore.attempt_id, ItemScore.item_version_id, ItemScore.final_score,
+                                     ItemScore.max_points, ItemScore.id)
+                              .where(ItemScore.attempt_id.in_(attempt_ids))).all()
+    row_of = {a: i for i, a in enumerate(sorted(attempt_ids))}
+    col_of = {v: j for j, v in enumerate(sorted({r.item_version_id for r in rows}))}
+    x = np.zeros((len(row_of), len(col_of)))
+    shown = np.zeros(x.shape, dtype=bool)
+    for r in rows:
+        i, j = row_of[r.attempt_id], col_of[r.item_version_id]
+        score = corrected.get(r.id, r.final_score or 0.0)
+        x[i, j] = score / r.max_points if r.max_points else 0.0
+        shown[i, j] = True
+    out["items"] = len(col_of)
+    j = col_of[version.id]
+    for model in ("rasch", "2pl"):
+        if model == "2pl" and len(attempt_ids) < IRT_MIN_CANDIDATES:
+            break
+        try:
+            fitted = irt.fit(x, model=model, presented=shown)
+        except ValueError:
+            continue
+        if math.isnan(fitted.b[j]):
+            continue
+        out[model] = ({"b": float(fitted.b[j]), "se_b": _num(fitted.se_b[j])} if model == "rasch"
+                      else _irt_row(fitted, j))
+    return out
 
 
 # Facility bands of the five declared difficulty levels (1 easiest … 5 hardest), so that the
@@ -300,6 +353,7 @@ def item_evidence(item) -> list[dict]:
             .where(ItemScore.item_version_id == version.id, Batch.state.in_(STATS_STATES))
             .distinct().order_by(Batch.id)).all()
         out.append({"version": version, **pooled, "estimated_level": estimated_level(pooled["p"]),
+                    "irt": pooled_irt(version),
                     "batches": [{"batch": b, "form_item_id": fi} for b, fi in used]})
     return out
 

@@ -76,6 +76,7 @@ def test_item_page_shows_pooled_statistics(world, client):
     login(client, world.reviewer)
     html = client.get(f"/bank/items/{world.items[3].id}").text
     assert "考试统计" in html and "80" in html and "核对答案" in html
+    assert "Rasch 难度 b" in html and "需至少 200 名考生" in html  # 80 candidates: Rasch, not yet 2PL
 
 
 def test_other_organisations_and_roles_are_refused(world, client, make, db):
