@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from examsys import audit
 from examsys.analysis import classical, irt
+from examsys.analysis.estimates import STATS_STATES, estimated_level
 from examsys.analysis.flags import Flag, FlagKind, item_flags
 from examsys.assembly.models import PaperForm, PaperFormItem
 from examsys.audit.actions import AuditAction
@@ -27,7 +28,6 @@ from examsys.bank.models import ItemVersion
 from examsys.delivery.models import (
     Attempt,
     Batch,
-    BatchState,
     CorrectionStatus,
     ItemScore,
     Response,
@@ -40,7 +40,6 @@ from examsys.permissions import may_handle_results
 
 # IRT only when data suffice: below this many candidates a form's 2PL slopes are mostly noise.
 IRT_MIN_CANDIDATES = 200
-STATS_STATES = frozenset({BatchState.MARKED, BatchState.REVIEWED, BatchState.PUBLISHED, BatchState.ARCHIVED})
 JUDGE_LABELS = ("正确", "错误")
 COMPARABLE_D = 0.2   # standardised mean difference above which two forms are not comparable
 
@@ -329,15 +328,6 @@ def pooled_irt(version: ItemVersion) -> dict | None:
         out[model] = ({"b": float(fitted.b[j]), "se_b": _num(fitted.se_b[j])} if model == "rasch"
                       else _irt_row(fitted, j))
     return out
-
-
-# Facility bands of the five declared difficulty levels (1 easiest … 5 hardest), so that the
-# difficulty estimated from data can be shown beside the declared one.
-LEVEL_BANDS = ((0.8, 1), (0.6, 2), (0.4, 3), (0.2, 4))
-
-
-def estimated_level(p: float) -> int:
-    return next((level for floor, level in LEVEL_BANDS if p >= floor), 5)
 
 
 def item_evidence(item) -> list[dict]:
