@@ -187,19 +187,42 @@ def _xpd_errors(x, rest, a, d, z, log_w, model, alive, trials=None):
         g = np.concatenate([g_a[:, idx], g_d[:, idx]], axis=1)
     else:
         g = np.concatenate([g_a[:, idx].sum(axis=1, keepdims=True), g_d[:, idx]], axis=1)
+    j = idx.size
+    if g.shape[1] >= g.shape[0] // 2:
+        # Too few candidates for the joint information to be of full rank (a concurrent
+        # calibration of many items on few candidates): each item's own block instead.
+        return _block_errors(post, prob, m, z, a, model, idx, k)
     info = g.T @ g
     try:
         cov = np.linalg.inv(info)
     except np.linalg.LinAlgError:
         cov = np.linalg.pinv(info)
     diag = np.sqrt(np.clip(np.diag(cov), 0, None))
-    j = idx.size
     if model == "2pl":
         se_a[idx], se_d[idx] = diag[:j], diag[j:]
         cov_ad[idx] = cov[np.arange(j), j + np.arange(j)]
     else:
         se_d[idx] = diag[1:]
         cov_ad[idx] = 0.0
+    return se_a, se_d, cov_ad
+
+
+def _block_errors(post, prob, m, z, a, model, idx, k):
+    """Standard errors from each item's expected information alone (θ taken as known on the
+    posterior): wider than nothing, used when the joint information cannot be inverted."""
+    big_n = (m.T @ post).T                                    # Q × k expected trials per node
+    w = big_n * prob * (1 - prob)
+    i_dd, i_ad, i_aa = w.sum(axis=0), z @ w, (z ** 2) @ w
+    se_a, se_d, cov_ad = np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if model == "2pl":
+            det = i_aa * i_dd - i_ad ** 2
+            se_a[idx] = np.sqrt(i_dd[idx] / det[idx])
+            se_d[idx] = np.sqrt(i_aa[idx] / det[idx])
+            cov_ad[idx] = -i_ad[idx] / det[idx]
+        else:
+            se_d[idx] = 1 / np.sqrt(i_dd[idx])
+            cov_ad[idx] = 0.0
     return se_a, se_d, cov_ad
 
 

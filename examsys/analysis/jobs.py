@@ -134,6 +134,12 @@ def _run(job: Job, progress: registry.Progress, *, context: audit.AuditContext) 
                       printed_at=clock.to_display(clock.now()))
     path = jobs.result_path(job)
     path.write_bytes(data)
+    # Everything above only read, in one transaction. On SQLite (WAL) a transaction that began by
+    # reading cannot become a writer once anyone else committed meanwhile (busy at once, whatever
+    # the busy timeout), and pages are used while this runs. Nothing is written yet: end the read
+    # transaction, then write in a fresh one.
+    db.session.rollback()
+    batch = db.session.get(Batch, job.object_id)
     job.params = {**job.params, "statistics": snap}
     audit.record(AuditAction.BATCH_STATISTICS_COMPUTED, obj=batch,
                  data={"job": job.id, "forms": len(snap["forms"]),

@@ -106,3 +106,19 @@ def test_items_not_presented_carry_no_information():
     assert np.allclose(full.b, same.b)
     rasch = irt.fit(noisy, model="rasch", presented=shown)
     assert np.corrcoef(rasch.b, b)[0, 1] > 0.98
+
+
+def test_few_candidates_many_items_still_get_standard_errors():
+    """60 candidates, 150 items: the joint information is singular; each item's own block gives
+    finite, positive standard errors that shrink with more candidates."""
+    rng = np.random.default_rng(3)
+    b = np.linspace(-1.5, 1.5, 150)
+    small, _ = irt.simulate(60, np.ones(150), b, rng=rng)
+    large, _ = irt.simulate(240, np.ones(150), b, rng=rng)
+    s, big = irt.fit(small, model="rasch"), irt.fit(large, model="rasch")
+    ok = np.isfinite(s.b)
+    assert ok.sum() > 140 and (s.se_b[ok] > 0).all() and np.isfinite(s.se_b[ok]).all()
+    assert np.nanmedian(big.se_b) < np.nanmedian(s.se_b)
+    two = irt.fit(large, model="2pl")
+    fine = np.isfinite(two.b)
+    assert (two.se_a[fine] > 0).all() and (two.se_b[fine] > 0).all()
