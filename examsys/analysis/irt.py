@@ -53,12 +53,16 @@ def _log_sigmoid(v: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -v)
 
 
-def _posterior(x: np.ndarray, rest: np.ndarray, a, d, z, log_w) -> tuple[np.ndarray, float]:
-    """Posterior weights over the nodes per candidate (n × Q) and the marginal log-likelihood."""
+def _posterior(x: np.ndarray, rest: np.ndarray, a, d, z, log_w, trials=None) -> tuple[np.ndarray, float]:
+    """Posterior weights over the nodes per candidate (n × Q) and the marginal log-likelihood.
+    `trials` (n × k) is given when candidates were not all presented every item."""
     # x·log P + (m − x)·log(1 − P) = x·logit + m·log(1 − P): one product, the rest per node only.
     logit = np.outer(z, a) + d                       # Q × k
-    m = rest[0] + x[0]
-    ll = x @ logit.T + (_log_sigmoid(-logit) @ m + log_w)  # n × Q
+    if trials is None:
+        m = rest[0] + x[0]
+        ll = x @ logit.T + (_log_sigmoid(-logit) @ m + log_w)  # n × Q
+    else:
+        ll = x @ logit.T + trials @ _log_sigmoid(-logit).T + log_w
     top = ll.max(axis=1, keepdims=True)
     post = np.exp(ll - top)
     s = post.sum(axis=1, keepdims=True)
@@ -66,9 +70,11 @@ def _posterior(x: np.ndarray, rest: np.ndarray, a, d, z, log_w) -> tuple[np.ndar
 
 
 def fit(scores, maxima=None, *, model: str = "2pl", max_iter: int = 500, tol: float = 1e-4,
-        n_nodes: int = N_NODES) -> IrtResult:
+        n_nodes: int = N_NODES, presented=None) -> IrtResult:
     """Marginal maximum likelihood by EM. `scores`: candidates × items, NaN = not answered (0).
-    Raises ValueError for an unknown model or too little data."""
+    `presented` (candidates × items, bool), when given, says which items each candidate was shown:
+    the others carry no information (several forms or batches calibrated together on the items
+    they share). Raises ValueError for an unknown model or too little data."""
     if model not in ("rasch", "2pl"):
         raise ValueError(f"unknown IRT model {model!r} (rasch or 2pl)")
     x = np.nan_to_num(np.asarray(scores, dtype=float), nan=0.0)
@@ -76,15 +82,30 @@ def fit(scores, maxima=None, *, model: str = "2pl", max_iter: int = 500, tol: fl
     m = np.ones(k) if maxima is None else np.asarray(maxima, dtype=float)
     if n < 2 or k < 2:
         raise ValueError("IRT needs at least two candidates and two items")
-    rest = m[None, :] - x
-    p = np.clip(x.mean(axis=0) / m, 1e-3, 1 - 1e-3)
-    alive = (x.min(axis=0) < x.max(axis=0))          # items with any variance
+    shown = None if presented is None else np.asarray(presented, dtype=bool)
+    if shown is not None and shown.all():
+        shown = None
+    if shown is None:
+        trials = None
+        rest = m[None, :] - x
+        p = np.clip(x.mean(axis=0) / m, 1e-3, 1 - 1e-3)
+        alive = (x.min(axis=0) < x.max(axis=0))      # items with any variance
+    else:
+        x = np.where(shown, x, 0.0)
+        trials = shown * m[None, :]
+        rest = trials - x
+        seen = shown.sum(axis=0)
+        p = np.clip(x.sum(axis=0) / np.maximum(trials.sum(axis=0), 1e-9), 1e-3, 1 - 1e-3)
+        hi = np.where(shown, x, -np.inf).max(axis=0)
+        lo = np.where(shown, x, np.inf).min(axis=0)
+        alive = (seen >= 2) & (lo < hi)
     if not alive.all():
         # An item everybody (or nobody) scored on has no finite estimate and would keep EM
         # walking towards infinity: fit the others and leave it without parameters.
         if alive.sum() < 2:
             raise ValueError("IRT needs at least two items that some candidates score on and others not")
-        part = fit(x[:, alive], m[alive], model=model, max_iter=max_iter, tol=tol, n_nodes=n_nodes)
+        part = fit(x[:, alive], m[alive], model=model, max_iter=max_iter, tol=tol, n_nodes=n_nodes,
+                   presented=None if shown is None else shown[:, alive])
         full = {}
         for name in ("a", "b", "se_a", "se_b"):
             column = np.full(k, np.nan)
@@ -99,9 +120,10 @@ def fit(scores, maxima=None, *, model: str = "2pl", max_iter: int = 500, tol: fl
     converged, loglik, iterations = False, -np.inf, 0
     while iterations < max_iter:
         iterations += 1
-        post, loglik = _posterior(x, rest, a, d, z, log_w)
+        post, loglik = _posterior(x, rest, a, d, z, log_w, trials)
         r = (x.T @ post).T                           # Q × k expected score (this order is the fast one)
-        big_n = post.sum(axis=0)[:, None] * m[None, :]  # Q × k expected trials
+        # Q × k expected trials
+        big_n = post.sum(axis=0)[:, None] * m[None, :] if trials is None else (trials.T @ post).T
         a_old, d_old = a.copy(), d.copy()
         for _ in range(2):                           # a couple of Newton steps per M-step
             prob = 1.0 / (1.0 + np.exp(-(np.outer(z, a) + d)))
@@ -131,7 +153,7 @@ def fit(scores, maxima=None, *, model: str = "2pl", max_iter: int = 500, tol: fl
         if change < tol:
             converged = True
             break
-    se_a, se_d, cov_ad = _xpd_errors(x, rest, a, d, z, log_w, model, alive)
+    se_a, se_d, cov_ad = _xpd_errors(x, rest, a, d, z, log_w, model, alive, trials)
     if model == "2pl":
         with np.errstate(divide="ignore", invalid="ignore"):
             b = -d / a
@@ -146,10 +168,10 @@ def fit(scores, maxima=None, *, model: str = "2pl", max_iter: int = 500, tol: fl
                      iterations=iterations, converged=converged, loglik=loglik)
 
 
-def _xpd_errors(x, rest, a, d, z, log_w, model, alive):
+def _xpd_errors(x, rest, a, d, z, log_w, model, alive, trials=None):
     """Standard errors of (a, d) from the inverse of Σ_i g_i g_iᵀ, g_i being candidate i's score
     of the marginal log-likelihood. Items without variance are left out (their SE is NaN)."""
-    post, _ = _posterior(x, rest, a, d, z, log_w)
+    post, _ = _posterior(x, rest, a, d, z, log_w, trials)
     prob = 1.0 / (1.0 + np.exp(-(np.outer(z, a) + d)))        # Q × k
     # ∂ log L_i / ∂ d_j = Σ_q post_iq (x_ij − m_j P_jq) = x_ij − m_j Σ_q post_iq P_jq
     m = x + rest
@@ -165,19 +187,42 @@ def _xpd_errors(x, rest, a, d, z, log_w, model, alive):
         g = np.concatenate([g_a[:, idx], g_d[:, idx]], axis=1)
     else:
         g = np.concatenate([g_a[:, idx].sum(axis=1, keepdims=True), g_d[:, idx]], axis=1)
+    j = idx.size
+    if g.shape[1] >= g.shape[0] // 2:
+        # Too few candidates for the joint information to be of full rank (a concurrent
+        # calibration of many items on few candidates): each item's own block instead.
+        return _block_errors(post, prob, m, z, a, model, idx, k)
     info = g.T @ g
     try:
         cov = np.linalg.inv(info)
     except np.linalg.LinAlgError:
         cov = np.linalg.pinv(info)
     diag = np.sqrt(np.clip(np.diag(cov), 0, None))
-    j = idx.size
     if model == "2pl":
         se_a[idx], se_d[idx] = diag[:j], diag[j:]
         cov_ad[idx] = cov[np.arange(j), j + np.arange(j)]
     else:
         se_d[idx] = diag[1:]
         cov_ad[idx] = 0.0
+    return se_a, se_d, cov_ad
+
+
+def _block_errors(post, prob, m, z, a, model, idx, k):
+    """Standard errors from each item's expected information alone (θ taken as known on the
+    posterior): wider than nothing, used when the joint information cannot be inverted."""
+    big_n = (m.T @ post).T                                    # Q × k expected trials per node
+    w = big_n * prob * (1 - prob)
+    i_dd, i_ad, i_aa = w.sum(axis=0), z @ w, (z ** 2) @ w
+    se_a, se_d, cov_ad = np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if model == "2pl":
+            det = i_aa * i_dd - i_ad ** 2
+            se_a[idx] = np.sqrt(i_dd[idx] / det[idx])
+            se_d[idx] = np.sqrt(i_aa[idx] / det[idx])
+            cov_ad[idx] = -i_ad[idx] / det[idx]
+        else:
+            se_d[idx] = 1 / np.sqrt(i_dd[idx])
+            cov_ad[idx] = 0.0
     return se_a, se_d, cov_ad
 
 

@@ -18,15 +18,16 @@ from sqlalchemy import select
 
 from examsys import audit
 from examsys.analysis import classical, irt
+from examsys.analysis.estimates import STATS_STATES, estimated_level
 from examsys.analysis.flags import Flag, FlagKind, item_flags
 from examsys.assembly.models import PaperForm, PaperFormItem
 from examsys.audit.actions import AuditAction
+from examsys.audit.models import AnswerHistory
 from examsys.bank import services as bank
 from examsys.bank.models import ItemVersion
 from examsys.delivery.models import (
     Attempt,
     Batch,
-    BatchState,
     CorrectionStatus,
     ItemScore,
     Response,
@@ -39,7 +40,6 @@ from examsys.permissions import may_handle_results
 
 # IRT only when data suffice: below this many candidates a form's 2PL slopes are mostly noise.
 IRT_MIN_CANDIDATES = 200
-STATS_STATES = frozenset({BatchState.MARKED, BatchState.REVIEWED, BatchState.PUBLISHED, BatchState.ARCHIVED})
 JUDGE_LABELS = ("正确", "错误")
 COMPARABLE_D = 0.2   # standardised mean difference above which two forms are not comparable
 
@@ -58,6 +58,7 @@ class ItemRow:
     options: dict | None          # labels, key, shares per group (choice items)
     flags: list[Flag] = field(default_factory=list)
     irt: dict | None = None       # 2PL a, b and their standard errors, when data suffice
+    median_seconds: float | None = None  # median time spent on it (answer history), None without saves
 
 
 @dataclass
@@ -94,18 +95,48 @@ def _choice_meta(version: ItemVersion):
     return None
 
 
-def _corrected(batch_id: int) -> dict[int, float]:
-    """item score id → its latest approved corrected score."""
-    rows = db.session.execute(select(ScoreCorrection.item_score_id, ScoreCorrection.corrected_score)
-                              .join(Attempt, Attempt.id == ScoreCorrection.attempt_id)
-                              .where(Attempt.batch_id == batch_id, ScoreCorrection.status == CorrectionStatus.APPROVED,
-                                     ScoreCorrection.item_score_id.is_not(None))
-                              .order_by(ScoreCorrection.decided_at, ScoreCorrection.id)).all()
-    return dict(rows)
+def _corrected(batch_id: int | None = None, attempt_ids: list[int] | None = None) -> dict[int, float]:
+    """item score id → its latest approved corrected score (of a batch, or of some attempts)."""
+    query = (select(ScoreCorrection.item_score_id, ScoreCorrection.corrected_score)
+             .where(ScoreCorrection.status == CorrectionStatus.APPROVED, ScoreCorrection.item_score_id.is_not(None))
+             .order_by(ScoreCorrection.decided_at, ScoreCorrection.id))
+    if batch_id is not None:
+        query = query.join(Attempt, Attempt.id == ScoreCorrection.attempt_id).where(Attempt.batch_id == batch_id)
+    else:
+        query = query.where(ScoreCorrection.attempt_id.in_(attempt_ids or []))
+    return dict(db.session.execute(query).all())
 
 
-def batch_statistics(batch: Batch) -> list[FormReport]:
-    """One report per form the batch's candidates sat. Raises NotFound before marking is done."""
+def time_on_items(attempt_ids: list[int]) -> dict[int, list[float]]:
+    """form item id → seconds each candidate spent on it, from the answer history.
+
+    The delivery records saves, not page views, so a save's time is the gap since the same
+    candidate's previous save (or the attempt's start), summed over that item's saves: the time
+    the candidate spent before settling each answer. Only items with a save count."""
+    if not attempt_ids:
+        return {}
+    started = dict(db.session.execute(select(Attempt.id, Attempt.started_at).where(Attempt.id.in_(attempt_ids))).all())
+    rows = db.session.execute(
+        select(AnswerHistory.attempt_id, AnswerHistory.form_item_id, AnswerHistory.saved_at)
+        .where(AnswerHistory.attempt_id.in_(attempt_ids))
+        .order_by(AnswerHistory.attempt_id, AnswerHistory.saved_at, AnswerHistory.id)).all()
+    spent: dict[tuple[int, int], float] = {}
+    last: dict[int, object] = {}
+    for attempt_id, fi_id, saved_at in rows:
+        before = last.get(attempt_id, started.get(attempt_id))
+        if before is not None and saved_at is not None:
+            gap = max(0.0, (saved_at - before).total_seconds())
+            spent[(attempt_id, fi_id)] = spent.get((attempt_id, fi_id), 0.0) + gap
+        last[attempt_id] = saved_at
+    out: dict[int, list[float]] = {}
+    for (_attempt_id, fi_id), seconds in spent.items():
+        out.setdefault(fi_id, []).append(seconds)
+    return out
+
+
+def batch_statistics(batch: Batch, progress=None) -> list[FormReport]:
+    """One report per form the batch's candidates sat. `progress(fraction, stage)`, if given, hears
+    how far it got. Raises NotFound before marking is done."""
     if batch.state not in STATS_STATES:
         raise NotFound("阅卷完成后才有统计")
     corrected = _corrected(batch.id)
@@ -118,15 +149,18 @@ def batch_statistics(batch: Batch) -> list[FormReport]:
     by_form: dict[int, list[ItemScore]] = {}
     for score, form_id in scores:
         by_form.setdefault(form_id, []).append(score)
+    times = time_on_items(sorted({s.attempt_id for s, _form_id in scores}))
     reports = []
-    for form_id in sorted(by_form):
-        reports.append(_form_report(db.session.get(PaperForm, form_id), by_form[form_id], answers, corrected,
-                                    pass_mark))
+    for n, form_id in enumerate(sorted(by_form)):
+        form = db.session.get(PaperForm, form_id)
+        if progress is not None:
+            progress(0.1 + 0.8 * n / len(by_form), f"{form.label} 卷")
+        reports.append(_form_report(form, by_form[form_id], answers, corrected, pass_mark, times))
     return reports
 
 
 def _form_report(form: PaperForm, scores: list[ItemScore], answers: dict, corrected: dict,
-                 pass_mark: float) -> FormReport:
+                 pass_mark: float, times: dict[int, list[float]] | None = None) -> FormReport:
     form_items = sorted(form.items, key=lambda fi: (fi.section, fi.position))
     column = {fi.id: j for j, fi in enumerate(form_items)}
     attempts = sorted({s.attempt_id for s in scores})
@@ -182,8 +216,13 @@ def _form_report(form: PaperForm, scores: list[ItemScore], answers: dict, correc
                              max_points=float(fi.points), p=float(item_stats.p[j]),
                              omitted=float(item_stats.omitted[j]), r=_num(item_stats.r_pbis_corrected[j]),
                              d=float(item_stats.upper_lower[j]), options=options[j],
-                             flags=[f for f in flags if f.item == j], irt=_irt_row(fitted, j)))
+                             flags=[f for f in flags if f.item == j], irt=_irt_row(fitted, j),
+                             median_seconds=_median((times or {}).get(fi.id))))
     return FormReport(form=form, stats=form_stats, pass_mark=pass_mark, items=items, totals=totals)
+
+
+def _median(values: list[float] | None) -> float | None:
+    return float(np.median(values)) if values else None
 
 
 def _irt_row(fitted, j: int) -> dict | None:
@@ -223,13 +262,15 @@ def version_statistics(version: ItemVersion) -> dict | None:
     if not rows:
         return None
     attempt_ids = [r.attempt_id for r in rows]
+    corrected = _corrected(attempt_ids=attempt_ids)
     totals: dict[int, float] = {}
-    for attempt_id, score in db.session.execute(select(ItemScore.attempt_id, ItemScore.final_score)
-                                                .where(ItemScore.attempt_id.in_(attempt_ids))):
-        totals[attempt_id] = totals.get(attempt_id, 0.0) + (score or 0.0)
+    for attempt_id, score, score_id in db.session.execute(
+            select(ItemScore.attempt_id, ItemScore.final_score, ItemScore.id)
+            .where(ItemScore.attempt_id.in_(attempt_ids))):
+        totals[attempt_id] = totals.get(attempt_id, 0.0) + corrected.get(score_id, score or 0.0)
     answers = {(r.attempt_id, r.form_item_id): r.answer for r in db.session.scalars(
         select(Response).where(Response.attempt_id.in_(attempt_ids)))}
-    x = np.array([r.final_score or 0.0 for r in rows])
+    x = np.array([corrected.get(r.id, r.final_score or 0.0) for r in rows])
     m = np.array([r.max_points for r in rows])
     rest = np.array([totals[r.attempt_id] for r in rows]) - x
     blank = np.array([scoring.is_blank(answers.get((r.attempt_id, r.form_item_id))) for r in rows])
@@ -240,13 +281,53 @@ def version_statistics(version: ItemVersion) -> dict | None:
     return {"n": n, "batches": batches, "p": float((x / m).mean()), "omitted": float(blank.mean()), "r": r}
 
 
-# Facility bands of the five declared difficulty levels (1 easiest … 5 hardest), so that the
-# difficulty estimated from data can be shown beside the declared one.
-LEVEL_BANDS = ((0.8, 1), (0.6, 2), (0.4, 3), (0.2, 4))
+# Pooled IRT needs fewer candidates per parameter than a form's 2PL: Rasch has one per item.
+POOLED_RASCH_MIN = 50
 
 
-def estimated_level(p: float) -> int:
-    return next((level for floor, level in LEVEL_BANDS if p >= floor), 5)
+def pooled_irt(version: ItemVersion) -> dict | None:
+    """Rasch and 2PL estimates of `version` from every marked batch that used it, calibrated
+    together with the other items those candidates sat (concurrent calibration: an item a
+    candidate was not shown carries no information, so forms and batches sharing items land on
+    one scale, ability N(0, 1) over all of them). Scores enter as the share of the item's maximum.
+    {"n", "items", "rasch": {"b", "se_b"} | None, "2pl": {"a", "b", "se_a", "se_b"} | None};
+    None without data. Rasch from POOLED_RASCH_MIN candidates, 2PL from IRT_MIN_CANDIDATES."""
+    attempt_ids = list(db.session.scalars(
+        select(ItemScore.attempt_id).join(Batch, Batch.id == ItemScore.batch_id)
+        .where(ItemScore.item_version_id == version.id, Batch.state.in_(STATS_STATES)).distinct()))
+    if not attempt_ids:
+        return None
+    out = {"n": len(attempt_ids), "items": 0, "rasch": None, "2pl": None,
+           "min_rasch": POOLED_RASCH_MIN, "min_2pl": IRT_MIN_CANDIDATES}
+    if len(attempt_ids) < POOLED_RASCH_MIN:
+        return out
+    corrected = _corrected(attempt_ids=attempt_ids)
+    rows = db.session.execute(select(ItemScore.attempt_id, ItemScore.item_version_id, ItemScore.final_score,
+                                     ItemScore.max_points, ItemScore.id)
+                              .where(ItemScore.attempt_id.in_(attempt_ids))).all()
+    row_of = {a: i for i, a in enumerate(sorted(attempt_ids))}
+    col_of = {v: j for j, v in enumerate(sorted({r.item_version_id for r in rows}))}
+    x = np.zeros((len(row_of), len(col_of)))
+    shown = np.zeros(x.shape, dtype=bool)
+    for r in rows:
+        i, j = row_of[r.attempt_id], col_of[r.item_version_id]
+        score = corrected.get(r.id, r.final_score or 0.0)
+        x[i, j] = score / r.max_points if r.max_points else 0.0
+        shown[i, j] = True
+    out["items"] = len(col_of)
+    j = col_of[version.id]
+    for model in ("rasch", "2pl"):
+        if model == "2pl" and len(attempt_ids) < IRT_MIN_CANDIDATES:
+            break
+        try:
+            fitted = irt.fit(x, model=model, presented=shown)
+        except ValueError:
+            continue
+        if math.isnan(fitted.b[j]):
+            continue
+        out[model] = ({"b": float(fitted.b[j]), "se_b": _num(fitted.se_b[j])} if model == "rasch"
+                      else _irt_row(fitted, j))
+    return out
 
 
 def item_evidence(item) -> list[dict]:
@@ -262,14 +343,33 @@ def item_evidence(item) -> list[dict]:
             .where(ItemScore.item_version_id == version.id, Batch.state.in_(STATS_STATES))
             .distinct().order_by(Batch.id)).all()
         out.append({"version": version, **pooled, "estimated_level": estimated_level(pooled["p"]),
+                    "irt": pooled_irt(version),
                     "batches": [{"batch": b, "form_item_id": fi} for b, fi in used]})
     return out
 
 
-def report_flags(actor, batch: Batch, selected: list[tuple[int, str]]) -> int:
+def _flag_rows(batch: Batch, forms: list[dict] | None):
+    """(form label, position, form item id, version id, [(kind, reason)]) per flagged item: from a
+    stored snapshot of the statistics (the statistics job's), or computed now."""
+    if forms is not None:
+        for report in forms:
+            for row in report["items"]:
+                if row["flags"]:
+                    yield (report["form"]["label"], row["position"], row["form_item"]["id"], row["version"]["id"],
+                           [(FlagKind(f["kind"]), f["reason"]) for f in row["flags"]])
+        return
+    for report in batch_statistics(batch):
+        for row in report.items:
+            if row.flags:
+                yield (report.form.label, row.position, row.form_item.id, row.version.id,
+                       [(f.kind, f.reason()) for f in row.flags])
+
+
+def report_flags(actor, batch: Batch, selected: list[tuple[int, str]], forms: list[dict] | None = None) -> int:
     """Open a fault report in the bank for each selected flag ((form item id, flag kind)), with its
-    evidence as the reason. A flag whose item already has an open report with the same reason is
-    skipped. Returns how many reports were opened.
+    evidence as the reason. `forms` is the statistics as the page showed them (the statistics
+    job's snapshot); without it they are computed now. A flag whose item already has an open
+    report with the same reason is skipped. Returns how many reports were opened.
 
     Raises PermissionDenied (no RESULT_REVIEW on the batch), NotFound (no statistics yet) and
     ValidationError (nothing selected)."""
@@ -278,17 +378,16 @@ def report_flags(actor, batch: Batch, selected: list[tuple[int, str]]) -> int:
         raise ValidationError("请选择要报告的统计标记", field="flags")
     wanted = {(int(fi), FlagKind(kind)) for fi, kind in selected}
     opened = 0
-    for report in batch_statistics(batch):
-        for row in report.items:
-            for flag in row.flags:
-                if (row.form_item.id, flag.kind) not in wanted:
-                    continue
-                item = row.version.item
-                reason = f"{batch.name} {report.form.label} 卷第 {row.position} 题 — {flag.reason()}"
-                if any(r.reason == reason for r in bank.open_fault_reports(item)):
-                    continue
-                bank.report_fault(None, item, reason=reason, source="statistics")
-                opened += 1
+    for label, position, fi_id, version_id, flags in _flag_rows(batch, forms):
+        for kind, evidence in flags:
+            if (fi_id, kind) not in wanted:
+                continue
+            item = db.session.get(ItemVersion, version_id).item
+            reason = f"{batch.name} {label} 卷第 {position} 题 — {evidence}"
+            if any(r.reason == reason for r in bank.open_fault_reports(item)):
+                continue
+            bank.report_fault(None, item, reason=reason, source="statistics")
+            opened += 1
     audit.record(AuditAction.BATCH_STATISTICS_FLAGS_REPORTED, obj=batch,
                  data={"selected": len(wanted), "opened": opened})
     return opened

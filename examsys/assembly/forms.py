@@ -69,6 +69,9 @@ class BlueprintForm(FlaskForm):
                                          validators=[Optional(), NumberRange(min=0, max=50)])
     max_exposure = IntegerField(_l("曝光次数上限（留空不限）"), validators=[Optional(), NONNEG])
     partial_credit = BooleanField(_l("多选题少选得部分分（错选不得分）"))
+    difficulty_source = SelectField(_l("难度来源"), choices=[
+        ("declared", _l("标注难度（命题时标注）")),
+        ("estimated", _l("据考试数据估计（有足够考试数据的试题用估计难度，其余用标注难度）"))], default="declared")
     sections = FieldList(FormField(SectionRow), min_entries=1)
     content = FieldList(FormField(ContentRow))
     # Pre-fill options (used by the 按比重表生成 action only).
@@ -133,6 +136,7 @@ def to_data(form: BlueprintForm, standard_id: int) -> dict:
         "exclude_recent_papers": form.exclude_recent_papers.data or 0,
         "max_exposure": form.max_exposure.data,
         "partial_credit": bool(form.partial_credit.data),
+        "difficulty_source": form.difficulty_source.data or "declared",
     }
 
 
@@ -141,6 +145,7 @@ def initial_data(data: dict) -> dict:
     out = {k: data.get(k) for k in ("name", "level", "duration_minutes", "total_points", "pass_mark",
                                      "forms", "max_shared_items", "exclude_recent_papers", "max_exposure",
                                      "partial_credit")}
+    out["difficulty_source"] = data.get("difficulty_source") or "declared"
     out["sections"] = [dict(s) for s in data.get("sections") or []]
     out["content"] = [{"kp_prefix": r["kp_prefix"], "type": (r.get("types") or [""])[0],
                        "min": r.get("min"), "max": r.get("max")} for r in data.get("content_rules") or []]

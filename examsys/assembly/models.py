@@ -47,6 +47,10 @@ class PaperBlueprint(db.Model):
     max_exposure: Mapped[int | None] = mapped_column(Integer)
     # Multiple choice: 少选得部分分，错选不得分 when on; all-or-nothing otherwise.
     partial_credit: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Where assembly takes each item's difficulty level from: "declared" (the writer's) or
+    # "estimated" (from the pooled exam statistics where they suffice, the declared one elsewhere).
+    difficulty_source: Mapped[str] = mapped_column(String(16), nullable=False, default="declared",
+                                                   server_default="declared")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)

@@ -9,11 +9,12 @@ in ``queries``; content rules pre-filled from range weights in ``prefill``.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from examsys import audit, clock, transaction
+from examsys.analysis import estimates as analysis
 from examsys.assembly import formats
 from examsys.assembly.diagnosis import precheck, rule_availability
 from examsys.assembly.grouping import eligible_pool
@@ -36,7 +37,9 @@ from examsys.standards.models import LEVELS, AssessmentPoint, Standard
 
 BLUEPRINT_FIELDS = ("name", "level", "duration_minutes", "total_points", "pass_mark", "forms",
                     "max_shared_items", "sections", "content_rules", "difficulty_rules",
-                    "importance_rules", "exclude_recent_papers", "max_exposure", "partial_credit")
+                    "importance_rules", "exclude_recent_papers", "max_exposure", "partial_credit",
+                    "difficulty_source")
+DIFFICULTY_SOURCES = {"declared": "标注难度", "estimated": "据考试数据估计的难度"}
 # A request waits for the solver at most this long; the solver's child process is killed then.
 ASSEMBLE_TIME_LIMIT = 20.0
 
@@ -116,6 +119,8 @@ def validate_blueprint(data: dict) -> list[str]:
             problems.append(f"{where}：难度等级须为 1–5 且不重复")
         levels.add(r.get("level"))
         problems += _band_problems(where, r)
+    if data.get("difficulty_source", "declared") not in DIFFICULTY_SOURCES:
+        problems.append("难度来源须为“标注难度”或“据考试数据估计的难度”")
     for r in data.get("importance_rules") or []:
         if r.get("importance") not in formats.IMPORTANCE_LEVELS or _num(r.get("min"), -1) < 0:
             problems.append(f"重要程度 {r.get('importance')}：须为 X/Y/Z，最少题数不能为负数")
@@ -149,6 +154,7 @@ def save_blueprint(user, org, standard: Standard, data: dict, pb: PaperBlueprint
     elif expected_version is not None and pb.version != expected_version:
         raise Conflict("该细目表已被他人修改，请刷新后重试")
     before = None if created else snapshot(pb)
+    data = {"difficulty_source": "declared", **data}
     for name in BLUEPRINT_FIELDS:
         setattr(pb, name, data[name])
     pb.name = pb.name.strip()
@@ -163,6 +169,7 @@ def save_blueprint(user, org, standard: Standard, data: dict, pb: PaperBlueprint
 class BankView:
     items: list[formats.BankItem]
     versions: dict[int, int]  # item id → active version id
+    estimated: dict[int, int] = field(default_factory=dict)  # item id → level from data (estimated source)
 
 
 def bank_for(pb_data: dict, organisation_id: int) -> BankView:
@@ -179,9 +186,13 @@ def bank_for(pb_data: dict, organisation_id: int) -> BankView:
                Item.status == ItemStatus.APPROVED, Item.needs_revision.is_(False),
                AssessmentPoint.retired.is_(False), Item.level_mask.op("&")(level_bit) != 0)
         .order_by(Item.id)).all()
-    items = [formats.BankItem(id=r[0], type=r[1].value, kp=r[2], difficulty=r[3], importance=r[4].value,
-                              points=r[8], exposure=r[5], enemy_group=r[6]) for r in rows]
-    return BankView(items=items, versions={r[0]: r[7] for r in rows})
+    estimated: dict[int, int] = {}
+    if pb_data.get("difficulty_source") == "estimated":
+        by_version = analysis.estimated_levels([r[7] for r in rows])
+        estimated = {r[0]: by_version[r[7]] for r in rows if r[7] in by_version}
+    items = [formats.BankItem(id=r[0], type=r[1].value, kp=r[2], difficulty=estimated.get(r[0], r[3]),
+                              importance=r[4].value, points=r[8], exposure=r[5], enemy_group=r[6]) for r in rows]
+    return BankView(items=items, versions={r[0]: r[7] for r in rows}, estimated=estimated)
 
 
 def recently_used(organisation_id: int, standard_id: int, level: int, papers: int) -> set[str]:
@@ -240,7 +251,8 @@ def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | N
             str(r.get("message", r)) for r in result.reasons[:3]))
     paper = Paper(organisation_id=pb.organisation_id, blueprint_id=pb.id, standard_id=pb.standard_id,
                   level=pb.level, name=name or default_paper_name(pb),
-                  seed=seed, blueprint_snapshot=data, compliance=result.report, solve_stats=result.stats,
+                  seed=seed, blueprint_snapshot=data, compliance=result.report,
+                  solve_stats={**result.stats, **_difficulty_stats(data, bank, result.forms)},
                   created_by_id=user.id)
     section_of = {s["type"]: (i, float(s["points"])) for i, s in enumerate(data["sections"])}
     type_of = {it.id: it.type for it in bank.items}
@@ -257,6 +269,19 @@ def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | N
                                                     "forms": [f.label for f in paper.forms],
                                                     "stats": result.stats})
     return paper
+
+
+def _difficulty_stats(data: dict, bank: BankView, forms) -> dict:
+    """What the paper's report says about the difficulty source: the source, and with estimated
+    difficulty the level each chosen item was counted at (so a later re-check counts the same)."""
+    source = data.get("difficulty_source") or "declared"
+    out = {"difficulty_source": source}
+    if source == "estimated":
+        chosen = {int(i) for f in forms for i in f.items}
+        out["estimated_levels"] = {str(i): bank.estimated[i] for i in sorted(chosen) if i in bank.estimated}
+        out["estimated_items"] = len(out["estimated_levels"])
+        out["chosen_items"] = len(chosen)
+    return out
 
 
 def default_paper_name(pb: PaperBlueprint) -> str:

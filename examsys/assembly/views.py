@@ -71,7 +71,8 @@ def _default_data(standard: Standard) -> dict:
     return {"name": f"{standard.name}{short}理论知识考试细目表", "level": level, "duration_minutes": 90,
             "total_points": 100, "pass_mark": 60, "forms": 2, "max_shared_items": 0,
             "sections": DEFAULT_SECTIONS, "content_rules": [], "difficulty_rules": [], "importance_rules": [],
-            "exclude_recent_papers": 0, "max_exposure": None, "partial_credit": False}
+            "exclude_recent_papers": 0, "max_exposure": None, "partial_credit": False,
+            "difficulty_source": "declared"}
 
 
 def _editor(standard: Standard, pb: PaperBlueprint | None):

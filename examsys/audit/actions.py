@@ -113,6 +113,7 @@ class AuditAction(enum.StrEnum):
     SCORE_REVIEW_REQUEST_ANSWERED = "score_review_request.answered"
     # statistics
     BATCH_STATISTICS_FLAGS_REPORTED = "batch.statistics_flags_reported"
+    BATCH_STATISTICS_COMPUTED = "batch.statistics_computed"
     KEY_FIX_CONFIRMED = "key_fix.confirmed"
     KEY_FIX_APPLIED = "key_fix.applied"
     SCORE_CORRECTION_REGRADED = "score_correction.regraded"
@@ -279,6 +280,7 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.SCORE_REVIEW_REQUEST_ANSWERED: "答复成绩复核申请",
     # statistics
     AuditAction.BATCH_STATISTICS_FLAGS_REPORTED: "统计标记报告至题库",
+    AuditAction.BATCH_STATISTICS_COMPUTED: "计算试题与试卷统计",
     AuditAction.KEY_FIX_CONFIRMED: "确认答案更正",
     AuditAction.KEY_FIX_APPLIED: "答案更正后重新评分",
     AuditAction.SCORE_CORRECTION_REGRADED: "因答案更正更正成绩",

@@ -81,3 +81,44 @@ def test_polytomous_items_enter_as_binomial_trials():
 def test_unknown_model_is_refused():
     with pytest.raises(ValueError):
         irt.fit(np.zeros((5, 3)), model="3pl")
+
+
+def test_items_not_presented_carry_no_information():
+    """Two forms sharing ten anchor items, calibrated together: every item's parameters are found,
+    on one scale, as well as from the complete data; and they equal a fit where the missing cells
+    were simply never there (the same rows sliced out give the same estimates for a form alone)."""
+    rng = np.random.default_rng(11)
+    n, k = 3000, 30
+    a, b = rng.lognormal(0, 0.25, k), np.linspace(-1.5, 1.5, k)
+    x, _ = irt.simulate(n, a, b, rng=rng)
+    shown = np.ones((n, k), dtype=bool)
+    shown[: n // 2, 20:] = False      # form A: items 0-19
+    shown[n // 2:, 10:20] = False     # form B: items 0-9 and 20-29
+    noisy = np.where(shown, x, rng.integers(0, 2, x.shape))  # what is not shown must not matter
+    fit = irt.fit(noisy, model="2pl", presented=shown)
+    assert np.isfinite(fit.b).all() and np.isfinite(fit.se_b).all()
+    assert np.corrcoef(fit.b, b)[0, 1] > 0.99 and np.corrcoef(fit.a, a)[0, 1] > 0.8
+    # the unshown items have larger standard errors than the anchors seen by everyone
+    assert fit.se_b[:10].mean() < fit.se_b[10:].mean()
+    # every cell presented: the same as no mask at all
+    full = irt.fit(x, model="2pl")
+    same = irt.fit(x, model="2pl", presented=np.ones((n, k), dtype=bool))
+    assert np.allclose(full.b, same.b)
+    rasch = irt.fit(noisy, model="rasch", presented=shown)
+    assert np.corrcoef(rasch.b, b)[0, 1] > 0.98
+
+
+def test_few_candidates_many_items_still_get_standard_errors():
+    """60 candidates, 150 items: the joint information is singular; each item's own block gives
+    finite, positive standard errors that shrink with more candidates."""
+    rng = np.random.default_rng(3)
+    b = np.linspace(-1.5, 1.5, 150)
+    small, _ = irt.simulate(60, np.ones(150), b, rng=rng)
+    large, _ = irt.simulate(240, np.ones(150), b, rng=rng)
+    s, big = irt.fit(small, model="rasch"), irt.fit(large, model="rasch")
+    ok = np.isfinite(s.b)
+    assert ok.sum() > 140 and (s.se_b[ok] > 0).all() and np.isfinite(s.se_b[ok]).all()
+    assert np.nanmedian(big.se_b) < np.nanmedian(s.se_b)
+    two = irt.fit(large, model="2pl")
+    fine = np.isfinite(two.b)
+    assert (two.se_a[fine] > 0).all() and (two.se_b[fine] > 0).all()

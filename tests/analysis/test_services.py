@@ -77,3 +77,33 @@ def test_irt_beside_the_classical_figures_when_data_suffice(make, db, frozen_clo
 def test_no_irt_for_a_small_batch(world):
     [report] = stats.batch_statistics(world.batch)
     assert not report.has_irt and all(row.irt is None for row in report.items)
+
+
+def test_pooled_irt_per_version(make, db, frozen_clock):
+    """One batch, one form: the concurrent calibration is the form's own fit; 2PL only from
+    IRT_MIN_CANDIDATES candidates, Rasch from POOLED_RASCH_MIN."""
+    import numpy as np
+
+    from examsys.analysis import irt
+
+    world = StatsWorld(make, db, n=stats.IRT_MIN_CANDIDATES)
+    [report] = stats.batch_statistics(world.batch)
+    x = np.array([[0.0] * len(report.items)] * report.stats.n)
+    # the form's score matrix, as the pooled fit sees it (blank = 0)
+    scores = stats.db.session.execute(stats.select(stats.ItemScore.attempt_id, stats.ItemScore.form_item_id,
+                                                   stats.ItemScore.final_score)
+                                      .where(stats.ItemScore.batch_id == world.batch.id)).all()
+    rows = {a: i for i, a in enumerate(sorted({s.attempt_id for s in scores}))}
+    cols = {fi.id: j for j, fi in enumerate(sorted(world.form.items, key=lambda fi: fi.item_version_id))}
+    for s in scores:
+        x[rows[s.attempt_id], cols[s.form_item_id]] = s.final_score or 0.0
+    version = world.items[4].active_version
+    j = cols[world.form.items[4].id]
+    pooled = stats.pooled_irt(version)
+    assert pooled["n"] == stats.IRT_MIN_CANDIDATES and pooled["items"] == len(world.items)
+    assert pooled["rasch"]["b"] == pytest.approx(irt.fit(x, model="rasch").b[j], abs=1e-6)
+    two = irt.fit(x, model="2pl")
+    assert pooled["2pl"]["a"] == pytest.approx(two.a[j], abs=1e-6) and pooled["2pl"]["se_b"] > 0
+    small = StatsWorld(make, db, n=stats.POOLED_RASCH_MIN)
+    p = stats.pooled_irt(small.items[4].active_version)
+    assert p["rasch"] is not None and p["2pl"] is None

@@ -28,13 +28,22 @@ def login(client, user):
     assert resp.status_code == 302
 
 
+def compute(client, batch_id):
+    """Ask for the statistics job (it runs right after the request commits, as tests configure)."""
+    assert client.post(f"/analysis/batches/{batch_id}/compute").status_code == 302
+
+
 def test_statistics_page_with_charts_and_flags(world, client):
     login(client, world.admin)
     assert f"/analysis/batches/{world.batch.id}" in client.get(f"/delivery/batches/{world.batch.id}").text
     assert f"/analysis/batches/{world.batch.id}" in client.get(f"/delivery/batches/{world.batch.id}/results").text
+    before = client.get(f"/analysis/batches/{world.batch.id}")
+    assert before.status_code == 200 and "<svg" not in before.text and "计算统计" in before.text
+    compute(client, world.batch.id)
     page = client.get(f"/analysis/batches/{world.batch.id}")
     assert page.status_code == 200
     html = page.text
+    assert "统计计算于" in html and "用时中位数" in html
     assert html.count("<svg") >= 1 + 8  # the histogram and one distractor chart per item
     assert "疑似答案错误" in html and "干扰项无人选" in html
     fi = world.form.items[WRONG_KEY]
@@ -45,6 +54,8 @@ def test_statistics_page_with_charts_and_flags(world, client):
 
 def test_reviewer_confirms_and_second_person_applies(world, client, db):
     fi = world.form.items[WRONG_KEY]
+    login(client, world.admin)
+    compute(client, world.batch.id)
     login(client, world.reviewer)
     key_url = f"/analysis/batches/{world.batch.id}/items/{fi.id}/key"
     page = client.get(key_url)
@@ -65,6 +76,7 @@ def test_item_page_shows_pooled_statistics(world, client):
     login(client, world.reviewer)
     html = client.get(f"/bank/items/{world.items[3].id}").text
     assert "考试统计" in html and "80" in html and "核对答案" in html
+    assert "Rasch 难度 b" in html and "需至少 200 名考生" in html  # 80 candidates: Rasch, not yet 2PL
 
 
 def test_other_organisations_and_roles_are_refused(world, client, make, db):
@@ -79,6 +91,8 @@ def test_other_organisations_and_roles_are_refused(world, client, make, db):
 
 def test_statistics_pdf(world, client):
     login(client, world.admin)
-    resp = client.get(f"/analysis/batches/{world.batch.id}/statistics.pdf")
+    assert client.get(f"/analysis/batches/{world.batch.id}/statistics.pdf").status_code == 404  # not computed yet
+    compute(client, world.batch.id)
+    resp = client.get(f"/analysis/batches/{world.batch.id}/statistics.pdf", follow_redirects=True)
     assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
     assert "attachment" in resp.headers["Content-Disposition"]
