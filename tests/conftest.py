@@ -145,6 +145,11 @@ def db(app):
             if outer.is_active:
                 outer.rollback()
             connection.close()
+            # Job ids start again with the next test's rollback: a running job's progress left in
+            # the (in-memory) queue store would show on the next test's job of the same id.
+            queue_state = app.extensions.get("examsys_jobs", {})
+            if "huey" in queue_state:
+                queue_state["huey"].storage.flush_all()
 
 
 class IsolatedClient(FlaskClient):

@@ -18,7 +18,7 @@ SOURCES = sorted(PACKAGE.rglob("*.py"))
 COMMITTERS = {"transaction.py", "delivery/exam/saving.py"}
 # Heavy optional dependencies loaded on first use, each line saying so; and create_app, which
 # keeps the package root light.
-HEAVY = {"openpyxl", "weasyprint", "matplotlib", "highspy"}
+HEAVY = {"openpyxl", "weasyprint", "matplotlib", "highspy", "pypdf"}
 
 
 def _rel(path: Path) -> str:

@@ -134,11 +134,8 @@ def _run(job: Job, progress: registry.Progress, *, context: audit.AuditContext) 
                       printed_at=clock.to_display(clock.now()))
     path = jobs.result_path(job)
     path.write_bytes(data)
-    # Everything above only read, in one transaction. On SQLite (WAL) a transaction that began by
-    # reading cannot become a writer once anyone else committed meanwhile (busy at once, whatever
-    # the busy timeout), and pages are used while this runs. Nothing is written yet: end the read
-    # transaction, then write in a fresh one.
-    db.session.rollback()
+    # Everything above only read: end the read before writing (see jobs.end_read).
+    jobs.end_read()
     batch = db.session.get(Batch, job.object_id)
     job.params = {**job.params, "statistics": snap}
     audit.record(AuditAction.BATCH_STATISTICS_COMPUTED, obj=batch,

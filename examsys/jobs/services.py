@@ -135,8 +135,7 @@ def run(job_id: int) -> None:
     try:
         kind = registry.kind_of(job.kind)
         if kind.writes_early:
-            _write_next()  # its unit of work writes from the start: take the write lock first
-            db.session.rollback()
+            end_read()  # its unit of work writes from the start: take the write lock first
             job = db.session.get(Job, job_id)
         with _acting(ctx):
             result = kind.run(job, _Progress(job_id), context=ctx)
@@ -145,8 +144,7 @@ def run(job_id: int) -> None:
             # A long read on SQLite cannot become a write once another writer committed since it
             # began (WAL snapshot): end the read, then write the result in a short unit of its own.
             params = dict(job.params)
-            db.session.rollback()
-            _write_next()
+            end_read()
             job = db.session.get(Job, job_id)
             job.params = params
         job.params = {**job.params, "_mimetype": result.mimetype}
@@ -172,6 +170,16 @@ def _acting(ctx: AuditContext) -> Iterator[None]:
             yield
         finally:
             g.pop("audit_context", None)
+
+
+def end_read() -> None:
+    """For a job that has only read so far and is about to write (a long render, then what it
+    records): end the read and begin the next transaction by taking the write lock. On SQLite
+    (WAL) a transaction that began by reading cannot become a writer once another connection
+    committed since, and pages keep committing while a job runs. Objects loaded before are
+    expired: load them again."""
+    transaction.discard()
+    _write_next()
 
 
 def _write_next() -> None:
@@ -214,5 +222,5 @@ def requeue_unfinished() -> tuple[int, int]:
     return len(stale), len(queued)
 
 
-__all__ = ["get_visible", "job_dir", "progress", "recent", "requeue_unfinished", "result_path", "run", "submit",
-           "take_result"]
+__all__ = ["end_read", "get_visible", "job_dir", "progress", "recent", "requeue_unfinished", "result_path", "run",
+           "submit", "take_result"]

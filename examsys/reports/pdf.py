@@ -95,7 +95,7 @@ def write_in_parts(path: Path, parts: Iterable[Callable[[], bytes]], *,
     the merge, so a document of thousands of pages never holds more than one part's layout in
     memory; `progress(done, count)` is called after each part. Parts must not need page numbers
     that run across them (the tickets carry none; the filing pack and score list number parts)."""
-    from pypdf import PdfReader, PdfWriter  # only the job worker merges
+    from pypdf import PdfReader, PdfWriter  # heavy, and only the job worker merges
 
     files: list[Path] = []
     try:
