@@ -47,9 +47,11 @@ def _fresh(model, row_id):
 
 
 def test_every_versioned_model_is_covered(app):
-    """A new optimistic lock needs a conflict test here or in test_conflicts_delivery.py."""
+    """A new optimistic lock needs a conflict test here, in test_conflicts_delivery.py or (the
+    indicator system's drafts) in tests/supervision/test_indicator_versions.py."""
     versioned = {m.class_.__name__ for m in _db.Model.registry.mappers if m.version_id_col is not None}
-    assert versioned == {"User", "Candidate", "Standard", "Item", "PaperBlueprint", "Paper", "Batch", "Attempt"}
+    assert versioned == {"User", "Candidate", "Standard", "Item", "PaperBlueprint", "Paper", "Batch", "Attempt",
+                         "IndicatorSetVersion"}
 
 
 # --- accounts ------------------------------------------------------------------------------------

@@ -22,12 +22,14 @@ import hashlib
 import io
 import os
 import tempfile
+import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
 from examsys import audit, clock
@@ -75,6 +77,22 @@ class CleanImage:
     height: int
 
 
+_STRICT = threading.Lock()
+
+
+@contextmanager
+def _whole_images_only():
+    """Decode with truncated images refused. WeasyPrint turns Pillow's process-wide
+    ImageFile.LOAD_TRUNCATED_IMAGES on when it is imported (any process that renders a PDF), and
+    an upload must be whole whatever else the process did; restored afterwards, under a lock."""
+    with _STRICT:
+        saved, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
 def clean_image(filename: str, data: bytes, *, max_bytes: int = MAX_BYTES,
                 max_pixels: int = MAX_PIXELS) -> CleanImage:
     """Check and re-encode an image; writes nothing. Raises ValidationError naming the file."""
@@ -99,7 +117,8 @@ def clean_image(filename: str, data: bytes, *, max_bytes: int = MAX_BYTES,
                     f"最多 {MAX_DECODED_BYTES // 1024 // 1024} MB，请缩小图片尺寸后再上传", field="file")
             if getattr(image, "n_frames", 1) > 1:
                 raise ValidationError(f"图片 {filename} 是动画图片，请改用静态图片", field="file")
-            image.load()
+            with _whole_images_only():
+                image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationError(f"图片 {filename} 像素过多，已拒绝", field="file") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):

@@ -150,6 +150,8 @@ NO_POSITIVE_CONTROL = {
     "delivery.batch_edit": "only a draft batch is edited; the world's batch is published",
     "delivery.marking_form": "only the marker an item score is allotted to opens it, while it waits for marking",
     "jobs.result": "a job's result exists once the job has run; the world's job is queued",
+    "analysis.batch_pdf": "redirects to the statistics job's download (jobs.result) once statistics were computed",
+    "analysis.key": "shows the statistics a job computed; nobody has computed the world's batch's",
 }
 
 

@@ -111,3 +111,22 @@ def test_an_image_two_organisations_upload_is_stored_once_and_served_to_both(ban
         assert resp.status_code == status, user.username
         if status == 200:
             assert resp.mimetype == "image/png"
+
+
+def test_a_truncated_image_is_refused_after_weasyprint_was_imported():
+    """WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES at import (every process that
+    renders a PDF); an upload must still be whole, and the setting is left as it was."""
+    import io
+
+    import weasyprint  # noqa: F401 - the import is the point
+    from PIL import Image, ImageFile
+
+    from examsys.bank.assets import clean_image
+    from examsys.errors import ValidationError
+
+    buf = io.BytesIO()
+    Image.effect_noise((200, 200), 64).save(buf, "PNG")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    with pytest.raises(ValidationError, match="已损坏"):
+        clean_image("半张.png", buf.getvalue()[: len(buf.getvalue()) // 2])
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True

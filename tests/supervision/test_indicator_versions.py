@@ -164,6 +164,8 @@ def test_pages_province_edits_everyone_reads(client, province, db):
     assert ok.status_code == 303
     page = client.get(f"/indicators/{draft.id}").get_data(as_text=True)
     assert "各指标权重之和须为 100，现为 122" in page and "权重：8 → 30" in page
+    stale = client.post(f"/indicators/{draft.id}/note", data={"note": "旧页面", "lock": draft.version - 1})
+    assert stale.status_code == 409 and "已被他人修改" in stale.get_data(as_text=True)  # a page left open too long
     client.post(f"/indicators/{draft.id}/publish", data={"lock": draft.version})
     db.session.refresh(draft)
     assert draft.is_draft  # refused: it does not validate
