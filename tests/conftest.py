@@ -249,3 +249,22 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("figures")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium per test process, for tests/browser and tests/hostile alike: a second
+    sync Playwright in the same thread fails ("Sync API inside the asyncio loop"), so the fixture
+    lives here, once, rather than in each directory's conftest."""
+    from pathlib import Path
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium not installed (make setup installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

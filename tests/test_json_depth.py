@@ -50,3 +50,18 @@ def test_ordinary_bodies_pass_and_depth_is_counted_by_containers():
     assert not deeper_than({"answer": [["a", "b"], ["c"]], "seq": 3}, 3)
     assert deeper_than([[[[]]]], 3) and not deeper_than([[[[]]]], 4)
     assert not deeper_than("x", 0)
+
+
+def test_nul_characters_are_refused_in_every_kind_of_submitted_text(client):
+    """PostgreSQL cannot store NUL in text and nobody types one: refused before any view, in
+    form fields, the query and JSON strings alike, naming where; uploaded files are not text."""
+    form = client.post("/login", data={"username": "张三\x00", "password": "x"})
+    assert form.status_code == 422 and "空字符" in form.get_data(as_text=True)
+    query = client.get("/login?next=%00")
+    assert query.status_code == 422
+    api = client.post("/api/v1/candidate/session", data='{"ticket_no": "A\\u0000", "id_number": "1"}',
+                      content_type="application/json")
+    assert api.status_code == 422 and "空字符" in api.get_json()["error"]["message"]
+    plain = client.post("/api/v1/candidate/session", data='{"ticket_no": "u0000", "id_number": "1"}',
+                        content_type="application/json")
+    assert plain.status_code != 422  # the six letters alone are text

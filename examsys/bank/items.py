@@ -157,7 +157,7 @@ def create_item(author, org, *, standard: Standard, point: AssessmentPoint | Non
     now = clock.now()
     version = ItemVersion(number=1, qtype=qtype, content=content, point_id=point.id if point else None,
                           levels=levels, difficulty=difficulty, points=float(points),
-                          note=note.strip() or "新建试题", source=source,
+                          note=note.replace("\x00", "").strip() or "新建试题", source=source,
                           content_hash=content_hash(qtype, content), author_id=author.id,
                           created_at=now, status=VersionStatus(status),
                           submitted_at=now if status == "submitted" else None)
@@ -205,7 +205,7 @@ def save_edit(author, item: Item, *, expected_version: int, content: dict,
             withdrawn.append(old.id)
     version = ItemVersion(item=item, number=latest.number + 1 if latest else 1, qtype=item.qtype,
                           content=content, point_id=point.id if point else None, levels=levels,
-                          difficulty=difficulty, points=float(points), note=note.strip(),
+                          difficulty=difficulty, points=float(points), note=note.replace("\x00", "").strip(),
                           content_hash=content_hash(item.qtype, content), author_id=author.id,
                           created_at=now, status=VersionStatus.DRAFT)
     db.session.add(version)

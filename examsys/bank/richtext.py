@@ -116,7 +116,7 @@ def sanitise(fragment: str | None) -> str:
     if not fragment:
         return ""
     # Lone surrogates (possible from JSON "\\ud800" escapes) can't be encoded: replace them.
-    fragment = _SURROGATE.sub("\ufffd", str(fragment))
+    fragment = _SURROGATE.sub("\ufffd", str(fragment)).replace("\x00", "")  # NUL: never text
     if not _NEEDS_PARSING.search(fragment):
         return fragment.strip()
     # Images whose source was refused go before formulas are found: removing one joins the

@@ -263,7 +263,11 @@ def room_copying(answers: Mapping[Hashable, Mapping[Hashable, Any]], keys: Mappi
                 common = int(m.common[a, b])
                 if common < min_common:
                     continue
-                d = min(directed[(a, b)], directed[(b, a)], key=lambda d: (d["k"], -d["same"]))
+                # Both tails can underflow to 0 for a blatant pair, and identical wrong answers
+                # count the same both ways: then the direction in which they are the larger share
+                # of the source's mistakes (the copier took most of them) is the stronger one.
+                d = min(directed[(a, b)], directed[(b, a)],
+                        key=lambda d: (d["k"], -(d["same"] / d["trials"] if d["trials"] else 0.0), -d["same"]))
                 pairs.append(_pair(m, room, d, common, threshold, min_matches))
         pairs.sort(key=lambda p: (p.k_index, -p.identical_incorrect))
         result[room] = RoomCopying(room=room, candidates=[m.ids[r] for r in rows], tests=tests,

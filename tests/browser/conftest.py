@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-from pathlib import Path
 
 import flask_migrate
 import pytest
@@ -42,18 +41,6 @@ def live_server(tmp_path_factory):
     server.shutdown()
     with app.app_context():
         db.engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium not installed (make setup installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

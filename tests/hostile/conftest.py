@@ -1,4 +1,3 @@
-"""The browser fixtures of tests/browser and the hostile world, for the hostile-input tests."""
+"""The hostile world, for the hostile-input tests (the browser fixture is the suite's, tests/conftest.py)."""
 
-from tests.browser.conftest import browser  # noqa: F401
 from tests.hostile.world import hostile_world  # noqa: F401
