@@ -109,3 +109,22 @@ def test_roster_upload_preview_then_confirm_then_file_and_change(w, client, db):
     assert change.changes == {"venue": {"before": "测试考点", "after": "新考点"}}
     resp = pdf_via_job(client, f"/delivery/batches/{w.batch.id}/tickets.pdf")
     assert resp.status_code == 200 and resp.data.startswith(b"%PDF") and resp.headers["Cache-Control"] == "no-store"
+
+
+def test_batch_page_lists_unseated_candidates_last(w, client, db):
+    """A candidate no room had a place for (room_id and seat_no empty) used to break the page's
+    sort (500); seated candidates come room by room, seat by seat, the unseated after them."""
+    entries = sorted(w.batch.roster, key=lambda e: e.ticket_no)
+    entries[0].room_id = None
+    entries[0].seat_no = None
+    db.session.commit()
+    _login(client, w.admin)
+    html = client.get(f"/delivery/batches/{w.batch.id}").get_data(as_text=True)
+    table = html[html.index("roster-table"):]
+    positions = [table.index(e.ticket_no) for e in entries]
+    assert positions[0] > max(positions[1:])
+    w.batch.state = BatchState.OPEN  # the proctor console lists the unseated too
+    db.session.commit()
+    _login(client, w.proctors[0])
+    for path in (f"/delivery/proctor/{w.batch.id}", f"/delivery/proctor/{w.batch.id}/status.json"):
+        assert client.get(path).status_code == 200, path

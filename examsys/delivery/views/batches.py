@@ -63,6 +63,14 @@ def batches():
                            supervised={b.id for b in rows if is_assigned_supervisor(current_user, b)})
 
 
+def _seat_order(entry) -> tuple:
+    """Room by room in the rooms' order, seat by seat; candidates not yet seated (no room had a
+    place for them) last, by ticket number."""
+    if entry.room is None or entry.seat_no is None:
+        return (1, 0, 0, entry.ticket_no)
+    return (0, entry.room.position, entry.seat_no, entry.ticket_no)
+
+
 @bp.get("/batches/<int:batch_id>")
 @require(VIEW)
 def batch(batch_id: int):
@@ -79,6 +87,7 @@ def batch(batch_id: int):
     manage = can_manage_batch(current_user, b)
     return render_template(
         "delivery/batch.html", batch=b, standard=standard, paper=paper, rooms=rooms, supervisor=supervisor,
+        roster=sorted(b.roster, key=_seat_order),
         markers=[s.user for s in svc.markers_of(b)], changes=svc.filing_history(b), manage=manage,
         problems=svc.filing_problems(b) if manage and b.state == BatchState.PLANNED else [],
         window=svc.window_label(b), action=ReasonForm(), close_form=CloseForm(),
