@@ -11,6 +11,16 @@ def _opt_int(value) -> int | None:
     return None if value in (None, "") else int(value)
 
 
+def _information(data: dict) -> dict:
+    """The tolerance on test information and the pass fraction that fixes θ_cut (pass mark over
+    total points), when the blueprint matches information."""
+    tolerance = data.get("info_tolerance")
+    if tolerance in (None, ""):
+        return {}
+    return {"info_tolerance": float(tolerance),
+            "pass_fraction": float(data["pass_mark"]) / float(data["total_points"])}
+
+
 def to_form_spec(data: dict, *, exclude: set[str] = frozenset()) -> formats.FormSpec:
     """The solver's FormSpec from a blueprint snapshot; raises ValidationError naming the rule."""
     try:
@@ -30,6 +40,7 @@ def to_form_spec(data: dict, *, exclude: set[str] = frozenset()) -> formats.Form
                              for r in data["importance_rules"]),
             exclude=frozenset(exclude),
             max_exposure=_opt_int(data.get("max_exposure")),
+            **_information(data),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         raise ValidationError(f"细目表规则不完整或数值无效：{exc}") from exc
