@@ -18,6 +18,7 @@ from examsys.analysis import estimates as analysis
 from examsys.assembly import formats
 from examsys.assembly.diagnosis import precheck, rule_availability
 from examsys.assembly.grouping import eligible_pool
+from examsys.assembly.matching import information_problems, information_stats
 from examsys.assembly.models import (
     Paper,
     PaperBlueprint,
@@ -125,20 +126,8 @@ def validate_blueprint(data: dict) -> list[str]:
     for r in data.get("importance_rules") or []:
         if r.get("importance") not in formats.IMPORTANCE_LEVELS or _num(r.get("min"), -1) < 0:
             problems.append(f"重要程度 {r.get('importance')}：须为 X/Y/Z，最少题数不能为负数")
-    problems += _information_problems(data)
+    problems += information_problems(data)
     return problems
-
-
-def _information_problems(data: dict) -> list[str]:
-    tolerance = data.get("info_tolerance")
-    if tolerance in (None, ""):
-        return []
-    if not 0 < _num(tolerance, -1) <= formats.MAX_INFO_TOLERANCE:
-        return [f"测验信息量容差须大于 0 且不超过 {formats.MAX_INFO_TOLERANCE:g}（%），不匹配请留空"]
-    if _num(data.get("forms")) < 2:
-        return ["测验信息量容差用于让各套试卷在合格线处的信息量相当，至少需要 2 套试卷："
-                "请把试卷套数改为 2 套及以上，或清空该容差"]
-    return []
 
 
 def _band_problems(where: str, rule: dict) -> list[str]:
@@ -209,7 +198,7 @@ def bank_for(pb_data: dict, organisation_id: int, *, irt: bool = False) -> BankV
         estimated = {r[0]: by_version[r[7]] for r in rows if r[7] in by_version}
     params: dict[int, tuple[float, float]] = {}
     if irt and pb_data.get("info_tolerance") is not None and int(pb_data.get("forms") or 1) >= 2:
-        by_version = analysis.pooled_2pl([r[7] for r in rows])
+        by_version = analysis.pooled_2pl([r[7] for r in rows])  # one calibration, a second or two
         params = {r[0]: by_version[r[7]] for r in rows if r[7] in by_version}
     items = [formats.BankItem(id=r[0], type=r[1].value, kp=r[2], difficulty=estimated.get(r[0], r[3]),
                               importance=r[4].value, points=r[8], exposure=r[5], enemy_group=r[6],
@@ -276,7 +265,7 @@ def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | N
                   level=pb.level, name=name or default_paper_name(pb),
                   seed=seed, blueprint_snapshot=data, compliance=result.report,
                   solve_stats={**result.stats, **_difficulty_stats(data, bank, result.forms),
-                               **_information_stats(data, bank, result.forms)},
+                               **information_stats(data, bank.irt, result.forms)},
                   created_by_id=user.id)
     section_of = {s["type"]: (i, float(s["points"])) for i, s in enumerate(data["sections"])}
     type_of = {it.id: it.type for it in bank.items}
@@ -306,16 +295,6 @@ def _difficulty_stats(data: dict, bank: BankView, forms) -> dict:
         out["estimated_items"] = len(out["estimated_levels"])
         out["chosen_items"] = len(chosen)
     return out
-
-
-def _information_stats(data: dict, bank: BankView, forms) -> dict:
-    """With test information matched: how many chosen items had 2PL estimates from exam data (the
-    others took the fallback parameters of their difficulty level), and how many in the bank."""
-    if data.get("info_tolerance") is None or len(forms) < 2:
-        return {}
-    chosen = {int(i) for f in forms for i in f.items}
-    return {"irt_items": sum(1 for i in chosen if i in bank.irt), "irt_chosen_items": len(chosen),
-            "irt_bank_items": len(bank.irt)}
 
 
 def default_paper_name(pb: PaperBlueprint) -> str:

@@ -4,21 +4,12 @@ saves and a paper keeps): shared by assembling and by re-checking a paper's comp
 from __future__ import annotations
 
 from examsys.assembly import formats
+from examsys.assembly.matching import information_spec
 from examsys.errors import ValidationError
 
 
 def _opt_int(value) -> int | None:
     return None if value in (None, "") else int(value)
-
-
-def _information(data: dict) -> dict:
-    """The tolerance on test information and the pass fraction that fixes θ_cut (pass mark over
-    total points), when the blueprint matches information."""
-    tolerance = data.get("info_tolerance")
-    if tolerance in (None, ""):
-        return {}
-    return {"info_tolerance": float(tolerance),
-            "pass_fraction": float(data["pass_mark"]) / float(data["total_points"])}
 
 
 def to_form_spec(data: dict, *, exclude: set[str] = frozenset()) -> formats.FormSpec:
@@ -40,7 +31,7 @@ def to_form_spec(data: dict, *, exclude: set[str] = frozenset()) -> formats.Form
                              for r in data["importance_rules"]),
             exclude=frozenset(exclude),
             max_exposure=_opt_int(data.get("max_exposure")),
-            **_information(data),
+            **information_spec(data),
         )
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         raise ValidationError(f"细目表规则不完整或数值无效：{exc}") from exc
