@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from examsys import audit
 from examsys.analysis import classical, irt
-from examsys.analysis.estimates import STATS_STATES, estimated_level
+from examsys.analysis.estimates import IRT_MIN_CANDIDATES, STATS_STATES, estimated_level
 from examsys.analysis.flags import Flag, FlagKind, item_flags
 from examsys.assembly.models import PaperForm, PaperFormItem
 from examsys.audit.actions import AuditAction
@@ -38,8 +38,6 @@ from examsys.errors import NotFound, ValidationError
 from examsys.extensions import db
 from examsys.permissions import may_handle_results
 
-# IRT only when data suffice: below this many candidates a form's 2PL slopes are mostly noise.
-IRT_MIN_CANDIDATES = 200
 JUDGE_LABELS = ("正确", "错误")
 COMPARABLE_D = 0.2   # standardised mean difference above which two forms are not comparable
 

@@ -8,12 +8,21 @@ grouping, so tests and the benchmark can trust it to catch a solver bug.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from .formats import TYPE_NAMES, AssembledForm, BankItem, FormSpec, kp_matches
+from .formats import (
+    FALLBACK_A,
+    FALLBACK_B,
+    TYPE_NAMES,
+    AssembledForm,
+    BankItem,
+    FormSpec,
+    kp_matches,
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,46 @@ def _bounds(spec: FormSpec) -> dict[str, tuple[int, int | None]]:
         out[f"difficulty[{i}]"] = (d.min, d.max)
     for i, r in enumerate(spec.importance):
         out[f"importance[{i}]"] = (r.min, None)
+    return out
+
+
+def _information_at(items: list[BankItem], theta: float) -> float:
+    """Sum over the items of a²·P(1 − P) at θ, 2PL in the logistic metric; items without
+    estimates take the documented fallback (formats.FALLBACK_A/B)."""
+    total = 0.0
+    for it in items:
+        has_data = it.a is not None and it.b is not None
+        a = float(it.a) if has_data else FALLBACK_A
+        b = float(it.b) if has_data else FALLBACK_B.get(it.difficulty, 0.0)
+        p = 1.0 / (1.0 + math.exp(-max(-700.0, min(700.0, a * (theta - b)))))
+        total += a * a * p * (1.0 - p)
+    return total
+
+
+def information_figures(per_form: dict[str, list[BankItem]], spec: FormSpec) -> dict[str, Any]:
+    """Each form's information at θ_cut, the mean over forms and the allowed band."""
+    values = {label: _information_at(items, spec.theta_cut) for label, items in per_form.items()}
+    mean = sum(values.values()) / max(1, len(values))
+    t = spec.info_tolerance / 100.0
+    return {"theta_cut": spec.theta_cut, "tolerance": spec.info_tolerance,
+            "pass_fraction": spec.pass_fraction, "per_form": values, "mean": mean,
+            "low": (1 - t) * mean, "high": (1 + t) * mean,
+            "items_with_data": {label: sum(1 for it in items if it.a is not None and it.b is not None)
+                                for label, items in per_form.items()}}
+
+
+def _information_violations(per_form: dict[str, list[BankItem]], spec: FormSpec) -> list[Violation]:
+    if spec.theta_cut is None:
+        return [Violation("information", None, "细目表要求匹配测验信息量，但未给出合格线对应的能力值 θ，无法核对")]
+    fig = information_figures(per_form, spec)
+    slack = 1e-9 * max(1.0, fig["mean"])
+    out = []
+    for label, value in fig["per_form"].items():
+        if value < fig["low"] - slack or value > fig["high"] + slack:
+            out.append(Violation("information", label,
+                                 f"合格线能力 θ={spec.theta_cut:.3f} 处的测验信息量为 {value:.3f}，"
+                                 f"超出各套平均值 {fig['mean']:.3f} 的 ±{spec.info_tolerance:g}%"
+                                 f"（{fig['low']:.3f}–{fig['high']:.3f}）"))
     return out
 
 
@@ -113,6 +162,10 @@ def check_forms(
         if shared > spec.max_shared_items:
             out.append(Violation("max_shared_items", f"{a}/{b}",
                                  f"共用 {shared} 道，上限 {spec.max_shared_items} 道"))
+    if spec.info_tolerance is not None and len(forms) >= 2:
+        out += _information_violations(
+            {f.label: [by_id[i] for i in dict.fromkeys(str(x) for x in f.items) if i in by_id]
+             for f in forms}, spec)
     return out
 
 
@@ -162,6 +215,10 @@ def compliance_report(
         "points": {label: sum(s.points * counts[label][f"sections[{i}]"]
                               for i, s in enumerate(spec.sections)) for label in per_form},
     }
+    if spec.info_tolerance is not None and len(forms) >= 2 and spec.theta_cut is not None:
+        fig = information_figures(per_form, spec)
+        fig["ok"] = not _information_violations(per_form, spec)
+        report["information"] = fig
     report["violations"] = [str(v) for v in check_forms(bank, spec, forms)]
     report["ok"] = not report["violations"]
     return report

@@ -185,7 +185,12 @@ def slack_diagnosis(groups: list[Group], spec: FormSpec, *, time_limit: float, s
     x = run["x"]
     labels = spec.labels
     by_rule: dict[tuple[str, str], dict[int | None, int]] = {}
+    info_forms: set[int] = set()
     for s in model.slacks:
+        if s.rule == "information":  # measured in information, not in items
+            if x[s.col] > 1e-6:
+                info_forms.add(s.form)
+            continue
         amount = int(np.rint(x[s.col]))
         if amount > 0:
             by_rule.setdefault((s.rule, s.sense), {})[s.form] = amount
@@ -193,10 +198,31 @@ def slack_diagnosis(groups: list[Group], spec: FormSpec, *, time_limit: float, s
         _slack_reason(spec, rule, sense, per_form, labels, model.pairs)
         for (rule, sense), per_form in sorted(by_rule.items())
     ]
+    if info_forms:
+        reasons.append(_information_reason(groups, model, x, spec, sorted(info_forms)))
     if not reasons:
         reasons.append(_reason("max_shared_items", "各规则单独看均可满足，但无法按共用题目上限"
                        "把题目分配到各份试卷；请增加题量或放宽 max_shared_items", 0, 0))
     return {"status": "infeasible", "reasons": reasons}
+
+
+def _information_reason(groups: list[Group], model, x, spec: FormSpec, forms: list[int]) -> dict:
+    """The tolerance on test information cannot be met: the figures of the closest plan the
+    relaxed model found (each group counted at the middle of its information range)."""
+    labels = spec.labels
+    counts = np.rint(x[model.c_cols])
+    mid = np.array([(g.info_lo + g.info_hi) / 2 for g in groups])
+    per_form = [float(mid @ counts[:, f]) for f in range(spec.forms)]
+    mean = sum(per_form) / len(per_form)
+    worst = max(abs(v - mean) / mean * 100 for v in per_form) if mean > 0 else 0.0
+    shown = "、".join(f"{labels[f]} {v:.2f}" for f, v in enumerate(per_form))
+    names = "、".join(labels[f] for f in forms)
+    msg = (f"各套试卷在合格线能力 θ={spec.theta_cut:.3f} 处的测验信息量须在各套平均值的 "
+           f"±{spec.info_tolerance:g}% 以内，但在其他规则约束下做不到（试卷 {names} 超出）；"
+           f"最接近的方案中各套信息量为 {shown}（平均 {mean:.2f}，最大偏差约 {worst:.1f}%）。"
+           f"请放宽信息量容差，或补充区分度与难度相近的试题")
+    return _reason("information", msg, int(np.ceil(worst)), int(spec.info_tolerance),
+                   forms=[labels[f] for f in forms])
 
 
 def _slack_reason(spec, rule, sense, per_form, labels, pairs) -> dict:

@@ -23,6 +23,14 @@ IMPORTANCE_LEVELS = ("X", "Y", "Z")
 DIFFICULTY_LEVELS = (1, 2, 3, 4, 5)
 MAX_FORMS = 26  # form labels are single letters A..Z
 MAX_REPORTED_ERRORS = 50
+# Matching test information at the pass mark (``FormSpec.info_tolerance``). Items are 2PL in the
+# logistic metric (no D = 1.7): P(θ) = 1 / (1 + exp(−a(θ − b))), information a²·P·(1 − P).
+# An item without estimates from exam data takes a = 1 and b from its difficulty level: for
+# θ ~ N(0, 1) these give marginal facilities of about 0.84, 0.70, 0.50, 0.30, 0.16, the middles of
+# the five levels' facility bands (≥0.8, 0.6–0.8, 0.4–0.6, 0.2–0.4, <0.2).
+FALLBACK_A = 1.0
+FALLBACK_B = {1: -2.0, 2: -1.0, 3: 0.0, 4: 1.0, 5: 2.0}
+MAX_INFO_TOLERANCE = 50.0  # percent
 
 ItemId = str | int
 
@@ -37,6 +45,9 @@ class BankItem:
     points: float = 1.0
     exposure: int = 0
     enemy_group: str | None = None
+    # 2PL parameters estimated from exam data; None: the fallback above (see FALLBACK_A/B).
+    a: float | None = None
+    b: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +94,17 @@ class FormSpec:
     exclude: frozenset[str] = frozenset()  # item ids as strings
     max_exposure: int | None = None
     enemy_groups: tuple[frozenset[str], ...] = ()
+    # Test information at the pass mark matched across forms: with ``info_tolerance`` = t (percent)
+    # every form's information at ``theta_cut`` lies within ±t% of the mean over the forms. Only
+    # with two or more forms. ``theta_cut`` None: the solver takes the θ at which a form drawn from
+    # the eligible pool is expected to score ``pass_fraction`` of its points.
+    info_tolerance: float | None = None
+    theta_cut: float | None = None
+    pass_fraction: float | None = None
+
+    @property
+    def matches_information(self) -> bool:
+        return self.info_tolerance is not None and self.forms >= 2
 
     @property
     def labels(self) -> list[str]:

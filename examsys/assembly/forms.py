@@ -72,6 +72,9 @@ class BlueprintForm(FlaskForm):
     difficulty_source = SelectField(_l("难度来源"), choices=[
         ("declared", _l("标注难度（命题时标注）")),
         ("estimated", _l("据考试数据估计（有足够考试数据的试题用估计难度，其余用标注难度）"))], default="declared")
+    info_tolerance = NumberField(_l("各套测验信息量容差（%，留空不匹配）"), validators=[
+        Optional(), NumberRange(min=0, max=formats.MAX_INFO_TOLERANCE,
+                                message=_l("须在 0–50 之间"))])
     sections = FieldList(FormField(SectionRow), min_entries=1)
     content = FieldList(FormField(ContentRow))
     # Pre-fill options (used by the 按比重表生成 action only).
@@ -137,6 +140,7 @@ def to_data(form: BlueprintForm, standard_id: int) -> dict:
         "max_exposure": form.max_exposure.data,
         "partial_credit": bool(form.partial_credit.data),
         "difficulty_source": form.difficulty_source.data or "declared",
+        "info_tolerance": form.info_tolerance.data,
     }
 
 
@@ -146,6 +150,7 @@ def initial_data(data: dict) -> dict:
                                      "forms", "max_shared_items", "exclude_recent_papers", "max_exposure",
                                      "partial_credit")}
     out["difficulty_source"] = data.get("difficulty_source") or "declared"
+    out["info_tolerance"] = data.get("info_tolerance")
     out["sections"] = [dict(s) for s in data.get("sections") or []]
     out["content"] = [{"kp_prefix": r["kp_prefix"], "type": (r.get("types") or [""])[0],
                        "min": r.get("min"), "max": r.get("max")} for r in data.get("content_rules") or []]

@@ -2,7 +2,8 @@
 concrete items are drawn from a group once the solver has fixed the counts.
 
 Items that no rule tells apart (same type, same content rules, same constrained
-difficulty and importance, same enemy groups, same exposure bucket) form one
+difficulty and importance, same enemy groups, same exposure bucket and, when the
+blueprint matches test information, the same information bucket) form one
 ``Group``; the model gives each group one integer count per form. After the
 solve, ``assign_items`` picks concrete items so that every pair of forms shares
 no more items of a group than the model allowed.
@@ -14,6 +15,7 @@ import random
 from dataclasses import dataclass, field
 
 from .formats import BankItem, FormSpec, kp_matches
+from .information import bucket_width, item_information
 
 
 @dataclass
@@ -24,13 +26,18 @@ class Group:
     importance: str  # "" when no importance rule names it
     enemies: tuple[str, ...]  # enemy groups (with >= 2 eligible items) it belongs to
     cost: int | None  # exposure bucket; None: items of several buckets (see cost_curve)
+    info_bin: int | None = None  # information bucket; None when information is not matched
     items: list[BankItem] = field(default_factory=list)
     ub: int = 0  # the most items of this group a single form can hold
+    # Least and greatest information at θ_cut of the group's items (0 when not matched).
+    info_lo: float = 0.0
+    info_hi: float = 0.0
     _curve: list[tuple[int, int]] | None = field(default=None, repr=False)
 
     @property
     def key(self) -> tuple:
-        return (self.type, self.rules, self.difficulty, self.importance, self.enemies, self.cost)
+        return (self.type, self.rules, self.difficulty, self.importance, self.info_bin,
+                self.enemies, self.cost)
 
     @property
     def size(self) -> int:
@@ -121,13 +128,21 @@ def make_groups(
     ``trim`` (default: same as ``aggregate``) drops dominated items first.
     ``by_bucket=False`` keeps exposure buckets together (cost=None): valid when
     forms cannot share items, where a group's cost depends only on how many of
-    its items all forms take together (or, with free sharing, each form)."""
+    its items all forms take together (or, with free sharing, each form).
+    When ``spec`` matches information (θ_cut resolved), items are also bucketed by
+    their information at θ_cut and each group records its items' least and
+    greatest information."""
     levels = {r.level for r in spec.difficulty}
     importances = {r.importance for r in spec.importance}
     enemies = enemy_memberships(pool, spec)
     match_cache: dict[tuple[str, str], tuple[int, ...]] = {}
     keyed = []
     only_own_enemies = not spec.enemy_groups
+    info: dict[int, float] = {}
+    width = 1.0
+    if spec.matches_information:
+        info = {id(it): item_information(it, spec.theta_cut) for it in pool}
+        width = bucket_width(pool, spec)
     for it in pool:
         ck = (it.kp, it.type)
         rules = match_cache.get(ck)
@@ -138,6 +153,7 @@ def make_groups(
             rules,
             it.difficulty if it.difficulty in levels else 0,
             it.importance if it.importance in importances else "",
+            int(info[id(it)] // width) if info else None,
         )
         own_only = only_own_enemies and it.enemy_group is None
         enemy = () if own_only else enemies.get(str(it.id), ())
@@ -153,11 +169,14 @@ def make_groups(
             key = (*key, str(it.id))
         g = groups.get(key)
         if g is None:
-            g = groups[key] = Group(cls[0], cls[1], cls[2], cls[3], enemy, bucket)
+            g = groups[key] = Group(cls[0], cls[1], cls[2], cls[3], enemy, bucket, cls[4])
         g.items.append(it)
     out = [groups[k] for k in sorted(groups, key=repr)]
     for g in out:
         g.ub = group_upper_bound(g, spec)
+        if info:
+            g.info_lo = min(info[id(it)] for it in g.items)
+            g.info_hi = max(info[id(it)] for it in g.items)
     return out
 
 
@@ -193,7 +212,7 @@ def _drop_dominated(keyed: list, spec: FormSpec) -> list:
 
 
 def _class_cap(cls: tuple, spec: FormSpec) -> int:
-    item_type, rules, level, _ = cls
+    item_type, rules, level = cls[0], cls[1], cls[2]
     cap = next(s.count for s in spec.sections if s.type == item_type)
     for r in rules:
         if spec.content[r].max is not None:
@@ -205,7 +224,7 @@ def _class_cap(cls: tuple, spec: FormSpec) -> int:
 
 
 def group_upper_bound(g: Group, spec: FormSpec) -> int:
-    ub = min(g.size, _class_cap((g.type, g.rules, g.difficulty, g.importance), spec))
+    ub = min(g.size, _class_cap((g.type, g.rules, g.difficulty), spec))
     if g.enemies:
         ub = min(ub, 1)
     return ub

@@ -4,6 +4,7 @@ with errors that name the file and the JSON path, and writing the result documen
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from .formats import (
     IMPORTANCE_LEVELS,
     ITEM_TYPES,
     MAX_FORMS,
+    MAX_INFO_TOLERANCE,
     MAX_REPORTED_ERRORS,
     BankItem,
     ContentRule,
@@ -76,6 +78,23 @@ def _number(obj: dict, key: str, path: str, err: _Errors, default: float) -> flo
     return float(v)
 
 
+def _real(obj: dict, key: str, path: str, err: _Errors, lo: float, hi: float, *,
+          closed_lo: bool = True, closed_hi: bool = True) -> float | None:
+    """An optional finite number within [lo, hi] (ends open where asked); None when absent."""
+    v = obj.get(key)
+    if v is None:
+        return None
+    where = f"{path}.{key}" if path else key
+    ok_lo = (lambda x: x >= lo) if closed_lo else (lambda x: x > lo)
+    ok_hi = (lambda x: x <= hi) if closed_hi else (lambda x: x < hi)
+    if (isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
+            or not ok_lo(v) or not ok_hi(v)):
+        band = f"{'[' if closed_lo else '('}{lo:g}, {hi:g}{']' if closed_hi else ')'}"
+        err.add(where, f"必须是 {band} 范围内的数")
+        return None
+    return float(v)
+
+
 def _check_keys(obj: dict, allowed: set[str], path: str, err: _Errors) -> None:
     for key in obj:
         if key not in allowed:
@@ -126,6 +145,11 @@ def parse_bank(data: Any, source: str = "BANK.json") -> list[BankItem]:
         enemy = raw.get("enemy_group")
         if enemy is not None and (isinstance(enemy, bool) or not isinstance(enemy, str | int)):
             err.add(f"{path}.enemy_group", "必须是字符串、整数或 null")
+        a = _real(raw, "a", path, err, 0.0, 6.0, closed_lo=False)
+        b = _real(raw, "b", path, err, -10.0, 10.0)
+        if (raw.get("a") is None) != (raw.get("b") is None):
+            err.add(f"{path}.{'b' if raw.get('b') is None else 'a'}",
+                    "2PL 参数 a 与 b 须同时给出或同时省略")
         if len(err.items) > before:
             if len(err.items) > MAX_REPORTED_ERRORS:
                 break
@@ -140,6 +164,8 @@ def parse_bank(data: Any, source: str = "BANK.json") -> list[BankItem]:
                 points=points,
                 exposure=exposure,
                 enemy_group=None if enemy in (None, "") else str(enemy),
+                a=a,
+                b=b,
             )
         )
     err.raise_if_any()
@@ -148,7 +174,7 @@ def parse_bank(data: Any, source: str = "BANK.json") -> list[BankItem]:
 
 _BP_KEYS = {
     "forms", "max_shared_items", "sections", "content", "difficulty", "importance",
-    "exclude", "max_exposure",
+    "exclude", "max_exposure", "info_tolerance", "theta_cut", "pass_fraction",
 }
 
 
@@ -191,6 +217,13 @@ def parse_blueprint(data: Any, source: str = "BP.json") -> FormSpec:
         err.add("forms", f"必须在 1–{MAX_FORMS} 之间")
     shared = _nonneg_int(data, "max_shared_items", "", err, default=0)
     max_exposure = _nonneg_int(data, "max_exposure", "", err, default=None)
+    info_tolerance = _real(data, "info_tolerance", "", err, 0.0, MAX_INFO_TOLERANCE, closed_lo=False)
+    theta_cut = _real(data, "theta_cut", "", err, -6.0, 6.0)
+    pass_fraction = _real(data, "pass_fraction", "", err, 0.0, 1.0, closed_lo=False, closed_hi=False)
+    if data.get("theta_cut") is not None and data.get("pass_fraction") is not None:
+        err.add("pass_fraction", "theta_cut 与 pass_fraction 只能给出其一")
+    if info_tolerance is not None and _is_int(forms) and forms < 2:
+        err.add("info_tolerance", "匹配各套试卷的测验信息量需要至少 2 套试卷（forms ≥ 2）")
 
     sections: list[Section] = []
     if not isinstance(data.get("sections"), list) or not data["sections"]:
@@ -273,6 +306,9 @@ def parse_blueprint(data: Any, source: str = "BP.json") -> FormSpec:
         importance=tuple(importance),
         exclude=frozenset(str(v) for v in exclude),
         max_exposure=max_exposure,
+        info_tolerance=info_tolerance,
+        theta_cut=theta_cut,
+        pass_fraction=pass_fraction,
     )
 
 

@@ -17,6 +17,16 @@ Every blueprint rule is a row per form. Sharing between forms:
   costs more than any exposure saving could, so forms share as few items as
   the rules allow (lexicographically first), then prefer low exposure.
 
+Matching test information (``spec.info_tolerance`` = t%, forms F >= 2): with
+I_f = sum_g c[g, f] * I_g the information of form f at θ_cut, two rows per form
+keep it within ±t of the mean over forms,
+``I_f - (1 + t)/F * sum_h I_h <= 0`` and ``I_f - (1 - t)/F * sum_h I_h >= 0``.
+Items of a group differ in information by less than a bucket width, so each
+coefficient takes the group's greatest or least information, whichever makes
+the row harder (``info_lo``/``info_hi``): any draw from the groups then meets
+the rule. The aggregate model over forms leaves these rows out (summed over
+forms they always hold), so it stays a relaxation.
+
 With ``slack=True`` every rule row gets penalised slack columns and the
 objective only counts slack: the diagnosis reads which rules needed it.
 """
@@ -198,7 +208,53 @@ def build_model(
                                    "max_shared_items", None, slack)
     elif mode == "pairs":
         _add_pair_sharing(model, groups, ub, spec, slack)
+    if spec.matches_information and not total:
+        _add_information_rows(model, groups, ub, spec, slack)
     return model
+
+
+# Information slack is cheap beside a count rule's (weight 1 per item): when only the
+# tolerance cannot be met, the diagnosis blames it rather than a count rule.
+INFO_SLACK_WEIGHT = 0.01
+
+
+def _add_information_rows(model: Model, groups: list[Group], ub: list[int], spec: FormSpec,
+                          slack: bool) -> None:
+    F = spec.forms
+    t = spec.info_tolerance / 100.0
+    live = [gi for gi in range(len(groups)) if ub[gi] > 0]
+    lo = np.array([groups[gi].info_lo for gi in live])
+    hi = np.array([groups[gi].info_hi for gi in live])
+    top = max(float(hi.max()) if len(hi) else 0.0, 1e-9)
+    weight = INFO_SLACK_WEIGHT / top
+    for f in range(F):
+        for sense, share in (("over", (1 + t) / F), ("under", (1 - t) / F)):
+            cols, coefs = [], []
+            for h in range(F):
+                own = 1.0 if h == f else 0.0
+                # "over" (row <= 0) takes the larger information where the row adds it and the
+                # smaller where it subtracts; "under" (row >= 0) the reverse.
+                larger = (own - share > 0) == (sense == "over")
+                info = hi if larger else lo
+                cols.append(model.c_cols[live, h])
+                coefs.append((own - share) * info)
+            cols_all = np.concatenate(cols)
+            coefs_all = np.concatenate(coefs)
+            if sense == "over":
+                _info_row(model, cols_all, coefs_all, -INF, 0.0, f, slack, weight, "over")
+            else:
+                _info_row(model, cols_all, coefs_all, 0.0, INF, f, slack, weight, "under")
+
+
+def _info_row(model: Model, cols, coefs, lo: float, hi: float, form: int, slack: bool,
+              weight: float, sense: str) -> None:
+    cols, coefs = list(cols), list(coefs)
+    if slack:  # add_rule_row only slacks lower bounds above 0; here 0 is the bound
+        (s,) = model.add_cols(1, weight, 0.0, INF, False)
+        model.slacks.append(Slack(int(s), "information", form, sense))
+        cols.append(s)
+        coefs.append(1.0 if sense == "under" else -1.0)
+    model.add_row(cols, coefs, lo, hi)
 
 
 def _add_cost_curves(model: Model, groups: list[Group], ub: list[int], F: int) -> None:

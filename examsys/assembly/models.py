@@ -51,6 +51,9 @@ class PaperBlueprint(db.Model):
     # "estimated" (from the pooled exam statistics where they suffice, the declared one elsewhere).
     difficulty_source: Mapped[str] = mapped_column(String(16), nullable=False, default="declared",
                                                    server_default="declared")
+    # Percent: every form's test information at the pass mark within ± this of the forms' mean
+    # (2PL from exam data where it suffices); None: not matched. Only with two or more forms.
+    info_tolerance: Mapped[float | None] = mapped_column(Float)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)

@@ -181,6 +181,8 @@ def effective_compliance(paper: Paper) -> dict | None:
                              difficulty=v.difficulty, importance=points[v.point_id].importance.value
                              if v.point_id else "Z") for v in all_versions.values()]
     unique = list({b.id: b for b in bank}.values())
-    data = dict(paper.blueprint_snapshot, max_exposure=None)
+    # Information at the pass mark is judged at assembly (the pinned items' 2PL estimates are not
+    # kept); a replacement is checked on the counts.
+    data = dict(paper.blueprint_snapshot, max_exposure=None, info_tolerance=None)
     forms = [formats.AssembledForm(label, [v.item_id for v in vs.values()]) for label, vs in views.items()]
     return compliance_report(unique, to_form_spec(data), forms)

@@ -18,6 +18,7 @@ from examsys.analysis import estimates as analysis
 from examsys.assembly import formats
 from examsys.assembly.diagnosis import precheck, rule_availability
 from examsys.assembly.grouping import eligible_pool
+from examsys.assembly.matching import information_problems, information_stats
 from examsys.assembly.models import (
     Paper,
     PaperBlueprint,
@@ -38,7 +39,8 @@ from examsys.standards.models import LEVELS, AssessmentPoint, Standard
 BLUEPRINT_FIELDS = ("name", "level", "duration_minutes", "total_points", "pass_mark", "forms",
                     "max_shared_items", "sections", "content_rules", "difficulty_rules",
                     "importance_rules", "exclude_recent_papers", "max_exposure", "partial_credit",
-                    "difficulty_source")
+                    "difficulty_source",
+                    "info_tolerance")
 DIFFICULTY_SOURCES = {"declared": "标注难度", "estimated": "据考试数据估计的难度"}
 # A request waits for the solver at most this long; the solver's child process is killed then.
 ASSEMBLE_TIME_LIMIT = 20.0
@@ -124,6 +126,7 @@ def validate_blueprint(data: dict) -> list[str]:
     for r in data.get("importance_rules") or []:
         if r.get("importance") not in formats.IMPORTANCE_LEVELS or _num(r.get("min"), -1) < 0:
             problems.append(f"重要程度 {r.get('importance')}：须为 X/Y/Z，最少题数不能为负数")
+    problems += information_problems(data)
     return problems
 
 
@@ -154,7 +157,7 @@ def save_blueprint(user, org, standard: Standard, data: dict, pb: PaperBlueprint
     elif expected_version is not None and pb.version != expected_version:
         raise Conflict("该细目表已被他人修改，请刷新后重试")
     before = None if created else snapshot(pb)
-    data = {"difficulty_source": "declared", **data}
+    data = {"difficulty_source": "declared", "info_tolerance": None, **data}
     for name in BLUEPRINT_FIELDS:
         setattr(pb, name, data[name])
     pb.name = pb.name.strip()
@@ -170,12 +173,15 @@ class BankView:
     items: list[formats.BankItem]
     versions: dict[int, int]  # item id → active version id
     estimated: dict[int, int] = field(default_factory=dict)  # item id → level from data (estimated source)
+    irt: dict[int, tuple[float, float]] = field(default_factory=dict)  # item id → 2PL (a, b) from data
 
 
-def bank_for(pb_data: dict, organisation_id: int) -> BankView:
+def bank_for(pb_data: dict, organisation_id: int, *, irt: bool = False) -> BankView:
     """The organisation's approved items for the blueprint's standard and level, as the solver
     sees them. One query. Retired and unapproved items never appear; neither do items flagged
-    for revision (a known fault must not reach a new paper) nor items on retired points."""
+    for revision (a known fault must not reach a new paper) nor items on retired points.
+    With `irt` and a blueprint that matches test information, items carry their version's pooled
+    2PL estimates where data suffice (one calibration over the bank's versions)."""
     level_bit = 1 << int(pb_data["level"])
     rows = db.session.execute(
         select(Item.id, Item.qtype, AssessmentPoint.code, Item.difficulty, AssessmentPoint.importance,
@@ -190,9 +196,15 @@ def bank_for(pb_data: dict, organisation_id: int) -> BankView:
     if pb_data.get("difficulty_source") == "estimated":
         by_version = analysis.estimated_levels([r[7] for r in rows])
         estimated = {r[0]: by_version[r[7]] for r in rows if r[7] in by_version}
+    params: dict[int, tuple[float, float]] = {}
+    if irt and pb_data.get("info_tolerance") is not None and int(pb_data.get("forms") or 1) >= 2:
+        by_version = analysis.pooled_2pl([r[7] for r in rows])  # one calibration, a second or two
+        params = {r[0]: by_version[r[7]] for r in rows if r[7] in by_version}
     items = [formats.BankItem(id=r[0], type=r[1].value, kp=r[2], difficulty=estimated.get(r[0], r[3]),
-                              importance=r[4].value, points=r[8], exposure=r[5], enemy_group=r[6]) for r in rows]
-    return BankView(items=items, versions={r[0]: r[7] for r in rows}, estimated=estimated)
+                              importance=r[4].value, points=r[8], exposure=r[5], enemy_group=r[6],
+                              a=params.get(r[0], (None, None))[0], b=params.get(r[0], (None, None))[1])
+             for r in rows]
+    return BankView(items=items, versions={r[0]: r[7] for r in rows}, estimated=estimated, irt=params)
 
 
 def recently_used(organisation_id: int, standard_id: int, level: int, papers: int) -> set[str]:
@@ -239,7 +251,7 @@ def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | N
     if problems:
         raise ValidationError("；".join(problems), details={"errors": problems})
     seed = random.SystemRandom().randrange(1, 2**31 - 1) if seed is None else seed
-    bank = bank_for(data, pb.organisation_id)
+    bank = bank_for(data, pb.organisation_id, irt=True)
     exclude = recently_used(pb.organisation_id, pb.standard_id, pb.level, pb.exclude_recent_papers)
     result = solve(bank.items, to_form_spec(data, exclude=exclude), seed=seed, time_limit=time_limit)
     if result.status == "infeasible":
@@ -252,7 +264,8 @@ def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | N
     paper = Paper(organisation_id=pb.organisation_id, blueprint_id=pb.id, standard_id=pb.standard_id,
                   level=pb.level, name=name or default_paper_name(pb),
                   seed=seed, blueprint_snapshot=data, compliance=result.report,
-                  solve_stats={**result.stats, **_difficulty_stats(data, bank, result.forms)},
+                  solve_stats={**result.stats, **_difficulty_stats(data, bank, result.forms),
+                               **information_stats(data, bank.irt, result.forms)},
                   created_by_id=user.id)
     section_of = {s["type"]: (i, float(s["points"])) for i, s in enumerate(data["sections"])}
     type_of = {it.id: it.type for it in bank.items}

@@ -19,6 +19,7 @@ from .diagnosis import precheck, slack_diagnosis
 from .formats import AssembledForm, BankItem, FormSpec, SolveResult
 from .grouping import Group, assign_items, eligible_pool, make_groups
 from .highs_worker import run_milp
+from .information import resolve as resolve_theta_cut
 from .milp import Model, build_model, sharing_mode
 
 DEFAULT_TIME_LIMIT = 30.0
@@ -52,8 +53,13 @@ def _solve(
     started = time.monotonic()
     deadline = started + time_limit
     pool = eligible_pool(bank, spec)
+    # θ_cut comes from the eligible pool once, before anything else: the model, the draw and the
+    # checker all work at the same ability.
+    spec = resolve_theta_cut(pool.items, spec)
     stats: dict = {"bank_items": len(bank), "eligible_items": len(pool.items),
                    "aggregated": aggregate, "seed": seed, "time_limit": time_limit}
+    if spec.matches_information:
+        stats["theta_cut"] = spec.theta_cut
 
     def finish(result: SolveResult) -> SolveResult:
         stats["wall_seconds"] = round(time.monotonic() - started, 4)

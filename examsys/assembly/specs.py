@@ -4,6 +4,7 @@ saves and a paper keeps): shared by assembling and by re-checking a paper's comp
 from __future__ import annotations
 
 from examsys.assembly import formats
+from examsys.assembly.matching import information_spec
 from examsys.errors import ValidationError
 
 
@@ -30,6 +31,7 @@ def to_form_spec(data: dict, *, exclude: set[str] = frozenset()) -> formats.Form
                              for r in data["importance_rules"]),
             exclude=frozenset(exclude),
             max_exposure=_opt_int(data.get("max_exposure")),
+            **information_spec(data),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         raise ValidationError(f"细目表规则不完整或数值无效：{exc}") from exc
