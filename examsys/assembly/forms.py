@@ -72,6 +72,7 @@ class BlueprintForm(FlaskForm):
     difficulty_source = SelectField(_l("难度来源"), choices=[
         ("declared", _l("标注难度（命题时标注）")),
         ("estimated", _l("据考试数据估计（有足够考试数据的试题用估计难度，其余用标注难度）"))], default="declared")
+    per_candidate = BooleanField(_l("一人一卷（千人千卷）"))
     sections = FieldList(FormField(SectionRow), min_entries=1)
     content = FieldList(FormField(ContentRow))
     # Pre-fill options (used by the 按比重表生成 action only).
@@ -137,6 +138,7 @@ def to_data(form: BlueprintForm, standard_id: int) -> dict:
         "max_exposure": form.max_exposure.data,
         "partial_credit": bool(form.partial_credit.data),
         "difficulty_source": form.difficulty_source.data or "declared",
+        "per_candidate": bool(form.per_candidate.data),
     }
 
 
@@ -146,6 +148,7 @@ def initial_data(data: dict) -> dict:
                                      "forms", "max_shared_items", "exclude_recent_papers", "max_exposure",
                                      "partial_credit")}
     out["difficulty_source"] = data.get("difficulty_source") or "declared"
+    out["per_candidate"] = bool(data.get("per_candidate"))
     out["sections"] = [dict(s) for s in data.get("sections") or []]
     out["content"] = [{"kp_prefix": r["kp_prefix"], "type": (r.get("types") or [""])[0],
                        "min": r.get("min"), "max": r.get("max")} for r in data.get("content_rules") or []]
@@ -172,3 +175,10 @@ class ReplaceForm(FlaskForm):
     version_id = SelectField(_l("替换为"), coerce=int, choices=[], validators=[DataRequired()])
     reason = TextAreaField(_l("替换原因"), validators=[DataRequired(message=_l("请填写替换原因")),
                                                     Length(max=1000)])
+
+
+class PerCandidateForm(FlaskForm):
+    """How many forms a per-candidate blueprint's paper gets (one per candidate)."""
+
+    count = IntegerField(_l("份数（每名考生一份）"), default=30,
+                         validators=[DataRequired(message=_l("请填写份数"))])

@@ -51,6 +51,9 @@ class PaperBlueprint(db.Model):
     # "estimated" (from the pooled exam statistics where they suffice, the declared one elsewhere).
     difficulty_source: Mapped[str] = mapped_column(String(16), nullable=False, default="declared",
                                                    server_default="declared")
+    # One form per candidate (千人千卷): papers of this blueprint get as many forms as asked for
+    # (labelled 1..N), drawn by ``per_candidate``; ``max_shared_items`` caps any two forms' overlap.
+    per_candidate: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="0")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)
@@ -99,6 +102,11 @@ class Paper(db.Model):
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def per_candidate(self) -> bool:
+        """Assembled as one form per candidate (forms labelled 1..N), per its blueprint snapshot."""
+        return bool((self.blueprint_snapshot or {}).get("per_candidate"))
 
 
 class PaperForm(db.Model):
