@@ -29,7 +29,7 @@ from examsys.errors import ValidationError
 from examsys.extensions import db as _db
 from examsys.jobs.models import Job, JobState
 from examsys.permissions import Role
-from tests.assembly.app_factories import blueprint_data, make_bank
+from tests.assembly.app_factories import blueprint_data, make_bank, make_standard
 from tests.assembly.test_app_blueprints import _form
 from tests.delivery.test_batches import START, batch_world, roster_xlsx
 from tests.factories import valid_id_number
@@ -164,6 +164,19 @@ def test_count_out_of_range_and_ordinary_assembly_are_refused(pc, db):
     assert db.session.scalar(select(Job).where(Job.kind == per_candidate_papers.KIND)) is None
 
 
+def test_a_cap_too_tight_for_the_bank_fails_the_job_with_the_reason(pc, db, client, login_as):
+    w = pc
+    login_as(Role.EXAM_ADMIN, org=w.org)
+    w.pb.max_shared_items = 0  # 30 forms sharing nothing need 360 items; the bank has 144
+    db.session.commit()
+    resp = client.post(f"/assembly/blueprints/{w.pb.id}/assemble", data={"count": "30"}, follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    job = db.session.scalar(select(Job).where(Job.kind == per_candidate_papers.KIND))
+    db.session.refresh(job)
+    assert job.state == JobState.FAILED and "共用不超过 0 道" in job.error and "共用不超过 0 道" in page
+    assert db.session.scalar(select(Paper).where(Paper.blueprint_id == w.pb.id)) is None
+
+
 def test_discarding_a_per_candidate_draft_removes_every_form(pc, db):
     w = pc
     paper = per_candidate_papers.assemble(w.admin, w.pb, 20, seed=4)
@@ -234,6 +247,14 @@ def test_per_candidate_through_the_pages(pc, db, client, login_as, monkeypatch):
     db.session.refresh(pdf_job)
     assert pdf_job.state == JobState.DONE and pdf_job.params["label"] == "7", pdf_job.error
 
+    # The compliance report PDF: the summary, not a column per form.
+    assert client.post(f"/assembly/papers/{paper.id}/compliance.pdf").status_code == 303
+    pdf_job = db.session.scalar(select(Job).where(Job.kind == "paper.compliance_pdf"))
+    db.session.refresh(pdf_job)
+    assert pdf_job.state == JobState.DONE, pdf_job.error
+    pdf = client.get(f"/jobs/{pdf_job.id}/result").get_data()
+    assert pdf.startswith(b"%PDF")
+
     # Freeze on the page, bind, file, and every candidate signs in and starts on their own form.
     assert client.post(f"/assembly/papers/{paper.id}/freeze").status_code == 302
     db.session.refresh(paper)
@@ -251,3 +272,27 @@ def test_per_candidate_through_the_pages(pc, db, client, login_as, monkeypatch):
         assert resp.status_code in (200, 201), resp.get_json()
     started = db.session.scalars(select(Attempt).where(Attempt.batch_id == w.batch.id)).all()
     assert len(started) == CANDIDATES and len({a.form_id for a in started}) == CANDIDATES
+
+
+def test_a_thousand_forms_stay_usable(db, make, client, login_as):
+    """1,000 forms: drawn and stored in seconds; the paper page lists a hundred form numbers and
+    shows one form; the papers list and freezing do not load every form."""
+    org = make.org()
+    admin = login_as(Role.EXAM_ADMIN, org=org)
+    standard = make_standard()
+    make_bank(org, standard, admin, per_point={"judge": 20, "single": 30, "multi": 10})
+    pb = services.save_blueprint(admin, org, standard, blueprint_data(standard, per_candidate=True,
+                                                                      max_shared_items=8))
+    db.session.commit()
+    paper = per_candidate_papers.assemble(admin, pb, 1000, seed=1)
+    db.session.commit()
+    assert paper.compliance["ok"] and paper.compliance["forms"] == 1000
+    assert paper.solve_stats["overlap_max"] <= 8
+    page = client.get(f"/assembly/papers/{paper.id}").get_data(as_text=True)
+    assert len(re.findall(rf"/assembly/papers/{paper.id}\?form=\d+", page)) == views_papers.FORMS_PER_PAGE
+    assert "第 1 / 10 页，共 1000 份" in page and page.count('class="card form-card"') == 1
+    page = client.get(f"/assembly/papers/{paper.id}?form=1000").get_data(as_text=True)
+    assert "第 1000 份" in page and "第 10 / 10 页" in page
+    assert "一人一卷 1000 份" in client.get("/assembly/papers").get_data(as_text=True)
+    services.freeze(admin, paper)
+    assert paper.status == PaperStatus.FROZEN
