@@ -161,6 +161,8 @@ def test_count_out_of_range_and_ordinary_assembly_are_refused(pc, db):
             per_candidate_papers.request(w.admin, w.pb, bad)
     with pytest.raises(Exception, match="一人一卷"):
         services.assemble(w.admin, w.pb)
+    same = services.validate_blueprint(services.snapshot(w.pb) | {"max_shared_items": 12})
+    assert any("一人一卷时，任意两份试卷最多共用题数须小于每份题量 12" in p for p in same)
     assert db.session.scalar(select(Job).where(Job.kind == per_candidate_papers.KIND)) is None
 
 
