@@ -75,6 +75,7 @@ class BlueprintForm(FlaskForm):
     info_tolerance = NumberField(_l("各套测验信息量容差（%，留空不匹配）"), validators=[
         Optional(), NumberRange(min=0, max=formats.MAX_INFO_TOLERANCE,
                                 message=_l("须在 0–50 之间"))])
+    per_candidate = BooleanField(_l("一人一卷（千人千卷）"))
     sections = FieldList(FormField(SectionRow), min_entries=1)
     content = FieldList(FormField(ContentRow))
     # Pre-fill options (used by the 按比重表生成 action only).
@@ -141,6 +142,7 @@ def to_data(form: BlueprintForm, standard_id: int) -> dict:
         "partial_credit": bool(form.partial_credit.data),
         "difficulty_source": form.difficulty_source.data or "declared",
         "info_tolerance": form.info_tolerance.data,
+        "per_candidate": bool(form.per_candidate.data),
     }
 
 
@@ -151,6 +153,7 @@ def initial_data(data: dict) -> dict:
                                      "partial_credit")}
     out["difficulty_source"] = data.get("difficulty_source") or "declared"
     out["info_tolerance"] = data.get("info_tolerance")
+    out["per_candidate"] = bool(data.get("per_candidate"))
     out["sections"] = [dict(s) for s in data.get("sections") or []]
     out["content"] = [{"kp_prefix": r["kp_prefix"], "type": (r.get("types") or [""])[0],
                        "min": r.get("min"), "max": r.get("max")} for r in data.get("content_rules") or []]
@@ -177,3 +180,10 @@ class ReplaceForm(FlaskForm):
     version_id = SelectField(_l("替换为"), coerce=int, choices=[], validators=[DataRequired()])
     reason = TextAreaField(_l("替换原因"), validators=[DataRequired(message=_l("请填写替换原因")),
                                                     Length(max=1000)])
+
+
+class PerCandidateForm(FlaskForm):
+    """How many forms a per-candidate blueprint's paper gets (one per candidate)."""
+
+    count = IntegerField(_l("份数（每名考生一份）"), default=30,
+                         validators=[DataRequired(message=_l("请填写份数"))])

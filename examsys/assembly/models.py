@@ -54,6 +54,9 @@ class PaperBlueprint(db.Model):
     # Percent: every form's test information at the pass mark within ± this of the forms' mean
     # (2PL from exam data where it suffices); None: not matched. Only with two or more forms.
     info_tolerance: Mapped[float | None] = mapped_column(Float)
+    # One form per candidate (千人千卷): papers of this blueprint get as many forms as asked for
+    # (labelled 1..N), drawn by ``per_candidate``; ``max_shared_items`` caps any two forms' overlap.
+    per_candidate: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="0")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=clock.now)
@@ -102,6 +105,11 @@ class Paper(db.Model):
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def per_candidate(self) -> bool:
+        """Assembled as one form per candidate (forms labelled 1..N), per its blueprint snapshot."""
+        return bool((self.blueprint_snapshot or {}).get("per_candidate"))
 
 
 class PaperForm(db.Model):

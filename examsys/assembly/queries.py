@@ -14,6 +14,7 @@ from examsys.assembly import formats
 from examsys.assembly.checker import compliance_report
 from examsys.assembly.models import Paper, PaperForm, PaperFormItem, PaperReplacement
 from examsys.assembly.specs import to_form_spec
+from examsys.assembly.summary import summary_report
 from examsys.bank.models import Item, ItemStatus, ItemVersion, QType
 from examsys.extensions import db
 from examsys.standards.models import AssessmentPoint
@@ -118,7 +119,18 @@ def paper_views(paper: Paper) -> list[FormView]:
 
 
 def get_form(paper: Paper, label: str) -> PaperForm | None:
-    return next((f for f in paper.forms if f.label == label), None)
+    """One form by its label, without loading the others (a paper may have one per candidate)."""
+    return db.session.scalar(select(PaperForm).where(PaperForm.paper_id == paper.id, PaperForm.label == label))
+
+
+def _label_key(label: str) -> tuple:
+    return (0, int(label), "") if label.isdigit() else (1, 0, label)
+
+
+def form_labels(paper: Paper) -> list[str]:
+    """The paper's form labels in order: A, B, … or, one form per candidate, 1, 2, … 1000."""
+    labels = db.session.scalars(select(PaperForm.label).where(PaperForm.paper_id == paper.id)).all()
+    return sorted(labels, key=_label_key)
 
 
 def replacement_candidates(paper: Paper, form_item: PaperFormItem, *, limit: int = 200) -> list[Item]:
@@ -170,6 +182,13 @@ def effective_compliance(paper: Paper) -> dict | None:
     """The compliance report recomputed for the forms as candidates now see them, or None when
     nothing was replaced (the stored report from assembling then still holds). Uses each
     version's own assessment point and difficulty; exposure is left out (freezing raised it)."""
+    replaced = db.session.scalar(select(func.count(PaperReplacement.id)).join(
+        PaperFormItem, PaperFormItem.id == PaperReplacement.form_item_id).join(PaperForm).where(
+        PaperForm.paper_id == paper.id))
+    if not replaced:
+        return None
+    if paper.per_candidate:
+        return _effective_summary(paper)
     views = {f.label: effective_versions(f) for f in paper.forms}
     pinned = {fi.id: fi.item_version_id for f in paper.forms for fi in f.items}
     if all(v.id == pinned[fid] for vs in views.values() for fid, v in vs.items()):
@@ -186,3 +205,26 @@ def effective_compliance(paper: Paper) -> dict | None:
     data = dict(paper.blueprint_snapshot, max_exposure=None, info_tolerance=None)
     forms = [formats.AssembledForm(label, [v.item_id for v in vs.values()]) for label, vs in views.items()]
     return compliance_report(unique, to_form_spec(data), forms)
+
+
+def _effective_summary(paper: Paper) -> dict:
+    """``effective_compliance`` of a paper with a form per candidate: the summary report over
+    the forms as candidates now see them, read in two queries rather than two per form."""
+    rows = db.session.execute(select(PaperForm.label, EFFECTIVE_VERSION_ID).select_from(_fi)
+                              .join(PaperForm, PaperForm.id == _fi.c.form_id)
+                              .where(PaperForm.paper_id == paper.id).order_by(_fi.c.form_id, _fi.c.position)).all()
+    versions = {v.id: v for v in db.session.scalars(select(ItemVersion).where(
+        ItemVersion.id.in_({vid for _, vid in rows})))}
+    point_ids = {v.point_id for v in versions.values() if v.point_id}
+    points = {p.id: p for p in db.session.scalars(select(AssessmentPoint).where(AssessmentPoint.id.in_(point_ids)))}
+    bank = {v.item_id: formats.BankItem(id=v.item_id, type=v.qtype.value,
+                                        kp=points[v.point_id].code if v.point_id else "", difficulty=v.difficulty,
+                                        importance=points[v.point_id].importance.value if v.point_id else "Z")
+            for v in versions.values()}
+    forms: dict[str, list[int]] = {}
+    for label, vid in rows:
+        forms.setdefault(label, []).append(versions[vid].item_id)
+    data = dict(paper.blueprint_snapshot, max_exposure=None)
+    return summary_report(list(bank.values()), to_form_spec(data),
+                          [formats.AssembledForm(label, items) for label, items in
+                           sorted(forms.items(), key=lambda kv: _label_key(kv[0]))])

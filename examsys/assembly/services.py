@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from examsys import audit, clock, transaction
 from examsys.analysis import estimates as analysis
@@ -27,7 +27,7 @@ from examsys.assembly.models import (
     PaperReplacement,
     PaperStatus,
 )
-from examsys.assembly.queries import effective_versions, items_on_paper
+from examsys.assembly.queries import effective_versions, form_labels, items_on_paper
 from examsys.assembly.solver import solve
 from examsys.assembly.specs import to_form_spec
 from examsys.audit.actions import AuditAction
@@ -40,7 +40,7 @@ BLUEPRINT_FIELDS = ("name", "level", "duration_minutes", "total_points", "pass_m
                     "max_shared_items", "sections", "content_rules", "difficulty_rules",
                     "importance_rules", "exclude_recent_papers", "max_exposure", "partial_credit",
                     "difficulty_source",
-                    "info_tolerance")
+                    "info_tolerance", "per_candidate")
 DIFFICULTY_SOURCES = {"declared": "标注难度", "estimated": "据考试数据估计的难度"}
 # A request waits for the solver at most this long; the solver's child process is killed then.
 ASSEMBLE_TIME_LIMIT = 20.0
@@ -104,6 +104,8 @@ def validate_blueprint(data: dict) -> list[str]:
         problems.append("两套试卷最多共用题数不能为负数")
     elif forms_n > 1 and sections and _num(data.get("max_shared_items")) >= size:
         problems.append(f"两套试卷最多共用题数须小于每套题量 {size}，否则各套试卷可以完全相同")
+    if data.get("per_candidate") and sections and _num(data.get("max_shared_items")) >= size:
+        problems.append(f"一人一卷时，任意两份试卷最多共用题数须小于每份题量 {size}，否则各份试卷可以完全相同")
     if _num(data.get("exclude_recent_papers")) < 0 or (_num(data.get("max_exposure"), 0) < 0):
         problems.append("排除条件不能为负数")
     for i, r in enumerate(data.get("content_rules") or [], 1):
@@ -157,7 +159,7 @@ def save_blueprint(user, org, standard: Standard, data: dict, pb: PaperBlueprint
     elif expected_version is not None and pb.version != expected_version:
         raise Conflict("该细目表已被他人修改，请刷新后重试")
     before = None if created else snapshot(pb)
-    data = {"difficulty_source": "declared", "info_tolerance": None, **data}
+    data = {"difficulty_source": "declared", "info_tolerance": None, "per_candidate": False, **data}
     for name in BLUEPRINT_FIELDS:
         setattr(pb, name, data[name])
     pb.name = pb.name.strip()
@@ -247,6 +249,8 @@ def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | N
     after the rollback, `transaction.on_rollback`), or DomainError when the solver ran out of time
     or failed."""
     data = snapshot(pb)
+    if data.get("per_candidate"):
+        raise Conflict("该细目表设为一人一卷：请在细目表页面填写份数后生成试卷")
     problems = validate_blueprint(data)
     if problems:
         raise ValidationError("；".join(problems), details={"errors": problems})
@@ -310,6 +314,8 @@ def reassemble(user, paper: Paper, *, time_limit: float = ASSEMBLE_TIME_LIMIT) -
     Infeasible the old draft is kept (the caller rolls back everything but the audit event)."""
     if paper.status != PaperStatus.DRAFT:
         raise Conflict("只有草稿状态的试卷可以重新组卷")
+    if paper.per_candidate:
+        raise Conflict("一人一卷试卷请在细目表页面按份数重新生成，再删除本草稿")
     pb = paper.blueprint
     new = assemble(user, pb, time_limit=time_limit)
     discard(user, paper)
@@ -322,7 +328,9 @@ def freeze(user, paper: Paper) -> None:
     since assembling would freeze stale content: re-assemble instead)."""
     if paper.status != PaperStatus.DRAFT:
         raise Conflict("只有草稿状态的试卷可以定稿")
-    pinned = {fi.item_id: fi.item_version_id for form in paper.forms for fi in form.items}
+    # One query, not one per form: a paper may have a form per candidate.
+    pinned = dict(db.session.execute(select(PaperFormItem.item_id, PaperFormItem.item_version_id)
+                                     .join(PaperForm).where(PaperForm.paper_id == paper.id)).all())
     items = db.session.scalars(select(Item).where(Item.id.in_(pinned))).all()
     stale = sorted(it.id for it in items
                    if it.status != ItemStatus.APPROVED or it.active_version_id != pinned[it.id])
@@ -335,8 +343,9 @@ def freeze(user, paper: Paper) -> None:
     for item in items:
         item.exposure += 1
     db.session.flush()
-    audit.record(AuditAction.PAPER_FROZEN, obj=paper, data={"items": len(pinned),
-                                                  "forms": [f.label for f in paper.forms]})
+    labels = form_labels(paper)
+    audit.record(AuditAction.PAPER_FROZEN, obj=paper, data={"items": len(pinned), "forms": labels} if not
+                 paper.per_candidate else {"items": len(pinned), "forms": len(labels), "per_candidate": True})
 
 
 def discard(user, paper: Paper) -> None:
@@ -344,6 +353,12 @@ def discard(user, paper: Paper) -> None:
     if paper.status != PaperStatus.DRAFT:
         raise Conflict("已定稿的试卷不能删除")
     audit.record(AuditAction.PAPER_DISCARDED, obj=paper, data={"name": paper.name, "seed": paper.seed})
+    if paper.per_candidate:
+        # Thousands of rows: deleted by statement, not loaded one by one for the ORM cascade.
+        forms = select(PaperForm.id).where(PaperForm.paper_id == paper.id).scalar_subquery()
+        db.session.execute(delete(PaperFormItem).where(PaperFormItem.form_id.in_(forms)))
+        db.session.execute(delete(PaperForm).where(PaperForm.paper_id == paper.id))
+        db.session.expire(paper, ["forms"])
     db.session.delete(paper)
     db.session.flush()
 

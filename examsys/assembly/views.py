@@ -10,10 +10,11 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from examsys.assembly import prefill, services, views_papers
+from examsys.assembly import per_candidate_papers, prefill, services, views_papers
 from examsys.assembly.forms import (
     ActionForm,
     BlueprintForm,
+    PerCandidateForm,
     initial_data,
     replace_content_rows,
     set_choices,
@@ -24,6 +25,7 @@ from examsys.assembly.queries import papers_of_blueprint, rule_label
 from examsys.assembly.views_common import ASSEMBLE, MANAGE, bp
 from examsys.assembly.views_common import get_standard as _standard
 from examsys.extensions import db
+from examsys.jobs.views import follow
 from examsys.permissions import require
 from examsys.standards.models import LEVELS, Standard, StandardStatus
 from examsys.tenancy import get_scoped, scoped
@@ -111,7 +113,8 @@ def _editor(standard: Standard, pb: PaperBlueprint | None):
     return render_template("assembly/editor.html", form=form, standard=standard, pb=pb, errors=errors,
                            feasibility=_feasibility(form, standard), action_form=ActionForm(),
                            papers=papers_of_blueprint(pb.id) if pb else [],
-                           tolerance=prefill.DEFAULT_TOLERANCE), status
+                           tolerance=prefill.DEFAULT_TOLERANCE, count_form=PerCandidateForm(),
+                           max_per_candidate=per_candidate_papers.MAX_FORMS), status
 
 
 def _version(form) -> int | None:
@@ -174,6 +177,11 @@ def blueprint_feasibility():
 @require(ASSEMBLE)
 def assemble(blueprint_id: int):
     pb = get_scoped(PaperBlueprint, blueprint_id, current_user)
+    if pb.per_candidate:
+        # A form per candidate takes seconds to draw and store: a job, followed on its page.
+        back = url_for("assembly.blueprint_edit", blueprint_id=pb.id, _anchor="assemble")
+        count = request.form.get("count", "").strip()
+        return follow(lambda: per_candidate_papers.request(current_user, pb, count), back)
     paper, error = attempt(lambda: services.assemble(current_user, pb), show=False)
     if isinstance(error, services.Infeasible):
         # Nothing of the attempt is stored but its audit event (kept by the service).

@@ -17,6 +17,7 @@ from examsys.assembly.forms import ActionForm, ReplaceForm
 from examsys.assembly.models import Paper, PaperFormItem
 from examsys.assembly.queries import (
     effective_compliance,
+    form_labels,
     form_view,
     get_form,
     paper_views,
@@ -34,6 +35,8 @@ from examsys.standards.models import AssessmentPoint
 from examsys.supervision import services as supervision
 from examsys.tenancy import get_scoped, scoped
 from examsys.viewutil import attempt, refusal_status
+
+FORMS_PER_PAGE = 100  # form numbers listed per page of a per-candidate paper
 
 
 def _readable(paper_id: int) -> Paper:
@@ -57,9 +60,32 @@ def paper(paper_id: int):
     p = _readable(paper_id)
     standard = _standard(p.standard_id)
     names = {r.code: r.name for r in standard.ranges}
+    if p.per_candidate:
+        return _per_candidate_paper(p, standard, names)
     return render_template("assembly/paper.html", paper=p, views=paper_views(p), standard=standard,
                            report=p.compliance, effective=effective_compliance(p), action=ActionForm(),
                            label_of=lambda rule: rule_label(p.blueprint_snapshot, rule, names))
+
+
+def _per_candidate_paper(p: Paper, standard, names: dict):
+    """A paper with a form per candidate: the summary report, the forms' numbers a page at a time,
+    and the one form asked for (never all of them)."""
+    labels = form_labels(p)
+    pages = max(1, -(-len(labels) // FORMS_PER_PAGE))
+    wanted = (request.args.get("form") or "").strip()
+    form = get_form(p, wanted) if wanted else (get_form(p, labels[0]) if labels else None)
+    missing = wanted if wanted and form is None else None
+    if form is not None and "page" not in request.args:
+        page = labels.index(form.label) // FORMS_PER_PAGE + 1
+    else:
+        page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    shown = labels[(page - 1) * FORMS_PER_PAGE:page * FORMS_PER_PAGE]
+    effective = effective_compliance(p)
+    return render_template("assembly/paper_per_candidate.html", paper=p, standard=standard, labels=shown,
+                           count=len(labels), page=page, pages=pages, view=form_view(p, form) if form else None,
+                           missing=missing, report=effective or p.compliance, replaced=effective is not None,
+                           action=ActionForm(),
+                           label_of=lambda rule: rule_label(p.blueprint_snapshot, rule, names)), 404 if missing else 200
 
 
 def _act(paper_id: int, call, success: str):
@@ -119,7 +145,7 @@ def replace(paper_id: int, form_item_id: int):
                            show=False)
         if error is None:
             flash(f"已替换 {fi.form.label} 卷第 {row.number} 题，替换已记入审计日志", "success")
-            return redirect(url_for("assembly.paper", paper_id=p.id))
+            return redirect(url_for("assembly.paper", paper_id=p.id, form=fi.form.label if p.per_candidate else None))
         (form.reason.errors if error.field == "reason" else form.version_id.errors).append(error.message)
     status = refusal_status(error, 422 if request.method == "POST" else 200)
     codes = dict(db.session.execute(select(AssessmentPoint.id, AssessmentPoint.code).where(

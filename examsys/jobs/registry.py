@@ -5,7 +5,8 @@
   to `result_path` and calling `progress(fraction, stage)` as it goes;
 - `may_view(user, job) -> bool`: who besides the requester may see the job and take its result
   (the same rule as the object's own page);
-- `on_download(job)`: what a download records (flushes), if anything.
+- `on_download(job)`: what a download records (flushes), if anything;
+- `link(job)`: a page the finished job's page links to (what the job made), if any.
 
 The registry is the only coupling: the jobs package imports no domain."""
 
@@ -40,6 +41,9 @@ class JobKind:
     # import), so its unit of work takes the database's write lock first (SQLite).
     read_only: bool = False
     writes_early: bool = False
+    # link(job) -> (label msgid, url) | None: where a finished job's page sends the user besides
+    # the download (e.g. the paper a job assembled), if anywhere.
+    link: Callable[[Any], tuple[str, str] | None] | None = None
 
 
 _KINDS: dict[str, JobKind] = {}

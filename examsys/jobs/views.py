@@ -13,7 +13,7 @@ from examsys import transaction
 from examsys.errors import NotFound, PermissionDenied
 from examsys.jobs import registry
 from examsys.jobs import services as svc
-from examsys.jobs.models import Job
+from examsys.jobs.models import Job, JobState
 from examsys.permissions import require
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -37,6 +37,14 @@ def _label(job) -> str:
     return gettext(registry.kind_of(job.kind).label) if registry.known(job.kind) else job.kind
 
 
+def _link(job) -> tuple[str, str] | None:
+    if job.state != JobState.DONE or not registry.known(job.kind):
+        return None
+    make = registry.kind_of(job.kind).link
+    found = make(job) if make is not None else None
+    return (gettext(found[0]), found[1]) if found else None
+
+
 @bp.get("/")
 @require()
 def index():
@@ -49,7 +57,7 @@ def job(job_id: int):
     j = svc.get_visible(job_id, current_user)
     percent, stage = svc.progress(j)
     return render_template("jobs/job.html", job=j, label=_label(j), percent=percent, stage=stage,
-                           refresh=None if j.finished else REFRESH_SECONDS)
+                           refresh=None if j.finished else REFRESH_SECONDS, link=_link(j))
 
 
 @bp.get("/<int:job_id>/result")

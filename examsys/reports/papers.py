@@ -128,6 +128,11 @@ def answer_key_pdf(paper: Paper, view: FormView, standard: Standard) -> bytes:
 def compliance_pdf(paper: Paper, standard: Standard, effective: dict | None) -> bytes:
     names = {r.code: r.name for r in standard.ranges}
     report = effective or paper.compliance
+    if report.get("per_candidate"):
+        # A form per candidate: the summary over all forms, not a column for each of them.
+        return render_pdf("reports/compliance_per_candidate.html", report=report, replaced=effective is not None,
+                          label_of=lambda rule: rule_label(paper.blueprint_snapshot, rule, names),
+                          **_common(paper, standard))
     labels = [f.label for f in paper.forms]
     return render_pdf("reports/compliance.html", report=report, labels=labels, replaced=effective is not None,
                       label_of=lambda rule: rule_label(paper.blueprint_snapshot, rule, names),

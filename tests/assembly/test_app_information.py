@@ -30,6 +30,9 @@ def test_validation_of_the_tolerance(db):
     assert too_wide == ["测验信息量容差须大于 0 且不超过 50（%），不匹配请留空"]
     assert services.validate_blueprint(blueprint_data(standard, info_tolerance=10)) == []
     assert services.validate_blueprint(blueprint_data(standard, forms=1, info_tolerance=None)) == []
+    per_candidate = services.validate_blueprint(blueprint_data(standard, info_tolerance=10, per_candidate=True,
+                                                               max_shared_items=1))
+    assert any("一人一卷" in p and "不能再按测验信息量匹配" in p for p in per_candidate)
 
 
 def test_editor_round_trip_of_the_tolerance(client, login_as, db):

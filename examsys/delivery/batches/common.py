@@ -12,7 +12,7 @@ from sqlalchemy import Select, or_, select
 
 from examsys import clock
 from examsys.accounts.models import CERT_KIND_LABELS, CertificateKind, User
-from examsys.assembly.models import Paper
+from examsys.assembly.models import PaperForm
 from examsys.delivery.models import (
     Batch,
     BatchRoom,
@@ -141,9 +141,10 @@ def room_counts(batch: Batch) -> dict[int, int]:
 
 
 def form_labels(batch: Batch) -> list[str]:
-    paper = db.session.get(Paper, batch.paper_id) if batch.paper_id else None
-    labels = [f.label for f in paper.forms] if paper is not None else []
-    return labels or ["A", "B"]
+    """The forms of the batch's paper in order (A, B, … or, one per candidate, 1, 2, … N)."""
+    labels = db.session.scalars(select(PaperForm.label).where(PaperForm.paper_id == batch.paper_id)).all() \
+        if batch.paper_id else []
+    return sorted(labels, key=lambda label: (0, int(label), "") if label.isdigit() else (1, 0, label)) or ["A", "B"]
 
 
 def certificate_status(user: User, kind: CertificateKind, batch: Batch) -> tuple[bool, str]:

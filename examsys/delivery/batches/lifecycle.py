@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from examsys import audit, clock, signals
 from examsys.accounts.models import CertificateKind, Organisation, User
-from examsys.assembly.models import Paper, PaperStatus
+from examsys.assembly.models import Paper, PaperForm, PaperStatus
 from examsys.audit.actions import AuditAction
 from examsys.delivery.batches.common import (
     FLAG_SETTINGS,
@@ -121,6 +121,17 @@ def paper_problems(paper: Paper, standard_id: int, level: int) -> list[str]:
     if paper.standard_id != standard_id or paper.level != level:
         problems.append(f"试卷“{paper.name}”的职业或等级与批次不一致")
     return problems
+
+
+def per_candidate_problem(paper: Paper, candidates: int) -> str | None:
+    """Why a paper with one form per candidate cannot serve `candidates` (more than its forms)."""
+    if not paper.per_candidate:
+        return None
+    forms = db.session.scalar(select(func.count(PaperForm.id)).where(PaperForm.paper_id == paper.id)) or 0
+    if candidates > forms:
+        return (f"试卷“{paper.name}”为一人一卷，只有 {forms} 份，少于本批次的 {candidates} 名考生："
+                f"请按考生人数重新生成一人一卷试卷，或减少考生")
+    return None
 
 
 def snapshot(batch: Batch) -> dict:
@@ -229,6 +240,8 @@ def update_batch(actor: User, batch: Batch, data: BatchInput, *, expected_versio
         raise Conflict("该批次已被他人修改，请刷新后重试")
     org = db.session.get(Organisation, batch.organisation_id)
     _standard, paper = _check_input(org, data)
+    if paper is not None and (problem := per_candidate_problem(paper, len(batch.roster))):
+        raise ValidationError(problem, details={"errors": [problem]})
     before = snapshot(batch)
     paper_changed = batch.paper_id != (paper.id if paper else None)
     _apply(batch, data, paper)
@@ -276,7 +289,14 @@ def filing_problems(batch: Batch) -> list[str]:
     if batch.paper_id is None:
         problems.append("未选择试卷")
     else:
-        problems += paper_problems(db.session.get(Paper, batch.paper_id), batch.standard_id, batch.level)
+        paper = db.session.get(Paper, batch.paper_id)
+        problems += paper_problems(paper, batch.standard_id, batch.level)
+        if problem := per_candidate_problem(paper, len(batch.roster)):
+            problems.append(problem)
+        elif paper.per_candidate:
+            seen = [e.form_label for e in batch.roster if e.form_label]
+            if len(set(seen)) != len(seen):
+                problems.append("一人一卷试卷须每名考生一份，但有考生被分到同一份试卷：请重新导入名单或重新选择试卷")
     if not batch.rooms:
         problems.append("未设置考场")
     standard = db.session.get(Standard, batch.standard_id)

@@ -38,6 +38,7 @@ from examsys.accounts.candidates import (
     set_candidate_photo,
 )
 from examsys.accounts.models import Candidate, Organisation, User
+from examsys.assembly.models import Paper
 from examsys.audit.actions import AuditAction
 from examsys.bank.assets import clean_image
 from examsys.delivery.batches.common import form_labels
@@ -328,8 +329,20 @@ def assign_seats(batch: Batch) -> None:
 
 
 def assign_forms(batch: Batch) -> None:
-    """Forms by seat: seat 1 A, seat 2 B, seat 3 A, … (over the paper's forms)."""
+    """Forms by seat: seat 1 A, seat 2 B, seat 3 A, … (over the paper's forms). A paper with one
+    form per candidate gives every entry its own form instead, in roster order (room, seat,
+    ticket): stored on the entry, so it holds across restarts and concurrent starts. Entries
+    beyond the forms get none (filing refuses such a batch)."""
     labels = form_labels(batch)
+    paper = db.session.get(Paper, batch.paper_id) if batch.paper_id else None
+    if paper is not None and paper.per_candidate:
+        room_order = {r.id: r.position for r in batch.rooms}
+        entries = sorted(batch.roster, key=lambda e: (e.room_id is None, room_order.get(e.room_id, 0),
+                                                      e.seat_no is None, e.seat_no or 0, e.ticket_no))
+        for n, entry in enumerate(entries):
+            entry.form_label = labels[n] if n < len(labels) else None
+        db.session.flush()
+        return
     for entry in batch.roster:
         if entry.seat_no is not None:
             entry.form_label = labels[(entry.seat_no - 1) % len(labels)]

@@ -122,13 +122,20 @@ def sweep(now: datetime | None = None) -> int:
 
 
 def _pick_form(entry: RosterEntry, paper: Paper) -> PaperForm:
+    if entry.form_label:
+        # One row, not all of them: a paper may have a form per candidate.
+        form = db.session.scalar(select(PaperForm).where(PaperForm.paper_id == paper.id,
+                                                         PaperForm.label == entry.form_label))
+        if form is not None:
+            return form
+    if paper.per_candidate:
+        # Each candidate's own form was assigned with the roster (in roster order) and checked at
+        # filing; a candidate without one must not share another's.
+        raise _conflict(f"本场考试为一人一卷，考生 {entry.ticket_no} 没有分配到试卷，请联系考务人员", "no_paper")
     forms = sorted(paper.forms, key=lambda f: f.label)
     if not forms:
         raise _conflict("本场考试的试卷没有可用的试卷套", "no_paper")
     if entry.form_label:
-        for form in forms:
-            if form.label == entry.form_label:
-                return form
         raise _conflict(f"准考证指定的试卷套 {entry.form_label} 不存在", "no_paper")
     # Round-robin by ticket order: neighbours in the roster (and usually in the room) differ.
     position = db.session.scalar(select(func.count(RosterEntry.id)).where(

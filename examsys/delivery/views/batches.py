@@ -109,6 +109,12 @@ def _org_users(role: Role, org_id: int | None) -> list[User]:
     return list(db.session.scalars(stmt.order_by(User.display_name)))
 
 
+def _forms_of(p: Paper) -> str:
+    if p.per_candidate:
+        return f"一人一卷 {(p.solve_stats or {}).get('forms', '')} 份"
+    return "/".join(f.label for f in p.forms) + " 卷"
+
+
 def _set_choices(form: BatchForm, org_id: int) -> None:
     standards = db.session.scalars(select(Standard).where(Standard.status == StandardStatus.CURRENT)
                                    .order_by(Standard.code)).all()
@@ -118,8 +124,7 @@ def _set_choices(form: BatchForm, org_id: int) -> None:
                                                     Paper.status == PaperStatus.FROZEN)
                                 .order_by(Paper.frozen_at.desc())).all()
     form.paper_id.choices = [(0, "（暂不选择）")] + [
-        (p.id, f"{p.name}（{LEVELS.get(p.level, p.level)}，{'/'.join(f.label for f in p.forms)} 卷）")
-        for p in papers]
+        (p.id, f"{p.name}（{LEVELS.get(p.level, p.level)}，{_forms_of(p)}）") for p in papers]
     proctors = [(u.id, u.display_name) for u in _org_users(Role.PROCTOR, org_id)]
     form.markers.choices = proctors
     for row in form.rooms:
