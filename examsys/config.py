@@ -228,8 +228,12 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # The workforce's warnings list certificates expiring within this many days.
         "EXAMSYS_CERT_WARNING_DAYS": env_int("CERT_WARNING_DAYS", 60),
         "MAX_CONTENT_LENGTH": env_int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
-        # Argon2id cost; tests lower it through overrides, production keeps the library default.
-        "EXAMSYS_ARGON2": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+        # Argon2id cost: OWASP's first recommended configuration (19 MiB, 2 passes, 1 lane). RFC
+        # 9106's 64 MiB × 4 lanes made every staff sign-in add 64 MiB to a web worker (four at
+        # once in its four threads), which alone broke the 200 MB a worker may hold on an exam
+        # day; hashes made with other costs still verify and are re-hashed at the next sign-in.
+        # Tests lower it through overrides.
+        "EXAMSYS_ARGON2": {"time_cost": 2, "memory_cost": 19456, "parallelism": 1},
     }
     if not ("SECRET_KEY" in overrides and "EXAMSYS_DATA_KEY" in overrides):
         secrets_ = load_secrets(instance_path)

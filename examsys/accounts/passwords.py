@@ -10,6 +10,7 @@ passwords; it is lower-case, and a password is compared lower-cased."""
 from __future__ import annotations
 
 import secrets
+import threading
 from functools import lru_cache
 from importlib import resources
 
@@ -42,6 +43,12 @@ def check_password_policy(password: str, *, username: str | None = None) -> None
         raise ValidationError(_("密码不能包含用户名"), field="password")
 
 
+# One Argon2 computation at a time per process: each holds its whole memory cost (19 MiB) while it
+# runs, so a worker's threads signing in together would add that once per thread. At ~30 ms a
+# hash, queueing sign-ins inside one worker costs nothing a person notices.
+_ONE_AT_A_TIME = threading.Lock()
+
+
 @lru_cache(maxsize=4)
 def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
@@ -57,19 +64,22 @@ def hasher() -> PasswordHasher:
 
 
 def hash_password(password: str) -> str:
-    return hasher().hash(password)
+    with _ONE_AT_A_TIME:
+        return hasher().hash(password)
 
 
 def verify(hash_: str, password: str) -> bool:
     try:
-        return hasher().verify(hash_, password)
+        with _ONE_AT_A_TIME:
+            return hasher().verify(hash_, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 @lru_cache(maxsize=4)
 def _dummy_hash_for(params: tuple[int, int, int]) -> str:
-    return _hasher(*params).hash(secrets.token_hex(16))
+    with _ONE_AT_A_TIME:
+        return _hasher(*params).hash(secrets.token_hex(16))
 
 
 def dummy_hash() -> str:

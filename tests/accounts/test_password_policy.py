@@ -9,6 +9,7 @@ from examsys.accounts import passwords, services
 from examsys.demo.loader import USERS, demo_password
 from examsys.errors import ValidationError
 from examsys.permissions import Role
+from tests.factories import PASSWORD
 
 
 def test_the_list_is_shipped_in_the_package_and_has_10000_entries():
@@ -49,3 +50,45 @@ def test_demo_passwords_meet_the_policy(app):
     with app.test_request_context():
         for username, *_ in USERS:
             passwords.check_password_policy(demo_password(username), username=username)
+
+
+def test_production_cost_is_owasps_and_old_hashes_are_rehashed_at_sign_in(make, db, app, tmp_path):
+    """The default cost holds 19 MiB per hash (not RFC 9106's 64 MiB × 4 lanes, which alone broke a
+    web worker's 200 MB); a hash made with the old cost still verifies and is replaced by one with
+    the configured cost when its owner signs in."""
+    from argon2 import PasswordHasher
+
+    from examsys.config import build_config
+
+    defaults = build_config(tmp_path, {"SECRET_KEY": "k", "EXAMSYS_DATA_KEY": "d"})["EXAMSYS_ARGON2"]
+    assert defaults == {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
+    user = make.user()
+    user.password_hash = PasswordHasher(time_cost=1, memory_cost=2048, parallelism=2).hash(PASSWORD)
+    db.session.commit()
+    services.authenticate(user.username, PASSWORD)
+    assert "m=1024,t=1,p=1" in user.password_hash  # the suite's configured cost
+
+
+def test_argon2_runs_one_at_a_time_per_process(app, monkeypatch):
+    """Threads of one worker signing in together queue for the hash instead of each holding its
+    memory cost at once."""
+    import threading
+    import time
+
+    active, peak = [0], [0]
+
+    class Probe:
+        def hash(self, password):
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+            time.sleep(0.02)
+            active[0] -= 1
+            return "x"
+
+    monkeypatch.setattr(passwords, "hasher", lambda: Probe())
+    threads = [threading.Thread(target=passwords.hash_password, args=("p",)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == 1
