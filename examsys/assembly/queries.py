@@ -100,7 +100,9 @@ def form_view(paper: Paper, form: PaperForm) -> FormView:
     point_ids = {v.point_id for v in versions.values() if v.point_id}
     points = {p.id: p for p in db.session.scalars(select(AssessmentPoint).where(AssessmentPoint.id.in_(point_ids)))}
     blocks = []
-    for i, s in enumerate(paper.blueprint_snapshot["sections"]):
+    # Papers entered as records of past sittings (the demo's certificate-data batches) keep only
+    # the pass mark and duration: no sections, no items, and their page still opens.
+    for i, s in enumerate((paper.blueprint_snapshot or {}).get("sections") or []):
         blocks.append(SectionBlock(i, CHINESE_NUMERALS[i] if i < len(CHINESE_NUMERALS) else str(i + 1),
                                    s["type"], formats.TYPE_NAMES.get(s["type"], s["type"]), float(s["points"])))
     for number, fi in enumerate(sorted(form.items, key=lambda f: (f.section, f.position)), 1):

@@ -289,3 +289,24 @@ def test_paper_permissions(client, login_as, make, db):
     login_as(Role.WRITER, org=org)
     assert client.get(f"/assembly/papers/{paper.id}").status_code == 403
     assert client.post(f"/assembly/papers/{paper.id}/forms/A/paper.pdf").status_code == 403
+
+
+def test_a_paper_kept_as_a_record_without_sections_opens(client, login_as, db):
+    """Papers entered as records of past sittings (the demo's certificate-data batches) keep only
+    the pass mark and duration in their snapshot; their page opened with a 500 (KeyError)."""
+    from examsys.assembly.models import PaperForm
+
+    admin = login_as(Role.EXAM_ADMIN)
+    pb = _world_for(admin, db)
+    paper = Paper(organisation_id=pb.organisation_id, blueprint_id=pb.id, standard_id=pb.standard_id,
+                  level=pb.level, name="往期试卷记录", status=PaperStatus.FROZEN, seed=1,
+                  blueprint_snapshot={"pass_mark": 60.0, "total_points": 100, "duration_minutes": 90},
+                  created_by_id=admin.id)
+    db.session.add(paper)
+    db.session.flush()
+    db.session.add(PaperForm(paper_id=paper.id, label="A"))
+    db.session.commit()
+    resp = client.get(f"/assembly/papers/{paper.id}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "往期试卷记录" in html and "没有合规报告" in html
+    assert "合规报告 PDF" not in html
