@@ -180,10 +180,31 @@ def rule_label(data: dict, rule: str, range_names: dict[str, str] | None = None)
     return rule
 
 
+def _difficulty_levels(paper: Paper, versions) -> dict[int, int]:
+    """version id → the difficulty level the blueprint counts: the declared one, or with an
+    "estimated" difficulty source the level assembly used for the items it chose (kept in the
+    paper's solve stats) and today's estimate for items put in since, declared where data lack."""
+    levels = {v.id: v.difficulty for v in versions}
+    if (paper.blueprint_snapshot or {}).get("difficulty_source") != "estimated":
+        return levels
+    from examsys.analysis.estimates import estimated_levels  # models only; no cycle
+
+    used = {int(k): int(v) for k, v in ((paper.solve_stats or {}).get("estimated_levels") or {}).items()}
+    pinned = {fi.item_version_id for f in paper.forms for fi in f.items}
+    now = estimated_levels([v.id for v in versions if v.id not in pinned])
+    for v in versions:
+        if v.id in pinned:
+            levels[v.id] = used.get(v.item_id, v.difficulty)
+        elif v.id in now:
+            levels[v.id] = now[v.id]
+    return levels
+
+
 def effective_compliance(paper: Paper) -> dict | None:
     """The compliance report recomputed for the forms as candidates now see them, or None when
     nothing was replaced (the stored report from assembling then still holds). Uses each
-    version's own assessment point and difficulty; exposure is left out (freezing raised it)."""
+    version's own assessment point and the difficulty level the blueprint counts (declared, or
+    estimated from data: ``_difficulty_levels``); exposure is left out (freezing raised it)."""
     replaced = db.session.scalar(select(func.count(PaperReplacement.id)).join(
         PaperFormItem, PaperFormItem.id == PaperReplacement.form_item_id).join(PaperForm).where(
         PaperForm.paper_id == paper.id))
@@ -198,8 +219,9 @@ def effective_compliance(paper: Paper) -> dict | None:
     all_versions = {v.id: v for vs in views.values() for v in vs.values()}
     point_ids = {v.point_id for v in all_versions.values() if v.point_id}
     points = {p.id: p for p in db.session.scalars(select(AssessmentPoint).where(AssessmentPoint.id.in_(point_ids)))}
+    levels = _difficulty_levels(paper, all_versions.values())
     bank = [formats.BankItem(id=v.item_id, type=v.qtype.value, kp=points[v.point_id].code if v.point_id else "",
-                             difficulty=v.difficulty, importance=points[v.point_id].importance.value
+                             difficulty=levels[v.id], importance=points[v.point_id].importance.value
                              if v.point_id else "Z") for v in all_versions.values()]
     unique = list({b.id: b for b in bank}.values())
     # Information at the pass mark is judged at assembly (the pinned items' 2PL estimates are not
@@ -219,8 +241,9 @@ def _effective_summary(paper: Paper) -> dict:
         ItemVersion.id.in_({vid for _, vid in rows})))}
     point_ids = {v.point_id for v in versions.values() if v.point_id}
     points = {p.id: p for p in db.session.scalars(select(AssessmentPoint).where(AssessmentPoint.id.in_(point_ids)))}
+    levels = _difficulty_levels(paper, versions.values())
     bank = {v.item_id: formats.BankItem(id=v.item_id, type=v.qtype.value,
-                                        kp=points[v.point_id].code if v.point_id else "", difficulty=v.difficulty,
+                                        kp=points[v.point_id].code if v.point_id else "", difficulty=levels[v.id],
                                         importance=points[v.point_id].importance.value if v.point_id else "Z")
             for v in versions.values()}
     forms: dict[str, list[int]] = {}

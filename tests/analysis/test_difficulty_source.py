@@ -78,3 +78,21 @@ def test_editor_and_paper_show_the_source(world, client, db):
     html = client.get(f"/assembly/papers/{paper.id}").text
     assert "难度来源" in html and "4 / 4 道入选试题使用估计难度" in html
     assert db.session.get(PaperBlueprint, pb.id).difficulty_source == "estimated"
+
+
+def test_a_replacement_is_rechecked_at_the_levels_the_blueprint_counts(world, db):
+    """After a replacement the compliance report is recomputed; with an estimated difficulty source
+    it counts the levels assembly used (and today's estimate for the item put in), not the declared
+    ones (every item here is declared 3, which the blueprint forbids)."""
+    from examsys.assembly.queries import effective_compliance
+
+    estimated = assembly.bank_for(_data(world, difficulty_source="estimated"), world.org.id).estimated
+    pb = assembly.save_blueprint(world.admin, world.org, world.standard, _data(world, difficulty_source="estimated"))
+    paper = assembly.assemble(world.admin, pb, seed=1)
+    assembly.freeze(world.admin, paper)
+    chosen = {fi.item_id for fi in paper.forms[0].items}
+    spare = next(it for it in world.items if it.id not in chosen and estimated[it.id] != 3)
+    assembly.replace_item(world.admin, paper, paper.forms[0].items[0], spare.active_version, reason="题干有误")
+    db.session.flush()
+    report = effective_compliance(paper)
+    assert report is not None and report["ok"], report
