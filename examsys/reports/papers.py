@@ -112,16 +112,23 @@ def _common(paper: Paper, standard: Standard) -> dict:
             "type_names": formats.TYPE_NAMES, "printed_at": clock.to_display(clock.now())}
 
 
+def form_name(paper: Paper, label: str) -> str:
+    """How a form is named on paper: "A卷" for the A/B forms of a batch, "第 25 份" for a form of
+    a paper with one form per candidate (numbered forms; "25卷" would read as a 25th volume)."""
+    return f"第 {label} 份" if paper.per_candidate else f"{label}卷"
+
+
 def paper_pdf(paper: Paper, view: FormView, standard: Standard) -> bytes:
     data = paper.blueprint_snapshot
     return render_pdf("reports/paper.html", view=view, option_columns=option_columns,
+                      form_name=form_name(paper, view.label),
                       options_of=lambda row: printed_options(paper, view.label, row)[0],
                       heading=lambda b: section_heading(b, bool(data.get("partial_credit"))),
                       answer_lines=ANSWER_LINES, **_common(paper, standard))
 
 
 def answer_key_pdf(paper: Paper, view: FormView, standard: Standard) -> bytes:
-    return render_pdf("reports/answer_key.html", view=view,
+    return render_pdf("reports/answer_key.html", view=view, form_name=form_name(paper, view.label),
                       key_of=lambda row: printed_options(paper, view.label, row)[1], **_common(paper, standard))
 
 

@@ -31,6 +31,7 @@ from examsys.jobs.models import Job, JobState
 from examsys.permissions import Role
 from tests.assembly.app_factories import blueprint_data, make_bank, make_standard
 from tests.assembly.test_app_blueprints import _form
+from tests.assembly.test_app_pdf import text_of
 from tests.delivery.test_batches import START, batch_world, roster_xlsx
 from tests.factories import valid_id_number
 
@@ -248,6 +249,11 @@ def test_per_candidate_through_the_pages(pc, db, client, login_as, monkeypatch):
     pdf_job = db.session.scalar(select(Job).where(Job.kind == "paper.form_pdf").order_by(Job.id.desc()))
     db.session.refresh(pdf_job)
     assert pdf_job.state == JobState.DONE and pdf_job.params["label"] == "7", pdf_job.error
+    # Printed as the seventh form of the set, on every page, not as a "7卷" (a seventh volume).
+    pages = [re.sub(r"\s+", "", p) for p in text_of(client.get(f"/jobs/{pdf_job.id}/result").get_data()).split("\f")]
+    pages = [p for p in pages if p]
+    assert pages and all("第7份" in p for p in pages)
+    assert "7卷" not in "".join(pages)
 
     # The compliance report PDF: the summary, not a column per form.
     assert client.post(f"/assembly/papers/{paper.id}/compliance.pdf").status_code == 303
