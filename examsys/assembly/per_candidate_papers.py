@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -92,8 +93,15 @@ def assemble(user: Any, pb: PaperBlueprint, count: int, *, seed: int | None = No
     exclude = services.recently_used(pb.organisation_id, pb.standard_id, pb.level, pb.exclude_recent_papers)
     spec = to_form_spec(data, exclude=exclude)
     progress(0.1, f"正在抽取 {n} 份试卷")
+    shown = [time.monotonic()]
+
+    def on_form(i: int) -> None:
+        if time.monotonic() - shown[0] >= 1.0:  # the job's page polls; one update a second is plenty
+            shown[0] = time.monotonic()
+            progress(0.1 + 0.28 * i / n, f"已抽取 {i} / {n} 份")
+
     result = per_candidate_forms(bank.items, spec, n, max_shared=spec.max_shared_items, seed=seed,
-                                 time_limit=time_limit)
+                                 time_limit=time_limit, on_form=on_form)
     if result.status == "infeasible":
         raise services.Infeasible(result.reasons)
     if result.status != "ok":
