@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import re
+import threading
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -75,12 +76,66 @@ def _stylesheet_text(mtime: float) -> str:
     return PRINT_CSS.read_text(encoding="utf-8")
 
 
+_lean = threading.local()
+_DEFERRED = object()
+
+
+def lean_fonts() -> bool:
+    """Keep WeasyPrint from copying whole font files it will only subset (idempotent; True when
+    in effect). For every font face a document uses, WeasyPrint (70) copies the face's whole file
+    into a Python bytes object when it first meets the face, and reads it only when it cannot
+    subset it with HarfBuzz (which works on the face itself). The Noto CJK collections are 19-27
+    MB each and a document uses three or four of them: each PDF, even of one page, peaked some
+    140 MB above the process (the copies, and the file pages the copying faulted in). Here the
+    copy is made only if something reads it. An unknown WeasyPrint is left alone."""
+    try:
+        from weasyprint.pdf import fonts, stream  # heavy: only when rendering
+    except ImportError:
+        return False
+    if getattr(stream.Font, "lean", False):
+        return True
+    original = getattr(fonts, "get_hb_object_data", None)
+    if original is None or getattr(stream, "Font", None) is not fonts.Font:
+        return False
+
+    def get_data(hb_object, ot_color=None, glyph=None):
+        if ot_color is None and getattr(_lean, "deferring", False):
+            return _DEFERRED
+        return original(hb_object, ot_color, glyph)
+
+    class LeanFont(fonts.Font):
+        lean = True
+
+        def __init__(self, *args, **kwargs):
+            _lean.deferring = True
+            try:
+                super().__init__(*args, **kwargs)
+            finally:
+                _lean.deferring = False
+
+        @property
+        def file_content(self):
+            content = self.__dict__.get("_file_content")
+            if content is _DEFERRED:
+                content = self.__dict__["_file_content"] = original(self.hb_face)
+            return content
+
+        @file_content.setter
+        def file_content(self, value):
+            self.__dict__["_file_content"] = value
+
+    fonts.get_hb_object_data = get_data
+    stream.Font = LeanFont
+    return True
+
+
 def render_pdf(template: str, **ctx) -> bytes:
     """Render `template` with `ctx` to PDF bytes. Needs an app context (templates, config)."""
     # Heavy (Pango, fonts): loaded on the first PDF, not by every worker and CLI command.
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    lean_fonts()
     html = render_template(template, **ctx)
     fonts = FontConfiguration()
     css = CSS(string=_stylesheet_text(PRINT_CSS.stat().st_mtime), font_config=fonts)

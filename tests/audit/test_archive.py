@@ -352,3 +352,41 @@ def test_a_supervisor_change_is_in_the_supervision_record(world, db):
     timeline.add(row)
     assert [e["action"] for e in timeline.supervision] == ["变更备案信息"]
     assert pdf.describe(row.data) == "原因：督导员调整；变更：督导员：1 → 2"
+
+
+def test_the_answer_sheets_show_each_candidates_facts_and_answers(built, world):
+    from pypdf import PdfReader
+
+    path, _result = built
+    with zipfile.ZipFile(path) as zf:
+        sheets = [n for n in zf.namelist() if n.startswith("volumes/11-")]
+        text = "".join(page.extract_text() for n in sheets for page in PdfReader(io.BytesIO(zf.read(n))).pages)
+    entry = world.entries[0]
+    for fact in ("姓名", "准考证号", "身份证号", "考场/座位", "试卷", "作答时间", "合计得分", entry.candidate.name,
+                 entry.ticket_no, entry.candidate.id_number_masked):
+        assert fact in text, fact
+    assert world.id_numbers[0] not in text
+
+
+def test_pdf_fonts_are_subset_without_copying_whole_font_files(app, monkeypatch):
+    """A PDF embeds subsets of the CJK fonts, its text still reads back, and no font file was
+    copied whole on the way (the copy cost ~25 MB per face and document)."""
+    from pypdf import PdfReader
+    from weasyprint.pdf import stream
+
+    from examsys.reports import archive as archive_pdf
+    from examsys.reports.pdf import lean_fonts, render_pdf
+
+    assert lean_fonts() and lean_fonts()  # idempotent
+    fonts = []
+    clean = stream.Font.clean
+    monkeypatch.setattr(stream.Font, "clean", lambda self, *a: (fonts.append(self.__dict__["_file_content"]),
+                                                                  clean(self, *a))[1])
+    with app.test_request_context():
+        data = render_pdf("reports/archive/_volume.html", volume_no=1, volume_title=archive_pdf.VOLUMES[1],
+                          batch={"name": "二〇二六年第一批", "id": 7}, org={"name": "测试机构", "code": "T1"},
+                          standard={"name": "电工"}, level_label="四级", window="", part=None, printed_at="")
+    assert fonts and all(not isinstance(content, bytes) for content in fonts)  # never loaded whole
+    text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    assert "二〇二六年第一批" in text and "测试机构" in text
+    assert len(data) < 2_000_000  # subsets: the collections are 19-27 MB each

@@ -58,9 +58,12 @@ from examsys.reports import results as results_pdf
 FORMAT = notes.FORMAT
 MANIFEST, SIGNATURE, PUBKEY = notes.MANIFEST, notes.SIGNATURE, notes.PUBKEY
 ARCHIVABLE = (BatchState.CLOSED, BatchState.MARKED, BatchState.REVIEWED, BatchState.PUBLISHED, BatchState.ARCHIVED)
-# Candidates per document of the long volumes: WeasyPrint holds a whole document in memory.
+# Candidates per document of the long volumes: WeasyPrint holds a whole document in memory (a
+# 250-row table peaked ~48 MB above the build, 125 rows ~35 MB). The answer sheets stay at 50 a
+# document: each document costs a fixed ~130 ms (fonts, stylesheet, subsetting), and that is what
+# batching them saves over one PDF per candidate (bench/archive.py).
 SIGN_IN_PART = 100
-TABLE_PART = 250
+TABLE_PART = 125
 SHEETS_PART = 50
 HISTORY_FETCH = 5000
 
@@ -93,8 +96,9 @@ _TRIM = _libc_trim()
 
 def release_memory() -> None:
     """Hand the pages of the document just rendered back to the system. WeasyPrint frees its
-    layout and the CJK fonts' tables it loaded to subset them (well over 100 MB per document),
-    but glibc keeps the freed pages, and the next document would start from that height."""
+    layout and the font subsetting's buffers (see `reports.pdf.lean_fonts` for the whole font
+    files it no longer copies), but glibc keeps the freed pages, and the next document would
+    start from that height."""
     gc.collect()
     if _TRIM is not None:
         _TRIM(0)
