@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from examsys.analysis.estimates import estimated_levels
 from examsys.assembly import formats
 from examsys.assembly.checker import compliance_report
 from examsys.assembly.models import Paper, PaperForm, PaperFormItem, PaperReplacement
@@ -187,8 +188,6 @@ def _difficulty_levels(paper: Paper, versions) -> dict[int, int]:
     levels = {v.id: v.difficulty for v in versions}
     if (paper.blueprint_snapshot or {}).get("difficulty_source") != "estimated":
         return levels
-    from examsys.analysis.estimates import estimated_levels  # models only; no cycle
-
     used = {int(k): int(v) for k, v in ((paper.solve_stats or {}).get("estimated_levels") or {}).items()}
     pinned = {fi.item_version_id for f in paper.forms for fi in f.items}
     now = estimated_levels([v.id for v in versions if v.id not in pinned])
