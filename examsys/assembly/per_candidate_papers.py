@@ -31,7 +31,7 @@ from examsys.errors import Conflict, DomainError, ValidationError
 from examsys.extensions import db
 from examsys.jobs import registry
 from examsys.jobs import services as jobs
-from examsys.jobs.models import Job
+from examsys.jobs.models import Job, JobState
 from examsys.jobs.registry import N_
 from examsys.permissions import Permission, can_access_org_object, has_permission
 
@@ -190,10 +190,14 @@ def _may_view(user: Any, job: Job) -> bool:
 
 
 def _link(job: Job) -> tuple[str, str] | None:
+    """The paper it made; after a failure (a cap too tight for the bank, say) the blueprint, to
+    change it and try again."""
     paper_id = job.params.get("paper_id")
-    if not paper_id or db.session.get(Paper, paper_id) is None:
-        return None
-    return N_("查看试卷"), url_for("assembly.paper", paper_id=paper_id)
+    if paper_id and db.session.get(Paper, paper_id) is not None:
+        return N_("查看试卷"), url_for("assembly.paper", paper_id=paper_id)
+    if job.state == JobState.FAILED and job.object_id and db.session.get(PaperBlueprint, job.object_id) is not None:
+        return N_("返回细目表修改"), url_for("assembly.blueprint_edit", blueprint_id=job.object_id)
+    return None
 
 
 registry.register(registry.JobKind(KIND, N_("一人一卷组卷"), _run, may_view=_may_view, link=_link))

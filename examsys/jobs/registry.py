@@ -6,7 +6,8 @@
 - `may_view(user, job) -> bool`: who besides the requester may see the job and take its result
   (the same rule as the object's own page);
 - `on_download(job)`: what a download records (flushes), if anything;
-- `link(job)`: a page the finished job's page links to (what the job made), if any.
+- `link(job)`: a page the finished job's page links to (what the job made; for a failed job,
+  where to change what made it fail), if any.
 
 The registry is the only coupling: the jobs package imports no domain."""
 

@@ -38,7 +38,9 @@ def _label(job) -> str:
 
 
 def _link(job) -> tuple[str, str] | None:
-    if job.state != JobState.DONE or not registry.known(job.kind):
+    """Where the finished job's page sends the user besides the download: what it made, or for a
+    failed job where it was asked from (the kind's `link` decides)."""
+    if job.state not in (JobState.DONE, JobState.FAILED) or not registry.known(job.kind):
         return None
     make = registry.kind_of(job.kind).link
     found = make(job) if make is not None else None

@@ -178,6 +178,8 @@ def test_a_cap_too_tight_for_the_bank_fails_the_job_with_the_reason(pc, db, clie
     db.session.refresh(job)
     assert job.state == JobState.FAILED and "共用不超过 0 道" in job.error and "共用不超过 0 道" in page
     assert db.session.scalar(select(Paper).where(Paper.blueprint_id == w.pb.id)) is None
+    # The failed job's page leads back to the blueprint, to change the cap and try again.
+    assert "返回细目表修改" in page and f'href="/assembly/blueprints/{w.pb.id}"' in page
 
 
 def test_discarding_a_per_candidate_draft_removes_every_form(pc, db):
@@ -226,6 +228,7 @@ def test_per_candidate_through_the_pages(pc, db, client, login_as, monkeypatch):
     paper = db.session.get(Paper, job.params["paper_id"])
     job_page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert f"/assembly/papers/{paper.id}" in job_page and "查看试卷" in job_page
+    assert " KB · SHA-256" in job_page and "0.0 MB" not in job_page  # the items list is a few KB
     listing = client.get(f"/jobs/{job.id}/result")
     assert listing.status_code == 200 and len(listing.get_data(as_text=True).strip().splitlines()) == CANDIDATES + 1
     w.pb = pb
