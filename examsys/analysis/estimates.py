@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from examsys.analysis import irt
-from examsys.delivery.models import Attempt, Batch, BatchState, CorrectionStatus, ItemScore, ScoreCorrection
+from examsys.delivery.models import Batch, BatchState, CorrectionStatus, ItemScore, ScoreCorrection
 from examsys.extensions import db
 
 STATS_STATES = frozenset({BatchState.MARKED, BatchState.REVIEWED, BatchState.PUBLISHED, BatchState.ARCHIVED})
@@ -48,6 +48,30 @@ def estimated_levels(version_ids: list[int], *, min_candidates: int = ESTIMATE_M
     return {v: estimated_level(float(p)) for v, n, p in rows if n >= min_candidates}
 
 
+def response_matrix(attempt_ids: list[int]) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """The pooled responses of these attempts for a concurrent calibration: scores as the share of
+    each item's maximum with approved corrections applied (rows: attempts in id order), which
+    cells were shown, and version id → column. Two queries."""
+    corrected = dict(db.session.execute(
+        select(ScoreCorrection.item_score_id, ScoreCorrection.corrected_score)
+        .where(ScoreCorrection.status == CorrectionStatus.APPROVED, ScoreCorrection.item_score_id.is_not(None),
+               ScoreCorrection.attempt_id.in_(attempt_ids))
+        .order_by(ScoreCorrection.decided_at, ScoreCorrection.id)).all())
+    rows = db.session.execute(
+        select(ItemScore.attempt_id, ItemScore.item_version_id, ItemScore.final_score, ItemScore.max_points,
+               ItemScore.id).where(ItemScore.attempt_id.in_(attempt_ids))).all()
+    row_of = {a: i for i, a in enumerate(sorted(attempt_ids))}
+    col_of = {v: j for j, v in enumerate(sorted({r.item_version_id for r in rows}))}
+    x = np.zeros((len(row_of), len(col_of)))
+    shown = np.zeros(x.shape, dtype=bool)
+    for r in rows:
+        i, j = row_of[r.attempt_id], col_of[r.item_version_id]
+        score = corrected.get(r.id, r.final_score or 0.0)
+        x[i, j] = score / r.max_points if r.max_points else 0.0
+        shown[i, j] = True
+    return x, shown, col_of
+
+
 def pooled_2pl(version_ids: list[int], *, min_candidates: int = IRT_MIN_CANDIDATES,
                max_attempts: int = CALIBRATION_MAX_ATTEMPTS) -> dict[int, tuple[float, float]]:
     """version id → (a, b): 2PL estimates from one concurrent calibration (θ ~ N(0, 1)) of the
@@ -70,24 +94,7 @@ def pooled_2pl(version_ids: list[int], *, min_candidates: int = IRT_MIN_CANDIDAT
         select(ItemScore.attempt_id).join(Batch, Batch.id == ItemScore.batch_id)
         .where(ItemScore.item_version_id.in_(wanted), Batch.state.in_(STATS_STATES))
         .group_by(ItemScore.attempt_id).order_by(ItemScore.attempt_id.desc()).limit(max_attempts)))
-    corrected = dict(db.session.execute(
-        select(ScoreCorrection.item_score_id, ScoreCorrection.corrected_score)
-        .join(Attempt, Attempt.id == ScoreCorrection.attempt_id)
-        .where(ScoreCorrection.status == CorrectionStatus.APPROVED, ScoreCorrection.item_score_id.is_not(None),
-               Attempt.id.in_(attempt_ids))
-        .order_by(ScoreCorrection.decided_at, ScoreCorrection.id)).all())
-    rows = db.session.execute(
-        select(ItemScore.attempt_id, ItemScore.item_version_id, ItemScore.final_score, ItemScore.max_points,
-               ItemScore.id).where(ItemScore.attempt_id.in_(attempt_ids))).all()
-    row_of = {a: i for i, a in enumerate(sorted(attempt_ids))}
-    col_of = {v: j for j, v in enumerate(sorted({r.item_version_id for r in rows}))}
-    x = np.zeros((len(row_of), len(col_of)))
-    shown = np.zeros(x.shape, dtype=bool)
-    for r in rows:
-        i, j = row_of[r.attempt_id], col_of[r.item_version_id]
-        score = corrected.get(r.id, r.final_score or 0.0)
-        x[i, j] = score / r.max_points if r.max_points else 0.0
-        shown[i, j] = True
+    x, shown, col_of = response_matrix(attempt_ids)
     try:
         fitted = irt.fit(x, model="2pl", presented=shown, tol=1e-3)
     except ValueError:

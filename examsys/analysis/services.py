@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from examsys import audit
 from examsys.analysis import classical, irt
-from examsys.analysis.estimates import IRT_MIN_CANDIDATES, STATS_STATES, estimated_level
+from examsys.analysis.estimates import IRT_MIN_CANDIDATES, STATS_STATES, estimated_level, response_matrix
 from examsys.analysis.flags import Flag, FlagKind, item_flags
 from examsys.assembly.models import PaperForm, PaperFormItem
 from examsys.audit.actions import AuditAction
@@ -299,19 +299,7 @@ def pooled_irt(version: ItemVersion) -> dict | None:
            "min_rasch": POOLED_RASCH_MIN, "min_2pl": IRT_MIN_CANDIDATES}
     if len(attempt_ids) < POOLED_RASCH_MIN:
         return out
-    corrected = _corrected(attempt_ids=attempt_ids)
-    rows = db.session.execute(select(ItemScore.attempt_id, ItemScore.item_version_id, ItemScore.final_score,
-                                     ItemScore.max_points, ItemScore.id)
-                              .where(ItemScore.attempt_id.in_(attempt_ids))).all()
-    row_of = {a: i for i, a in enumerate(sorted(attempt_ids))}
-    col_of = {v: j for j, v in enumerate(sorted({r.item_version_id for r in rows}))}
-    x = np.zeros((len(row_of), len(col_of)))
-    shown = np.zeros(x.shape, dtype=bool)
-    for r in rows:
-        i, j = row_of[r.attempt_id], col_of[r.item_version_id]
-        score = corrected.get(r.id, r.final_score or 0.0)
-        x[i, j] = score / r.max_points if r.max_points else 0.0
-        shown[i, j] = True
+    x, shown, col_of = response_matrix(attempt_ids)
     out["items"] = len(col_of)
     j = col_of[version.id]
     for model in ("rasch", "2pl"):
