@@ -141,6 +141,14 @@ class SolveResult:
         return {"status": self.status, "reasons": self.reasons, "stats": self.stats}
 
 
+def num(value, default=0.0) -> float:
+    """A form field or JSON value as a float; `default` when it is not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
 def kp_matches(kp: str, prefix: str) -> bool:
     """Prefixes match whole code segments: "A-01" covers "A-01-003", not "A-010-1"."""
     return kp == prefix or kp.startswith(prefix + "-")

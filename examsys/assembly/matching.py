@@ -5,13 +5,7 @@ about the item parameters used. The solver's side is ``information`` (model) and
 from __future__ import annotations
 
 from examsys.assembly import formats
-
-
-def _num(value, default=0.0) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
+from examsys.assembly.formats import num
 
 
 def information_problems(data: dict) -> list[str]:
@@ -19,13 +13,13 @@ def information_problems(data: dict) -> list[str]:
     tolerance = data.get("info_tolerance")
     if tolerance in (None, ""):
         return []
-    if not 0 < _num(tolerance, -1) <= formats.MAX_INFO_TOLERANCE:
+    if not 0 < num(tolerance, -1) <= formats.MAX_INFO_TOLERANCE:
         return [f"测验信息量容差须大于 0 且不超过 {formats.MAX_INFO_TOLERANCE:g}（%），不匹配请留空"]
     if data.get("per_candidate"):
         # One form per candidate redraws each item within its interchangeable class, which keeps
         # every count the blueprint sets but not the forms' information: refused, not silently lost.
         return ["一人一卷的各份试卷由同类试题轮换生成，不能再按测验信息量匹配：请清空该容差，或取消一人一卷"]
-    if _num(data.get("forms")) < 2:
+    if num(data.get("forms")) < 2:
         return ["测验信息量容差用于让各套试卷在合格线处的信息量相当，至少需要 2 套试卷："
                 "请把试卷套数改为 2 套及以上，或清空该容差"]
     return []

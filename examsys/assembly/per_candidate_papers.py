@@ -114,7 +114,7 @@ def assemble(user: Any, pb: PaperBlueprint, count: int, *, seed: int | None = No
     stats = {**result.stats, "forms": n, "overlap_max": report["shared_items"]["observed_max"],
              "overlap_mean": report["shared_items"]["mean"], "items_used": report["uses"]["items"],
              "exposure_min": report["uses"]["min"], "exposure_max": report["uses"]["max"],
-             **services._difficulty_stats(data, bank, result.forms)}
+             **services.difficulty_stats(data, bank, result.forms)}
     if before_write is not None:
         before_write()
     paper = Paper(organisation_id=ids["org"], blueprint_id=ids["blueprint"], standard_id=ids["standard"],

@@ -1,4 +1,4 @@
-"""Paper assembly in the app: blueprints, the bank as the solver sees it, assembling papers
+"""Paper assembly in the app: the bank as the solver sees it, assembling papers
 (forms pinned to approved item versions), freezing, and post-freeze replacements.
 
 The solver itself (solver.py and friends) is pure; this module feeds it from the database and
@@ -16,9 +16,11 @@ from sqlalchemy import delete, select
 from examsys import audit, clock, transaction
 from examsys.analysis import estimates as analysis
 from examsys.assembly import formats
+from examsys.assembly.blueprints import save_blueprint as save_blueprint  # the package's API, as before
+from examsys.assembly.blueprints import snapshot, validate_blueprint
 from examsys.assembly.diagnosis import precheck, rule_availability
 from examsys.assembly.grouping import eligible_pool
-from examsys.assembly.matching import information_problems, information_stats
+from examsys.assembly.matching import information_stats
 from examsys.assembly.models import (
     Paper,
     PaperBlueprint,
@@ -31,17 +33,11 @@ from examsys.assembly.queries import effective_versions, form_labels, items_on_p
 from examsys.assembly.solver import solve
 from examsys.assembly.specs import to_form_spec
 from examsys.audit.actions import AuditAction
-from examsys.bank.models import Item, ItemStatus, ItemVersion, QType, VersionStatus
+from examsys.bank.models import Item, ItemStatus, ItemVersion, VersionStatus
 from examsys.errors import Conflict, DomainError, ValidationError
 from examsys.extensions import db
 from examsys.standards.models import LEVELS, AssessmentPoint, Standard
 
-BLUEPRINT_FIELDS = ("name", "level", "duration_minutes", "total_points", "pass_mark", "forms",
-                    "max_shared_items", "sections", "content_rules", "difficulty_rules",
-                    "importance_rules", "exclude_recent_papers", "max_exposure", "partial_credit",
-                    "difficulty_source",
-                    "info_tolerance", "per_candidate")
-DIFFICULTY_SOURCES = {"declared": "标注难度", "estimated": "据考试数据估计的难度"}
 # A request waits for the solver at most this long; the solver's child process is killed then.
 ASSEMBLE_TIME_LIMIT = 20.0
 
@@ -56,118 +52,6 @@ class Infeasible(DomainError):
         super().__init__("无法按细目表组卷：" + "；".join(r["message"] for r in reasons[:5]),
                          details={"reasons": reasons})
         self.reasons = reasons
-
-
-def snapshot(pb: PaperBlueprint) -> dict:
-    return {name: getattr(pb, name) for name in BLUEPRINT_FIELDS} | {"standard_id": pb.standard_id}
-
-
-def _num(value, default=0.0) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def validate_blueprint(data: dict) -> list[str]:
-    """Plain checks a person can fix before any solving; returns Chinese messages that say
-    which row of which part is wrong. Conflicts between valid rules are the solver's to report."""
-    problems: list[str] = []
-    sections = data.get("sections") or []
-    if not sections:
-        problems.append("至少需要一个题型部分")
-    seen: set[str] = set()
-    for i, s in enumerate(sections, 1):
-        name = formats.TYPE_NAMES.get(s.get("type"), "")
-        if s.get("type") not in QType._value2member_map_:
-            problems.append(f"题型部分第{i}行：题型无效")
-        elif s["type"] in seen:
-            problems.append(f"题型部分第{i}行：{name}重复出现，每种题型只能设一个部分")
-        seen.add(s.get("type"))
-        if _num(s.get("count")) < 1 or _num(s.get("count")) != int(_num(s.get("count"))):
-            problems.append(f"题型部分第{i}行（{name}）：题量须为正整数")
-        if _num(s.get("points")) <= 0:
-            problems.append(f"题型部分第{i}行（{name}）：每题分值须大于0")
-    total = sum(_num(s.get("count")) * _num(s.get("points")) for s in sections)
-    paper_total = _num(data.get("total_points"))
-    if sections and abs(total - paper_total) > 1e-6:
-        problems.append(f"各部分分值合计 {total:g} 分，与试卷总分 {paper_total:g} 分不一致")
-    if not 0 < _num(data.get("pass_mark")) <= paper_total:
-        problems.append("合格分数线须大于0且不高于总分")
-    if not 1 <= _num(data.get("duration_minutes")) <= 600:
-        problems.append("考试时长须在 1–600 分钟之间")
-    forms_n = _num(data.get("forms"))
-    if not 1 <= forms_n <= formats.MAX_FORMS:
-        problems.append(f"试卷套数须在 1–{formats.MAX_FORMS} 之间")
-    size = int(sum(_num(s.get("count")) for s in sections))
-    if _num(data.get("max_shared_items"), -1) < 0:
-        problems.append("两套试卷最多共用题数不能为负数")
-    elif forms_n > 1 and sections and _num(data.get("max_shared_items")) >= size:
-        problems.append(f"两套试卷最多共用题数须小于每套题量 {size}，否则各套试卷可以完全相同")
-    if data.get("per_candidate") and sections and _num(data.get("max_shared_items")) >= size:
-        problems.append(f"一人一卷时，任意两份试卷最多共用题数须小于每份题量 {size}，否则各份试卷可以完全相同")
-    if _num(data.get("exclude_recent_papers")) < 0 or (_num(data.get("max_exposure"), 0) < 0):
-        problems.append("排除条件不能为负数")
-    for i, r in enumerate(data.get("content_rules") or [], 1):
-        where = f"内容规则第{i}行（{r.get('kp_prefix') or '未选择鉴定范围'}）"
-        if not r.get("kp_prefix"):
-            problems.append(f"{where}：请选择鉴定范围")
-        for t in r.get("types") or []:
-            if t not in seen:
-                problems.append(f"{where}：题型 {formats.TYPE_NAMES.get(t, t)} 不在试卷的题型部分中")
-        problems += _band_problems(where, r)
-    levels: set[int] = set()
-    for r in data.get("difficulty_rules") or []:
-        where = f"难度 {r.get('level')}"
-        if r.get("level") not in formats.DIFFICULTY_LEVELS or r["level"] in levels:
-            problems.append(f"{where}：难度等级须为 1–5 且不重复")
-        levels.add(r.get("level"))
-        problems += _band_problems(where, r)
-    if data.get("difficulty_source", "declared") not in DIFFICULTY_SOURCES:
-        problems.append("难度来源须为“标注难度”或“据考试数据估计的难度”")
-    for r in data.get("importance_rules") or []:
-        if r.get("importance") not in formats.IMPORTANCE_LEVELS or _num(r.get("min"), -1) < 0:
-            problems.append(f"重要程度 {r.get('importance')}：须为 X/Y/Z，最少题数不能为负数")
-    problems += information_problems(data)
-    return problems
-
-
-def _band_problems(where: str, rule: dict) -> list[str]:
-    lo, hi = rule.get("min"), rule.get("max")
-    if (lo is not None and _num(lo, -1) < 0) or (hi not in (None, "") and _num(hi, -1) < 0):
-        return [f"{where}：题数不能为负数"]
-    if hi not in (None, "") and _num(hi) < _num(lo):
-        return [f"{where}：最少 {lo} 道大于最多 {hi} 道"]
-    return []
-
-
-def save_blueprint(user, org, standard: Standard, data: dict, pb: PaperBlueprint | None = None,
-                   *, expected_version: int | None = None) -> PaperBlueprint:
-    """Create or update a blueprint. Raises ValidationError listing every problem (details
-    ["errors"]), or Conflict when someone saved the blueprint since `expected_version`."""
-    problems = validate_blueprint(data)
-    if data.get("level") not in (standard.levels or [data.get("level")]):
-        problems.insert(0, f"该职业标准没有等级 {data.get('level')}")
-    if not (data.get("name") or "").strip():
-        problems.insert(0, "请填写细目表名称")
-    if problems:
-        raise ValidationError("；".join(problems), details={"errors": problems})
-    created = pb is None
-    if pb is None:
-        pb = PaperBlueprint(organisation_id=org.id, standard_id=standard.id, created_by_id=user.id)
-        db.session.add(pb)
-    elif expected_version is not None and pb.version != expected_version:
-        raise Conflict("该细目表已被他人修改，请刷新后重试")
-    before = None if created else snapshot(pb)
-    data = {"difficulty_source": "declared", "info_tolerance": None, "per_candidate": False, **data}
-    for name in BLUEPRINT_FIELDS:
-        setattr(pb, name, data[name])
-    pb.name = pb.name.strip()
-    pb.updated_at = clock.now()
-    db.session.flush()
-    audit.record(AuditAction.PAPER_BLUEPRINT_CREATED if created else AuditAction.PAPER_BLUEPRINT_UPDATED, obj=pb,
-                 data={"after": snapshot(pb)} if created else {"before": before, "after": snapshot(pb)})
-    return pb
 
 
 @dataclass
@@ -268,7 +152,7 @@ def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | N
     paper = Paper(organisation_id=pb.organisation_id, blueprint_id=pb.id, standard_id=pb.standard_id,
                   level=pb.level, name=name or default_paper_name(pb),
                   seed=seed, blueprint_snapshot=data, compliance=result.report,
-                  solve_stats={**result.stats, **_difficulty_stats(data, bank, result.forms),
+                  solve_stats={**result.stats, **difficulty_stats(data, bank, result.forms),
                                **information_stats(data, bank.irt, result.forms)},
                   created_by_id=user.id)
     section_of = {s["type"]: (i, float(s["points"])) for i, s in enumerate(data["sections"])}
@@ -288,7 +172,7 @@ def assemble(user, pb: PaperBlueprint, *, seed: int | None = None, name: str | N
     return paper
 
 
-def _difficulty_stats(data: dict, bank: BankView, forms) -> dict:
+def difficulty_stats(data: dict, bank: BankView, forms) -> dict:
     """What the paper's report says about the difficulty source: the source, and with estimated
     difficulty the level each chosen item was counted at (so a later re-check counts the same)."""
     source = data.get("difficulty_source") or "declared"
