@@ -40,19 +40,15 @@ from examsys.delivery.scoring.publication import (
     review_requests,
 )
 from examsys.delivery.scoring.results import (
-    ScoreRow,
     check_batch,
     compute_results,
-    corrections,
     decide_correction,
     effective_scores,
-    form_label,
     record_regrade,
     request_correction,
     review_batch,
-    reviews,
-    score_list,
 )
+from examsys.delivery.scoring.score_list import ScoreRow, corrections, form_label, reviews, score_list
 from examsys.delivery.scoring.stage import Stage, may_review, second_persons, stage
 from examsys.delivery.scoring.workdays import add_workdays, is_workday
 from examsys.permissions import may_mark
