@@ -145,6 +145,11 @@ def db(app):
             if outer.is_active:
                 outer.rollback()
             connection.close()
+            # Ids start again too (SQLite): forget what this process kept of the rolled-back forms.
+            from examsys.delivery.exam import attempts, papers
+
+            papers.clear_caches()
+            attempts.clear_caches()
             # Job ids start again with the next test's rollback: a running job's progress left in
             # the (in-memory) queue store would show on the next test's job of the same id.
             queue_state = app.extensions.get("examsys_jobs", {})

@@ -26,8 +26,17 @@ def key_for(kind: str, name: str) -> str:
 
 def locked_until(key: str) -> datetime | None:
     """When the lock on `key` ends, or None when it is not locked now."""
-    until = db.session.scalar(select(LoginThrottle.locked_until).where(LoginThrottle.key == key))
-    return until if until is not None and until > clock.now() else None
+    return lookup(key)[1]
+
+
+def lookup(key: str) -> tuple[bool, datetime | None]:
+    """(whether `key` has counted failures or lock-outs, when its lock ends or None when it is
+    not locked now): one read, so that a sign-in without earlier failures need not `clear`."""
+    row = db.session.execute(select(LoginThrottle.locked_until).where(LoginThrottle.key == key)).first()
+    if row is None:
+        return False, None
+    until = row[0]
+    return True, (until if until is not None and until > clock.now() else None)
 
 
 def lock_length(base: timedelta, lockouts: int, *, escalate: bool, cap: timedelta = MAX_LOCK) -> timedelta:

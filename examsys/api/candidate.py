@@ -90,9 +90,9 @@ def candidate_exams():
 @candidate_required
 def start_attempt(exam_id: int):
     entry = _own_exam(exam_id)
-    existing = exam.attempt_of(entry)
+    existing = g.candidate_session.preloaded_attempt  # read with the session, this transaction
     check_seb(existing)
-    attempt = exam.start_attempt(entry)
+    attempt = exam.start_attempt(entry, existing=existing)
     return jsonify(attempt_json(attempt, with_responses=False)), (200 if existing else 201)
 
 

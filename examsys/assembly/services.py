@@ -286,18 +286,26 @@ def candidate_order(form: PaperForm, seed: int, *, shuffle_options: bool = True)
     """This candidate's item order (within each section) and option order, derived only from the
     recorded seed and the form's effective items (replacements applied), so any candidate's
     paper can be reproduced exactly for review."""
-    rng = random.Random(seed)
     versions = effective_versions(form)
-    by_section: dict[int, list[PaperFormItem]] = {}
-    for fi in sorted(form.items, key=lambda f: f.position):
-        by_section.setdefault(fi.section, []).append(fi)
+    return order_of([(fi.id, fi.section) for fi in sorted(form.items, key=lambda f: f.position)],
+                    {fid: [o["label"] for o in v.content.get("options") or []] for fid, v in versions.items()},
+                    seed, shuffle_options=shuffle_options)
+
+
+def order_of(items: list[tuple[int, int]], labels: dict, seed: int, *, shuffle_options: bool = True) -> list[dict]:
+    """`candidate_order` from plain facts: (form item id, section) in position order, and each
+    form item's option labels in its effective version's order."""
+    rng = random.Random(seed)
+    by_section: dict[int, list[int]] = {}
+    for fid, section in items:
+        by_section.setdefault(section, []).append(fid)
     out = []
     for section in sorted(by_section):
-        items = list(by_section[section])
-        rng.shuffle(items)
-        for fi in items:
-            labels = [o["label"] for o in versions[fi.id].content.get("options") or []]
-            if shuffle_options and labels:
-                rng.shuffle(labels)
-            out.append({"form_item_id": fi.id, "section": section, "option_order": labels})
+        ids = list(by_section[section])
+        rng.shuffle(ids)
+        for fid in ids:
+            option_labels = list(labels[fid])
+            if shuffle_options and option_labels:
+                rng.shuffle(option_labels)
+            out.append({"form_item_id": fid, "section": section, "option_order": option_labels})
     return out

@@ -121,26 +121,57 @@ def sweep(now: datetime | None = None) -> int:
 # --- start -------------------------------------------------------------------------------------
 
 
-def _pick_form(entry: RosterEntry, paper: Paper) -> PaperForm:
+@dataclass(frozen=True)
+class FrozenPaper:
+    """What starting an attempt reads of a frozen paper, which never changes: kept per process."""
+
+    per_candidate: bool
+    forms: tuple[tuple[int, str], ...]  # (form id, label) by label; empty for one form per candidate
+
+
+_FROZEN_PAPERS: dict[int, FrozenPaper] = {}
+_FROZEN_PAPERS_SIZE = 1000
+
+
+def frozen_paper(paper_id: int) -> FrozenPaper:
+    facts = _FROZEN_PAPERS.get(paper_id)
+    if facts is None:
+        paper = db.session.get(Paper, paper_id)
+        forms = () if paper.per_candidate else tuple(sorted(((f.id, f.label) for f in paper.forms),
+                                                             key=lambda f: f[1]))
+        facts = FrozenPaper(paper.per_candidate, forms)
+        if len(_FROZEN_PAPERS) >= _FROZEN_PAPERS_SIZE:
+            _FROZEN_PAPERS.clear()
+        _FROZEN_PAPERS[paper_id] = facts
+    return facts
+
+
+def clear_caches() -> None:
+    """Forget the kept papers (tests whose rolled-back rows' ids come again)."""
+    _FROZEN_PAPERS.clear()
+
+
+def _pick_form(entry: RosterEntry, paper_id: int) -> tuple[int, str]:
+    """(form id, label) of the entry's form: the one assigned with the roster, else round-robin."""
+    paper = frozen_paper(paper_id)
     if entry.form_label:
         # One row, not all of them: a paper may have a form per candidate.
-        form = db.session.scalar(select(PaperForm).where(PaperForm.paper_id == paper.id,
-                                                         PaperForm.label == entry.form_label))
+        form = db.session.execute(select(PaperForm.id, PaperForm.label).where(
+            PaperForm.paper_id == paper_id, PaperForm.label == entry.form_label)).first()
         if form is not None:
-            return form
+            return form[0], form[1]
     if paper.per_candidate:
         # Each candidate's own form was assigned with the roster (in roster order) and checked at
         # filing; a candidate without one must not share another's.
         raise _conflict(f"本场考试为一人一卷，考生 {entry.ticket_no} 没有分配到试卷，请联系考务人员", "no_paper")
-    forms = sorted(paper.forms, key=lambda f: f.label)
-    if not forms:
+    if not paper.forms:
         raise _conflict("本场考试的试卷没有可用的试卷套", "no_paper")
     if entry.form_label:
         raise _conflict(f"准考证指定的试卷套 {entry.form_label} 不存在", "no_paper")
     # Round-robin by ticket order: neighbours in the roster (and usually in the room) differ.
     position = db.session.scalar(select(func.count(RosterEntry.id)).where(
         RosterEntry.batch_id == entry.batch_id, RosterEntry.ticket_no < entry.ticket_no)) or 0
-    return forms[position % len(forms)]
+    return paper.forms[position % len(paper.forms)]
 
 
 @dataclass(frozen=True)
@@ -183,13 +214,18 @@ def attempt_of(entry: RosterEntry) -> Attempt | None:
     return db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == entry.id))
 
 
-def start_attempt(entry: RosterEntry, *, now: datetime | None = None) -> Attempt:
-    """The candidate's attempt, created at the first call (the same one afterwards).
+_UNKNOWN = object()
+
+
+def start_attempt(entry: RosterEntry, *, now: datetime | None = None, existing: Any = _UNKNOWN) -> Attempt:
+    """The candidate's attempt, created at the first call (the same one afterwards). `existing`:
+    the entry's attempt (or None) as the caller read it in this transaction, to skip the read.
 
     Raises Conflict with code `not_started` (before window start + the entry's start delay;
     details.starts_at), `window_closed`, `not_available` (batch not filed/open) or `no_paper`."""
     now = now or clock.now()
-    existing = attempt_of(entry)
+    if existing is _UNKNOWN:
+        existing = attempt_of(entry)
     if existing is not None:
         finalise_if_overdue(existing, now)
         return existing
@@ -201,11 +237,11 @@ def start_attempt(entry: RosterEntry, *, now: datetime | None = None) -> Attempt
         raise _conflict(_REFUSALS[status.refusal], status.refusal, starts_at=status.opens_at.isoformat())
     if status.refusal is not None:
         raise _conflict(_REFUSALS[status.refusal], status.refusal)
-    paper = db.session.get(Paper, batch.paper_id) if batch.paper_id else None
-    if paper is None or paper.status != PaperStatus.FROZEN:
+    status = db.session.scalar(select(Paper.status).where(Paper.id == batch.paper_id)) if batch.paper_id else None
+    if status != PaperStatus.FROZEN:
         raise _conflict("本场考试的试卷尚未定稿", "no_paper")
-    form = _pick_form(entry, paper)
-    attempt = Attempt(batch_id=batch.id, roster_entry_id=entry.id, form_id=form.id,
+    form_id, form_label = _pick_form(entry, batch.paper_id)
+    attempt = Attempt(batch_id=batch.id, roster_entry_id=entry.id, form_id=form_id,
                       order_seed=entry.order_seed, status=AttemptStatus.IN_PROGRESS, started_at=now,
                       deadline_at=compute_deadline(batch, now), last_seen_at=now, answered_count=0)
     try:
@@ -218,16 +254,17 @@ def start_attempt(entry: RosterEntry, *, now: datetime | None = None) -> Attempt
         if existing is None:
             raise
         return existing
-    opened = db.session.execute(
+    # The first start opens a filed batch (once: the UPDATE is guarded); an open one stays open.
+    opened = None if batch.state != BatchState.FILED else db.session.execute(
         update(Batch).where(Batch.id == batch.id, Batch.state == BatchState.FILED)
         .values(state=BatchState.OPEN, version=Batch.version + 1)
         .execution_options(synchronize_session=False))
-    if opened.rowcount == 1:
+    if opened is not None and opened.rowcount == 1:
         db.session.refresh(batch)
         audit.record(AuditAction.BATCH_OPENED, obj=batch, data={"trigger": "first_start", "attempt_id": attempt.id})
         signals.batch_state_changed.send(batch, old=BatchState.FILED, new=BatchState.OPEN)
     audit.record(AuditAction.ATTEMPT_STARTED, obj=attempt, data={
-        "ticket_no": entry.ticket_no, "form": form.label, "order_seed": attempt.order_seed,
+        "ticket_no": entry.ticket_no, "form": form_label, "order_seed": attempt.order_seed,
         "started_at": now.isoformat(), "deadline_at": attempt.deadline_at.isoformat()})
     signals.attempt_started.send(attempt)
     return attempt

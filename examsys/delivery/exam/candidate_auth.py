@@ -83,11 +83,12 @@ def _fail(ticket_no: str, reason: str, *, ip, user_agent, organisation_id=None) 
     return AuthenticationFailed(LOGIN_FAILED)
 
 
-def _refuse_if_locked(ticket_no: str, *, ip, user_agent) -> None:
-    """RateLimited (429, with the seconds to wait) while the ticket number is locked."""
-    until = throttle.locked_until(throttle.key_for("ticket", ticket_no))
+def _refuse_if_locked(ticket_no: str, *, ip, user_agent) -> bool:
+    """RateLimited (429, with the seconds to wait) while the ticket number is locked; else
+    whether it has failures counted (a successful sign-in then clears them)."""
+    counted, until = throttle.lookup(throttle.key_for("ticket", ticket_no))
     if until is None:
-        return
+        return counted
     wait = max(1, math.ceil((until - clock.now()).total_seconds()))
     _fail(ticket_no, "locked", ip=ip, user_agent=user_agent)
     raise RateLimited(_("该准考证号登录失败次数过多，已暂停登录，请 %(n)d 分钟后再试，或联系监考老师",
@@ -103,8 +104,10 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
     access_code = access_code if isinstance(access_code, str) else None
     if not ticket_no or len(ticket_no) > 32:
         raise _fail(ticket_no, "bad_ticket", ip=ip, user_agent=user_agent)
-    _refuse_if_locked(ticket_no, ip=ip, user_agent=user_agent)
-    entry = db.session.scalar(select(RosterEntry).where(RosterEntry.ticket_no == ticket_no))
+    counted = _refuse_if_locked(ticket_no, ip=ip, user_agent=user_agent)
+    # One statement for the entry and what signing in reads of it (batch, candidate, room).
+    entry = db.session.scalar(select(RosterEntry).where(RosterEntry.ticket_no == ticket_no).options(
+        joinedload(RosterEntry.batch), joinedload(RosterEntry.candidate), joinedload(RosterEntry.room)))
     try:
         wanted = id_index(idnumber.validate(id_number))
     except idnumber.InvalidIdNumber:
@@ -124,7 +127,8 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
         raise _fail(ticket_no, f"batch_{batch.state.value}", ip=ip, user_agent=user_agent,
                     organisation_id=org_id)
 
-    throttle.clear(throttle.key_for("ticket", ticket_no))
+    if counted:
+        throttle.clear(throttle.key_for("ticket", ticket_no))
     now = clock.now()
     ctx = candidate_context(entry, ip=ip, user_agent=user_agent)
     older = list(db.session.scalars(select(CandidateSession).where(

@@ -1,17 +1,84 @@
 """The paper as a candidate sees it: items in the candidate's recorded order (or the form's, when
 the batch does not shuffle), options in their recorded order, formulas and images made
 self-contained, and the sections with the points each item is worth from the paper's blueprint
-snapshot. Never the key."""
+snapshot. Never the key.
+
+A start storm loads thousands of copies of a few forms, so what cannot change is kept per
+process: a frozen form's layout (its positions, sections and points, the paper's section
+snapshot) and each item version's candidate view for a given option order (versions are
+immutable). What can change -- which version a position shows, once a replacement is recorded
+after freezing -- is read from the database on every request (`effective_version_ids`, one
+statement), so a replacement shows at once on every node.
+"""
 
 from __future__ import annotations
 
-from examsys.assembly.models import Paper, PaperForm
-from examsys.assembly.queries import effective_versions
-from examsys.assembly.services import candidate_order
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from examsys.assembly.models import Paper, PaperForm, PaperFormItem
+from examsys.assembly.queries import EFFECTIVE_VERSION_ID
+from examsys.assembly.services import order_of
 from examsys.bank import qtypes
 from examsys.bank.media import for_candidate
+from examsys.bank.models import ItemVersion
 from examsys.delivery.models import Attempt
 from examsys.extensions import db
+
+VIEWS_SIZE = 20_000  # (version, option order) → candidate view
+FORMS_SIZE = 2_000  # frozen forms' layouts
+
+
+@dataclass(frozen=True)
+class FormLayout:
+    """What a frozen form's paper holds that never changes: positions, sections, points."""
+
+    label: str
+    items: tuple[tuple[int, int, int, float], ...]  # (form item id, position, section, points)
+    section_points: tuple  # per section of the blueprint snapshot: (whether it sets points, the points)
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    qtype: str
+    labels: tuple[str, ...]  # option labels in the version's order
+
+
+class _Lru:
+    def __init__(self, size: int):
+        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.data.get(key)
+            if value is not None:
+                self.data.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.data.clear()
+
+
+_FORMS = _Lru(FORMS_SIZE)
+_FACTS = _Lru(VIEWS_SIZE)
+_VIEWS = _Lru(VIEWS_SIZE)
+
+
+def clear_caches() -> None:
+    """Forget every kept layout and view (tests that rewrite rows in place)."""
+    for cache in (_FORMS, _FACTS, _VIEWS):
+        cache.clear()
 
 
 def _self_contained(view: dict) -> dict:
@@ -24,32 +91,86 @@ def _self_contained(view: dict) -> dict:
     return out
 
 
+def form_layout(form_id: int) -> FormLayout:
+    """The layout of a frozen form (kept), or of a draft one (read each time: it may change)."""
+    layout = _FORMS.get(form_id)
+    if layout is not None:
+        return layout
+    form = db.session.get(PaperForm, form_id)
+    paper = db.session.get(Paper, form.paper_id)
+    rows = db.session.execute(select(PaperFormItem.id, PaperFormItem.position, PaperFormItem.section,
+                                     PaperFormItem.points).where(PaperFormItem.form_id == form_id)
+                              .order_by(PaperFormItem.position)).all()
+    snapshot = (paper.blueprint_snapshot or {}).get("sections") or []
+    layout = FormLayout(form.label, tuple(tuple(r) for r in rows),
+                        tuple(("points" in s, s.get("points")) for s in snapshot))
+    if paper.frozen_at is not None:
+        _FORMS.put(form_id, layout)
+    return layout
+
+
+def effective_version_ids(form_id: int) -> dict[int, int]:
+    """form item id → the version shown now (a replacement recorded since freezing, else pinned)."""
+    fi = PaperFormItem.__table__
+    return dict(db.session.execute(select(fi.c.id, EFFECTIVE_VERSION_ID).where(fi.c.form_id == form_id)).all())
+
+
+def _versions(ids) -> dict[int, ItemVersion]:
+    return {v.id: v for v in db.session.scalars(select(ItemVersion).where(ItemVersion.id.in_(sorted(ids))))}
+
+
+def _facts(version_ids) -> dict[int, VersionFacts]:
+    out, missing = {}, []
+    for vid in set(version_ids):
+        facts = _FACTS.get(vid)
+        if facts is None:
+            missing.append(vid)
+        else:
+            out[vid] = facts
+    for v in _versions(missing).values():
+        facts = VersionFacts(v.qtype.value, tuple(o["label"] for o in (v.content or {}).get("options") or []))
+        _FACTS.put(v.id, facts)
+        out[v.id] = facts
+    return out
+
+
 def candidate_paper(attempt: Attempt) -> dict:
     """{form, sections: [{index, qtype, title, count, points_each}], items: [{item_ref, number,
     section, points, …the question type's candidate view}]} of the attempt's form."""
     batch = attempt.batch
-    form = db.session.get(PaperForm, attempt.form_id)
-    paper = db.session.get(Paper, form.paper_id)
-    versions = effective_versions(form)
-    positions = {fi.id: fi for fi in form.items}
-    order = candidate_order(form, attempt.order_seed, shuffle_options=batch.shuffle_options)
+    layout = form_layout(attempt.form_id)
+    wanted = effective_version_ids(attempt.form_id)
+    facts = _facts(wanted.values())
+    order = order_of([(fid, section) for fid, _pos, section, _pts in layout.items],
+                     {fid: facts[wanted[fid]].labels for fid in wanted}, attempt.order_seed,
+                     shuffle_options=batch.shuffle_options)
+    positions = {fid: (pos, section, points) for fid, pos, section, points in layout.items}
     if not batch.shuffle_items:
-        order.sort(key=lambda o: (o["section"], positions[o["form_item_id"]].position))
-    snapshot_sections = (paper.blueprint_snapshot or {}).get("sections") or []
+        order.sort(key=lambda o: (o["section"], positions[o["form_item_id"]][0]))
+    keys = [(wanted[o["form_item_id"]], tuple(o["option_order"])) for o in order]
+    views = {k: _VIEWS.get(k) for k in keys}
+    missing = {k for k, v in views.items() if v is None}
+    if missing:
+        loaded = _versions({vid for vid, _ in missing})
+        for vid, option_order in missing:
+            v = loaded[vid]
+            view = _self_contained(qtypes.get(v.qtype.value).candidate_view(v.content or {}, option_order or None))
+            _VIEWS.put((vid, option_order), view)
+            views[(vid, option_order)] = view
     sections, items = {}, []
-    for number, o in enumerate(order, start=1):
-        fi = positions[o["form_item_id"]]
-        version = versions[fi.id]
-        qtype = version.qtype.value
-        view = _self_contained(qtypes.get(qtype).candidate_view(version.content or {}, o["option_order"] or None))
-        items.append({"item_ref": fi.id, "number": number, "section": fi.section, "points": fi.points, **view})
-        sec = sections.setdefault(fi.section, {"index": fi.section, "qtype": qtype,
-                                               "title": qtypes.LABELS.get(qtype, qtype), "count": 0,
-                                               "points_each": fi.points})
+    for number, (o, key) in enumerate(zip(order, keys, strict=True), start=1):
+        fid = o["form_item_id"]
+        _pos, section, points = positions[fid]
+        qtype = facts[key[0]].qtype
+        items.append({"item_ref": fid, "number": number, "section": section, "points": points, **views[key]})
+        sec = sections.setdefault(section, {"index": section, "qtype": qtype,
+                                            "title": qtypes.LABELS.get(qtype, qtype), "count": 0,
+                                            "points_each": points})
         sec["count"] += 1
-        if fi.section < len(snapshot_sections):
-            sec["points_each"] = snapshot_sections[fi.section].get("points", fi.points)
-    return {"form": form.label, "sections": [sections[k] for k in sorted(sections)], "items": items}
+        if section < len(layout.section_points):
+            sets, snap = layout.section_points[section]
+            sec["points_each"] = snap if sets else points
+    return {"form": layout.label, "sections": [sections[k] for k in sorted(sections)], "items": items}
 
 
-__all__ = ["candidate_paper"]
+__all__ = ["FormLayout", "candidate_paper", "clear_caches", "effective_version_ids", "form_layout"]
