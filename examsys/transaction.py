@@ -5,7 +5,9 @@ services flush, so that a change and its process-record event land together or n
 
 - `commit()` is called in exactly three places: after a view or API handler returned (the app's
   request wrapper, examsys.web.ExamsysFlask), after a CLI command returned (`command`), and by
-  the job worker (examsys.jobs.services.run: claiming a job, then its result or its failure).
+  the job worker (examsys.jobs.services.run: claiming a job, then its result or its failure);
+  and `examsys delivery sweep`, one unit of work per chunk of attempts (examsys.delivery.cli
+  says why).
 - `fail(exc)` is the one error path: it rolls back everything the request wrote, then writes,
   in a transaction of its own, what must survive a refusal: a permission denial, and whatever a
   service asked for with `on_rollback()` (a failed login, a lock-out, a refused candidate token).

@@ -97,6 +97,10 @@ def _attempt_scope(attempt_id_column) -> Any:
     return literal("attempt/").concat(cast(attempt_id_column, String))
 
 
+def _entry_scope(entry_id_column) -> Any:
+    return literal("entry/").concat(cast(entry_id_column, String))
+
+
 def _candidate_condition(user: Any, ticket: str):
     """Events of the candidate's attempt chain, staff actions on that attempt and on their roster
     entry, and what they did themselves (signing in, failed sign-ins with that ticket)."""
@@ -107,6 +111,7 @@ def _candidate_condition(user: Any, ticket: str):
     mine = Attempt.roster_entry_id.in_(entries)
     return or_(
         AuditEvent.scope.in_(select(_attempt_scope(Attempt.id)).where(mine)),
+        AuditEvent.scope.in_(select(_entry_scope(RosterEntry.id)).where(RosterEntry.id.in_(entries))),
         (AuditEvent.object_type == "attempt") & AuditEvent.object_id.in_(select(cast(Attempt.id, String)).where(mine)),
         (AuditEvent.object_type == "roster_entry") & AuditEvent.object_id.in_(
             select(cast(RosterEntry.id, String)).where(RosterEntry.id.in_(entries))),
@@ -145,7 +150,9 @@ def statement(user: Any, filters: Filters) -> Select:
         stmt = stmt.where(AuditEvent.organisation_id == filters.organisation_id)
     if filters.batch_id:
         attempts = select(_attempt_scope(Attempt.id)).where(Attempt.batch_id == filters.batch_id)
-        stmt = stmt.where(or_(AuditEvent.scope == f"batch/{filters.batch_id}", AuditEvent.scope.in_(attempts)))
+        entries = select(_entry_scope(RosterEntry.id)).where(RosterEntry.batch_id == filters.batch_id)
+        stmt = stmt.where(or_(AuditEvent.scope == f"batch/{filters.batch_id}", AuditEvent.scope.in_(attempts),
+                              AuditEvent.scope.in_(entries)))
     if filters.ticket:
         stmt = stmt.where(_candidate_condition(user, filters.ticket))
     if filters.action.endswith("."):

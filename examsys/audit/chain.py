@@ -5,9 +5,13 @@ Every event belongs to one scope and is the next link of that scope's chain:
 - `attempt/<id>`: what a candidate (or the system on the candidate's behalf: the sweeper, the
   scorer) did in one attempt: start, every acknowledged save, integrity signals, submit or
   timeout. One chain per attempt, so candidates saving at once never wait on each other.
+- `entry/<id>`: a candidate's sign-ins for one roster entry (sessions opened, replaced, closed):
+  what the candidate did outside the attempt. One chain per roster entry, so a start storm of
+  thousands signing in at once never queues on one chain (a shared chain's next link is held
+  from its insert to its commit).
 - `batch/<id>`: what staff did to one batch and everything in it (filing, roster, rooms,
-  proctor actions, marks, 复核, publication), candidate sign-ins, and the seal of each attempt's
-  chain (`attempt.sealed`: its size and head hash) when the attempt closes.
+  proctor actions, marks, 复核, publication), and the seal of each attempt's chain and its roster
+  entry's chain (`attempt.sealed`: their sizes and head hashes) when the attempt closes.
 - `org/<id>`: the rest of an organisation's events (bank, papers, users, logins).
 - `province`: events of no organisation (the authority's own work, refused anonymous requests).
 
@@ -34,7 +38,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from examsys.audit.models import AuditEvent
@@ -59,6 +63,10 @@ def attempt_scope(attempt_id: int) -> str:
     return f"attempt/{attempt_id}"
 
 
+def entry_scope(roster_entry_id: int) -> str:
+    return f"entry/{roster_entry_id}"
+
+
 def batch_scope(batch_id: int) -> str:
     return f"batch/{batch_id}"
 
@@ -68,7 +76,7 @@ def org_scope(organisation_id: int | None) -> str:
 
 
 def parse_scope(scope: str) -> tuple[str, int | None]:
-    """("attempt" | "batch" | "org" | "province", id)."""
+    """("attempt" | "entry" | "batch" | "org" | "province", id)."""
     kind, _, ident = scope.partition("/")
     return kind, int(ident) if ident else None
 
@@ -144,10 +152,20 @@ def head(conn, scope: str) -> tuple[int, str]:
     return (0, GENESIS) if row is None else (row[0], row[1])
 
 
+_QUEUE = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+PRIVATE = ("attempt/", "entry/")  # one candidate's chains: hardly ever two appenders at once
+
+
 def append(conn, scope: str, values: dict) -> Link:
     """Insert `values` (audit_events columns without the link) as the next link of `scope`.
-    Raises ConcurrentChange if the scope stays contended."""
+    Raises ConcurrentChange if the scope stays contended.
+
+    On PostgreSQL, appenders to a shared chain (a batch's, an organisation's) first queue on a
+    transaction-level advisory lock of the scope: each then finds the slot free when its turn
+    comes, instead of every waiter retrying (head read, insert, conflict) after each commit."""
     stmt = insert_link(conn.dialect.name)
+    if conn.dialect.name == "postgresql" and not scope.startswith(PRIVATE):
+        conn.execute(_QUEUE, {"key": f"chain:{scope}"})
     for _ in range(MAX_TRIES):
         seq, prev = head(conn, scope)
         seq += 1
@@ -161,4 +179,4 @@ def append(conn, scope: str, values: dict) -> Link:
 
 __all__ = ["FORMAT_VERSION", "GENESIS", "PROVINCE", "Link", "answer_digest", "append", "attempt_scope", "batch_scope",
            "canonical", "canonical_of_fields",
-           "digest", "entry_hash", "head", "insert_link", "iso_utc", "org_scope", "parse_scope"]
+           "digest", "entry_hash", "entry_scope", "head", "insert_link", "iso_utc", "org_scope", "parse_scope"]

@@ -28,7 +28,7 @@ from examsys.accounts.models import Organisation, OrgKind
 from examsys.audit import chain, merkle, signing
 from examsys.audit.models import AuditEvent
 from examsys.audit.verify import Failure
-from examsys.delivery.models import Attempt, Batch
+from examsys.delivery.models import Attempt, Batch, RosterEntry
 from examsys.errors import NotFound, ValidationError
 from examsys.extensions import db
 
@@ -45,8 +45,9 @@ class Checkpoint:
 def organisation_scopes(org: Organisation) -> list[str]:
     batch_ids = list(db.session.scalars(select(Batch.id).where(Batch.organisation_id == org.id)))
     attempt_ids = list(db.session.scalars(select(Attempt.id).where(Attempt.batch_id.in_(batch_ids or [-1]))))
+    entry_ids = list(db.session.scalars(select(RosterEntry.id).where(RosterEntry.batch_id.in_(batch_ids or [-1]))))
     return [chain.org_scope(org.id), *(chain.batch_scope(b) for b in batch_ids),
-            *(chain.attempt_scope(a) for a in attempt_ids)]
+            *(chain.attempt_scope(a) for a in attempt_ids), *(chain.entry_scope(e) for e in entry_ids)]
 
 
 def current_heads(scopes: list[str] | None = None) -> dict[str, tuple[int, str]]:

@@ -65,7 +65,8 @@ FIELD_LABELS: dict[str, str] = {
     "extension_id": "延时记录", "deadlines": "调整的截止时间", "previous": "原状态",
     "session_id": "登录会话", "replaced_by": "取代它的登录", "replaced": "被取代的登录",
     "ip": "IP 地址", "old_ip": "原 IP 地址", "new_ip": "新 IP 地址", "data": "数据",
-    "occurred_at": "发生时间", "head": "链头哈希", "after": "之后", "from": "原状态", "to": "新状态",
+    "occurred_at": "发生时间", "head": "链头哈希", "entry": "考生名单（登录链）",
+    "entry_size": "登录链长度", "entry_head": "登录链链头哈希", "after": "之后", "from": "原状态", "to": "新状态",
     # scoring
     "results": "成绩数", "new": "新增", "checked": "核对数", "findings": "发现问题数", "passed": "通过",
     "item_score_id": "题目得分", "original": "分数", "corrected": "更正后分数", "total": "总分",

@@ -6,7 +6,8 @@ archive. What it finds, per chain, is the first link that does not hold, and why
 - its seq is not the next one (a row before it was deleted, or rows were renumbered);
 - its prev_hash is not the previous link's entry_hash (a row was inserted or replaced before it).
 
-It also checks each attempt's seals against the attempt's chain, and the answer history against
+It also checks each seal (`attempt.sealed`: an attempt's chain and its roster entry's) against the
+sealed chain, and the answer history against
 the saves' links (an order-free fingerprint per attempt on each side).
 """
 
@@ -110,11 +111,32 @@ class _Saves:
     counts: dict[int, int] = field(default_factory=dict)
 
 
-def check_rows(rows: Iterable[EventRow], *, seals: dict[int, set[tuple[int, str]]] | None = None,
+def seals_of(data: Any) -> list[tuple[str, int, str]]:
+    """The (scope, size, head) pairs an `attempt.sealed` event's data vouches for; [] for data
+    that does not read as a seal."""
+    if not isinstance(data, dict):
+        return []
+    try:
+        out = [(chain.attempt_scope(int(data["attempt"])), int(data["size"]), str(data["head"]))]
+        if "entry" in data:
+            out.append((chain.entry_scope(int(data["entry"])), int(data["entry_size"]), str(data["entry_head"])))
+    except (KeyError, TypeError, ValueError):
+        return []
+    return out
+
+
+def add_seals(claims: dict[str, set[tuple[int, str]]], data: Any) -> None:
+    """Add what one `attempt.sealed` event vouches for to `claims` (scope → {(size, head)})."""
+    for scope, size, head in seals_of(data):
+        claims.setdefault(scope, set()).add((size, head))
+
+
+def check_rows(rows: Iterable[EventRow], *, seals: dict[str, set[tuple[int, str]]] | None = None,
                report: Report | None = None, whole: bool = True) -> tuple[Report, _Saves]:
-    """Verify chains given as rows ordered by (scope, seq). `seals`: attempt id → the (size,
-    head) pairs its batch's chain sealed, each checked against the attempt's chain. `whole`:
-    the rows are all the chains there are (so a sealed attempt without a chain was deleted)."""
+    """Verify chains given as rows ordered by (scope, seq). `seals`: scope → the (size, head)
+    pairs its batch's chain sealed (attempt and roster entry chains), each checked against that
+    chain. `whole`: the rows are all the chains there are (so a sealed chain that is missing was
+    deleted)."""
     report = report or Report()
     saves = _Saves()
     seals = seals or {}
@@ -147,7 +169,7 @@ def check_rows(rows: Iterable[EventRow], *, seals: dict[int, set[tuple[int, str]
             report.scopes += 1
             kind, ident = chain.parse_scope(scope)
             attempt_id = ident if kind == "attempt" else None
-            seal_claims = set(seals.get(attempt_id, ())) if attempt_id is not None else set()
+            seal_claims = set(seals.get(scope, ()))
         report.events += 1
         if broken:
             continue  # one failure per chain: what follows a break cannot be judged
@@ -183,9 +205,8 @@ def check_rows(rows: Iterable[EventRow], *, seals: dict[int, set[tuple[int, str]
     return report, saves
 
 
-def missing_chains(seals: dict[int, set[tuple[int, str]]], report: Report) -> None:
-    for attempt_id in sorted(seals):
-        scope_name = chain.attempt_scope(attempt_id)
+def missing_chains(seals: dict[str, set[tuple[int, str]]], report: Report) -> None:
+    for scope_name in sorted(seals):
         if scope_name not in report.heads:
             report.failures.append(Failure(scope_name, None, None,
                                            "批次链中封存了此作答记录，但这条链已不存在（被整条删除）"))
@@ -226,5 +247,5 @@ def check_history(history: Iterable[tuple[int, int, int, Any]], saves: _Saves, r
 
 
 
-__all__ = ["MASK", "EventRow", "Failure", "Report", "canonical_of", "check_history", "check_rows", "compare_history",
-           "history_sums", "missing_chains", "row_as_dict", "row_from_dict"]
+__all__ = ["MASK", "EventRow", "Failure", "Report", "add_seals", "canonical_of", "check_history", "check_rows",
+           "compare_history", "history_sums", "missing_chains", "row_as_dict", "row_from_dict", "seals_of"]

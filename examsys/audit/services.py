@@ -75,10 +75,13 @@ def context_for(user: Any) -> AuditContext:
 def scope_for(obj: Any, object_type: str | None, object_id: Any, organisation_id: int | None,
               ctx: AuditContext) -> str:
     """The chain an event joins (examsys.audit.chain): the attempt's own chain for what the
-    candidate or the system did in it; the batch's chain for staff actions on an attempt and for
-    anything of a batch; else the organisation's."""
+    candidate or the system did in it; the roster entry's chain for a candidate's sign-ins; the
+    batch's chain for staff actions on an attempt and for anything of a batch; else the
+    organisation's."""
     if object_type == "attempt" and ctx.user_id is None and object_id is not None:
         return chain.attempt_scope(int(object_id))
+    if object_type == "candidate_session" and obj is not None:
+        return chain.entry_scope(obj.roster_entry_id)
     batch_id = None
     if obj is not None:
         batch_id = obj.id if object_type == "batch" else getattr(obj, "batch_id", None)
@@ -143,10 +146,16 @@ def record(
 
 
 def seal_attempt(attempt: Any) -> chain.Link:
-    """Append the attempt chain's head (size and hash) to its batch's chain: from then on the
-    batch's chain vouches for everything the attempt's chain held. Called at every close of the
-    attempt (a reopened attempt is sealed again when it closes again)."""
+    """Append the head (size and hash) of the attempt's chain, and of its roster entry's chain
+    (the candidate's sign-ins) when it has one, to the batch's chain: from then on the batch's
+    chain vouches for everything those chains held. Called at every close of the attempt (a
+    reopened attempt is sealed again when it closes again)."""
     db.session.flush()
-    size, head_hash = chain.head(db.session.connection(), chain.attempt_scope(attempt.id))
-    return record(AuditAction.ATTEMPT_SEALED, obj=attempt, scope=chain.batch_scope(attempt.batch_id),
-                  data={"attempt": attempt.id, "size": size, "head": head_hash})
+    conn = db.session.connection()
+    size, head_hash = chain.head(conn, chain.attempt_scope(attempt.id))
+    data = {"attempt": attempt.id, "size": size, "head": head_hash}
+    entry_size, entry_head = chain.head(conn, chain.entry_scope(attempt.roster_entry_id))
+    if entry_size:
+        data |= {"entry": attempt.roster_entry_id, "entry_size": entry_size, "entry_head": entry_head}
+    return record(AuditAction.ATTEMPT_SEALED, obj=attempt, scope=chain.batch_scope(attempt.batch_id), data=data)
+

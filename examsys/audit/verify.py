@@ -1,5 +1,5 @@
 """Verifying the process record in the database: every chain link by link, the answer history
-against the saves' links, each attempt's seal against its chain (examsys.audit.links does the
+against the saves' links, each seal against the chains it vouches for (examsys.audit.links does the
 checking), read in keyset pages through the driver and, for a large record, split over one
 forked process per CPU. Against a checkpoint (examsys.audit.checkpoints, examsys.audit.runs) a
 chain shorter than the checkpoint's size is a truncated tail or a restored older database.
@@ -23,6 +23,7 @@ from examsys.audit.links import (
     Failure,
     Report,
     _Saves,
+    add_seals,
     canonical_of,
     check_history,
     check_rows,
@@ -111,13 +112,14 @@ def event_rows(scopes: list[str] | None = None, *, lo: str | None = None, hi: st
                    loads(data) if data is not None else None, r[14], r[15])
 
 
-def seal_claims(scopes: list[str] | None = None) -> dict[int, set[tuple[int, str]]]:
+def seal_claims(scopes: list[str] | None = None) -> dict[str, set[tuple[int, str]]]:
+    """scope → the (size, head) pairs the batches' chains (of `scopes`, or all) sealed of it."""
     stmt = select(AuditEvent.data).where(AuditEvent.action == "attempt.sealed")
     if scopes is not None:
         stmt = stmt.where(AuditEvent.scope.in_([s for s in scopes if s.startswith("batch/")] or [""]))
-    claims: dict[int, set[tuple[int, str]]] = {}
+    claims: dict[str, set[tuple[int, str]]] = {}
     for data in db.session.scalars(stmt):
-        claims.setdefault(int(data["attempt"]), set()).add((int(data["size"]), data["head"]))
+        add_seals(claims, data)
     return claims
 
 
@@ -140,9 +142,15 @@ def history_rows(attempt_ids: list[int] | None = None, *, conn=None, ids: tuple[
 
 
 def batch_scopes(batch_id: int) -> list[str]:
-    """The batch's chain and the chains of its attempts."""
+    """The batch's chain, the chains of its attempts and those of its roster entries that signed
+    in (an entry's chain holds its sign-ins)."""
     ids = db.session.execute(text("SELECT id FROM attempts WHERE batch_id = :b ORDER BY id"), {"b": batch_id})
-    return [chain.batch_scope(batch_id), *(chain.attempt_scope(i) for (i,) in ids)]
+    entries = db.session.execute(text(
+        "SELECT id FROM roster_entries e WHERE batch_id = :b"
+        " AND EXISTS (SELECT 1 FROM candidate_sessions s WHERE s.roster_entry_id = e.id) ORDER BY id"),
+        {"b": batch_id})
+    return [chain.batch_scope(batch_id), *(chain.attempt_scope(i) for (i,) in ids),
+            *(chain.entry_scope(i) for (i,) in entries)]
 
 
 PARALLEL_FROM = 200_000  # events: below this one process is quicker than starting others

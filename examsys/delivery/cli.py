@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from examsys import transaction
+from examsys import clock, transaction
 from examsys.delivery.exam import services as exam
 
 
@@ -18,6 +18,14 @@ def delivery_cli() -> None:
 @with_appcontext
 @transaction.command
 def sweep_command() -> None:
-    """Finalise open attempts past deadline + grace at their deadline (run every minute)."""
-    closed = exam.sweep()
+    """Finalise open attempts past deadline + grace at their deadline (run every minute).
+
+    Committed every SWEEP_CHUNK attempts: each closing seals the attempt into its batch's chain,
+    whose next link stays taken until the commit, so one long transaction would keep every
+    proctor action and late touch of that batch waiting for the whole sweep."""
+    now = clock.now()
+    ids, closed = exam.overdue_ids(now), 0
+    for start in range(0, len(ids), exam.SWEEP_CHUNK):
+        closed += exam.sweep(now, ids[start:start + exam.SWEEP_CHUNK])
+        transaction.commit()
     click.echo(f"finalised {closed} attempt(s)")

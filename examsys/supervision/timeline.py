@@ -20,8 +20,9 @@ from sqlalchemy import and_, or_, select
 from examsys import clock
 from examsys.accounts.models import User
 from examsys.audit.actions import AuditAction, label_for
-from examsys.audit.chain import attempt_scope, batch_scope
+from examsys.audit.chain import attempt_scope
 from examsys.audit.models import AnswerHistory, AuditEvent
+from examsys.audit.verify import batch_scopes
 from examsys.bank import qtypes
 from examsys.delivery.exam import services as exam
 from examsys.delivery.models import (
@@ -176,11 +177,10 @@ BATCH_PAGE = 200
 
 
 def batch_timeline(batch: Batch, page: int = 1):
-    """One page (BATCH_PAGE entries, oldest first) of the batch's chain and its attempts'
-    chains, without the single saves (each candidate's timeline has them): (entries, the
+    """One page (BATCH_PAGE entries, oldest first) of the batch's chain, its attempts' chains and
+    its candidates' sign-ins, without the single saves (each candidate's timeline has them): (entries, the
     pagination for the pager)."""
-    attempt_ids = select(Attempt.id).where(Attempt.batch_id == batch.id)
-    scopes = [batch_scope(batch.id)] + [attempt_scope(a) for a in db.session.scalars(attempt_ids)]
+    scopes = batch_scopes(batch.id)
     stmt = (select(AuditEvent).where(AuditEvent.scope.in_(scopes), AuditEvent.action != SAVED)
             .order_by(AuditEvent.occurred_at, AuditEvent.id))
     rows = db.paginate(stmt, page=max(page, 1), per_page=BATCH_PAGE, error_out=False)

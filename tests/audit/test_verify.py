@@ -165,8 +165,9 @@ def test_the_status_page_shows_the_last_verification(world, db, client, login_as
 
 
 def test_each_kind_of_event_lands_in_its_chain(world, db, client):
-    """Candidate sign-in and staff actions on a batch join the batch's chain; what the candidate
-    does in the attempt joins the attempt's chain; the seal closes it in the batch's chain."""
+    """A candidate's sign-in joins their roster entry's chain; staff actions on a batch join the
+    batch's chain; what the candidate does in the attempt joins the attempt's chain; the seal
+    closes both candidate chains in the batch's chain."""
     from examsys.delivery.exam import candidate_auth
 
     _token, entry = candidate_auth.login(world.tickets[2], world.id_numbers[2], "ROOM01", ip="10.0.0.9",
@@ -176,6 +177,25 @@ def test_each_kind_of_event_lands_in_its_chain(world, db, client):
                                      .where(AuditEvent.action.in_(["candidate_session.opened", "attempt.started",
                                                                    "attempt.answer_saved", "attempt.sealed",
                                                                    "batch.updated"]))).all())
-    assert scopes["candidate_session.opened"] == chain.batch_scope(world.batch.id)
+    assert scopes["candidate_session.opened"] == chain.entry_scope(world.entries[2].id)
     assert scopes["attempt.started"] == scopes["attempt.answer_saved"] == chain.attempt_scope(attempt.id)
     assert scopes["attempt.sealed"] == scopes["batch.updated"] == chain.batch_scope(world.batch.id)
+    seal = db.session.scalar(select(AuditEvent.data).where(AuditEvent.action == "attempt.sealed"))
+    assert (seal["entry"], seal["entry_size"]) == (world.entries[2].id, 1)
+
+
+def test_a_sign_in_cut_from_a_sealed_entry_chain_is_found(world, db):
+    """Two sign-ins, then the attempt closes: its seal vouches for the entry chain's two links,
+    so deleting the second (the chain's tail) is found although the chain alone looks whole."""
+    from examsys.delivery.exam import candidate_auth
+
+    for _ in range(2):
+        candidate_auth.login(world.tickets[2], world.id_numbers[2], "ROOM01", ip="10.0.0.9", user_agent="pytest")
+    _exam(world, entry=2)
+    scope = chain.entry_scope(world.entries[2].id)
+    assert [seq for _id, seq in _scope_rows(db, scope)] == [1, 2, 3]  # opened, replaced, opened
+    assert verify_database().ok
+    tamper(db, "truncate", scope, 3)
+    report = verify_database()
+    assert [f.scope for f in report.failures] == [scope]
+    assert "封存" in report.first.what

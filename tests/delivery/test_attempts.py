@@ -132,6 +132,29 @@ def test_cli_sweep(app, delivery_world, db, started, frozen_clock):
     assert started.status == AttemptStatus.TIMED_OUT
 
 
+def test_cli_sweep_commits_chunk_by_chunk(app, delivery_world, db, frozen_clock, monkeypatch):
+    """Three overdue attempts, chunks of two: two units of work, each committed (the batch's
+    chain is free between them), every attempt closed and sealed once."""
+    from examsys.delivery import cli
+    from examsys.delivery.exam import services as exam
+
+    w = delivery_world
+    started = [attempts.start_attempt(w.entries[n]) for n in range(3)]
+    db.session.commit()
+    monkeypatch.setattr(exam, "SWEEP_CHUNK", 2)
+    commits = []
+    real_commit = cli.transaction.commit
+    monkeypatch.setattr(cli.transaction, "commit", lambda: (commits.append(1), real_commit()))
+    frozen_clock.freeze(max(a.deadline_at for a in started) + timedelta(minutes=1))
+    result = app.test_cli_runner().invoke(cli.delivery_cli, ["sweep"])
+    assert result.exit_code == 0, result.output
+    assert "finalised 3" in result.output
+    assert len(commits) >= 3  # two chunks, then the command's own
+    for a in started:
+        db.session.refresh(a)
+        assert a.status == AttemptStatus.TIMED_OUT and events(db, "attempt.sealed", None) == 3
+
+
 # --- RELIABILITY 5: deadline crossing mid-request -------------------------------------------------
 
 

@@ -246,6 +246,7 @@ def write_volumes(out: _Zip, batch: Batch, record: RecordPass) -> list[dict]:
     out.add(_name(8, pdf.VOLUMES[8]), pdf.reviews_pdf(head, volumes.review_record(batch)))
     out.add(_name(9, pdf.VOLUMES[9]), pdf.survey_pdf(head, volumes.survey_summary(batch)))
     who = {f"attempt/{r['attempt_id']}": f"{r['name']} {r['ticket_no']}" for r in rows if r["attempt_id"]}
+    who |= {f"entry/{r['entry_id']}": f"{r['name']} {r['ticket_no']}（登录）" for r in rows}
     chains = [(scope, size, h) for scope, (size, h) in sorted(record.report.heads.items())]
     for part, chunk in parts(chains, TABLE_PART):
         out.add(_name(10, pdf.VOLUMES[10], part),

@@ -26,6 +26,7 @@ import orjson
 
 from examsys.audit import chain, merkle, signing
 from examsys.audit.archive import datafiles, notes
+from examsys.audit.links import add_seals
 from examsys.audit.verify import EventRow, canonical_of, check_history, check_rows
 
 CHUNK = 1 << 20
@@ -137,13 +138,10 @@ def _events(zf, names: set[str], record: dict, result: Result) -> None:
     except ValueError as exc:
         result.fail(str(exc))
         return
-    seals: dict[int, set[tuple[int, str]]] = {}
+    seals: dict[str, set[tuple[int, str]]] = {}
     for row in rows:
-        if row.action == "attempt.sealed" and row.scope.startswith("batch/") and isinstance(row.data, dict):
-            try:
-                seals.setdefault(int(row.data["attempt"]), set()).add((int(row.data["size"]), str(row.data["head"])))
-            except (KeyError, TypeError, ValueError):
-                continue
+        if row.action == "attempt.sealed" and row.scope.startswith("batch/"):
+            add_seals(seals, row.data)
     report, saves = check_rows(rows, seals=seals)
     before = len(result.problems)
     for failure in report.failures:

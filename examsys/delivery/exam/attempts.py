@@ -104,12 +104,20 @@ def finalise_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:
                        reason="timeout", action=AuditAction.ATTEMPT_TIMED_OUT, where=[Attempt.deadline_at < cutoff])
 
 
-def sweep(now: datetime | None = None) -> int:
-    """Finalise every open attempt past its deadline + grace; returns how many this run closed.
-    A second run changes nothing."""
+SWEEP_CHUNK = 50  # attempts finalised per unit of work by `examsys delivery sweep`
+
+
+def overdue_ids(now: datetime) -> list[int]:
+    """Open attempts whose deadline has passed (grace not yet checked), oldest first."""
+    return list(db.session.scalars(select(Attempt.id).where(
+        Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at < now).order_by(Attempt.id)))
+
+
+def sweep(now: datetime | None = None, ids: list[int] | None = None) -> int:
+    """Finalise every open attempt past its deadline + grace (or those of `ids` that are);
+    returns how many this run closed. A second run changes nothing."""
     now = now or clock.now()
-    ids = db.session.scalars(select(Attempt.id).where(
-        Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at < now).order_by(Attempt.id)).all()
+    ids = overdue_ids(now) if ids is None else ids
     closed = 0
     for attempt_id in ids:
         attempt = db.session.get(Attempt, attempt_id)

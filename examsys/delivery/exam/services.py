@@ -16,6 +16,7 @@ opens the batch). What each raises is documented on the function.
 from examsys.delivery.exam.access import check_seb, own_attempt
 from examsys.delivery.exam.attempts import (
     STARTABLE_STATES,
+    SWEEP_CHUNK,
     ExamStatus,
     answer_spec,
     attempt_of,
@@ -24,6 +25,7 @@ from examsys.delivery.exam.attempts import (
     exam_status,
     extension_minutes,
     finalise_if_overdue,
+    overdue_ids,
     responses_of,
     save_response,
     start_attempt,
@@ -74,12 +76,13 @@ from examsys.delivery.models.attempts import ATTEMPT_STATUS_LABELS, AttemptStatu
 __all__ = [
     "ATTEMPT_STATUS_LABELS", "AttemptStatus", "ExamStatus", "INCIDENT_LABELS", "INTEGRITY_DATA_LABELS",
     "INTEGRITY_LABELS", "INTEGRITY_SOURCE_LABELS", "LOGIN_FAILED", "MAX_SEQ", "SEB_HEADER", "SESSION_LIFETIME",
-    "STARTABLE_STATES",
+    "STARTABLE_STATES", "SWEEP_CHUNK",
     "SURVEY_QUESTIONS", "SURVEY_SCALE", "SaveResult", "Saved", "accepts_saves", "answer_spec", "attempt_of",
     "authenticate", "candidate_context", "candidate_paper", "check_save_input", "check_seb", "compute_deadline",
     "console", "console_json", "effective_deadline", "events_of", "exam_status", "extension_minutes",
     "finalise_if_overdue", "get_proctored", "get_watched", "grant_extension", "incidents", "login", "logout",
-    "own_attempt", "proctor_act", "proctor_extend_time", "proctor_note", "proctor_reopen", "proctor_terminate",
+    "overdue_ids", "own_attempt", "proctor_act", "proctor_extend_time", "proctor_note", "proctor_reopen",
+    "proctor_terminate",
     "proctored_batches", "recompute_deadline", "record_client_event", "record_server_event", "remaining_seconds",
     "reopen", "responses_of", "room_record", "save", "save_fast", "save_response", "seb_ok", "start_attempt",
     "submit", "submit_survey", "sweep", "terminate", "token_hash", "touch_due", "touch_id",

@@ -41,11 +41,6 @@ class CandidateSession(db.Model):
 
     roster_entry: Mapped[RosterEntry] = relationship()
 
-    @property
-    def batch_id(self) -> int:
-        """The batch whose chain of the process record holds this sign-in."""
-        return self.roster_entry.batch_id
-
 
 class AttemptStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"
