@@ -87,14 +87,15 @@ class FileImportResult:
 
 def import_file(user, org, standard, filename: str, data: bytes, *, level: int | None = None,
                 partial: bool = False, dry_run: bool = False, approve: bool = False,
-                category_map: Mapping[str, int | None] | None = None) -> FileImportResult:
+                category_map: Mapping[str, int | None] | None = None, progress=None) -> FileImportResult:
     """Parse `data` and import its questions into `org`'s bank under `standard`.
 
     All-or-nothing unless `partial`: with any error (including a question type this system
     cannot hold, or an unmatched category left unmapped or mapped to "do not import") nothing is
     written. `category_map` is passed to `import_drafts`. Raises nothing for bad content (a file
     refused whole comes back as one error naming the file); raises what `import_drafts` raises
-    (PermissionDenied; ValidationError for a bad level or a mapped point not of `standard`)."""
+    (PermissionDenied; ValidationError for a bad level or a mapped point not of `standard`).
+    `progress(fraction, stage)`: as `import_drafts` takes it (the import job's page)."""
     result = FileImportResult(dry_run=dry_run)
     try:
         parsed = interchange.parse_file(filename, data)
@@ -108,7 +109,8 @@ def import_file(user, org, standard, filename: str, data: bytes, *, level: int |
     result.errors = list(parsed.errors)
     blocked = bool(parsed.errors or parsed.unsupported) and not partial
     report = import_drafts(user, org, standard, parsed.items, level=level, approve=approve,
-                                    partial=partial, dry_run=dry_run or blocked, category_map=category_map)
+                                    partial=partial, dry_run=dry_run or blocked, category_map=category_map,
+                                    progress=progress)
     result.errors.extend(report.errors)
     result.unmatched = list(report.unmatched)
     result.incomplete = list(report.incomplete)

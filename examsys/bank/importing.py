@@ -194,7 +194,7 @@ def _source(ready: _Ready) -> dict:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _write(user, org, standard, ready: list[_Ready], approve: bool) -> list[int]:
+def _write(user, org, standard, ready: list[_Ready], approve: bool, progress=None) -> list[int]:
     now = clock.now()
     item_status = ItemStatus.APPROVED if approve else ItemStatus.DRAFT
     version_status = VersionStatus.APPROVED if approve else VersionStatus.DRAFT
@@ -230,14 +230,18 @@ def _write(user, org, standard, ready: list[_Ready], approve: bool) -> list[int]
                 {"version_id": v, "reviewer_id": user.id, "decision": ReviewDecision.APPROVE,
                  "comment": note, "field_comments": [], "created_at": now} for v in version_ids])
         written += item_ids
+        if progress is not None:
+            progress(0.5 + 0.45 * len(written) / len(ready), f"正在写入试题（{len(written)}/{len(ready)}）")
     return written
 
 
 def import_drafts(user, org, standard: Standard, drafts: Iterable[Any], *, level: int | None = None,
                   approve: bool = False, partial: bool = False, dry_run: bool = False,
-                  category_map: Mapping[str, int | None] | None = None) -> ImportReport:
+                  category_map: Mapping[str, int | None] | None = None, progress=None) -> ImportReport:
     """Check and write drafts as new items of `org` on `standard` (drafts, or approved when
-    `approve`). Returns the report; errors are in it rather than raised.
+    `approve`). Returns the report; errors are in it rather than raised. `progress(fraction,
+    stage)`, if given, hears how far checking (up to one half) and writing have come (a job's
+    page shows it).
 
     A draft whose code or name path names no single point of the standard is placed through
     `category_map` (its category key, see `categories.category_key`, → assessment point id, or
@@ -256,6 +260,8 @@ def import_drafts(user, org, standard: Standard, drafts: Iterable[Any], *, level
     ready: list[_Ready] = []
     unresolved: Counter = Counter()
     for index, draft in enumerate(drafts, 1):
+        if progress is not None and index % CHUNK == 1:
+            progress(0.05 + 0.45 * index / len(drafts), f"正在检查试题（{index}/{len(drafts)}）")
         checked, issues = _check(user, org, standard, points, draft, index, level, dry_run, mapping, unresolved,
                                  approve)
         report.errors += issues
@@ -272,7 +278,7 @@ def import_drafts(user, org, standard: Standard, drafts: Iterable[Any], *, level
         return report
     db.session.flush()
     with db.session.begin_nested():
-        report.item_ids = _write(user, org, standard, ready, approve)
+        report.item_ids = _write(user, org, standard, ready, approve, progress)
         files = sorted({r.draft.source.file for r in ready if getattr(r.draft, "source", None)})
         audit.record(AuditAction.STANDARD_ITEMS_IMPORTED, object_type="standard", object_id=standard.id,
                      organisation_id=org.id, context=actor(user),

@@ -3,7 +3,6 @@ upload limit answered on the import page), export of the bank, and images."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from examsys.bank import assets, categories, exchange
+from examsys.bank import assets, categories, exchange, import_jobs
 from examsys.bank.forms import QTYPE_LABELS, ImportForm
 from examsys.bank.models import Item, ItemStatus
 from examsys.bank.views.common import bp, standard_choices
@@ -20,26 +19,30 @@ from examsys.errors import NotFound
 from examsys.extensions import db
 from examsys.interchange import DEFAULT_LIMITS
 from examsys.interchange.xlsx_template import template_xlsx
+from examsys.jobs.views import follow
 from examsys.permissions import Permission, has_permission, require
 from examsys.standards.models import AssessmentPoint, Standard
 from examsys.tenancy import scoped
 from examsys.viewutil import attempt
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-
-
-def _staging_dir() -> Path:
-    path = Path(current_app.config["EXAMSYS_UPLOAD_DIR"]) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
 
 def _staged(token: str) -> tuple[Path, Path]:
     # The token names a file only this user can confirm: user id is part of the name.
-    if not _TOKEN.match(token or ""):
+    base = import_jobs.staged_base(current_user.id, token)
+    if base is None:
         raise NotFound("导入文件已失效，请重新上传")
-    base = _staging_dir() / f"{current_user.id}-{token}"
     return base.with_suffix(".bin"), base.with_suffix(".name")
+
+
+def _large(token: str) -> bool:
+    """A staged upload the job worker imports (examsys.bank.import_jobs): many questions or a big
+    file (the count is the upload's preview's)."""
+    data_path, _name = _staged(token)
+    if not data_path.exists():
+        raise NotFound("导入文件已失效，请重新上传")
+    count = data_path.with_suffix(".count")
+    items = int(count.read_text()) if count.exists() and count.read_text().isdigit() else 0
+    return import_jobs.is_large(items, data_path.stat().st_size)
 
 
 _MAX_MAPPINGS = 500
@@ -94,9 +97,10 @@ def _import_step(standard, form, approve, category_map):
         form.token.data = token
         result = _preview(standard, filename, data, form, approve, category_map)
         if result.refused:  # nothing in it to confirm: back to choosing a file
-            data_path.unlink(missing_ok=True)
-            name_path.unlink(missing_ok=True)
+            import_jobs.unstage(current_user.id, token)
             form.token.data = ""
+        else:
+            data_path.with_suffix(".count").write_text(str(result.imported + result.skipped))
         return result, False
     return None, False
 
@@ -118,7 +122,9 @@ def _render_import(form, result=None, category_map=None, status=200):
         if result is not None and result.unmatched else []
     return render_template("bank/import.html", form=form, result=result, point_groups=groups,
                            category_map=category_map or {}, limit_mb=_limit_mb(), limit_bytes=upload_limit(),
-                           template_standard_id=standard_id, QTYPE_LABELS=QTYPE_LABELS), status
+                           template_standard_id=standard_id, QTYPE_LABELS=QTYPE_LABELS,
+                           large_items=import_jobs.LARGE_ITEMS,
+                           large_mb=import_jobs.LARGE_BYTES // (1024 * 1024)), status
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -163,6 +169,11 @@ def import_items():
             raise NotFound("未找到该职业标准")
         approve = bool(form.approve.data) and has_permission(current_user, Permission.ITEM_REVIEW)
         category_map = _category_map()
+        if form.token.data and form.confirm.data and _large(form.token.data):
+            return follow(lambda: import_jobs.request_import(
+                current_user, standard, form.token.data, level=form.level.data or None,
+                partial=bool(form.partial.data), approve=approve, category_map=category_map),
+                url_for("bank.import_items"))
         outcome, error = attempt(lambda: _import_step(standard, form, approve, category_map), show=False)
         if isinstance(error, NotFound):
             raise error
@@ -178,9 +189,7 @@ def import_items():
         else:
             result, imported = outcome
             if imported:
-                data_path, name_path = _staged(form.token.data)
-                data_path.unlink(missing_ok=True)
-                name_path.unlink(missing_ok=True)
+                import_jobs.unstage(current_user.id, form.token.data)
                 flash(f"已导入 {result.imported} 道试题", "success")
                 return redirect(url_for("bank.items", status="" if approve else "draft"))
             if form.confirm.data and result is not None:
