@@ -92,7 +92,8 @@ def steps(quick: bool) -> list[Step]:
     out += [
         pytest_step("nodes", "两个节点与 nginx", ["tests/nodes"], pg=True, timeout=1200, records=("nodes",)),
         pytest_step("hostile", "恶意输入", ["tests/hostile"],
-                    env={} if quick else {"EXAMSYS_HOSTILE_FULL": "1"}, timeout=3600, records=("hostile",)),
+                    env={} if quick else {"EXAMSYS_HOSTILE_FULL": "1"}, timeout=3600,
+                    records=("hostile", "hostile_forms")),
     ]
     for db in ("sqlite", "postgresql"):
         out.append(pytest_step(f"access-{db}", f"访问控制矩阵、金丝雀与 CSRF（{db}）", ["tests/access"],
