@@ -1,6 +1,6 @@
 """The baseline of bench/delivery.py: a bare Flask endpoint doing ONE upsert per save.
 
-    gunicorn -w 2 --threads 4 --pythonpath bench _bare_app:app     (BENCH_BARE_DATABASE_URL=...)
+    gunicorn -w 4 --threads 2 --pythonpath bench _bare_app:app     (BENCH_BARE_DATABASE_URL=...)
 
 `PUT /bare/<attempt_id>/<item_ref>` with `{answer, seq}` upserts into `bench_bare_responses`, a
 table of the same shape as the app's `responses` (id, attempt_id, form_item_id, answer JSON/JSONB,

@@ -8,7 +8,7 @@ schema `bench_delivery` that is dropped afterwards):
 
 1. `examsys db upgrade`, then one filed batch open now (window 3 h, 60 min duration) with N
    roster entries, built from tests/delivery/world.py plus N-3 more candidates.
-2. The app under gunicorn (`-w 2 --threads 4`, as `make run` serves it; fixed
+2. The app under gunicorn (`-w 4 --threads 2`, as `make run` serves it; fixed
    EXAMSYS_SECRET_KEY/EXAMSYS_DATA_KEY so the seeding process and the server agree on the
    ID-number blind index, login rate limit lifted, rate-limit storage in Redis as in production:
    BENCH_REDIS_URL, default redis://127.0.0.1:6379/14; set it empty for in-memory limits).
@@ -555,8 +555,8 @@ def main() -> int:
     ap.add_argument("--ramp-seconds", type=float, default=8.0, help="logins spread over this many seconds")
     ap.add_argument("--interval-min", type=float, default=1.0)
     ap.add_argument("--interval-max", type=float, default=2.0)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (make run: 4)")
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker (make run: 2)")
     ap.add_argument("--postgresql-url", default=os.environ.get("BENCH_POSTGRESQL_URL", PG_DEFAULT))
     ap.add_argument("--no-postgresql", action="store_true")
     ap.add_argument("--only", choices=("sqlite", "postgresql"))

@@ -9,7 +9,7 @@ For each run and each database (a fresh SQLite file in WAL mode; PostgreSQL in a
 1. `examsys db upgrade`, then one filed batch with N candidates on its roster (seeded in bulk),
    its window ending at the deadline shared by every attempt: the exam's end, `--exam-minutes`
    after the start storm begins.
-2. The app under gunicorn (`-w 2 --threads 4 -k gthread`, as `make run` serves it, with
+2. The app under gunicorn (`-w 4 --threads 2 -k gthread`, as `make run` serves it, with
    `--worker-connections` and `--keep-alive` as given) and the load process
    (bench/_load_client.py, one asyncio loop, one keep-alive connection per candidate):
    - start storm: everyone signs in, starts and loads the paper within `--storm-seconds` (60);
@@ -427,8 +427,8 @@ def main() -> int:
     ap.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="CI preset: 200 candidates, ~90 s exam, SQLite")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--worker-connections", type=int, default=6000)
     ap.add_argument("--keep-alive", type=int, default=2, help="gunicorn --keep-alive seconds")
     ap.add_argument("--burst-candidates", type=int, default=200)
