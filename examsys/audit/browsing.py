@@ -93,12 +93,9 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=clock.DISPLAY_TZ).astimezone(UTC)
 
 
-def _attempt_scope(attempt_id_column) -> Any:
-    return literal("attempt/").concat(cast(attempt_id_column, String))
-
-
-def _entry_scope(entry_id_column) -> Any:
-    return literal("entry/").concat(cast(entry_id_column, String))
+def _scope(kind: str, id_column) -> Any:
+    """SQL for the scope name `kind/<id>` (examsys.audit.chain) of each row's id."""
+    return literal(f"{kind}/").concat(cast(id_column, String))
 
 
 def _candidate_condition(user: Any, ticket: str):
@@ -110,8 +107,8 @@ def _candidate_condition(user: Any, ticket: str):
         entries = entries.where(Batch.organisation_id == user.organisation_id)
     mine = Attempt.roster_entry_id.in_(entries)
     return or_(
-        AuditEvent.scope.in_(select(_attempt_scope(Attempt.id)).where(mine)),
-        AuditEvent.scope.in_(select(_entry_scope(RosterEntry.id)).where(RosterEntry.id.in_(entries))),
+        AuditEvent.scope.in_(select(_scope("attempt", Attempt.id)).where(mine)),
+        AuditEvent.scope.in_(select(_scope("entry", RosterEntry.id)).where(RosterEntry.id.in_(entries))),
         (AuditEvent.object_type == "attempt") & AuditEvent.object_id.in_(select(cast(Attempt.id, String)).where(mine)),
         (AuditEvent.object_type == "roster_entry") & AuditEvent.object_id.in_(
             select(cast(RosterEntry.id, String)).where(RosterEntry.id.in_(entries))),
@@ -149,8 +146,8 @@ def statement(user: Any, filters: Filters) -> Select:
     if filters.organisation_id and sees_all_organisations(user):
         stmt = stmt.where(AuditEvent.organisation_id == filters.organisation_id)
     if filters.batch_id:
-        attempts = select(_attempt_scope(Attempt.id)).where(Attempt.batch_id == filters.batch_id)
-        entries = select(_entry_scope(RosterEntry.id)).where(RosterEntry.batch_id == filters.batch_id)
+        attempts = select(_scope("attempt", Attempt.id)).where(Attempt.batch_id == filters.batch_id)
+        entries = select(_scope("entry", RosterEntry.id)).where(RosterEntry.batch_id == filters.batch_id)
         stmt = stmt.where(or_(AuditEvent.scope == f"batch/{filters.batch_id}", AuditEvent.scope.in_(attempts),
                               AuditEvent.scope.in_(entries)))
     if filters.ticket:

@@ -16,18 +16,19 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 
 from examsys import audit
 from examsys.bank import exchange
 from examsys.bank.models import Item, ItemVersion
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
-from examsys.interchange.model import QTYPE_LABELS
+from examsys.interchange.model import QTYPE_LABELS, issues_summary
 from examsys.jobs import registry
 from examsys.jobs import services as jobs
 from examsys.jobs.models import Job, JobState
 from examsys.jobs.registry import N_
+from examsys.jobs.services import staging_dir
 from examsys.permissions import Permission, has_permission
 from examsys.standards.models import Standard
 
@@ -42,12 +43,6 @@ _SUFFIXES = (".bin", ".name", ".count")
 def is_large(items: int, size: int) -> bool:
     """Whether an import of `items` questions from a file of `size` bytes goes to the job worker."""
     return items > LARGE_ITEMS or size > LARGE_BYTES
-
-
-def staging_dir() -> Path:
-    path = Path(current_app.config["EXAMSYS_UPLOAD_DIR"]) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def staged_base(user_id: int, token: str) -> Path | None:
@@ -76,12 +71,6 @@ def request_import(actor: Any, standard: Standard, token: str, *, level: int | N
         "approve": approve, "category_map": category_map})
 
 
-def _shown(errors) -> str:
-    shown = "；".join(f"{e.where} {e.field or ''}：{e.message}".replace(" ：", "：") for e in errors[:SHOWN_ERRORS])
-    more = f"（另有 {len(errors) - SHOWN_ERRORS} 处）" if len(errors) > SHOWN_ERRORS else ""
-    return shown + more
-
-
 def _run(job: Job, progress: registry.Progress, *, context: audit.AuditContext) -> registry.Result:
     user, params = job.requested_by, job.params
     standard = db.session.get(Standard, job.object_id) if job.object_type == "standard" else None
@@ -102,8 +91,9 @@ def _run(job: Job, progress: registry.Progress, *, context: audit.AuditContext) 
     finally:
         unstage(user.id, token)
     if not result.imported:
-        raise ValidationError(f"文件有 {len(result.errors)} 处错误，未导入任何试题：{_shown(result.errors)}。"
-                              "请修改后重新上传。" if result.errors else "文件中没有可导入的试题。")
+        raise ValidationError(f"文件有 {len(result.errors)} 处错误，未导入任何试题："
+                              f"{issues_summary(result.errors, SHOWN_ERRORS)}。请修改后重新上传。"
+                              if result.errors else "文件中没有可导入的试题。")
     progress(0.97, "正在生成导入结果")
     out = io.StringIO()
     writer = csv.writer(out)

@@ -11,21 +11,19 @@ from __future__ import annotations
 import csv
 import io
 import re
-from pathlib import Path
 from typing import Any
-
-from flask import current_app
 
 from examsys import audit
 from examsys.delivery.batches import services as batches
 from examsys.delivery.models import Batch, BatchState
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db
-from examsys.interchange.model import InterchangeError
+from examsys.interchange.model import InterchangeError, issues_summary
 from examsys.jobs import registry
 from examsys.jobs import services as jobs
 from examsys.jobs.models import Job
 from examsys.jobs.registry import N_
+from examsys.jobs.services import staging_dir
 from examsys.permissions import Permission, can_manage_batch, has_permission
 
 KIND = "batch.roster_import"
@@ -38,12 +36,6 @@ _STAGED = re.compile(r"^roster-\d+-[A-Za-z0-9_-]{20,64}$")
 def is_large(rows: int, size: int) -> bool:
     """Whether an import of `rows` candidates from `size` bytes of files goes to the job worker."""
     return rows > LARGE_ROWS or size > LARGE_BYTES
-
-
-def staging_dir() -> Path:
-    path = Path(current_app.config["EXAMSYS_UPLOAD_DIR"]) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def request_import(actor: Any, batch: Batch, staged: str, filename: str, photos_name: str | None,
@@ -90,10 +82,8 @@ def _run(job: Job, progress: registry.Progress, *, context: audit.AuditContext) 
         raise ValidationError(f"文件被拒绝：{exc}") from exc
     if not result.ok:
         unstage(staged)
-        shown = "；".join(f"{e.where} {e.field or ''}：{e.message}".replace(" ：", "：") for e in
-                         result.errors[:SHOWN_ERRORS])
-        more = f"（另有 {len(result.errors) - SHOWN_ERRORS} 处）" if len(result.errors) > SHOWN_ERRORS else ""
-        raise ValidationError(f"名单有 {len(result.errors)} 处错误，未导入任何考生：{shown}{more}。请修改后重新上传。")
+        raise ValidationError(f"名单有 {len(result.errors)} 处错误，未导入任何考生："
+                              f"{issues_summary(result.errors, SHOWN_ERRORS)}。请修改后重新上传。")
     progress(0.97, "正在生成导入结果")
     out = io.StringIO()
     writer = csv.writer(out)

@@ -84,6 +84,13 @@ class ImportIssue:
         return f"{self.where}: {self.message}"
 
 
+def issues_summary(issues: list[ImportIssue], limit: int = 10) -> str:
+    """The first `limit` issues as one line of Chinese ("文件:行 字段：说明；…") and how many more:
+    what a failed import job says."""
+    shown = "；".join(f"{i.where} {i.field or ''}：{i.message}".replace(" ：", "：") for i in issues[:limit])
+    return shown + (f"（另有 {len(issues) - limit} 处）" if len(issues) > limit else "")
+
+
 @dataclass
 class ParseResult:
     """Everything a parser found. Callers import nothing unless `errors` is empty

@@ -38,6 +38,14 @@ def job_dir() -> Path:
     return folder
 
 
+def staging_dir() -> Path:
+    """Where an upload waits, between its preview and the import job that reads it (roster and
+    question-file imports; each names its files so that only its uploader can confirm them)."""
+    path = Path(current_app.config["EXAMSYS_UPLOAD_DIR"]) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def result_path(job: Job) -> Path:
     """Where a job writes its result: named by the job's id, never by anything a user typed."""
     return job_dir() / f"job-{job.id}.out"
@@ -223,4 +231,4 @@ def requeue_unfinished() -> tuple[int, int]:
 
 
 __all__ = ["end_read", "get_visible", "job_dir", "progress", "recent", "requeue_unfinished", "result_path", "run",
-           "submit", "take_result"]
+           "staging_dir", "submit", "take_result"]

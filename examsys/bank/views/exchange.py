@@ -41,7 +41,8 @@ def _large(token: str) -> bool:
     if not data_path.exists():
         raise NotFound("导入文件已失效，请重新上传")
     count = data_path.with_suffix(".count")
-    items = int(count.read_text()) if count.exists() and count.read_text().isdigit() else 0
+    text = count.read_text() if count.exists() else ""
+    items = int(text) if text.isdigit() else 0
     return import_jobs.is_large(items, data_path.stat().st_size)
 
 
