@@ -187,6 +187,18 @@ class ExamsysFlask(Flask):
     JSON bodies are bounded in depth (examsys.jsonbody)."""
 
     request_class = JSONRequest
+    _sync: frozenset = frozenset()  # hooks and views known to be plain functions
+
+    def ensure_sync(self, func):
+        # Flask asks on every call of every hook and view whether it is a coroutine function
+        # (a dozen `inspect` checks on each request, autosaves included); the answer never
+        # changes, so each function is asked about once. examsys has no async views.
+        if func in self._sync:
+            return func
+        out = super().ensure_sync(func)
+        if out is func:
+            self._sync = self._sync | {func}
+        return out
 
     def preprocess_request(self):
         rv = super().preprocess_request()

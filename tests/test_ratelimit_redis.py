@@ -87,6 +87,36 @@ def test_autosave_limit_counts_across_nodes_through_redis(app, tmp_path):
         init_limiter(app)
 
 
+@pytest.mark.skipif(not _redis_up(), reason="Redis not reachable at 127.0.0.1:6379")
+def test_autosave_limit_leases_its_hits_and_never_lets_more_through(app, tmp_path):
+    """Two worker processes (two lease tables) spend one key's window: together they never let
+    more than the rate through, waste at most a lease each, ask Redis once per lease and not at
+    all for a window they found full."""
+    import time
+    import uuid
+
+    from examsys.api.common import SharedLeases
+    from examsys.ratelimit import EXTENSION_KEY
+
+    node = _node(tmp_path, "redis://127.0.0.1:6379/15")
+    storage = node.extensions[EXTENSION_KEY]
+    key = f"examsys-save/120/60/cand-session:{uuid.uuid4().hex}"  # 120 a minute: leases of 2
+    workers, calls = [SharedLeases(), SharedLeases()], []
+    for w in workers:
+        real = w._script
+        w._script = lambda client, real=real: calls.append(1) or real(client)
+    try:
+        outcomes = [workers[k % 2].hit(storage, key, 120, 60, time.monotonic()) for k in range(300)]
+        allowed = [k for k, wait in enumerate(outcomes) if wait is None]
+        assert 118 <= len(allowed) <= 120
+        assert all(0 < wait <= 60 for wait in outcomes if wait is not None)
+        assert len(calls) <= len(allowed) // 2 + 4  # one round trip a lease, none once found full
+        assert int(storage.get_connection().get(storage.prefixed_key(key))) <= 124  # the shared count
+    finally:
+        storage.get_connection().delete(storage.prefixed_key(key))
+        init_limiter(app)
+
+
 def test_autosave_limit_falls_back_to_the_process_when_redis_fails(app, tmp_path, caplog):
     """Redis down mid-exam: saves go on, limited per process, and the fall-back is logged."""
     import uuid

@@ -137,10 +137,11 @@ def save_response(attempt_id: int, item_ref: int):
         data = _save_body()
     except ValidationError:  # answered by the general path, after authentication
         return _save_response_general(attempt_id, item_ref)
+    req = request._get_current_object()  # read several times below: past the proxy once
     saved = exam.save_fast(token_sha256, attempt_id, item_ref, data["answer"], data["seq"],
-                           flagged=data.get("flagged"), ip=request.remote_addr,
-                           user_agent=request.headers.get("User-Agent"), url=request.url,
-                           seb_header=request.headers.get(exam.SEB_HEADER))
+                           flagged=data.get("flagged"), ip=req.remote_addr,
+                           user_agent=req.headers.get("User-Agent"), url=lambda: req.url,
+                           seb_header=req.headers.get(exam.SEB_HEADER))
     if saved is None:
         return _save_response_general(attempt_id, item_ref)
     return _save_answer(saved.done())

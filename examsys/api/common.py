@@ -47,15 +47,16 @@ def session_key(token_sha256: str | None = None) -> str:
 
 
 # Autosave's limit. With Redis configured (EXAMSYS_REDIS_URL: required for more than one node) it is
-# counted there, one round trip (an INCR with its expiry, in one script), so that it holds as
-# configured however the saves are spread over workers and nodes (DESIGN: no per-process state
-# may matter). Without Redis -- one node, SQLite or the database's counters -- it is counted per
-# worker process, in memory: a database counter would add a write to every save, the hottest
-# request of an exam; a runaway client is then bounded at workers x the rate. Should Redis fail,
-# the process's own count stands in rather than stop the exam. Not `limits`' MemoryStorage: while
-# hits keep arriving it starts a timer thread every 10 ms to sweep every key, i.e. a hundred
-# thread starts a second in each worker of an exam room, competing with the saves for the
-# interpreter.
+# counted there, so that it holds as configured however the saves are spread over workers and
+# nodes (DESIGN: no per-process state may matter) -- in leases (`SharedLeases`): a process takes
+# a few hits of a key's window at once, one round trip (an INCRBY with its expiry, in one script)
+# per lease instead of per save, and spends them locally. Without Redis -- one node, SQLite or
+# the database's counters -- it is counted per worker process, in memory (`ProcessWindow`): a
+# database counter would add a write to every save, the hottest request of an exam; a runaway
+# client is then bounded at workers x the rate. Should Redis fail, the process's own count stands
+# in rather than stop the exam. Not `limits`' MemoryStorage: while hits keep arriving it starts a
+# timer thread every 10 ms to sweep every key, i.e. a hundred thread starts a second in each
+# worker of an exam room, competing with the saves for the interpreter.
 class ProcessWindow:
     """Fixed-window counters of this process: at most `amount` hits per key per window of
     `seconds`, the window starting at the key's first hit. Expired keys are dropped when the
@@ -81,7 +82,67 @@ class ProcessWindow:
         return None
 
 
+# INCRBY the window's counter by a lease, starting the window (its expiry) on the first hit;
+# returns the new count and the milliseconds left in the window.
+_LEASE_SCRIPT = """
+local used = redis.call('INCRBY', KEYS[1], ARGV[1])
+if used == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); left = tonumber(ARGV[2]) end
+return {used, left}
+"""
+
+
+class SharedLeases:
+    """A fixed window per key in Redis, shared by every worker and node, taken in leases.
+
+    A lease is `amount // LEASE_PER` hits of the current window (at least one): the process adds
+    it to the shared count, keeps what fits under `amount` and spends it without asking again
+    until it is used up or the window ends; a window found full is remembered until it ends, so
+    a runaway client costs no round trips either. The shared count never lets more than `amount`
+    hits through in a window; a key whose hits spread over several processes may be refused up
+    to (lease - 1) hits per process earlier. With rates of under LEASE_PER a window (tests: 3 a
+    minute) a lease is one hit, i.e. every hit is counted in Redis as it comes."""
+
+    LEASE_PER = 60  # 600 a minute: leases of 10
+    SWEEP_AT = 20_000
+
+    def __init__(self) -> None:
+        self._leases: dict[str, tuple[float, int]] = {}  # key -> (window end, hits left; -1: full)
+        self._lock = threading.Lock()
+        self._scripts: dict[int, object] = {}
+
+    def _script(self, client):
+        script = self._scripts.get(id(client))
+        if script is None:
+            script = self._scripts.setdefault(id(client), client.register_script(_LEASE_SCRIPT))
+        return script
+
+    def hit(self, storage, key: str, amount: int, seconds: int, now: float) -> float | None:
+        """Count a hit; None when allowed, else the seconds until the key's window ends. Raises
+        the storage's errors when Redis fails."""
+        with self._lock:
+            end, left = self._leases.get(key, (0.0, 0))
+            if now < end:
+                if left > 0:
+                    self._leases[key] = (end, left - 1)
+                    return None
+                if left < 0:  # the window is full
+                    return end - now
+        lease = max(1, amount // self.LEASE_PER)
+        client = storage.get_connection()
+        used, left_ms = self._script(client)(keys=[storage.prefixed_key(key)], args=[lease, seconds * 1000])
+        end = now + left_ms / 1000
+        granted = max(0, min(lease, amount - (used - lease)))
+        with self._lock:
+            self._leases[key] = (end, granted - 1)  # -1: nothing granted, the window is full
+            if len(self._leases) > self.SWEEP_AT:
+                self._leases = {k: v for k, v in self._leases.items() if v[0] > now}
+        return None if granted else max(0.0, end - now)
+
+
 _LOCAL_WINDOWS = ProcessWindow()
+_SHARED_LEASES = SharedLeases()
 
 
 @lru_cache(maxsize=16)
@@ -92,17 +153,16 @@ def _parsed(rate: str) -> tuple[int, int]:
 
 def save_limit(rate: str, key: str) -> None:
     """RateLimited (429, Retry-After) when `key` has used up `rate`: in Redis when it is
-    configured (every worker and node counts together), else in this process."""
+    configured (every worker and node counts together, in leases), else in this process."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
     amount, seconds = _parsed(rate)
     storage = current_app.extensions.get(ratelimit.EXTENSION_KEY) if current_app.config.get(
         "EXAMSYS_REDIS_URL") else None
     if storage is not None:
-        shared_key = f"examsys-save/{amount}/{seconds}/{key}"
         try:
-            used = storage.incr(shared_key, seconds)
-            wait = storage.get_expiry(shared_key) - time.time() if used > amount else None
+            wait = _SHARED_LEASES.hit(storage, f"examsys-save/{amount}/{seconds}/{key}", amount, seconds,
+                                      time.monotonic())
         except storage.base_exceptions as exc:
             _log.warning("autosave limit: Redis failed (%s), counting in this process", type(exc).__name__)
         else:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import insert
 
 from examsys.audit import chain
@@ -146,29 +147,43 @@ _E_VALUES = ", ".join(_E[c] + ("::jsonb" if c == "data" else "") for c in _EVENT
 _SAVED = f"INSERT INTO answer_history ({', '.join(_HISTORY_COLUMNS)}) SELECT {_H_VALUES} FROM up"  # noqa: S608
 _LINK = (f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) SELECT {_E_VALUES} FROM up "  # noqa: S608
          "WHERE up.flagged = %(e_flagged)s ON CONFLICT (scope, seq) DO NOTHING RETURNING id")
-_WITH_UPSERT_SQL: dict[str, str] = {}
+# The same link as a statement that stands alone (its own transaction, `alone=True`): written or
+# the whole statement fails. A head that moved breaks the chain's unique (scope, seq); a stored
+# flag other than the one the link was computed for leaves entry_hash NULL, which its NOT NULL
+# refuses. Either way the upsert and the history row are undone with it.
+_E_STRICT = ", ".join("CASE WHEN up.flagged = %(e_flagged)s THEN %(e_entry_hash)s END" if c == "entry_hash"
+                      else _E[c] + ("::jsonb" if c == "data" else "") for c in _EVENT_COLUMNS)
+_LINK_STRICT = (f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) "  # noqa: S608
+                f"SELECT {_E_STRICT} FROM up RETURNING id")
+_WITH_UPSERT_SQL: dict[tuple[str, bool], str] = {}
 
 
 def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagged: bool, attempt_id: int,
                     organisation_id: int | None, form_item_id: int, seq: int, answer: Any, now: datetime,
-                    ip: str | None, user_agent: str | None,
-                    head: tuple[int, str]) -> tuple[bool, tuple[int, str]] | None:
+                    ip: str | None, user_agent: str | None, head: tuple[int, str],
+                    alone: bool = False) -> tuple[bool, tuple[int, str]] | None:
     """PostgreSQL, with a remembered `head`: run the save's upsert (`upsert_sql`, compiled for
     psycopg with named parameters, RETURNING the stored flag) together with its history row and
     link, in one statement. None when the upsert wrote nothing (nor did anything else); else
     (stored flag, link). The link is written after `head` as computed for `expect_flagged`; when
     the head is no longer the chain's (or the flag came out otherwise) it is appended after the
-    chain's real head instead, in the same transaction."""
+    chain's real head instead, in the same transaction.
+
+    `alone`: the statement is the save's whole transaction, run in autocommit on the connection,
+    which must not be inside a transaction yet: one round trip instead of three (BEGIN, the
+    statement, COMMIT), durable when it returns (synchronous commit, as every commit here). It
+    then writes all three or nothing: None also when the head moved or the flag came out
+    otherwise, and the caller takes the general path."""
     values = event_values(attempt_id=attempt_id, organisation_id=organisation_id, form_item_id=form_item_id,
                           seq=seq, answer=answer, flagged=expect_flagged, now=now, ip=ip, user_agent=user_agent)
     scope = chain.attempt_scope(attempt_id)
     link_seq = head[0] + 1
     link = chain.entry_hash(values, scope=scope, seq=link_seq, prev=head[1])
-    sql = _WITH_UPSERT_SQL.get(upsert_sql)
+    sql = _WITH_UPSERT_SQL.get((upsert_sql, alone))
     if sql is None:  # constant table and column names; every value is bound
-        parts = ("WITH up AS (", upsert_sql, "), saved AS (", _SAVED, "), link AS (", _LINK,
-                 ") SELECT up.flagged, (SELECT id FROM link) FROM up")
-        sql = _WITH_UPSERT_SQL.setdefault(upsert_sql, "".join(parts))
+        parts = ("WITH up AS (", upsert_sql, "), saved AS (", _SAVED, "), link AS (",
+                 _LINK_STRICT if alone else _LINK, ") SELECT up.flagged, (SELECT id FROM link) FROM up")
+        sql = _WITH_UPSERT_SQL.setdefault((upsert_sql, alone), "".join(parts))
     params = {**upsert_params,
               "h_attempt_id": attempt_id, "h_form_item_id": form_item_id, "h_seq": seq,
               "h_answer": orjson.dumps(answer).decode(), "h_saved_at": now, "h_ip": ip,
@@ -178,6 +193,8 @@ def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagge
               "e_data": orjson.dumps(values["data"]).decode(), "e_ip": ip, "e_user_agent": values["user_agent"],
               "e_scope": scope, "e_seq": link_seq, "e_prev_hash": head[1], "e_entry_hash": link,
               "e_flagged": expect_flagged}
+    if alone:
+        return _alone(conn.connection.driver_connection, sql, params, (link_seq, link))
     cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.execute(sql, params)
@@ -193,6 +210,21 @@ def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagge
         values = event_values(attempt_id=attempt_id, organisation_id=organisation_id, form_item_id=form_item_id,
                               seq=seq, answer=answer, flagged=flagged, now=now, ip=ip, user_agent=user_agent)
     return flagged, chain.append(conn, scope, values)[2:]
+
+
+def _alone(driver_conn, sql: str, params: dict, link: tuple[int, str]) -> tuple[bool, tuple[int, str]] | None:
+    """`sql` as its own transaction (psycopg autocommit); None when it wrote nothing because a
+    constraint refused the link (see `_LINK_STRICT`) or the upsert's guard held it back."""
+    driver_conn.autocommit = True
+    try:
+        with driver_conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    except (psycopg.errors.UniqueViolation, psycopg.errors.NotNullViolation):
+        return None  # the statement, and with it the upsert and the history row, did not happen
+    finally:
+        driver_conn.autocommit = False
+    return None if row is None else (bool(row[0]), link)
 
 
 __all__ = ["forget_head", "known_head", "remember_head", "saved", "upsert_and_save"]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -330,13 +331,22 @@ def needs_bookkeeping(fast: FastSave, value: Any, *, now: datetime, ip: str | No
             or (ip or target.last_ip) != target.last_ip or ua != target.last_user_agent), delta
 
 
+def _idle(conn) -> bool:
+    """PostgreSQL: nothing sent on the connection since its last commit (no transaction open)."""
+    return conn.connection.driver_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
 def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *, now: datetime,
                flagged: bool | None, ip: str | None, user_agent: str | None) -> Written:
-    """The fast write, conditional on what `load` read (flushes, never commits): one guarded
-    upsert when the attempt's bookkeeping has nothing to record (answered count unchanged, seen
-    within ATTEMPT_SEEN_EVERY from the same address and browser), else the bookkeeping UPDATE
-    and the upsert. Result None when the attempt closed or the response changed since the read:
-    the caller then rolls back and takes the general path."""
+    """The fast write, conditional on what `load` read (flushes, never commits -- but see
+    below): one guarded upsert when the attempt's bookkeeping has nothing to record (answered
+    count unchanged, seen within ATTEMPT_SEEN_EVERY from the same address and browser), else the
+    bookkeeping UPDATE and the upsert. On PostgreSQL, when that one statement (upsert, history
+    row and link together) is all the save writes and the connection has no transaction open,
+    it runs as its own transaction (`history.upsert_and_save(alone=True)`): committed when it
+    returns, and the caller's commit has nothing left to do. Result None when the attempt closed
+    or the response changed since the read (or, alone, the link could not follow its head):
+    nothing was written, and the caller rolls back and takes the general path."""
     target = fast.target
     bookkeeping, delta = needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)
     params = {"attempt_id": target.attempt_id, "form_item_id": form_item_id, "answer": value, "seq": seq,
@@ -353,13 +363,17 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
                       version_id=fast.version_id)
         upsert = _upsert(conn.dialect.name, flagged is None, "guarded")
     head = history.known_head(target.attempt_id)
+    # Without bookkeeping the facts are known before the write (the count is the one read).
+    facts = None if bookkeeping else _facts(target, now, answered_count, ip, user_agent)
     if head is not None and conn.dialect.name == "postgresql":
-        # One statement for the upsert, its history row and its link (one round trip fewer).
+        # One statement for the upsert, its history row and its link (one round trip fewer); when
+        # it is all the save writes and nothing was sent yet, that statement is the transaction.
         sql, args = rawsql.bound(conn, upsert, params)
         out = history.upsert_and_save(
             conn, sql, args, expect_flagged=fast.stored_flagged if flagged is None else bool(flagged),
             attempt_id=target.attempt_id, organisation_id=target.organisation_id, form_item_id=form_item_id,
-            seq=seq, answer=value, now=now, ip=ip, user_agent=user_agent, head=head)
+            seq=seq, answer=value, now=now, ip=ip, user_agent=user_agent, head=head,
+            alone=facts == [] and _idle(conn))
         if out is None:
             return Written(result=None)
         stored_flag, link = out
@@ -369,7 +383,8 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
             return Written(result=None)
         stored_flag = bool(written[0])  # on the driver's cursor: SQLite gives 0/1
         link = _history(conn, target, form_item_id, value, seq, stored_flag, now, ip, user_agent, head=head)
-    facts = _facts(target, now, answered_count, ip, user_agent)
+    if facts is None:
+        facts = _facts(target, now, answered_count, ip, user_agent)
     integrity.record_facts(target.attempt_id, facts)
     return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=stored_flag), answered_count,
                    bookkeeping, link=None if facts else link)

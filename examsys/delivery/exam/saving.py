@@ -85,13 +85,14 @@ def write_phase(touch_session_id: int | None = None) -> Iterator[None]:
 
 
 def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, seq: Any, *,
-              flagged: bool | None, ip: str | None, user_agent: str | None, url: str,
+              flagged: bool | None, ip: str | None, user_agent: str | None, url: Callable[[], str],
               seb_header: str | None) -> Saved | None:
-    """The common save, committed; None when the general path must answer (nothing written)."""
+    """The common save, committed; None when the general path must answer (nothing written).
+    `url`: the request's URL, asked for only when the batch needs the Safe Exam Browser."""
     key = (token_sha256, attempt_id, item_ref)
 
     def seb_ok(config_key):
-        return integrity.seb_ok(config_key, url, seb_header)
+        return integrity.seb_ok(config_key, url(), seb_header)
 
     with write_phase():
         now = clock.now()

@@ -1,0 +1,146 @@
+"""PostgreSQL's one-statement save as its own transaction (history.upsert_and_save(alone=True)):
+with real commits (the usual `db` fixture wraps a test in one transaction, where it never
+applies), a save of the common case is ONE statement in autocommit, and it writes the response,
+its history row and its link together or not at all: a moved head or a flag other than the
+remembered one sends the save down the general path with nothing half-written, and the record
+verifies."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import func, select
+
+from examsys import create_app
+from examsys.audit import chain, history
+from examsys.audit.models import AnswerHistory, AuditEvent
+from examsys.audit.verify import verify_database
+from examsys.delivery.exam import hotsave
+from examsys.delivery.models import Response
+from examsys.extensions import db as _db
+from tests.conftest import TEST_DB_URL, drop_pg_schema, pg_schema_url, worker_name
+from tests.delivery.world import build_world
+
+pytestmark = pytest.mark.skipif(not TEST_DB_URL or not TEST_DB_URL.startswith("postgresql"),
+                                reason="EXAMSYS_TEST_DATABASE_URL (PostgreSQL) not set")
+
+
+@pytest.fixture
+def real_app(frozen_clock):
+    schema = f"examsys_alone_{worker_name()}"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": pg_schema_url(TEST_DB_URL, schema),
+                      "SECRET_KEY": "t", "EXAMSYS_DATA_KEY": "dGVzdC1kYXRhLWtleS0zMi1ieXRlcy1sb25nLWtleSE=",
+                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+                      "EXAMSYS_ARGON2": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}})
+    with app.app_context():
+        _db.create_all()
+        world = build_world(_db)
+        _db.session.commit()
+        app.world = {"batch_id": world.batch.id, "logins": [world.login_payload(i) for i in range(2)]}
+        _db.session.remove()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            _db.engine.dispose()
+        drop_pg_schema(TEST_DB_URL, schema)
+
+
+class Candidate:
+    def __init__(self, app, i=0):
+        self.client = app.test_client()
+        resp = self.client.post("/api/v1/candidate/session", json=app.world["logins"][i])
+        assert resp.status_code == 201, resp.get_json()
+        self.h = {"Authorization": f"Bearer {resp.get_json()['token']}"}
+        resp = self.client.post(f"/api/v1/exams/{app.world['batch_id']}/attempt", headers=self.h)
+        assert resp.status_code in (200, 201), resp.get_json()
+        self.aid = resp.get_json()["attempt_id"]
+        paper = self.client.get(f"/api/v1/attempts/{self.aid}/paper", headers=self.h).get_json()
+        item = next(i for i in paper["items"] if i["qtype"] == "single")
+        self.options = [o["value"] for o in item["options"]]
+        self.url = f"/api/v1/attempts/{self.aid}/responses/{item['item_ref']}"
+
+    def save(self, seq, **extra):
+        return self.client.put(self.url, headers=self.h,
+                               json={"answer": self.options[seq % len(self.options)], "seq": seq, **extra})
+
+
+def _spy(monkeypatch):
+    alone = []
+    real = history._alone
+    monkeypatch.setattr(history, "_alone", lambda *a: alone.append(out := real(*a)) or out)
+    return alone
+
+
+def _record(app, aid):
+    with app.app_context():
+        events = list(_db.session.execute(select(AuditEvent.seq, AuditEvent.data).where(
+            AuditEvent.scope == chain.attempt_scope(aid), AuditEvent.action == "attempt.answer_saved")
+            .order_by(AuditEvent.seq)))
+        rows = list(_db.session.execute(select(AnswerHistory.seq, AnswerHistory.flagged).where(
+            AnswerHistory.attempt_id == aid).order_by(AnswerHistory.seq)))
+        stored = _db.session.scalar(select(func.max(Response.seq)).where(Response.attempt_id == aid))
+        report = verify_database()
+        _db.session.remove()
+    return events, rows, stored, report
+
+
+def test_a_common_save_is_one_statement_of_its_own(real_app, monkeypatch):
+    cand = Candidate(real_app)
+    alone = _spy(monkeypatch)
+    for seq in range(1, 7):
+        assert cand.save(seq).status_code == 200
+    assert len(alone) >= 4 and all(out is not None for out in alone)  # after the first read, each save alone
+    events, rows, stored, report = _record(real_app, cand.aid)
+    assert [e.data["seq"] for e in events] == list(range(1, 7)) and [r.seq for r in rows] == list(range(1, 7))
+    assert stored == 6 and report.ok, report.failures
+
+
+def test_a_moved_head_writes_nothing_then_the_general_path_saves(real_app, monkeypatch):
+    cand = Candidate(real_app)
+    for seq in (1, 2, 3):
+        assert cand.save(seq).status_code == 200
+    head = history.known_head(cand.aid)
+    history.remember_head(cand.aid, (head[0] - 1, "0" * 64))  # as if another node had appended since
+    alone = _spy(monkeypatch)
+    resp = cand.save(4)
+    assert resp.status_code == 200 and resp.get_json()["seq"] == 4
+    assert alone == [None]  # the one statement was refused whole
+    events, rows, stored, report = _record(real_app, cand.aid)
+    assert [e.data["seq"] for e in events] == [1, 2, 3, 4] and [r.seq for r in rows] == [1, 2, 3, 4]
+    assert stored == 4 and report.ok, report.failures
+    # The general path forgot the head: the next save reads afresh, the one after is alone again.
+    assert cand.save(5).status_code == 200 and cand.save(6).status_code == 200
+    assert len(alone) == 2 and alone[-1] is not None
+
+
+def test_a_flag_other_than_remembered_writes_nothing_then_the_stored_flag_is_recorded(real_app, monkeypatch):
+    cand = Candidate(real_app)
+    for seq in (1, 2):
+        assert cand.save(seq, flagged=True).status_code == 200
+    with hotsave._LOCK:
+        keys = [k for k in hotsave._HOT if k[1] == cand.aid]
+        for k in keys:
+            stamp, fast = hotsave._HOT[k]
+            hotsave._HOT[k] = (stamp, dataclasses.replace(fast, stored_flagged=False))
+    assert keys
+    alone = _spy(monkeypatch)
+    resp = cand.save(3)  # leaves the flag alone: the stored one (True) stands
+    assert resp.status_code == 200 and resp.get_json()["flagged"] is True
+    assert alone == [None]
+    events, rows, stored, report = _record(real_app, cand.aid)
+    assert [(e.data["seq"], e.data["flagged"]) for e in events] == [(1, True), (2, True), (3, True)]
+    assert [(r.seq, r.flagged) for r in rows] == [(1, True), (2, True), (3, True)]
+    assert stored == 3 and report.ok, report.failures
+
+
+def test_a_save_after_the_submit_is_refused_with_nothing_written(real_app, monkeypatch):
+    cand = Candidate(real_app)
+    for seq in (1, 2):
+        assert cand.save(seq).status_code == 200
+    assert cand.client.post(f"/api/v1/attempts/{cand.aid}/submit", headers=cand.h).status_code == 200
+    resp = cand.save(3)  # the hot entry still says open: the guarded statement re-checks
+    assert resp.status_code == 409, resp.get_json()
+    events, rows, stored, report = _record(real_app, cand.aid)
+    assert [r.seq for r in rows] == [1, 2] and stored == 2 and report.ok, report.failures
