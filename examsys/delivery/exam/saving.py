@@ -6,7 +6,10 @@ must commit while it still holds its writer turn (examsys.sqlite_writer) — com
 turn is given back (as the request wrapper would) lets the next writer queue in SQLite's busy
 handler instead, which under a room's load costs hundreds of milliseconds per save. So a save
 reads first (deferred transaction, no lock), then `write_phase` ends that read, takes the turn,
-begins with BEGIN IMMEDIATE, writes and commits, and only then replies. Everything else in
+begins with BEGIN IMMEDIATE, writes and commits, and only then replies. On PostgreSQL the common
+save is often a single statement (upsert, history row and link together), which then runs as its
+own transaction in autocommit (`history.upsert_and_save(alone=True)`): one round trip instead of
+BEGIN, statement, COMMIT, and the commit below finds nothing left to do. Everything else in
 delivery flushes and leaves the commit to the request (examsys.transaction).
 
 - `save_fast`: the common case (live session, own open attempt, item on its form) read in one
