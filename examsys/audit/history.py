@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -172,8 +173,11 @@ def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagge
     `alone`: the statement is the save's whole transaction, run in autocommit on the connection,
     which must not be inside a transaction yet: one round trip instead of three (BEGIN, the
     statement, COMMIT), durable when it returns (synchronous commit, as every commit here). It
-    then writes all three or nothing: None also when the head moved or the flag came out
-    otherwise, and the caller takes the general path."""
+    then writes all three or nothing: the upsert must be compiled in autosave's "alone" mode
+    (nothing unless the chain has no event yet after `head`), and HeadMoved gives the chain's
+    real head when the one given was no longer it (the caller may try again after it); None when
+    the flag came out otherwise or a concurrent link took the place, and the caller takes the
+    general path."""
     values = event_values(attempt_id=attempt_id, organisation_id=organisation_id, form_item_id=form_item_id,
                           seq=seq, answer=answer, flagged=expect_flagged, now=now, ip=ip, user_agent=user_agent)
     scope = chain.attempt_scope(attempt_id)
@@ -194,7 +198,7 @@ def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagge
               "e_scope": scope, "e_seq": link_seq, "e_prev_hash": head[1], "e_entry_hash": link,
               "e_flagged": expect_flagged}
     if alone:
-        return _alone(conn.connection.driver_connection, sql, params, (link_seq, link))
+        return _alone(conn.connection.driver_connection, sql[:-len(" FROM up")] + _MOVED, params, (link_seq, link))
     cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.execute(sql, params)
@@ -212,9 +216,27 @@ def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagge
     return flagged, chain.append(conn, scope, values)[2:]
 
 
-def _alone(driver_conn, sql: str, params: dict, link: tuple[int, str]) -> tuple[bool, tuple[int, str]] | None:
-    """`sql` as its own transaction (psycopg autocommit); None when it wrote nothing because a
-    constraint refused the link (see `_LINK_STRICT`) or the upsert's guard held it back."""
+# Standing alone, the statement answers one row even when it wrote nothing, saying whether the
+# head it was given had moved (the upsert's "alone" guard then held everything back).
+# Standing alone, the statement answers a row even when it wrote nothing because the head it was
+# given had moved (the upsert's "alone" guard then held everything back): the chain's real head.
+_MOVED = (", NULL::integer, NULL::varchar FROM up UNION ALL SELECT NULL, NULL, h.seq, h.entry_hash FROM ("
+          "SELECT seq, entry_hash FROM audit_events WHERE scope = %(e_scope)s ORDER BY seq DESC LIMIT 1) AS h "
+          "WHERE NOT EXISTS (SELECT 1 FROM up) AND h.seq >= %(e_seq)s")
+
+
+@dataclass(frozen=True)
+class HeadMoved:
+    """upsert_and_save(alone=True) wrote nothing: the chain's head is `head`, not the one given."""
+
+    head: tuple[int, str]
+
+
+def _alone(driver_conn, sql: str, params: dict, link: tuple[int, str]):
+    """`sql` as its own transaction (psycopg autocommit): (stored flag, link); HeadMoved (with
+    the real head) when it wrote nothing because the chain has moved on past the head it was
+    given; None when it wrote nothing otherwise (the upsert's guard, or a constraint refusing the
+    link: see `_LINK_STRICT`)."""
     driver_conn.autocommit = True
     try:
         with driver_conn.cursor() as cursor:
@@ -224,7 +246,11 @@ def _alone(driver_conn, sql: str, params: dict, link: tuple[int, str]) -> tuple[
         return None  # the statement, and with it the upsert and the history row, did not happen
     finally:
         driver_conn.autocommit = False
-    return None if row is None else (bool(row[0]), link)
+    if row is None:
+        return None
+    if row[0] is None:
+        return HeadMoved((row[2], row[3]))
+    return bool(row[0]), link
 
 
-__all__ = ["forget_head", "known_head", "remember_head", "saved", "upsert_and_save"]
+__all__ = ["HeadMoved", "forget_head", "known_head", "remember_head", "saved", "upsert_and_save"]

@@ -97,7 +97,9 @@ def test_a_common_save_is_one_statement_of_its_own(real_app, monkeypatch):
     assert stored == 6 and report.ok, report.failures
 
 
-def test_a_moved_head_writes_nothing_then_the_general_path_saves(real_app, monkeypatch):
+def test_a_moved_head_writes_nothing_and_the_save_follows_the_real_head(real_app, monkeypatch):
+    """Another worker appended since this process's last save: the statement writes nothing and
+    answers the chain's real head, and the second statement, after it, is the save."""
     cand = Candidate(real_app)
     for seq in (1, 2, 3):
         assert cand.save(seq).status_code == 200
@@ -106,13 +108,12 @@ def test_a_moved_head_writes_nothing_then_the_general_path_saves(real_app, monke
     alone = _spy(monkeypatch)
     resp = cand.save(4)
     assert resp.status_code == 200 and resp.get_json()["seq"] == 4
-    assert alone == [None]  # the one statement was refused whole
+    assert len(alone) == 2 and alone[0] == history.HeadMoved(head)  # nothing written, the real head back
+    assert alone[1] == (False, history.known_head(cand.aid)) and alone[1][1][0] == head[0] + 1
     events, rows, stored, report = _record(real_app, cand.aid)
     assert [e.data["seq"] for e in events] == [1, 2, 3, 4] and [r.seq for r in rows] == [1, 2, 3, 4]
     assert stored == 4 and report.ok, report.failures
-    # The general path forgot the head: the next save reads afresh, the one after is alone again.
-    assert cand.save(5).status_code == 200 and cand.save(6).status_code == 200
-    assert len(alone) == 2 and alone[-1] is not None
+    assert cand.save(5).status_code == 200 and len(alone) == 3 and alone[-1] is not None
 
 
 def test_a_flag_other_than_remembered_writes_nothing_then_the_stored_flag_is_recorded(real_app, monkeypatch):

@@ -33,7 +33,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from examsys import rawsql
 from examsys.assembly.models import PaperFormItem
 from examsys.assembly.queries import EFFECTIVE_VERSION_ID
-from examsys.audit import history
+from examsys.audit import chain, history
+from examsys.audit.models import AuditEvent
 from examsys.bank.models import ItemVersion
 from examsys.delivery.exam import answers, integrity, timing
 from examsys.delivery.exam.candidate_auth import LAST_SEEN_EVERY, session_live
@@ -133,6 +134,7 @@ def answer_spec(attempt: Attempt, form_item_id: int) -> answers.AnswerSpec:
 # --- the fast path's one read ----------------------------------------------------------------------
 
 _cs, _a, _b, _r = CandidateSession.__table__, Attempt.__table__, Batch.__table__, Response.__table__
+_ev = AuditEvent.__table__
 _LOAD = (
     select(_cs.c.id.label("session_id"), _cs.c.ended_at, _cs.c.created_at,
            _cs.c.last_seen_at.label("session_seen_at"),
@@ -238,19 +240,24 @@ def _upsert(dialect: str, keep_flag: bool, mode: str):
       save's commit, or this save sees the submit), under the write lock on SQLite. One
       statement for the common save, with no bookkeeping UPDATE of the attempt; it re-checks
       everything a read earlier in the request (or a `hotsave` entry) relied on.
+    - "alone": as "guarded", and nothing unless the attempt's chain has no event yet at
+      `next_seq` (the link this save will add after the head this process remembers): the
+      statement that stands alone as its own transaction writes nothing when that head moved.
     `keep_flag` leaves the stored flag alone (the save did not say)."""
     stmt = _UPSERTS.get((dialect, keep_flag, mode))
     if stmt is None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         names = ("attempt_id", "form_item_id", "answer", "seq", "flagged", "saved_at")
-        if mode == "guarded":
+        if mode in ("guarded", "alone"):
             session_live_ = (select(_cs.c.id).where(_cs.c.id == bindparam("session_id"), _cs.c.ended_at.is_(None),
                                                     _cs.c.roster_entry_id == _a.c.roster_entry_id).exists())
-            is_open = (select(_a.c.id)
-                       .where(_a.c.id == bindparam("attempt_id"), _a.c.status == AttemptStatus.IN_PROGRESS,
-                              _a.c.deadline_at >= bindparam("cutoff"), session_live_,
-                              bindparam("version_id") == _ITEM_VERSION)
-                       .with_for_update(read=True, of=_a).exists())
+            checks = [_a.c.id == bindparam("attempt_id"), _a.c.status == AttemptStatus.IN_PROGRESS,
+                      _a.c.deadline_at >= bindparam("cutoff"), session_live_,
+                      bindparam("version_id") == _ITEM_VERSION]
+            if mode == "alone":
+                checks.append(~select(_ev.c.id).where(_ev.c.scope == bindparam("next_scope"),
+                                                      _ev.c.seq == bindparam("next_seq")).exists())
+            is_open = select(_a.c.id).where(*checks).with_for_update(read=True, of=_a).exists()
             ins = insert(_r).from_select(
                 list(names), select(*(bindparam(n, type_=_r.c[n].type) for n in names)).where(is_open))
         else:
@@ -365,17 +372,25 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
     head = history.known_head(target.attempt_id)
     # Without bookkeeping the facts are known before the write (the count is the one read).
     facts = None if bookkeeping else _facts(target, now, answered_count, ip, user_agent)
+    out = None
     if head is not None and conn.dialect.name == "postgresql":
         # One statement for the upsert, its history row and its link (one round trip fewer); when
         # it is all the save writes and nothing was sent yet, that statement is the transaction.
-        sql, args = rawsql.bound(conn, upsert, params)
-        out = history.upsert_and_save(
-            conn, sql, args, expect_flagged=fast.stored_flagged if flagged is None else bool(flagged),
-            attempt_id=target.attempt_id, organisation_id=target.organisation_id, form_item_id=form_item_id,
-            seq=seq, answer=value, now=now, ip=ip, user_agent=user_agent, head=head,
-            alone=facts == [] and _idle(conn))
-        if out is None:
-            return Written(result=None)
+        alone = not bookkeeping and facts == [] and _idle(conn)
+        for _try in range(2):  # alone, a head moved by another worker comes back: once more after it
+            if alone:
+                params.update(next_scope=chain.attempt_scope(target.attempt_id), next_seq=head[0] + 1)
+                upsert = _upsert(conn.dialect.name, flagged is None, "alone")
+            sql, args = rawsql.bound(conn, upsert, params)
+            out = history.upsert_and_save(
+                conn, sql, args, expect_flagged=fast.stored_flagged if flagged is None else bool(flagged),
+                attempt_id=target.attempt_id, organisation_id=target.organisation_id, form_item_id=form_item_id,
+                seq=seq, answer=value, now=now, ip=ip, user_agent=user_agent, head=head, alone=alone)
+            if not isinstance(out, history.HeadMoved):
+                break
+            head = out.head
+        if out is None or isinstance(out, history.HeadMoved):
+            return Written(result=None)  # nothing written
         stored_flag, link = out
     else:
         written = rawsql.run(conn, upsert, params)
