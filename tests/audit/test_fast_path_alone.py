@@ -31,7 +31,7 @@ def real_app(frozen_clock):
     schema = f"examsys_alone_{worker_name()}"
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": pg_schema_url(TEST_DB_URL, schema),
                       "SECRET_KEY": "t", "EXAMSYS_DATA_KEY": "dGVzdC1kYXRhLWtleS0zMi1ieXRlcy1sb25nLWtleSE=",
-                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+                      "WTF_CSRF_ENABLED": False,
                       "EXAMSYS_ARGON2": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}})
     with app.app_context():
         _db.create_all()
