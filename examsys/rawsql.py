@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from sqlalchemy.engine import Connection, Dialect
 
 
@@ -74,4 +75,9 @@ def run(conn: Connection, statement, params: dict[str, Any]) -> tuple | None:
         cursor.close()
 
 
-__all__ = ["Prepared", "bound", "prepare", "run"]
+def idle(conn: Connection) -> bool:
+    """PostgreSQL (psycopg): nothing sent on `conn` since its last commit, no transaction open."""
+    return conn.connection.driver_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+__all__ = ["Prepared", "bound", "idle", "prepare", "run"]

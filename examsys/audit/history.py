@@ -152,11 +152,16 @@ _LINK = (f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) SELECT {_E_VAL
 # the whole statement fails. A head that moved breaks the chain's unique (scope, seq); a stored
 # flag other than the one the link was computed for leaves entry_hash NULL, which its NOT NULL
 # refuses. Either way the upsert and the history row are undone with it.
-_E_STRICT = ", ".join("CASE WHEN up.flagged = %(e_flagged)s THEN %(e_entry_hash)s END" if c == "entry_hash"
-                      else _E[c] + ("::jsonb" if c == "data" else "") for c in _EVENT_COLUMNS)
+_E_STRICT = _E_VALUES.replace(_E["entry_hash"], "CASE WHEN up.flagged = %(e_flagged)s THEN %(e_entry_hash)s END")
 _LINK_STRICT = (f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) "  # noqa: S608
                 f"SELECT {_E_STRICT} FROM up RETURNING id")
 _WITH_UPSERT_SQL: dict[tuple[str, bool], str] = {}
+
+# Standing alone, the statement answers a row even when it wrote nothing because the head it was
+# given had moved (the upsert's "alone" guard then held everything back): the chain's real head.
+_MOVED = (", NULL::integer, NULL::varchar FROM up UNION ALL SELECT NULL, NULL, h.seq, h.entry_hash FROM ("
+          "SELECT seq, entry_hash FROM audit_events WHERE scope = %(e_scope)s ORDER BY seq DESC LIMIT 1) AS h "
+          "WHERE NOT EXISTS (SELECT 1 FROM up) AND h.seq >= %(e_seq)s")
 
 
 def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagged: bool, attempt_id: int,
@@ -186,7 +191,8 @@ def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagge
     sql = _WITH_UPSERT_SQL.get((upsert_sql, alone))
     if sql is None:  # constant table and column names; every value is bound
         parts = ("WITH up AS (", upsert_sql, "), saved AS (", _SAVED, "), link AS (",
-                 _LINK_STRICT if alone else _LINK, ") SELECT up.flagged, (SELECT id FROM link) FROM up")
+                 _LINK_STRICT if alone else _LINK, ") SELECT up.flagged, (SELECT id FROM link)",
+                 _MOVED if alone else " FROM up")
         sql = _WITH_UPSERT_SQL.setdefault((upsert_sql, alone), "".join(parts))
     params = {**upsert_params,
               "h_attempt_id": attempt_id, "h_form_item_id": form_item_id, "h_seq": seq,
@@ -198,7 +204,7 @@ def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagge
               "e_scope": scope, "e_seq": link_seq, "e_prev_hash": head[1], "e_entry_hash": link,
               "e_flagged": expect_flagged}
     if alone:
-        return _alone(conn.connection.driver_connection, sql[:-len(" FROM up")] + _MOVED, params, (link_seq, link))
+        return _alone(conn.connection.driver_connection, sql, params, (link_seq, link))
     cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.execute(sql, params)
@@ -214,15 +220,6 @@ def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagge
         values = event_values(attempt_id=attempt_id, organisation_id=organisation_id, form_item_id=form_item_id,
                               seq=seq, answer=answer, flagged=flagged, now=now, ip=ip, user_agent=user_agent)
     return flagged, chain.append(conn, scope, values)[2:]
-
-
-# Standing alone, the statement answers one row even when it wrote nothing, saying whether the
-# head it was given had moved (the upsert's "alone" guard then held everything back).
-# Standing alone, the statement answers a row even when it wrote nothing because the head it was
-# given had moved (the upsert's "alone" guard then held everything back): the chain's real head.
-_MOVED = (", NULL::integer, NULL::varchar FROM up UNION ALL SELECT NULL, NULL, h.seq, h.entry_hash FROM ("
-          "SELECT seq, entry_hash FROM audit_events WHERE scope = %(e_scope)s ORDER BY seq DESC LIMIT 1) AS h "
-          "WHERE NOT EXISTS (SELECT 1 FROM up) AND h.seq >= %(e_seq)s")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -133,8 +132,8 @@ def answer_spec(attempt: Attempt, form_item_id: int) -> answers.AnswerSpec:
 
 # --- the fast path's one read ----------------------------------------------------------------------
 
-_cs, _a, _b, _r = CandidateSession.__table__, Attempt.__table__, Batch.__table__, Response.__table__
-_ev = AuditEvent.__table__
+_cs, _a, _b, _r, _ev = (CandidateSession.__table__, Attempt.__table__, Batch.__table__, Response.__table__,
+                        AuditEvent.__table__)
 _LOAD = (
     select(_cs.c.id.label("session_id"), _cs.c.ended_at, _cs.c.created_at,
            _cs.c.last_seen_at.label("session_seen_at"),
@@ -338,22 +337,16 @@ def needs_bookkeeping(fast: FastSave, value: Any, *, now: datetime, ip: str | No
             or (ip or target.last_ip) != target.last_ip or ua != target.last_user_agent), delta
 
 
-def _idle(conn) -> bool:
-    """PostgreSQL: nothing sent on the connection since its last commit (no transaction open)."""
-    return conn.connection.driver_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-
-
 def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *, now: datetime,
                flagged: bool | None, ip: str | None, user_agent: str | None) -> Written:
-    """The fast write, conditional on what `load` read (flushes, never commits -- but see
-    below): one guarded upsert when the attempt's bookkeeping has nothing to record (answered
-    count unchanged, seen within ATTEMPT_SEEN_EVERY from the same address and browser), else the
-    bookkeeping UPDATE and the upsert. On PostgreSQL, when that one statement (upsert, history
-    row and link together) is all the save writes and the connection has no transaction open,
-    it runs as its own transaction (`history.upsert_and_save(alone=True)`): committed when it
-    returns, and the caller's commit has nothing left to do. Result None when the attempt closed
-    or the response changed since the read (or, alone, the link could not follow its head):
-    nothing was written, and the caller rolls back and takes the general path."""
+    """The fast write, conditional on what `load` read (flushes, never commits, except: on
+    PostgreSQL the one statement that is all the save writes runs, with nothing sent before it,
+    as its own transaction, `history.upsert_and_save(alone=True)`): one guarded upsert when the
+    attempt's bookkeeping has nothing to record (answered count unchanged, seen within
+    ATTEMPT_SEEN_EVERY from the same address and browser), else the bookkeeping UPDATE and the
+    upsert. Result None when the attempt closed or the response changed since the read (or,
+    alone, the link could not follow its head): nothing was written, and the caller rolls back
+    and takes the general path."""
     target = fast.target
     bookkeeping, delta = needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)
     params = {"attempt_id": target.attempt_id, "form_item_id": form_item_id, "answer": value, "seq": seq,
@@ -370,13 +363,11 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
                       version_id=fast.version_id)
         upsert = _upsert(conn.dialect.name, flagged is None, "guarded")
     head = history.known_head(target.attempt_id)
-    # Without bookkeeping the facts are known before the write (the count is the one read).
-    facts = None if bookkeeping else _facts(target, now, answered_count, ip, user_agent)
-    out = None
+    facts = _facts(target, now, answered_count, ip, user_agent)  # known before the write
     if head is not None and conn.dialect.name == "postgresql":
         # One statement for the upsert, its history row and its link (one round trip fewer); when
         # it is all the save writes and nothing was sent yet, that statement is the transaction.
-        alone = not bookkeeping and facts == [] and _idle(conn)
+        alone = not bookkeeping and facts == [] and rawsql.idle(conn)
         for _try in range(2):  # alone, a head moved by another worker comes back: once more after it
             if alone:
                 params.update(next_scope=chain.attempt_scope(target.attempt_id), next_seq=head[0] + 1)
@@ -398,8 +389,6 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
             return Written(result=None)
         stored_flag = bool(written[0])  # on the driver's cursor: SQLite gives 0/1
         link = _history(conn, target, form_item_id, value, seq, stored_flag, now, ip, user_agent, head=head)
-    if facts is None:
-        facts = _facts(target, now, answered_count, ip, user_agent)
     integrity.record_facts(target.attempt_id, facts)
     return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=stored_flag), answered_count,
                    bookkeeping, link=None if facts else link)
