@@ -28,7 +28,8 @@ from .moodle_xml import emit_moodle_xml, parse_moodle_xml
 from .qti import emit_qti3_package, parse_qti_item, parse_qti_package
 from .qti.common import VERSIONS, namespace
 from .safety import DEFAULT_LIMITS, Limits, check_size, open_zip, parse_xml
-from .xlsx import emit_xlsx, parse_xlsx
+from .xlsx import parse_xlsx
+from .xlsx_export import emit_xlsx
 
 __all__ = [
     "BLANK_RE",

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from examsys import audit, clock
 from examsys.accounts.models import User
 from examsys.audit.actions import AuditAction
+from examsys.delivery.batches.checks import staff_problems
 from examsys.delivery.batches.common import SETTINGS_BOUNDS, markers_of, proctors_of
-from examsys.delivery.batches.lifecycle import diff, set_staff, snapshot, staff_problems
+from examsys.delivery.batches.lifecycle import diff, set_staff, snapshot
 from examsys.delivery.models import Batch, BatchState, FilingChange
 from examsys.errors import Conflict, ValidationError
 from examsys.extensions import db

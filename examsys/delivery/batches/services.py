@@ -9,6 +9,7 @@ Every operation flushes and never commits; each state change records one audit e
 function (examsys.errors: ValidationError, Conflict, NotFound).
 """
 
+from examsys.delivery.batches.checks import filing_problems, staff_problems
 from examsys.delivery.batches.common import (
     TRANSITIONS,
     BatchInput,
@@ -30,10 +31,8 @@ from examsys.delivery.batches.lifecycle import (
     create_batch,
     ensure_open,
     file_batch,
-    filing_problems,
     in_progress_count,
     roster_entry,
-    staff_problems,
     transition,
     update_batch,
 )
