@@ -11,12 +11,21 @@ once on a fresh one (counted as `reconnect_retries`; every request here is idemp
 
 Modes (SPEC["mode"]):
 - "app": each candidate logs in, starts the attempt, fetches the paper (logins spread over
-  `ramp_seconds`), then from a common start time saves answers at a random item every
-  U(interval) seconds (paced phase), then back-to-back for `burst_seconds` (saturation), then
-  submits (every `double_submit_every`-th candidate sends two submits at once) and reads the
-  attempt back.
-- "bare": the same paced and burst phases as PUTs to the bare endpoint, no login/paper/submit.
+  `ramp_seconds`), then saves answers at a random item every U(interval) seconds in the paced
+  window, then back-to-back in each of its burst windows (saturation), then submits (every
+  `double_submit_every`-th candidate sends two submits at once) and reads the attempt back.
+- "bare": the same paced phase and burst windows as PUTs to the bare endpoint, no
+  login/paper/submit; its candidates (attempt and items) are those the app's load process
+  wrote to `ready_file` once its candidates were set up.
 
+The schedule (`schedule()`): both processes run at the same time, on one clock (asyncio's is
+the system-wide CLOCK_MONOTONIC) from `t0`: the app's paced window, then the bare endpoint's,
+then `burst_rounds` burst windows for each, in the order A B B A A B … (each mode's windows
+sit symmetrically around the middle, so a machine that speeds up or slows down during the
+bursts shifts both alike), `burst_gap_seconds` apart so that one mode's requests still in
+flight when its window ends do not run in the other's window. A save belongs to the window in
+which it was sent; a mode's burst throughput is its acknowledged burst saves over its windows'
+total length (`burst_seconds`).
 Every 2xx save goes into the ledger: (attempt_id, item_ref) → (seq, answer) of the last
 acknowledged save. OUT.json gets latencies per phase, status counts, the ledger and the loop's
 own lag (how late its timers fired: the load generator's share of any latency).
@@ -26,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -151,6 +161,27 @@ def make_answer(rng: random.Random, item: dict, seq: int):
 # --- the run -----------------------------------------------------------------------------------
 
 
+def schedule(spec: dict, t_paced: float) -> dict[str, list[tuple[str, float, float]]]:
+    """Each mode's windows [(phase, start, end)] from the app's paced start `t_paced`. A spec
+    `alone` (one mode, no other load process): its paced window, then one burst window."""
+    paced = spec["paced_seconds"]
+    if spec.get("alone"):
+        burst = (t_paced + paced, t_paced + paced + spec["burst_seconds"])
+        return {spec["mode"]: [("paced", t_paced, t_paced + paced), ("burst", *burst)]}
+    rounds = max(1, int(spec.get("burst_rounds", 1)))
+    width = spec["burst_seconds"] / rounds
+    gap = spec.get("burst_gap_seconds", 1.0)
+    order = [("app", "bare") if k % 2 == 0 else ("bare", "app") for k in range(rounds)]
+    windows = {"app": [("paced", t_paced, t_paced + paced)],
+               "bare": [("paced", t_paced + paced + gap, t_paced + 2 * paced + gap)]}
+    t = t_paced + 2 * paced + 2 * gap
+    for first, second in order:
+        for mode in (first, second):
+            windows[mode].append(("burst", t, t + width))
+            t += width + gap
+    return windows
+
+
 class Run:
     def __init__(self, spec: dict):
         self.spec = spec
@@ -192,44 +223,50 @@ class Run:
             await asyncio.sleep(0.05)
             self.lag.append((loop.time() - t - 0.05) * 1000)
 
-    async def save_loop(self, client, cand, token, rng, t_paced, t_burst, t_end):
+    async def save_loop(self, client, cand, token, rng, windows):
         loop = asyncio.get_running_loop()
         items = cand["items"]
         seqs = {it["item_ref"]: 0 for it in items}
         lo, hi = self.spec["interval"]
-        next_at = t_paced + rng.uniform(0, hi)
-        while True:
-            now = loop.time()
-            if now >= t_end:
-                return
-            if now < t_burst:
-                if next_at >= t_burst:
-                    await asyncio.sleep(max(0.0, t_burst - now))
-                    continue
-                await asyncio.sleep(max(0.0, next_at - now))
-                # The next change U(lo, hi) later; a save slower than that delays the next one
-                # (no backlog of catch-up saves, like a debounced autosave).
-                next_at = max(next_at + rng.uniform(lo, hi), loop.time())
-            phase = "paced" if loop.time() < t_burst else "burst"
-            item = rng.choice(items)
-            ref = item["item_ref"]
-            seqs[ref] += 1
-            seq = seqs[ref]
-            answer = make_answer(rng, item, seq)
-            if self.mode == "app":
-                path = f"/api/v1/attempts/{cand['attempt_id']}/responses/{ref}"
-            else:
-                path = f"/bare/{cand['attempt_id']}/{ref}"
-            status, data = await self.call(client, phase, "PUT", path, {"answer": answer, "seq": seq}, token)
-            if status is not None and 200 <= status < 300:
-                key = f"{cand['attempt_id']}:{ref}"
-                prev = self.ledger.get(key)
-                if prev is None or seq > prev[0]:
-                    self.ledger[key] = [seq, answer]
-            elif status == 409:
-                self.stale += 1
+        for phase, start, end in windows:
+            next_at = start + (rng.uniform(0, hi) if phase == "paced" else 0.0)
+            while True:
+                if phase == "paced":
+                    if next_at >= end:
+                        break
+                    await asyncio.sleep(max(0.0, next_at - loop.time()))
+                    # The next change U(lo, hi) later; a save slower than that delays the next
+                    # one (no backlog of catch-up saves, like a debounced autosave).
+                    next_at = max(next_at + rng.uniform(lo, hi), loop.time())
+                else:
+                    now = loop.time()
+                    if now >= end:
+                        break
+                    if now < start:
+                        await asyncio.sleep(start - now)
+                item = rng.choice(items)
+                ref = item["item_ref"]
+                seqs[ref] += 1
+                seq = seqs[ref]
+                answer = make_answer(rng, item, seq)
+                if self.mode == "app":
+                    path = f"/api/v1/attempts/{cand['attempt_id']}/responses/{ref}"
+                else:
+                    path = f"/bare/{cand['attempt_id']}/{ref}"
+                status, data = await self.call(client, phase, "PUT", path, {"answer": answer, "seq": seq}, token)
+                if status is not None and 200 <= status < 300:
+                    key = f"{cand['attempt_id']}:{ref}"
+                    prev = self.ledger.get(key)
+                    if prev is None or seq > prev[0]:
+                        self.ledger[key] = [seq, answer]
+                elif status == 409:
+                    self.stale += 1
+                elif status == 429 and not cand.get("limited"):  # how many it had sent: for the diagnosis
+                    cand["limited"] = True
+                    self.note_error(phase, f"attempt {cand['attempt_id']}: first 429 after {sum(seqs.values())} "
+                                           f"saves, {loop.time() - windows[0][1]:.1f}s after its first window")
 
-    async def candidate(self, i: int, cand: dict, t0: float, t_paced: float, t_burst: float, t_end: float):
+    async def candidate(self, i: int, cand: dict, t0: float, t_paced: float, windows: list):
         loop = asyncio.get_running_loop()
         rng = random.Random(self.spec.get("seed", 1) * 100_003 + i)
         client = Client(self.spec["host"], self.spec["port"])
@@ -256,12 +293,12 @@ class Run:
                              for it in data["items"]]
             if loop.time() > t_paced:
                 self.note_error("setup", f"candidate {i} ready {loop.time() - t_paced:.1f}s after the paced start")
-        await self.save_loop(client, cand, token, rng, t_paced, t_burst, t_end)
+        await self.save_loop(client, cand, token, rng, windows)
         if self.mode != "app":
             return
         # Submits after the burst's backlog has drained, spread over a few seconds.
         spread = self.spec.get("submit_spread_seconds", 2.0)
-        submit_at = t_end + self.spec.get("drain_seconds", 3.0) + rng.uniform(0, spread)
+        submit_at = windows[-1][2] + self.spec.get("drain_seconds", 3.0) + rng.uniform(0, spread)
         await asyncio.sleep(max(0.0, submit_at - loop.time()))
         path = f"/api/v1/attempts/{cand['attempt_id']}/submit"
         every = self.spec.get("double_submit_every") or 0
@@ -283,21 +320,48 @@ class Run:
                     self.note_error("state", f"{key}: read back seq {r['seq']} vs acked {acked[0]}")
         client.close()
 
+    async def write_ready(self, at: float):
+        """At the paced start: the candidates set up, for the bare endpoint's load process."""
+        await asyncio.sleep(max(0.0, at - asyncio.get_running_loop().time()))
+        ready = [{"attempt_id": c["attempt_id"], "items": c["items"]} for c in self.spec["candidates"]
+                 if c.get("attempt_id") and c.get("items")]
+        path = self.spec["ready_file"]
+        with open(path + ".tmp", "w", encoding="utf-8") as fh:
+            json.dump(ready, fh)
+        os.replace(path + ".tmp", path)
+
+    async def read_ready(self, deadline: float) -> list:
+        loop = asyncio.get_running_loop()
+        path = self.spec["ready_file"]
+        while not os.path.exists(path):
+            if loop.time() > deadline:
+                raise RuntimeError(f"the app's load process wrote no {path}")
+            await asyncio.sleep(0.1)
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+
     async def main(self) -> dict:
         loop = asyncio.get_running_loop()
         s = self.spec
-        t0 = loop.time()
-        setup = (s["ramp_seconds"] + s.get("setup_margin_seconds", 4.0)) if self.mode == "app" else 1.0
-        t_paced = t0 + setup
-        t_burst = t_paced + s["paced_seconds"]
-        t_end = t_burst + s["burst_seconds"]
+        t0 = s.get("t0") or loop.time()  # shared with the other load process
+        t_paced = t0 + s["ramp_seconds"] + s.get("setup_margin_seconds", 4.0)
+        windows = schedule(s, t_paced)[self.mode]
+        t_end = windows[-1][2]
         tick = asyncio.create_task(self.ticker(t_end + 5))
-        await asyncio.gather(*(self.candidate(i, c, t0, t_paced, t_burst, t_end)
-                               for i, c in enumerate(s["candidates"])))
+        if self.mode == "app":
+            side = [self.write_ready(t_paced)] if s.get("ready_file") else []
+            candidates = s["candidates"]
+        else:
+            side = []
+            candidates = s["candidates"] if not s.get("ready_file") else await self.read_ready(windows[0][1])
+            s["candidates"] = candidates
+        await asyncio.gather(*side, *(self.candidate(i, c, t0, t_paced, windows)
+                                      for i, c in enumerate(candidates)))
         tick.cancel()
         for c in self.clients:
             c.close()
         self.window = {"paced_seconds": s["paced_seconds"], "burst_seconds": s["burst_seconds"],
+                       "windows": [[p, round(a - t0, 2), round(b - t0, 2)] for p, a, b in windows],
                        "total_seconds": round(loop.time() - t0, 2)}
         return {"mode": self.mode, "latencies_ms": self.lat, "cpu_seconds": round(time.process_time(), 2),
                 "status": {k: dict(v) for k, v in self.status.items()}, "errors": self.errors,

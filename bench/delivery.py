@@ -1,7 +1,7 @@
 """Benchmark of candidate delivery: autosave under 200 concurrent candidates, next to a bare upsert.
 
-    python bench/delivery.py [--candidates 200] [--paced-seconds 30] [--burst-seconds 8]
-                             [--postgresql-url URL | --no-postgresql]
+    python bench/delivery.py [--candidates 200] [--paced-seconds 30] [--burst-seconds 12]
+                             [--burst-rounds 3] [--postgresql-url URL | --no-postgresql]
 
 For each database (a fresh SQLite file in WAL mode; PostgreSQL when reachable, in a throwaway
 schema `bench_delivery` that is dropped afterwards):
@@ -12,14 +12,19 @@ schema `bench_delivery` that is dropped afterwards):
    EXAMSYS_SECRET_KEY/EXAMSYS_DATA_KEY so the seeding process and the server agree on the
    ID-number blind index, login rate limit lifted, rate-limit storage in Redis as in production:
    BENCH_REDIS_URL, default redis://127.0.0.1:6379/14; set it empty for in-memory limits).
-3. A separate load process (bench/_delivery_load.py: one asyncio loop, a keep-alive connection per
+3. A load process (bench/_delivery_load.py: one asyncio loop, a keep-alive connection per
    candidate) drives N candidates: login, start, paper (spread over a ramp), then the *paced*
    phase (each candidate saves a random item every U(1, 2) s with per-item increasing seq), then
-   a *burst* phase (back-to-back saves: the server's capacity), then submit (every 5th candidate
+   *burst* windows (back-to-back saves: the server's capacity), then submit (every 5th candidate
    submits twice at once) and read the attempt back. A ledger keeps the last acknowledged
    (seq, answer) per item.
 4. The baseline: bench/_bare_app.py (Flask, one upsert into a table of the responses' shape) on
-   the same gunicorn settings and the same database, driven by the same paced + burst load.
+   the same gunicorn settings and the same database, driven by a second load process with the
+   same paced and burst load, running beside the app's, on one clock: the app's paced phase,
+   then the bare endpoint's, then the burst windows alternating A B B A A B
+   (--burst-rounds windows each, --burst-seconds in all each, --burst-gap apart). This shared
+   machine's speed drifts by tens of percent within minutes; measuring the two capacities in
+   alternating windows, instead of one after the other, keeps that drift out of their ratio.
 5. From the database: every acknowledged save is stored (lost = missing, older seq, or other
    answer at the acknowledged seq), and every attempt has exactly one `attempt.submitted` event.
 
@@ -305,31 +310,51 @@ def workers_cpu(server: subprocess.Popen) -> float:
     return total
 
 
-def run_load(spec: dict, tmp: Path, name: str, cleanup: Cleanup, server: subprocess.Popen | None = None) -> dict:
-    spec_path, out_path = tmp / f"{name}.spec.json", tmp / f"{name}.out.json"
-    spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
-    budget = spec.get("ramp_seconds", 0) + spec["paced_seconds"] + spec["burst_seconds"] + 60
-    proc = subprocess.Popen([sys.executable, str(BENCH / "_delivery_load.py"), str(spec_path), str(out_path)],
-                            cwd=ROOT, start_new_session=True)
-    cleanup.add(f"load {name}", lambda: kill_group(proc, 2))
+def run_loads(runs: list[tuple[dict, str, subprocess.Popen]], tmp: Path, cleanup: Cleanup) -> list[dict]:
+    """Run load processes side by side (one per (spec, name, server)), on one clock: each spec
+    gets the same `t0` a moment ahead, so their windows (bench/_delivery_load.py `schedule`)
+    line up. Returns each process's output with `cpu`: its server's worker CPU over the whole
+    run and the load process's own; the machine's busy share and what is neither servers nor
+    load processes (the database, anything else on the box) are for the whole run."""
+    t0 = time.monotonic() + 1.0
+    procs = []
     busy0, total0 = machine_cpu()
-    server0 = workers_cpu(server) if server is not None else 0.0
-    try:
-        rc = proc.wait(budget)
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"load process {name} still running after {budget}s") from exc
-    if rc != 0:
-        raise RuntimeError(f"load process {name} failed ({rc})")
+    servers0 = [workers_cpu(server) for _, _, server in runs]
+    for spec, name, _server in runs:
+        spec_path, out_path = tmp / f"{name}.spec.json", tmp / f"{name}.out.json"
+        spec_path.write_text(json.dumps({**spec, "t0": t0}, ensure_ascii=False), encoding="utf-8")
+        proc = subprocess.Popen([sys.executable, str(BENCH / "_delivery_load.py"), str(spec_path), str(out_path)],
+                                cwd=ROOT, start_new_session=True)
+        cleanup.add(f"load {name}", lambda proc=proc: kill_group(proc, 2))
+        procs.append((proc, name, out_path))
+    spec = runs[0][0]
+    budget = (spec.get("ramp_seconds", 0) + len(runs) * spec["paced_seconds"] + spec["burst_seconds"] * len(runs)
+              + 2 * spec.get("burst_rounds", 1) * len(runs) * spec.get("burst_gap_seconds", 1.0) + 60)
+    deadline = time.monotonic() + budget
+    for proc, name, _ in procs:
+        try:
+            rc = proc.wait(max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired as exc:
+            raise RuntimeError(f"load process {name} still running after {budget}s") from exc
+        if rc != 0:
+            raise RuntimeError(f"load process {name} failed ({rc})")
     busy1, total1 = machine_cpu()
-    result = json.loads(out_path.read_text(encoding="utf-8"))
-    server_s = (workers_cpu(server) - server0) if server is not None else 0.0
-    # The box is shared: whatever is neither the server's workers nor the load process is the
-    # database plus anything else running on the machine at the time.
-    result["cpu"] = {"machine_busy_pct": round(100 * (busy1 - busy0) / max(total1 - total0, 1e-9), 1),
-                     "wall_s": round((total1 - total0) / (os.cpu_count() or 1), 1),
-                     "server_workers_s": round(server_s, 1), "load_process_s": result.get("cpu_seconds"),
-                     "database_and_other_s": round((busy1 - busy0) - server_s - (result.get("cpu_seconds") or 0), 1)}
-    return result
+    outs = [json.loads(out_path.read_text(encoding="utf-8")) for _, _, out_path in procs]
+    servers_s = [workers_cpu(server) - c0 for (_, _, server), c0 in zip(runs, servers0, strict=True)]
+    loads_s = sum(out.get("cpu_seconds") or 0 for out in outs)
+    for out, server_s in zip(outs, servers_s, strict=True):
+        # The box is shared: whatever is neither the servers' workers nor the load processes is
+        # the database plus anything else running on the machine at the time.
+        out["cpu"] = {"machine_busy_pct": round(100 * (busy1 - busy0) / max(total1 - total0, 1e-9), 1),
+                      "wall_s": round((total1 - total0) / (os.cpu_count() or 1), 1),
+                      "server_workers_s": round(server_s, 1), "load_process_s": out.get("cpu_seconds"),
+                      "database_and_other_s": round((busy1 - busy0) - sum(servers_s) - loads_s, 1)}
+    return outs
+
+
+def run_load(spec: dict, tmp: Path, name: str, cleanup: Cleanup, server: subprocess.Popen) -> dict:
+    """One load process alone: its paced window, then one burst window."""
+    return run_loads([({**spec, "alone": True}, name, server)], tmp, cleanup)[0]
 
 
 def profiler_start(server: subprocess.Popen, out_dir: str, kind: str, cleanup: Cleanup) -> list:
@@ -457,24 +482,25 @@ def run_database(kind: str, url: str, args, tmp: Path, cleanup: Cleanup) -> dict
     log(f"{kind}: seeding {args.candidates} candidates")
     seeded = seed(url, args.candidates, tmp)
     common = {"host": "127.0.0.1", "paced_seconds": args.paced_seconds, "burst_seconds": args.burst_seconds,
+              "burst_rounds": args.burst_rounds, "burst_gap_seconds": args.burst_gap,
               "interval": [args.interval_min, args.interval_max], "seed": 7}
 
-    log(f"{kind}: app under gunicorn -w {args.workers} --threads {args.threads}")
+    log(f"{kind}: app and bare endpoint under gunicorn -w {args.workers} --threads {args.threads}, "
+        f"same database; paced one after the other, then {args.burst_rounds} alternating burst windows each")
     port, proc = start_server(args.app_target, url, args, tmp, f"{kind}-app", cleanup)
+    bare_port, bare_proc = start_server("_bare_app:app", url, args, tmp, f"{kind}-bare", cleanup)
+    common["ramp_seconds"] = args.ramp_seconds
+    ready_file = str(tmp / f"{kind}-ready.json")
     profiler = profiler_start(proc, args.py_spy, kind, cleanup) if args.py_spy else None
-    app_out = run_load({**common, "mode": "app", "port": port, "ramp_seconds": args.ramp_seconds,
-                        "setup_margin_seconds": 4.0, "double_submit_every": 5,
-                        "candidates": [dict(c) for c in seeded["logins"]]}, tmp, f"{kind}-app", cleanup, proc)
+    app_out, bare_out = run_loads([
+        ({**common, "mode": "app", "port": port, "setup_margin_seconds": 4.0, "double_submit_every": 5,
+          "ready_file": ready_file, "candidates": [dict(c) for c in seeded["logins"]]}, f"{kind}-app", proc),
+        ({**common, "mode": "bare", "port": bare_port, "setup_margin_seconds": 4.0, "ready_file": ready_file,
+          "candidates": []}, f"{kind}-bare", bare_proc)], tmp, cleanup)
     if profiler is not None:
         profiler_stop(profiler)
     kill_group(proc)
-
-    ready = [c for c in app_out["candidates"] if c.get("attempt_id") and c.get("items")]
-    log(f"{kind}: bare endpoint, same server settings and database ({len(ready)} virtual candidates)")
-    port, proc = start_server("_bare_app:app", url, args, tmp, f"{kind}-bare", cleanup)
-    bare_out = run_load({**common, "mode": "bare", "port": port, "ramp_seconds": 0, "candidates": ready},
-                        tmp, f"{kind}-bare", cleanup, proc)
-    kill_group(proc)
+    kill_group(bare_proc)
 
     engine = create_engine(url)
     try:
@@ -551,7 +577,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--candidates", type=int, default=200)
     ap.add_argument("--paced-seconds", type=float, default=30.0)
-    ap.add_argument("--burst-seconds", type=float, default=8.0)
+    ap.add_argument("--burst-seconds", type=float, default=12.0,
+                    help="each mode's burst, in all (split over --burst-rounds windows)")
+    ap.add_argument("--burst-rounds", type=int, default=3,
+                    help="burst windows per mode, alternating app and bare (A B B A A B ...)")
+    ap.add_argument("--burst-gap", type=float, default=1.0, help="seconds between burst windows")
     ap.add_argument("--ramp-seconds", type=float, default=8.0, help="logins spread over this many seconds")
     ap.add_argument("--interval-min", type=float, default=1.0)
     ap.add_argument("--interval-max", type=float, default=2.0)

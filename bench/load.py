@@ -28,8 +28,8 @@ For each run and each database (a fresh SQLite file in WAL mode; PostgreSQL in a
    save (server time) is at most the grace; no save is stored after deadline + grace; the
    process record verifies (`examsys audit verify`).
 6. The baseline in the same run, same database: bench/delivery.py's burst phase (200 candidates
-   saving back-to-back, then the bare endpoint -- one upsert -- under the same load);
-   burst ratio = app saves/s / bare saves/s.
+   saving back-to-back against the app and against the bare endpoint -- one upsert -- in
+   alternating windows, A B B A A B); burst ratio = app saves/s / bare saves/s.
 
 Prints every run's figures per database, then (with several runs) the median and worst, then ONE
 line of JSON. "targets_met": 0 errors and 0 lost acknowledged saves on every database, the
@@ -334,7 +334,8 @@ def exam_day(kind: str, url: str, n: int, args, tmp: Path, cleanup: delivery.Cle
     # --- the baseline, same database, same gunicorn settings: bench/delivery.py's burst
     log(f"{kind}: burst against the bare endpoint ({args.burst_candidates} candidates)")
     ns = argparse.Namespace(candidates=args.burst_candidates, paced_seconds=args.burst_paced_seconds,
-                            burst_seconds=args.burst_seconds, ramp_seconds=5.0, interval_min=1.0, interval_max=2.0,
+                            burst_seconds=args.burst_seconds, burst_rounds=args.burst_rounds, burst_gap=1.0,
+                            ramp_seconds=5.0, interval_min=1.0, interval_max=2.0,
                             workers=args.workers, threads=args.threads, app_target="wsgi:app", py_spy=None)
     burst = delivery.run_database(kind, url, ns, tmp, cleanup)
     b = burst["burst"]
@@ -433,7 +434,9 @@ def main() -> int:
     ap.add_argument("--keep-alive", type=int, default=2, help="gunicorn --keep-alive seconds")
     ap.add_argument("--burst-candidates", type=int, default=200)
     ap.add_argument("--burst-paced-seconds", type=float, default=5.0)
-    ap.add_argument("--burst-seconds", type=float, default=10.0)
+    ap.add_argument("--burst-seconds", type=float, default=12.0,
+                    help="each mode's burst in all, over --burst-rounds alternating windows (bench/delivery.py)")
+    ap.add_argument("--burst-rounds", type=int, default=3)
     ap.add_argument("--postgresql-url", default=os.environ.get("BENCH_POSTGRESQL_URL", delivery.PG_DEFAULT))
     ap.add_argument("--schema", default=SCHEMA, help="the throwaway PostgreSQL schema (dropped before and after)")
     ap.add_argument("--ports", help="bind servers in this range, e.g. 5301-5349 (default: any free port)")

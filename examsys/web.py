@@ -133,6 +133,8 @@ def _on_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
         # A request that will write asks for the write lock up front (examsys.api.common): BEGIN
         # IMMEDIATE waits in the busy handler, where a deferred read-then-write would fail.
+        if has_app_context() and g.get("sqlite_begin_in_turn", False):
+            return  # the save's write phase sends BEGIN IMMEDIATE itself, once it holds its turn
         immediate = has_app_context() and g.get("sqlite_begin_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 

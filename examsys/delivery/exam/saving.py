@@ -6,7 +6,8 @@ must commit while it still holds its writer turn (examsys.sqlite_writer) — com
 turn is given back (as the request wrapper would) lets the next writer queue in SQLite's busy
 handler instead, which under a room's load costs hundreds of milliseconds per save. So a save
 reads first (deferred transaction, no lock), then `write_phase` ends that read, takes the turn,
-begins with BEGIN IMMEDIATE, writes and commits, and only then replies. On PostgreSQL the common
+begins with BEGIN IMMEDIATE, writes and commits, and only then replies; nothing else runs in
+the turn. On PostgreSQL the common
 save is often a single statement (upsert, history row and link together), which then runs as its
 own transaction in autocommit (`history.upsert_and_save(alone=True)`): one round trip instead of
 BEGIN, statement, COMMIT, and the commit below finds nothing left to do. Everything else in
@@ -53,19 +54,35 @@ class Saved:
         return self.result
 
 
+class WritePhase:
+    """The body's handle on its write phase: `abort()` when it wrote nothing that should stand."""
+
+    aborted = False
+
+    def abort(self) -> None:
+        db.session.rollback()  # inside the turn: the database lock goes before the next writer does
+        self.aborted = True
+
+
 @contextmanager
-def write_phase(touch_session_id: int | None = None) -> Iterator[None]:
-    """The write transaction of a save; the body commits. On SQLite: end the read transaction
-    (loaded objects stay as they are — the writes re-check what matters, e.g. the attempt's
-    guarded UPDATE), wait for the writer turn (threads and worker processes queue for it) and
-    begin the next transaction with BEGIN IMMEDIATE, which then finds the database free; a
+def write_phase(touch_session_id: int | None = None) -> Iterator[WritePhase]:
+    """The write transaction of a save, committed at the end of the block (unless the body
+    calls `abort()`); the body must not commit. On SQLite: end the read transaction (loaded
+    objects stay as they are — the writes re-check what matters, e.g. the attempt's guarded
+    UPDATE), check out the connection, then wait for the writer turn (threads and worker
+    processes queue for it) and, holding it, only BEGIN IMMEDIATE (which then finds the database
+    free), the body's statements and the driver's COMMIT: the ORM session's own bookkeeping of
+    the commit runs after the turn is given back, so the next writer does not wait for it. A
     failure rolls back at once, releasing the database lock before the next writer goes. On
-    PostgreSQL: just the body (row locks do the job). `touch_session_id`: the candidate
-    session whose deferred last-seen write is due."""
+    PostgreSQL: the body, then the commit (row locks do the job). `touch_session_id`: the
+    candidate session whose deferred last-seen write is due."""
+    phase = WritePhase()
     if db.engine.dialect.name != "sqlite":
         if touch_session_id is not None:
             candidate_auth.touch_id(touch_session_id)
-        yield
+        yield phase
+        if not phase.aborted:
+            db.session.commit()  # acknowledged only once durable: a failing commit answers 5xx
         return
     session = db.session()
     if session.in_transaction():
@@ -74,17 +91,31 @@ def write_phase(touch_session_id: int | None = None) -> Iterator[None]:
             session.commit()  # nothing written yet: only ends the read snapshot
         finally:
             session.expire_on_commit = expire
+    g.sqlite_begin_in_turn = True  # examsys.web sends no BEGIN: it is sent below, in the turn
+    try:
+        driver = session.connection().connection.driver_connection
+    finally:
+        g.sqlite_begin_in_turn = False
+    own = not driver.in_transaction  # else inside a transaction that is not ours (tests' outer one)
     with sqlite_writer.turn(db.engine.url.database):
-        g.sqlite_begin_immediate = True
         try:
+            if own:
+                driver.execute("BEGIN IMMEDIATE")
             if touch_session_id is not None:
                 candidate_auth.touch_id(touch_session_id)
-            yield
+            yield phase
+            if not phase.aborted and own:
+                session.flush()
+                driver.commit()  # acknowledged only once durable: a failing commit answers 5xx
         except BaseException:
-            db.session.rollback()  # release the database lock before the next thread goes
+            session.rollback()  # release the database lock before the next thread goes
             raise
-        finally:
-            g.sqlite_begin_immediate = False
+    if not phase.aborted:
+        try:  # the session's side of it; nothing is left to send (unless not `own`)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
 
 
 def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, seq: Any, *,
@@ -97,30 +128,36 @@ def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, se
     def seb_ok(config_key):
         return integrity.seb_ok(config_key, url(), seb_header)
 
-    with write_phase():
-        now = clock.now()
-        conn = db.session.connection()
-        written = value = None
-        fresh = False
-        fast = hotsave.lookup(key, seq, now=now, seb_ok=seb_ok)
-        if fast is not None:
-            value = answers.normalise_spec(fast.spec, answer)
-            if autosave.needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)[0]:
-                fast = None  # the attempt row has something to record: read afresh (and re-check)
+    # The read, before the write phase: on SQLite no writer waits behind this request's reading
+    # (the writes below re-check what they rely on: deadline, session, stored seq).
+    now = clock.now()
+    written = value = None
+    fresh = False
+    fast = hotsave.lookup(key, seq, now=now, seb_ok=seb_ok)
+    if fast is not None:
+        value = answers.normalise_spec(fast.spec, answer)
+        if autosave.needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)[0]:
+            fast = None  # the attempt row has something to record: read afresh (and re-check)
+    if fast is None:
+        fast, fresh = autosave.load(db.session.connection(), token_sha256, attempt_id, item_ref, seq, now=now,
+                                    seb_ok=seb_ok), True
         if fast is None:
-            fast, fresh = autosave.load(conn, token_sha256, attempt_id, item_ref, seq, now=now, seb_ok=seb_ok), True
-            if fast is not None:
-                value = answers.normalise_spec(fast.spec, answer)
-        if fast is not None:
-            if fast.touch_session:
-                candidate_auth.touch_id(fast.session_id, now)
-            written = autosave.write_fast(conn, fast, item_ref, value, seq, now=now, flagged=flagged, ip=ip,
-                                          user_agent=user_agent)
-        if written is None or written.result is None:
-            db.session.rollback()  # not the common case, or it changed since the read
+            db.session.rollback()
             hotsave.forget(key)
             return None
-        db.session.commit()  # acknowledged only once durable: a failing commit answers 5xx
+        value = answers.normalise_spec(fast.spec, answer)
+    with write_phase() as phase:
+        now = clock.now()
+        conn = db.session.connection()
+        if fast.touch_session:
+            candidate_auth.touch_id(fast.session_id, now)
+        written = autosave.write_fast(conn, fast, item_ref, value, seq, now=now, flagged=flagged, ip=ip,
+                                      user_agent=user_agent)
+        if written.result is None:
+            phase.abort()  # it changed since the read
+    if phase.aborted:
+        hotsave.forget(key)
+        return None
     remember = partial(_remember, key, fast, written.link, seq=seq, value=value, flagged=written.result.flagged,
                        now=now, ip=ip,
                        user_agent=user_agent, answered_count=written.answered_count,
@@ -146,8 +183,7 @@ def save(attempt: Attempt, item_ref: int, answer: Any, seq: int, *, flagged: boo
     with write_phase(touch_session_id):
         result = attempts.save_response(attempt, item_ref, answer, seq, flagged=flagged, ip=ip,
                                         user_agent=user_agent, spec=spec)
-        db.session.commit()  # acknowledged only once durable: a failing commit answers 5xx
     return Saved(result)
 
 
-__all__ = ["Saved", "save", "save_fast", "write_phase"]
+__all__ = ["Saved", "WritePhase", "save", "save_fast", "write_phase"]
