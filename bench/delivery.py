@@ -531,6 +531,10 @@ def run_database(kind: str, url: str, args, tmp: Path, cleanup: Cleanup) -> dict
         "burst": {"saves_per_s": round(app_burst, 1), "bare_saves_per_s": round(bare_burst, 1),
                   "throughput_ratio": round(app_burst / bare_burst, 3) if bare_burst else None,
                   **lat(app_out["latencies_ms"]["burst"]),
+                  # each burst window's saves/s, in the order they ran (app and bare alternate)
+                  "windows": sorted([[round(a, 1), mode, round(n / max(b - a, 1e-9), 1)]
+                                     for mode, out in (("app", app_out), ("bare", bare_out))
+                                     for p, a, b, n in out["window"].get("windows", []) if p == "burst"]),
                   "bare": lat(bare_out["latencies_ms"]["burst"])},
         "setup_ms": {k: lat(app_out["latencies_ms"][k]) for k in ("login", "start", "paper", "submit")},
         "attempts_submitted_once": submits["attempts_with_one_submit_event"],
