@@ -106,6 +106,23 @@ def parse_fraction(name: str, raw: str | float | None, default: float) -> float:
     return value
 
 
+AUTOSAVE_RATE_DEFAULT = "600 per minute"
+
+
+def parse_rate(name: str, raw: str | None, default: str) -> str:
+    """One rate in the `limits` notation ("600 per minute"); unset or empty is `default`. Raises
+    InvalidSetting otherwise."""
+    from limits import parse
+
+    if raw is None or not str(raw).strip():
+        return default
+    try:
+        parse(str(raw))
+    except ValueError:
+        raise InvalidSetting(name, raw, 'one rate such as "600 per minute"') from None
+    return str(raw).strip()
+
+
 def parse_years(name: str, raw: str | int | None, default: int) -> int:
     """A whole number of years from 1 to ARCHIVE_RETENTION_YEARS_MAX; unset or empty is `default`.
     Raises InvalidSetting otherwise."""
@@ -199,6 +216,9 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "EXAMSYS_LOGIN_RATE": env("LOGIN_RATE", "10 per minute;50 per hour"),
         "EXAMSYS_CANDIDATE_LOGIN_RATE": env("CANDIDATE_LOGIN_RATE", "600 per minute;6000 per hour"),
+        # Autosave per candidate session (api.common.save_limit): a debounced autosave of every
+        # change stays far below it; a runaway client does not.
+        "EXAMSYS_AUTOSAVE_RATE": env("AUTOSAVE_RATE", AUTOSAVE_RATE_DEFAULT),
         "EXAMSYS_LOCKOUT_THRESHOLD": env_int("LOCKOUT_THRESHOLD", 5),
         "EXAMSYS_LOCKOUT_MINUTES": env_int("LOCKOUT_MINUTES", 15),
         # Candidate sign-in, per admission-ticket number: after this many failures the ticket is
@@ -251,6 +271,8 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
     if isinstance(proxies, bool) or not isinstance(proxies, int) or not 0 <= proxies <= 5:
         raise InvalidSetting(PREFIX + "PROXY_COUNT", proxies,
                              "the number of reverse proxies in front of the app, 0 to 5 (usually 0 or 1)")
+    cfg["EXAMSYS_AUTOSAVE_RATE"] = parse_rate(PREFIX + "AUTOSAVE_RATE", cfg.get("EXAMSYS_AUTOSAVE_RATE"),
+                                              AUTOSAVE_RATE_DEFAULT)
     cfg["EXAMSYS_ARCHIVE_RETENTION_YEARS"] = parse_years(
         PREFIX + "ARCHIVE_RETENTION_YEARS",
         cfg.get("EXAMSYS_ARCHIVE_RETENTION_YEARS", env("ARCHIVE_RETENTION_YEARS")), ARCHIVE_RETENTION_YEARS_DEFAULT)

@@ -63,6 +63,8 @@ def test_overrides_are_parsed_too(tmp_path):
     ("EXAMSYS_PROXY_COUNT", "one", "one"),
     ("EXAMSYS_PROXY_COUNT", "-1", "-1"),
     ("EXAMSYS_PROXY_COUNT", "9", "9"),
+    ("EXAMSYS_AUTOSAVE_RATE", "600 a minute", "600 a minute"),
+    ("EXAMSYS_AUTOSAVE_RATE", "lots", "lots"),
 ])
 def test_a_bad_value_stops_the_app_naming_variable_and_value(tmp_path, monkeypatch, name, raw, bad):
     monkeypatch.setenv(name, raw)

@@ -6,7 +6,7 @@ Autosave's service commits itself (examsys.delivery.exam.saving says why)."""
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 
 from examsys import clock
 from examsys.api.blueprint import bp
@@ -27,7 +27,6 @@ from examsys.errors import NotFound, ValidationError
 from examsys.extensions import limiter
 from examsys.permissions import custom_auth
 
-SAVE_RATE = "600 per minute"  # autosave every change, debounced: far below this
 EVENT_RATE = "120 per minute"
 MAX_EVENTS_PER_REQUEST = 20
 REVIEW_REASON_MAX = 1000
@@ -130,7 +129,7 @@ def save_response(attempt_id: int, item_ref: int):
     records what must be recorded."""
     token = bearer_token()
     token_sha256 = exam.token_hash(token) if token else None
-    save_limit(SAVE_RATE, session_key(token_sha256))
+    save_limit(current_app.config["EXAMSYS_AUTOSAVE_RATE"], session_key(token_sha256))
     if not token:
         return _save_response_general(attempt_id, item_ref)
     try:

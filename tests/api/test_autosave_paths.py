@@ -123,10 +123,8 @@ def test_a_replaced_item_is_checked_against_its_new_version(delivery_world, cand
     assert _save(candidate_api, attempt_id, item, "B", 3).status_code == 200
 
 
-def test_autosave_is_rate_limited_per_session(delivery_world, candidate_api, monkeypatch):
-    import examsys.api.candidate as api_candidate
-
-    monkeypatch.setattr(api_candidate, "SAVE_RATE", "3 per minute")
+def test_autosave_is_rate_limited_per_session(app, delivery_world, candidate_api, monkeypatch):
+    monkeypatch.setitem(app.config, "EXAMSYS_AUTOSAVE_RATE", "3 per minute")
     candidate_api.login(1)
     attempt_id = candidate_api.start()
     item = ref(delivery_world, "judge", form="B")
