@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from limits import parse as parse_limit
+
 PREFIX = "EXAMSYS_"
 # The checkout (or installed tree) holding templates/, static/, migrations/ and translations/.
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,12 +114,10 @@ AUTOSAVE_RATE_DEFAULT = "600 per minute"
 def parse_rate(name: str, raw: str | None, default: str) -> str:
     """One rate in the `limits` notation ("600 per minute"); unset or empty is `default`. Raises
     InvalidSetting otherwise."""
-    from limits import parse
-
     if raw is None or not str(raw).strip():
         return default
     try:
-        parse(str(raw))
+        parse_limit(str(raw))
     except ValueError:
         raise InvalidSetting(name, raw, 'one rate such as "600 per minute"') from None
     return str(raw).strip()
