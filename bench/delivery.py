@@ -61,6 +61,8 @@ BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
+from _delivery_load import schedule  # noqa: E402  (bench/_delivery_load.py: the load processes' windows)
+
 VENV_BIN = Path(sys.executable).parent
 GUNICORN = VENV_BIN / "gunicorn" if (VENV_BIN / "gunicorn").exists() else ROOT / ".venv/bin/gunicorn"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -330,9 +332,9 @@ def run_loads(runs: list[tuple[dict, str, subprocess.Popen]], tmp: Path, cleanup
                                 cwd=ROOT, start_new_session=True)
         cleanup.add(f"load {name}", lambda proc=proc: kill_group(proc, 2))
         procs.append((proc, name, out_path))
-    spec = runs[0][0]
-    budget = (spec.get("ramp_seconds", 0) + len(runs) * spec["paced_seconds"] + spec["burst_seconds"] * len(runs)
-              + 2 * spec.get("burst_rounds", 1) * len(runs) * spec.get("burst_gap_seconds", 1.0) + 60)
+    spec = runs[0][0]  # the windows' end, as the load processes schedule them, and a margin
+    t_paced = spec["ramp_seconds"] + spec.get("setup_margin_seconds", 4.0)
+    budget = max(windows[-1][2] for windows in schedule(spec, t_paced).values()) + 60
     deadline = time.monotonic() + budget
     for proc, name, _ in procs:
         try:
@@ -486,19 +488,19 @@ def run_database(kind: str, url: str, args, tmp: Path, cleanup: Cleanup) -> dict
     seeded = seed(url, args.candidates, tmp)
     common = {"host": "127.0.0.1", "paced_seconds": args.paced_seconds, "burst_seconds": args.burst_seconds,
               "burst_rounds": args.burst_rounds, "burst_gap_seconds": args.burst_gap,
+              "ramp_seconds": args.ramp_seconds, "setup_margin_seconds": 4.0,
               "interval": [args.interval_min, args.interval_max], "seed": 7}
 
     log(f"{kind}: app and bare endpoint under gunicorn -w {args.workers} --threads {args.threads}, "
         f"same database; paced one after the other, then {args.burst_rounds} alternating burst windows each")
     port, proc = start_server(args.app_target, url, args, tmp, f"{kind}-app", cleanup)
     bare_port, bare_proc = start_server("_bare_app:app", url, args, tmp, f"{kind}-bare", cleanup)
-    common["ramp_seconds"] = args.ramp_seconds
     ready_file = str(tmp / f"{kind}-ready.json")
     profiler = profiler_start(proc, args.py_spy, kind, cleanup) if args.py_spy else None
     app_out, bare_out = run_loads([
-        ({**common, "mode": "app", "port": port, "setup_margin_seconds": 4.0, "double_submit_every": 5,
+        ({**common, "mode": "app", "port": port, "double_submit_every": 5,
           "ready_file": ready_file, "candidates": [dict(c) for c in seeded["logins"]]}, f"{kind}-app", proc),
-        ({**common, "mode": "bare", "port": bare_port, "setup_margin_seconds": 4.0, "ready_file": ready_file,
+        ({**common, "mode": "bare", "port": bare_port, "ready_file": ready_file,
           "candidates": []}, f"{kind}-bare", bare_proc)], tmp, cleanup)
     if profiler is not None:
         profiler_stop(profiler)

@@ -131,7 +131,6 @@ def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, se
     # The read, before the write phase: on SQLite no writer waits behind this request's reading
     # (the writes below re-check what they rely on: deadline, session, stored seq).
     now = clock.now()
-    written = value = None
     fresh = False
     fast = hotsave.lookup(key, seq, now=now, seb_ok=seb_ok)
     if fast is not None:
