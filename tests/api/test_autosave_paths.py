@@ -6,6 +6,7 @@ server process, the deadline — the next save answers as if there were no short
 import hashlib
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from examsys.delivery.exam import hotsave
@@ -77,6 +78,29 @@ def test_a_newer_seq_stored_elsewhere_wins(delivery_world, candidate_api, db):
     resp = _save(candidate_api, attempt_id, item, "B", 3)
     assert resp.status_code == 409 and resp.get_json()["seq"] == 5 and resp.get_json()["answer"] == "D"
     assert _save(candidate_api, attempt_id, item, "C", 6).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(Response.answer).where(Response.attempt_id == attempt_id)) == "C"
+
+
+def test_a_remembered_read_out_of_date_is_read_afresh_on_the_fast_path(delivery_world, candidate_api, db,
+                                                                       monkeypatch):
+    from examsys.delivery.exam import autosave
+
+    candidate_api.login(0)
+    attempt_id = candidate_api.start()
+    item = ref(delivery_world, "single")
+    assert _save(candidate_api, attempt_id, item, "A", 1).status_code == 200
+    # Another worker process stores seq 2 (this process still remembers seq 1).
+    db.session.execute(update(Response).where(Response.attempt_id == attempt_id).values(seq=2, answer="D"))
+    db.session.commit()
+    reads = []
+    real_load = autosave.load
+    monkeypatch.setattr(autosave, "load", lambda *a, **k: reads.append(a[2:4]) or real_load(*a, **k))
+    monkeypatch.setattr(attempts, "save", lambda *a, **k: pytest.fail("took the general path"))
+    assert _save(candidate_api, attempt_id, item, "B", 3).status_code == 200
+    assert reads == [(attempt_id, item)]  # one fresh read, after the remembered one failed
+    assert _save(candidate_api, attempt_id, item, "C", 4).status_code == 200
+    assert len(reads) == 1  # remembered again
     db.session.expire_all()
     assert db.session.scalar(select(Response.answer).where(Response.attempt_id == attempt_id)) == "C"
 

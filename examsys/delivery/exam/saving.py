@@ -120,9 +120,11 @@ def write_phase(touch_session_id: int | None = None) -> Iterator[WritePhase]:
 
 def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, seq: Any, *,
               flagged: bool | None, ip: str | None, user_agent: str | None, url: Callable[[], str],
-              seb_header: str | None) -> Saved | None:
+              seb_header: str | None, hot: bool = True) -> Saved | None:
     """The common save, committed; None when the general path must answer (nothing written).
-    `url`: the request's URL, asked for only when the batch needs the Safe Exam Browser."""
+    `url`: the request's URL, asked for only when the batch needs the Safe Exam Browser. A
+    remembered read (`hotsave`) that the write finds out of date is forgotten and the save read
+    afresh, once (`hot=False`: without looking for a remembered read)."""
     key = (token_sha256, attempt_id, item_ref)
 
     def seb_ok(config_key):
@@ -132,7 +134,7 @@ def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, se
     # (the writes below re-check what they rely on: deadline, session, stored seq).
     now = clock.now()
     fresh = False
-    fast = hotsave.lookup(key, seq, now=now, seb_ok=seb_ok)
+    fast = hotsave.lookup(key, seq, now=now, seb_ok=seb_ok) if hot else None
     if fast is not None:
         value = answers.normalise_spec(fast.spec, answer)
         if autosave.needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)[0]:
@@ -156,7 +158,13 @@ def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, se
             phase.abort()  # it changed since the read
     if phase.aborted:
         hotsave.forget(key)
-        return None
+        if fresh:
+            return None
+        # A remembered read that no longer holds: most often another worker process stored this
+        # item's later saves (a candidate's requests reach whichever worker their connection
+        # does). Read afresh once: the fast path still applies far more often than not.
+        return save_fast(token_sha256, attempt_id, item_ref, answer, seq, flagged=flagged, ip=ip,
+                         user_agent=user_agent, url=url, seb_header=seb_header, hot=False)
     remember = partial(_remember, key, fast, written.link, seq=seq, value=value, flagged=written.result.flagged,
                        now=now, ip=ip,
                        user_agent=user_agent, answered_count=written.answered_count,
