@@ -5,7 +5,8 @@ An entry is what `autosave.load` read for (token hash, attempt, item), updated a
 this process stores for it. It is only ever a shortcut: the guarded upsert re-checks in the
 database everything the entry stands for (session still live, attempt open inside deadline +
 grace, the item's version unchanged, the stored seq still the one remembered), and a save whose
-check fails is rolled back, forgets its entry and takes the general path. Python checks the
+check fails is rolled back, forgets its entry and is read afresh once (`saving.save_fast`; the
+general path answers when that read or write fails too). Python checks the
 rest before using an entry (session age, deadline as known, the Safe Exam Browser key, the seq
 above the stored one). Entries live HOT_TTL at most, so settings read with them (grace, the SEB
 key, a proctor's extension) are never older than that; the table is bounded (HOT_SIZE).
