@@ -174,3 +174,32 @@ def test_unstorable_characters_are_dropped_before_saving(exam_world, browser):
     assert on_server[items[text_index]["item_ref"]] == "先停电再验电。😀"
     assert real_errors(pg) == []
     ctx.close()
+
+
+def test_a_long_name_does_not_cover_the_navigator(exam_world, browser):
+    """A long candidate or exam name stays on one line (cut with an ellipsis, full in its title):
+    the sticky header keeps its height, so it never covers the question navigator below it."""
+    from examsys.accounts.models import Candidate
+    from examsys.delivery.models import RosterEntry
+    from examsys.extensions import db
+
+    world, cand = exam_world, exam_world.candidate(9)
+    long_name = "阿卜杜热合曼·买买提依明·" * 12
+    with world.app.app_context():
+        entry = db.session.get(RosterEntry, cand["entry_id"])
+        db.session.get(Candidate, entry.candidate_id).name = long_name
+        db.session.commit()
+    ctx, pg = _context(browser)
+    try:
+        candidate_login(pg, world.base, cand)
+        enter_exam(pg)
+        header = pg.locator("header.exam-top-app").bounding_box()
+        nav = pg.locator(".exam-nav-pane").bounding_box()
+        assert header["y"] + header["height"] <= nav["y"], (header, nav)
+        assert pg.locator("#cand-name").get_attribute("title") == long_name
+        who, ticket = pg.locator(".exam-who").bounding_box(), pg.locator("#cand-ticket").bounding_box()
+        assert ticket["x"] + ticket["width"] <= who["x"] + who["width"] + 1  # the ticket number shown whole
+        pg.click("#nav-1", timeout=5000)  # not intercepted by the header
+        pg.locator(".exam-qno").filter(has_text="第 2 题").wait_for()
+    finally:
+        ctx.close()

@@ -89,8 +89,9 @@
     S.attemptId = info0.id;
     var cand = X.session.candidate();
     $("cand-name").textContent = cand.name || "";
+    $("cand-name").title = cand.name || "";
     $("cand-ticket").textContent = cand.ticket_no || "";
-    if (info0.name) $("exam-title").textContent = info0.name;
+    if (info0.name) $("exam-title").textContent = $("exam-title").title = info0.name;
     S.buffer = new X.Buffer(S.attemptId);
     S.saver = new X.Saver(S.attemptId, S.buffer, {
       onStatus: onStatus, onConnection: onConnection, onTime: P.setRemaining,
@@ -106,7 +107,7 @@
     var base = "/attempts/" + encodeURIComponent(S.attemptId);
     Promise.all([X.request("GET", base), X.request("GET", base + "/paper")]).then(function (res) {
       var att = res[0], paper = res[1];
-      if (paper.name || paper.title) $("exam-title").textContent = paper.name || paper.title;
+      if (paper.name || paper.title) $("exam-title").textContent = $("exam-title").title = paper.name || paper.title;
       S.items = papers(paper);
       (paper.sections || []).forEach(function (sec, i) { S.sections[sec.index !== undefined ? sec.index : i] = sec; });
       S.refs = S.items.map(refOf);
