@@ -202,10 +202,19 @@ def machine() -> dict:
                 info[name] = out.splitlines()[0] if out else "?"
             except (OSError, subprocess.TimeoutExpired):
                 pass
-    with contextlib.suppress(OSError):
-        info["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                        text=True, check=False).stdout.strip()
+    info["commit"] = commit()
     return info
+
+
+def commit() -> str:
+    """HEAD, marked when the working tree has uncommitted changes to tracked files."""
+    with contextlib.suppress(OSError):
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=False).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=False).stdout.strip()
+        return head + (" (with uncommitted changes)" if dirty else "")
+    return "?"
 
 
 def fmt_json(value) -> str:
@@ -220,8 +229,13 @@ def verdict(outcomes: list[Outcome], not_run: list[str]) -> str:
     return "every step passed"
 
 
-def report(outcomes: list[Outcome], quick: bool, started: dt.datetime, not_run: list[str] = ()) -> str:
-    m = machine()
+def report(outcomes: list[Outcome], quick: bool, started: dt.datetime, not_run: list[str] = (),
+           m: dict | None = None) -> str:
+    """`m`: the machine as it was when the run started (its commit above all)."""
+    m = dict(m or machine())
+    now = commit()
+    if now != m.get("commit"):
+        m["commit"] = f"{m.get('commit')} at the start; {now} when the report was written (changed during the run)"
     lines = [
         "# Reliability report",
         "",
@@ -275,13 +289,14 @@ def main() -> int:
     if not pg_answers():
         print("reliability: PostgreSQL does not answer on 127.0.0.1:5432; its steps will fail", file=sys.stderr)
     started = dt.datetime.now(dt.UTC)
+    at_start = machine()
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="examsys-reliability-") as tmp:
         for step in todo:
             o = run(step, Path(tmp))
             print(f"   {'pass' if o.ok else 'FAIL'} in {o.seconds:.0f} s: {o.summary}", flush=True)
             outcomes.append(o)
-    Path(args.report).write_text(report(outcomes, args.quick, started, not_run), encoding="utf-8")
+    Path(args.report).write_text(report(outcomes, args.quick, started, not_run, at_start), encoding="utf-8")
     print(f"reliability: report written to {args.report}")
     return 0 if all(o.ok for o in outcomes) else 1
 
