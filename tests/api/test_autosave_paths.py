@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from examsys.delivery.exam import hotsave
+from examsys.delivery.exam import autosave, hotsave
 from examsys.delivery.exam import services as attempts
 from examsys.delivery.models import Attempt, Response
 from tests.api.test_candidate_api import ref
@@ -19,17 +19,27 @@ def _save(api, attempt_id, item, answer, seq, token=None):
     return api.put(f"/attempts/{attempt_id}/responses/{item}", json={"answer": answer, "seq": seq}, token=token)
 
 
+def _count_reads(monkeypatch) -> list:
+    """The (attempt, item) of every fresh read (`autosave.load`) from now on."""
+    reads = []
+    real_load = autosave.load
+    monkeypatch.setattr(autosave, "load", lambda *a, **k: reads.append(a[2:4]) or real_load(*a, **k))
+    return reads
+
+
+def _stored_elsewhere(db, attempt_id, seq, answer) -> None:
+    """As another server process would: a newer save stored behind this process's memory."""
+    db.session.execute(update(Response).where(Response.attempt_id == attempt_id).values(seq=seq, answer=answer))
+    db.session.commit()
+
+
 def _hot_entries(api, attempt_id):
     token_sha256 = hashlib.sha256(api.token.encode()).hexdigest()
     return [k for k in hotsave._HOT if k[:2] == (token_sha256, attempt_id)]
 
 
 def test_a_stored_save_is_remembered_and_reused(delivery_world, candidate_api, monkeypatch):
-    from examsys.delivery.exam import autosave
-
-    reads = []
-    real_load = autosave.load
-    monkeypatch.setattr(autosave, "load", lambda *a, **k: reads.append(a[2:4]) or real_load(*a, **k))
+    reads = _count_reads(monkeypatch)
     candidate_api.login(0)
     attempt_id = candidate_api.start()
     item = ref(delivery_world, "single")
@@ -72,9 +82,7 @@ def test_a_newer_seq_stored_elsewhere_wins(delivery_world, candidate_api, db):
     attempt_id = candidate_api.start()
     item = ref(delivery_world, "single")
     assert _save(candidate_api, attempt_id, item, "A", 1).status_code == 200
-    # Another server process stores seq 5 (this process's memory still says 1).
-    db.session.execute(update(Response).where(Response.attempt_id == attempt_id).values(seq=5, answer="D"))
-    db.session.commit()
+    _stored_elsewhere(db, attempt_id, 5, "D")  # this process's memory still says 1
     resp = _save(candidate_api, attempt_id, item, "B", 3)
     assert resp.status_code == 409 and resp.get_json()["seq"] == 5 and resp.get_json()["answer"] == "D"
     assert _save(candidate_api, attempt_id, item, "C", 6).status_code == 200
@@ -84,18 +92,12 @@ def test_a_newer_seq_stored_elsewhere_wins(delivery_world, candidate_api, db):
 
 def test_a_remembered_read_out_of_date_is_read_afresh_on_the_fast_path(delivery_world, candidate_api, db,
                                                                        monkeypatch):
-    from examsys.delivery.exam import autosave
-
     candidate_api.login(0)
     attempt_id = candidate_api.start()
     item = ref(delivery_world, "single")
     assert _save(candidate_api, attempt_id, item, "A", 1).status_code == 200
-    # Another worker process stores seq 2 (this process still remembers seq 1).
-    db.session.execute(update(Response).where(Response.attempt_id == attempt_id).values(seq=2, answer="D"))
-    db.session.commit()
-    reads = []
-    real_load = autosave.load
-    monkeypatch.setattr(autosave, "load", lambda *a, **k: reads.append(a[2:4]) or real_load(*a, **k))
+    _stored_elsewhere(db, attempt_id, 2, "D")  # this process still remembers seq 1
+    reads = _count_reads(monkeypatch)
     monkeypatch.setattr(attempts, "save", lambda *a, **k: pytest.fail("took the general path"))
     assert _save(candidate_api, attempt_id, item, "B", 3).status_code == 200
     assert reads == [(attempt_id, item)]  # one fresh read, after the remembered one failed
