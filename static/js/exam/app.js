@@ -83,6 +83,12 @@
     return out;
   }
 
+  // One line in the header, cut with an ellipsis: the whole name in its tooltip.
+  function showExamName(name) {
+    var title = $("exam-title");
+    title.textContent = title.title = name;
+  }
+
   function start() {
     var info0 = X.session.attempt();
     if (!X.session.token() || !info0 || info0.id === undefined) { window.location.replace(X.urls.login); return; }
@@ -91,7 +97,7 @@
     $("cand-name").textContent = cand.name || "";
     $("cand-name").title = cand.name || "";
     $("cand-ticket").textContent = cand.ticket_no || "";
-    if (info0.name) $("exam-title").textContent = $("exam-title").title = info0.name;
+    if (info0.name) showExamName(info0.name);
     S.buffer = new X.Buffer(S.attemptId);
     S.saver = new X.Saver(S.attemptId, S.buffer, {
       onStatus: onStatus, onConnection: onConnection, onTime: P.setRemaining,
@@ -107,7 +113,7 @@
     var base = "/attempts/" + encodeURIComponent(S.attemptId);
     Promise.all([X.request("GET", base), X.request("GET", base + "/paper")]).then(function (res) {
       var att = res[0], paper = res[1];
-      if (paper.name || paper.title) $("exam-title").textContent = $("exam-title").title = paper.name || paper.title;
+      if (paper.name || paper.title) showExamName(paper.name || paper.title);
       S.items = papers(paper);
       (paper.sections || []).forEach(function (sec, i) { S.sections[sec.index !== undefined ? sec.index : i] = sec; });
       S.refs = S.items.map(refOf);
