@@ -2,12 +2,13 @@
 the attempt's chain (`attempt.answer_saved`, holding the answer's digest, so an edited history
 row no longer matches its event).
 
-The hottest path of an exam calls `saved` with the statements built once and, when this process
-stored the attempt's previous link, with that link as `known_head`: then a save costs two
-INSERTs and no read. A head that is no longer the chain's head (another worker appended: under
-several workers a candidate's saves alternate between them) makes the event's INSERT a no-op
-and nothing else; the link is then appended after the head read from the chain
-(`chain.append`), in the same transaction -- the save itself stands, so rolling it back and
+The hottest path of an exam calls `saved` with the statements built once and with the chain's
+head as the save's read found it (`autosave.load`) or, when this process stored the attempt's
+previous link, that link (`known_head`): then a save costs two INSERTs and no read. A head that
+is no longer the chain's head (another worker appended: under several workers a candidate's
+saves alternate between them) makes the event's INSERT a no-op and nothing else; the link is
+then appended after the head read from the chain (`chain.append`), in the same transaction --
+the save itself stands, so rolling it back and
 redoing it on the general path would only double its cost."""
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from examsys.audit import chain, history
+from examsys.audit.models import AuditEvent
 from examsys.delivery.exam import autosave, hotsave
 from examsys.delivery.exam import services as attempts
 from examsys.delivery.models import Attempt, Response
@@ -105,6 +107,30 @@ def test_a_remembered_read_out_of_date_is_read_afresh_on_the_fast_path(delivery_
     assert len(reads) == 1  # remembered again
     db.session.expire_all()
     assert db.session.scalar(select(Response.answer).where(Response.attempt_id == attempt_id)) == "C"
+
+
+def test_a_save_this_process_knows_nothing_of_reads_the_chain_head_with_the_rest(delivery_world, candidate_api,
+                                                                                db, monkeypatch):
+    """At scale a worker rarely remembers the item (nor the attempt chain's head): the one read
+    brings the head, and the link follows it without a read or a retry of its own."""
+    candidate_api.login(0)
+    attempt_id = candidate_api.start()
+    item = ref(delivery_world, "single")
+    assert _save(candidate_api, attempt_id, item, "A", 1).status_code == 200
+    hotsave._HOT.clear()
+    history.forget_head(attempt_id)  # as a worker that has not seen this attempt yet
+    appends = []
+    real_append = chain.append
+    monkeypatch.setattr(chain, "append", lambda *a, **k: appends.append(a[1]) or real_append(*a, **k))
+    reads = _count_reads(monkeypatch)
+    assert _save(candidate_api, attempt_id, item, "B", 2).status_code == 200
+    assert reads == [(attempt_id, item)] and appends == []
+    scope = chain.attempt_scope(attempt_id)
+    events = db.session.execute(select(AuditEvent.seq, AuditEvent.action, AuditEvent.data)
+                                .where(AuditEvent.scope == scope).order_by(AuditEvent.seq)).all()
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))  # contiguous
+    assert events[-1].action == "attempt.answer_saved" and events[-1].data["seq"] == 2
+    assert history.known_head(attempt_id) == chain.head(db.session.connection(), scope)
 
 
 def test_the_deadline_is_the_servers_not_the_memorys(delivery_world, candidate_api, frozen_clock):

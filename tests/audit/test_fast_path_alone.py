@@ -97,6 +97,26 @@ def test_a_common_save_is_one_statement_of_its_own(real_app, monkeypatch):
     assert stored == 6 and report.ok, report.failures
 
 
+def test_a_save_this_process_knows_nothing_of_is_one_read_then_one_statement(real_app, monkeypatch):
+    """A worker that has seen neither the item nor the attempt (at scale, most saves): the read
+    runs outside a transaction and brings the chain's head, so the write is still the one
+    statement of its own, after the head read with it."""
+    cand = Candidate(real_app)
+    for seq in (1, 2):
+        assert cand.save(seq).status_code == 200
+    hotsave._HOT.clear()
+    history.forget_head(cand.aid)
+    alone = _spy(monkeypatch)
+    appends = []
+    real_append = chain.append
+    monkeypatch.setattr(chain, "append", lambda *a, **k: appends.append(a[1]) or real_append(*a, **k))
+    assert cand.save(3).status_code == 200
+    assert len(alone) == 1 and alone[0] is not None and appends == []
+    events, rows, stored, report = _record(real_app, cand.aid)
+    assert [e.data["seq"] for e in events] == [1, 2, 3] and [r.seq for r in rows] == [1, 2, 3]
+    assert stored == 3 and report.ok, report.failures
+
+
 def test_a_moved_head_writes_nothing_and_the_save_follows_the_real_head(real_app, monkeypatch):
     """Another worker appended since this process's last save: the statement writes nothing and
     answers the chain's real head, and the second statement, after it, is the save."""
@@ -129,7 +149,8 @@ def test_a_flag_other_than_remembered_writes_nothing_then_the_stored_flag_is_rec
     alone = _spy(monkeypatch)
     resp = cand.save(3)  # leaves the flag alone: the stored one (True) stands
     assert resp.status_code == 200 and resp.get_json()["flagged"] is True
-    assert alone == [None]
+    # The remembered flag's statement wrote nothing; the fresh read's, alone too, is the save.
+    assert len(alone) == 2 and alone[0] is None and alone[1][0] is True
     events, rows, stored, report = _record(real_app, cand.aid)
     assert [(e.data["seq"], e.data["flagged"]) for e in events] == [(1, True), (2, True), (3, True)]
     assert [(r.seq, r.flagged) for r in rows] == [(1, True), (2, True), (3, True)]

@@ -134,6 +134,9 @@ def answer_spec(attempt: Attempt, form_item_id: int) -> answers.AnswerSpec:
 
 _cs, _a, _b, _r, _ev = (CandidateSession.__table__, Attempt.__table__, Batch.__table__, Response.__table__,
                         AuditEvent.__table__)
+# The attempt chain's head (its last link), read with the rest: the save's link follows it
+# without a read of its own (the unique (scope, seq) index answers it from its last entry).
+_HEAD = select(_ev.c.seq).where(_ev.c.scope == bindparam("head_scope")).order_by(_ev.c.seq.desc()).limit(1)
 _LOAD = (
     select(_cs.c.id.label("session_id"), _cs.c.ended_at, _cs.c.created_at,
            _cs.c.last_seen_at.label("session_seen_at"),
@@ -142,7 +145,9 @@ _LOAD = (
            _a.c.last_seen_at, _a.c.last_ip, _a.c.last_user_agent, _a.c.answered_count,
            _fi.c.form_id.label("item_form_id"), EFFECTIVE_VERSION_ID.label("version_id"),
            _r.c.seq.label("stored_seq"), _r.c.answer.label("stored_answer"),
-           _r.c.flagged.label("stored_flagged"))
+           _r.c.flagged.label("stored_flagged"),
+           _HEAD.with_only_columns(_ev.c.seq).scalar_subquery().label("head_seq"),
+           _HEAD.with_only_columns(_ev.c.entry_hash).scalar_subquery().label("head_hash"))
     .select_from(_cs.join(_a, and_(_a.c.roster_entry_id == _cs.c.roster_entry_id,
                                    _a.c.id == bindparam("attempt_id")))
                  .join(_b, _b.c.id == _a.c.batch_id)
@@ -171,6 +176,9 @@ class FastSave:
     session_seen_at: datetime | None = None
     deadline_at: datetime | None = None
     seb_config_key: str | None = None
+    # The attempt chain's head (seq, entry_hash) as this read found it; None when not read (a
+    # `hotsave` entry: history.known_head stands in for it).
+    head: tuple[int, str] | None = None
 
 
 def load(conn, token_hash: str, attempt_id: int, item_ref: int, seq: Any, *, now: datetime,
@@ -179,9 +187,23 @@ def load(conn, token_hash: str, attempt_id: int, item_ref: int, seq: Any, *, now
     takes the general path): no live session, not the bearer's attempt, attempt not open or past
     deadline + grace, Safe Exam Browser check failing (`seb_ok(config_key)`), item not on the
     attempt's form, or `seq` not above the stored one (a replay or a stale save). `conn`: the
-    request session's connection."""
-    row = conn.execute(
-        _LOAD, {"token_hash": token_hash, "attempt_id": attempt_id, "item_ref": item_ref}).first()
+    request session's connection.
+
+    On PostgreSQL, with nothing sent on `conn` yet, the read runs outside a transaction
+    (autocommit): no BEGIN for it, and the write after it may then be its own transaction in one
+    statement (`write_fast`). The write re-checks everything the read found, so the read needs
+    no transaction around it."""
+    params = {"token_hash": token_hash, "attempt_id": attempt_id, "item_ref": item_ref,
+              "head_scope": chain.attempt_scope(attempt_id)}
+    if conn.dialect.name == "postgresql" and rawsql.idle(conn):
+        driver = conn.connection.driver_connection
+        driver.autocommit = True
+        try:
+            row = conn.execute(_LOAD, params).first()
+        finally:
+            driver.autocommit = False
+    else:
+        row = conn.execute(_LOAD, params).first()
     if row is None or not session_live(row.ended_at, row.created_at, now):
         return None
     if row.status != AttemptStatus.IN_PROGRESS or not timing.accepts_saves(row.deadline_at, row.grace_seconds, now):
@@ -202,7 +224,8 @@ def load(conn, token_hash: str, attempt_id: int, item_ref: int, seq: Any, *, now
                     stored_flagged=bool(row.stored_flagged),
                     version_id=row.version_id, session_created_at=row.created_at,
                     session_seen_at=row.session_seen_at, deadline_at=row.deadline_at,
-                    seb_config_key=row.seb_config_key)
+                    seb_config_key=row.seb_config_key,
+                    head=(row.head_seq, row.head_hash) if row.head_seq is not None else None)
 
 
 # --- the writes ------------------------------------------------------------------------------------
@@ -362,7 +385,7 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
         params.update(cutoff=now - timedelta(seconds=target.grace_seconds), session_id=fast.session_id,
                       version_id=fast.version_id)
         upsert = _upsert(conn.dialect.name, flagged is None, "guarded")
-    head = history.known_head(target.attempt_id)
+    head = fast.head or history.known_head(target.attempt_id)
     facts = _facts(target, now, answered_count, ip, user_agent)  # known before the write
     if head is not None and conn.dialect.name == "postgresql":
         # One statement for the upsert, its history row and its link (one round trip fewer); when

@@ -66,7 +66,7 @@ def remember(key: tuple[str, int, int], fast: FastSave, *, seq: int, value: Any,
                                      last_user_agent=(user_agent or target.last_user_agent or "")[:255] or None)
     entry = dataclasses.replace(fast, target=target, stored_seq=seq, was_answered=answers.is_answered(value),
                                 stored_flagged=flagged,
-                                answered_count=answered_count, touch_session=False,
+                                answered_count=answered_count, touch_session=False, head=None,
                                 session_seen_at=now if touched_session else fast.session_seen_at)
     with _LOCK:
         old = _HOT.get(key)

@@ -10,7 +10,10 @@ begins with BEGIN IMMEDIATE, writes and commits, and only then replies; nothing 
 the turn. On PostgreSQL the common
 save is often a single statement (upsert, history row and link together), which then runs as its
 own transaction in autocommit (`history.upsert_and_save(alone=True)`): one round trip instead of
-BEGIN, statement, COMMIT, and the commit below finds nothing left to do. Everything else in
+BEGIN, statement, COMMIT, and the commit below finds nothing left to do. A fresh read
+(`autosave.load`) runs outside a transaction too and brings the attempt chain's head, so a save
+this worker has never seen (at scale, most: a candidate's saves land on any worker) is two
+round trips, the read and that statement. Everything else in
 delivery flushes and leaves the commit to the request (examsys.transaction).
 
 - `save_fast`: the common case (live session, own open attempt, item on its form) read in one
