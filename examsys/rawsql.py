@@ -13,6 +13,8 @@ booleans as 0/1)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,4 +82,16 @@ def idle(conn: Connection) -> bool:
     return conn.connection.driver_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
 
 
-__all__ = ["Prepared", "bound", "idle", "prepare", "run"]
+@contextmanager
+def autocommit(conn: Connection) -> Iterator[None]:
+    """PostgreSQL (psycopg): each statement sent inside is its own transaction (no BEGIN, durable
+    when it returns). `conn` must be `idle`; it is back in transactional mode afterwards."""
+    driver = conn.connection.driver_connection
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        driver.autocommit = False
+
+
+__all__ = ["Prepared", "autocommit", "bound", "idle", "prepare", "run"]

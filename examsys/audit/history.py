@@ -8,8 +8,8 @@ previous link, that link (`known_head`): then a save costs two INSERTs and no re
 is no longer the chain's head (another worker appended: under several workers a candidate's
 saves alternate between them) makes the event's INSERT a no-op and nothing else; the link is
 then appended after the head read from the chain (`chain.append`), in the same transaction --
-the save itself stands, so rolling it back and
-redoing it on the general path would only double its cost."""
+the save itself stands, so rolling it back and redoing it on the general path would only double
+its cost."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ import orjson
 import psycopg
 from sqlalchemy import insert
 
+from examsys import rawsql
 from examsys.audit import chain
 from examsys.audit.actions import AuditAction
 from examsys.audit.models import AnswerHistory
@@ -205,7 +206,7 @@ def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagge
               "e_scope": scope, "e_seq": link_seq, "e_prev_hash": head[1], "e_entry_hash": link,
               "e_flagged": expect_flagged}
     if alone:
-        return _alone(conn.connection.driver_connection, sql, params, (link_seq, link))
+        return _alone(conn, sql, params, (link_seq, link))
     cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.execute(sql, params)
@@ -230,20 +231,17 @@ class HeadMoved:
     head: tuple[int, str]
 
 
-def _alone(driver_conn, sql: str, params: dict, link: tuple[int, str]):
+def _alone(conn, sql: str, params: dict, link: tuple[int, str]):
     """`sql` as its own transaction (psycopg autocommit): (stored flag, link); HeadMoved (with
     the real head) when it wrote nothing because the chain has moved on past the head it was
     given; None when it wrote nothing otherwise (the upsert's guard, or a constraint refusing the
     link: see `_LINK_STRICT`)."""
-    driver_conn.autocommit = True
     try:
-        with driver_conn.cursor() as cursor:
+        with rawsql.autocommit(conn), conn.connection.driver_connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
     except (psycopg.errors.UniqueViolation, psycopg.errors.NotNullViolation):
         return None  # the statement, and with it the upsert and the history row, did not happen
-    finally:
-        driver_conn.autocommit = False
     if row is None:
         return None
     if row[0] is None:

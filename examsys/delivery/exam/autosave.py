@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -195,14 +196,8 @@ def load(conn, token_hash: str, attempt_id: int, item_ref: int, seq: Any, *, now
     no transaction around it."""
     params = {"token_hash": token_hash, "attempt_id": attempt_id, "item_ref": item_ref,
               "head_scope": chain.attempt_scope(attempt_id)}
-    if conn.dialect.name == "postgresql" and rawsql.idle(conn):
-        driver = conn.connection.driver_connection
-        driver.autocommit = True
-        try:
-            row = conn.execute(_LOAD, params).first()
-        finally:
-            driver.autocommit = False
-    else:
+    alone = conn.dialect.name == "postgresql" and rawsql.idle(conn)
+    with rawsql.autocommit(conn) if alone else nullcontext():
         row = conn.execute(_LOAD, params).first()
     if row is None or not session_live(row.ended_at, row.created_at, now):
         return None
