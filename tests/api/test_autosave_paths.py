@@ -149,7 +149,7 @@ def test_a_replaced_item_is_checked_against_its_new_version(delivery_world, cand
     from examsys.assembly.models import PaperReplacement
     from examsys.bank.items import content_hash
     from examsys.bank.models import ItemVersion
-    from examsys.delivery.exam.autosave import _SPEC_CACHE
+    from examsys.delivery.exam.autosave.specs import _SPEC_CACHE
 
     w = delivery_world
     candidate_api.login(0)

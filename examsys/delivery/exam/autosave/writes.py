@@ -1,33 +1,12 @@
-"""Autosave: storing one answer of an open attempt — the hottest path of an exam (every change of
-every candidate in a room).
-
-One implementation of the write (`write`), used by both callers (`saving` runs them):
-- `attempts.save_response` (ORM attempt in hand: services, tests, the general path);
-- the fast path: `load` reads, in ONE query and without ORM objects, everything a save of
-  the common case needs (live session, own attempt in progress inside deadline + grace, the item
-  on the attempt's form and its effective version, the batch's grace and SEB key). Any other
-  case returns None and the caller takes the general path, which raises the right error and
-  records what must be recorded (finalising an overdue attempt, a stale session, a failed SEB
-  check). So the fast path decides nothing the general path would decide differently.
-
-Both writes are fixed statements built once (bound parameters, compiled-statement cache hits).
-`write` (general): the guarded bookkeeping UPDATE of the attempt (doubles as the lock: only an
-open attempt inside deadline + grace matches, so a save never gets in after a submit), the stored
-response's seq, the conditional upsert (newer seq only) and, when answered-ness changed, the
-count. `write_fast`: usually ONE guarded upsert that re-checks in the database everything the
-read relied on; the bookkeeping UPDATE only when there is something to record.
-"""
+"""The writes: `write` (general, under the attempt's lock) and `write_fast` (conditional on
+what `read.load` found)."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from contextlib import nullcontext
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from examsys import rawsql
@@ -35,196 +14,14 @@ from examsys.assembly.models import PaperFormItem
 from examsys.assembly.queries import EFFECTIVE_VERSION_ID
 from examsys.audit import chain, history
 from examsys.audit.models import AuditEvent
-from examsys.bank.models import ItemVersion
-from examsys.delivery.exam import answers, integrity, timing
-from examsys.delivery.exam.candidate_auth import LAST_SEEN_EVERY, session_live
-from examsys.delivery.models import Attempt, AttemptStatus, Batch, CandidateSession, Response
-from examsys.errors import NotFound, ValidationError
+from examsys.delivery.exam import answers, integrity
+from examsys.delivery.exam.autosave.read import FastSave
+from examsys.delivery.exam.autosave.types import ATTEMPT_SEEN_EVERY, SaveResult, SaveTarget, Written
+from examsys.delivery.models import Attempt, AttemptStatus, CandidateSession, Response
 from examsys.extensions import db
 
-MAX_SEQ = 2**31 - 1
-# How stale an attempt's last-seen time may get while its candidate keeps saving (the proctor
-# console shows minutes; a long silence is minutes): saves in between skip that UPDATE.
-ATTEMPT_SEEN_EVERY = timedelta(seconds=15)
-
-
-@dataclass
-class SaveResult:
-    """`stored`: this call changed the response. Otherwise the stored state is returned: for a
-    replay of the stored seq with the same answer (`duplicate`), or a stale seq (API: 409)."""
-
-    stored: bool
-    seq: int
-    saved_at: datetime
-    answer: Any
-    flagged: bool = False
-    duplicate: bool = False
-
-
-@dataclass(slots=True)
-class SaveTarget:
-    """What a save needs to know about its attempt, as read before the write."""
-
-    attempt_id: int
-    started_at: datetime
-    last_seen_at: datetime | None
-    last_ip: str | None
-    last_user_agent: str | None
-    grace_seconds: int
-    organisation_id: int | None = None
-
-
-@dataclass(slots=True)
-class Written:
-    """The outcome of `write`: None `result` when the attempt was no longer open (nothing stored);
-    `answered_count` after the write."""
-
-    result: SaveResult | None
-    answered_count: int = 0
-    bookkeeping: bool = False  # the attempt row was updated (last seen, address, browser, count)
-    # The save's link in the attempt's chain when it is the chain's head at commit (no other
-    # event was appended after it in this transaction), else None.
-    link: tuple[int, str] | None = None
-
-
-def check_save_input(seq: Any, flagged: Any) -> None:
-    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
-        raise ValidationError("seq 应为正整数", field="seq")
-    if flagged is not None and not isinstance(flagged, bool):
-        raise ValidationError("flagged 应为 true 或 false", field="flagged")
-
-
-# --- answer specs --------------------------------------------------------------------------------
-
-# Per-process cache of what answer checking needs, keyed by (form item, effective version): item
-# versions on a frozen paper never change, and a replacement changes the key, so an entry can
-# never be stale. Bounded; correctness never depends on it (a miss just reads the version).
-_SPEC_CACHE: OrderedDict[tuple[int, int], answers.AnswerSpec] = OrderedDict()
-_SPEC_CACHE_SIZE = 4096
-_SPEC_LOCK = threading.Lock()
-
+_cs, _a, _r, _ev = CandidateSession.__table__, Attempt.__table__, Response.__table__, AuditEvent.__table__
 _fi = PaperFormItem.__table__
-_ITEM = select(_fi.c.form_id, EFFECTIVE_VERSION_ID).where(_fi.c.id == bindparam("item_ref"))
-
-
-def spec_for(form_item_id: int, version_id: int) -> answers.AnswerSpec:
-    key = (form_item_id, version_id)
-    with _SPEC_LOCK:
-        spec = _SPEC_CACHE.get(key)
-        if spec is not None:
-            _SPEC_CACHE.move_to_end(key)
-            return spec
-    version = db.session.get(ItemVersion, version_id)
-    spec = answers.spec_of(version.qtype.value, version.content or {})
-    with _SPEC_LOCK:
-        _SPEC_CACHE[key] = spec
-        while len(_SPEC_CACHE) > _SPEC_CACHE_SIZE:
-            _SPEC_CACHE.popitem(last=False)
-    return spec
-
-
-def answer_spec(attempt: Attempt, form_item_id: int) -> answers.AnswerSpec:
-    """The AnswerSpec of item `form_item_id` of this attempt's form (NotFound otherwise)."""
-    row = db.session.connection().execute(_ITEM, {"item_ref": form_item_id}).first()
-    if row is None or row[0] != attempt.form_id:
-        raise NotFound("试题不存在")
-    return spec_for(form_item_id, row[1])
-
-
-# --- the fast path's one read ----------------------------------------------------------------------
-
-_cs, _a, _b, _r, _ev = (CandidateSession.__table__, Attempt.__table__, Batch.__table__, Response.__table__,
-                        AuditEvent.__table__)
-# The attempt chain's head (its last link), read with the rest: the save's link follows it
-# without a read of its own (the unique (scope, seq) index answers it from its last entry).
-_HEAD = select(_ev.c.seq).where(_ev.c.scope == bindparam("head_scope")).order_by(_ev.c.seq.desc()).limit(1)
-_LOAD = (
-    select(_cs.c.id.label("session_id"), _cs.c.ended_at, _cs.c.created_at,
-           _cs.c.last_seen_at.label("session_seen_at"),
-           _b.c.grace_seconds, _b.c.seb_config_key, _b.c.organisation_id,
-           _a.c.id.label("attempt_id"), _a.c.status, _a.c.deadline_at, _a.c.form_id, _a.c.started_at,
-           _a.c.last_seen_at, _a.c.last_ip, _a.c.last_user_agent, _a.c.answered_count,
-           _fi.c.form_id.label("item_form_id"), EFFECTIVE_VERSION_ID.label("version_id"),
-           _r.c.seq.label("stored_seq"), _r.c.answer.label("stored_answer"),
-           _r.c.flagged.label("stored_flagged"),
-           _HEAD.with_only_columns(_ev.c.seq).scalar_subquery().label("head_seq"),
-           _HEAD.with_only_columns(_ev.c.entry_hash).scalar_subquery().label("head_hash"))
-    .select_from(_cs.join(_a, and_(_a.c.roster_entry_id == _cs.c.roster_entry_id,
-                                   _a.c.id == bindparam("attempt_id")))
-                 .join(_b, _b.c.id == _a.c.batch_id)
-                 .outerjoin(_fi, _fi.c.id == bindparam("item_ref"))
-                 .outerjoin(_r, and_(_r.c.attempt_id == _a.c.id, _r.c.form_item_id == bindparam("item_ref"))))
-    .where(_cs.c.token_hash == bindparam("token_hash"))
-)
-
-
-@dataclass(slots=True)
-class FastSave:
-    """A save the fast path may handle: the target and the item's spec, the stored response's
-    seq and answered-ness as read (the write is conditional on them), the session to touch."""
-
-    target: SaveTarget
-    spec: answers.AnswerSpec
-    session_id: int
-    touch_session: bool
-    answered_count: int
-    stored_seq: int | None
-    was_answered: bool
-    stored_flagged: bool = False  # the stored response's flag (False: none stored)
-    # What `hotsave` needs to reuse this read for the next save of the same item.
-    version_id: int = 0
-    session_created_at: datetime | None = None
-    session_seen_at: datetime | None = None
-    deadline_at: datetime | None = None
-    seb_config_key: str | None = None
-    # The attempt chain's head (seq, entry_hash) as this read found it; None when not read (a
-    # `hotsave` entry: history.known_head stands in for it).
-    head: tuple[int, str] | None = None
-
-
-def load(conn, token_hash: str, attempt_id: int, item_ref: int, seq: Any, *, now: datetime,
-         seb_ok=None) -> FastSave | None:
-    """The common case of a save, read in one query; None for anything else (the caller then
-    takes the general path): no live session, not the bearer's attempt, attempt not open or past
-    deadline + grace, Safe Exam Browser check failing (`seb_ok(config_key)`), item not on the
-    attempt's form, or `seq` not above the stored one (a replay or a stale save). `conn`: the
-    request session's connection.
-
-    On PostgreSQL, with nothing sent on `conn` yet, the read runs outside a transaction
-    (autocommit): no BEGIN for it, and the write after it may then be its own transaction in one
-    statement (`write_fast`). The write re-checks everything the read found, so the read needs
-    no transaction around it."""
-    params = {"token_hash": token_hash, "attempt_id": attempt_id, "item_ref": item_ref,
-              "head_scope": chain.attempt_scope(attempt_id)}
-    alone = conn.dialect.name == "postgresql" and rawsql.idle(conn)
-    with rawsql.autocommit(conn) if alone else nullcontext():
-        row = conn.execute(_LOAD, params).first()
-    if row is None or not session_live(row.ended_at, row.created_at, now):
-        return None
-    if row.status != AttemptStatus.IN_PROGRESS or not timing.accepts_saves(row.deadline_at, row.grace_seconds, now):
-        return None
-    if row.seb_config_key and (seb_ok is None or not seb_ok(row.seb_config_key)):
-        return None
-    if row.item_form_id is None or row.item_form_id != row.form_id:
-        return None
-    if not isinstance(seq, int) or (row.stored_seq is not None and seq <= row.stored_seq):
-        return None
-    target = SaveTarget(attempt_id=row.attempt_id, started_at=row.started_at, last_seen_at=row.last_seen_at,
-                        last_ip=row.last_ip, last_user_agent=row.last_user_agent,
-                        grace_seconds=row.grace_seconds, organisation_id=row.organisation_id)
-    return FastSave(target=target, spec=spec_for(item_ref, row.version_id), session_id=row.session_id,
-                    touch_session=now - row.session_seen_at > LAST_SEEN_EVERY,
-                    answered_count=row.answered_count, stored_seq=row.stored_seq,
-                    was_answered=row.stored_seq is not None and answers.is_answered(row.stored_answer),
-                    stored_flagged=bool(row.stored_flagged),
-                    version_id=row.version_id, session_created_at=row.created_at,
-                    session_seen_at=row.session_seen_at, deadline_at=row.deadline_at,
-                    seb_config_key=row.seb_config_key,
-                    head=(row.head_seq, row.head_hash) if row.head_seq is not None else None)
-
-
-# --- the writes ------------------------------------------------------------------------------------
-
 # The attempt's bookkeeping, guarded: only an open attempt inside deadline + grace matches. It
 # takes the attempt's row lock (PostgreSQL) or runs under the write lock (SQLite), so saves of
 # one attempt and its submit are serialised (a save never gets in after a submit) and
@@ -410,7 +207,3 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
     integrity.record_facts(target.attempt_id, facts)
     return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=stored_flag), answered_count,
                    bookkeeping, link=None if facts else link)
-
-
-__all__ = ["FastSave", "SaveResult", "SaveTarget", "Written", "answer_spec", "check_save_input",
-           "load", "needs_bookkeeping", "spec_for", "write", "write_fast"]
