@@ -34,7 +34,16 @@ from examsys.assembly.models import Paper, PaperForm, PaperStatus
 from examsys.audit.actions import AuditAction
 from examsys.delivery.exam import answers, autosave, timing
 from examsys.delivery.exam.autosave import SaveResult, answer_spec, check_save_input
-from examsys.delivery.models import Attempt, AttemptStatus, Batch, BatchState, Extension, Response, RosterEntry
+from examsys.delivery.models import (
+    Attempt,
+    AttemptStatus,
+    Batch,
+    BatchState,
+    Extension,
+    Response,
+    RosterEntry,
+    still_open,
+)
 from examsys.errors import AttemptClosed, Conflict
 from examsys.extensions import db
 
@@ -76,7 +85,7 @@ def transition(attempt: Attempt, to: AttemptStatus, *, finished_at, reason: str,
     the caller that won."""
     result = db.session.execute(
         update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS, *where)
+        .where(Attempt.id == attempt.id, still_open(*where))
         .values(status=to, finished_at=finished_at, finish_reason=reason, version=Attempt.version + 1)
         .execution_options(synchronize_session=False))
     db.session.refresh(attempt)

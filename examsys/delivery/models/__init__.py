@@ -10,6 +10,7 @@ from examsys.delivery.models.attempts import (  # noqa: F401
     IncidentKind,
     IntegrityEvent,
     Response,
+    still_open,
 )
 from examsys.delivery.models.batches import (  # noqa: F401
     Batch,

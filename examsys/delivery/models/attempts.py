@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ColumnElement, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from examsys import clock
@@ -93,6 +93,16 @@ class Attempt(db.Model):
     @property
     def status_label(self) -> str:
         return ATTEMPT_STATUS_LABELS[self.status]
+
+
+def still_open(*conditions) -> ColumnElement[bool]:
+    """`Attempt` is in progress (and meets `conditions`, e.g. a deadline), as a filter beside a
+    lookup by id, never as the way to the row: the conditions are wrapped (`(…) IS true`) so that
+    no planner reads them as a range over ix_attempts_status_deadline. PostgreSQL did, with the
+    statistics of a table taken before an exam's attempts existed (every attempt then looks like
+    the one open attempt): each save scanned every open attempt of the day, and a prepared
+    statement kept that plan for the rest of the connection's life."""
+    return and_(Attempt.status == AttemptStatus.IN_PROGRESS, *conditions).is_(true())
 
 
 class Response(db.Model):

@@ -17,7 +17,7 @@ from examsys.audit.models import AuditEvent
 from examsys.delivery.exam import answers, integrity
 from examsys.delivery.exam.autosave.read import FastSave
 from examsys.delivery.exam.autosave.types import ATTEMPT_SEEN_EVERY, SaveResult, SaveTarget, Written
-from examsys.delivery.models import Attempt, AttemptStatus, CandidateSession, Response
+from examsys.delivery.models import Attempt, CandidateSession, Response, still_open
 from examsys.extensions import db
 
 _cs, _a, _r, _ev = CandidateSession.__table__, Attempt.__table__, Response.__table__, AuditEvent.__table__
@@ -29,8 +29,7 @@ _fi = PaperFormItem.__table__
 # every autosave.
 _TOUCH_ATTEMPT = (
     update(_a)
-    .where(_a.c.id == bindparam("p_attempt"), _a.c.status == AttemptStatus.IN_PROGRESS,
-           _a.c.deadline_at >= bindparam("p_cutoff"))
+    .where(_a.c.id == bindparam("p_attempt"), still_open(_a.c.deadline_at >= bindparam("p_cutoff")))
     .values(last_seen_at=bindparam("p_now"), last_ip=bindparam("p_ip"), last_user_agent=bindparam("p_ua"),
             answered_count=_a.c.answered_count + bindparam("p_delta"))
     .returning(_a.c.answered_count)
@@ -65,9 +64,8 @@ def _upsert(dialect: str, keep_flag: bool, mode: str):
         if mode in ("guarded", "alone"):
             session_live_ = (select(_cs.c.id).where(_cs.c.id == bindparam("session_id"), _cs.c.ended_at.is_(None),
                                                     _cs.c.roster_entry_id == _a.c.roster_entry_id).exists())
-            checks = [_a.c.id == bindparam("attempt_id"), _a.c.status == AttemptStatus.IN_PROGRESS,
-                      _a.c.deadline_at >= bindparam("cutoff"), session_live_,
-                      bindparam("version_id") == _ITEM_VERSION]
+            checks = [_a.c.id == bindparam("attempt_id"), still_open(_a.c.deadline_at >= bindparam("cutoff")),
+                      session_live_, bindparam("version_id") == _ITEM_VERSION]
             if mode == "alone":
                 checks.append(~select(_ev.c.id).where(_ev.c.scope == bindparam("next_scope"),
                                                       _ev.c.seq == bindparam("next_seq")).exists())
@@ -152,8 +150,23 @@ def needs_bookkeeping(fast: FastSave, value: Any, *, now: datetime, ip: str | No
             or (ip or target.last_ip) != target.last_ip or ua != target.last_user_agent), delta
 
 
+def alone_facts(fast: FastSave, value: Any, *, now: datetime, ip: str | None,
+                user_agent: str | None) -> list | None:
+    """PostgreSQL: the server facts of a save that can be its one standalone statement (see
+    `write_fast`), i.e. [] -- or None when it cannot: the attempt row has bookkeeping to record,
+    the session's last-seen time is due, a fact is to be recorded, or the attempt chain's head
+    is not known."""
+    if fast.touch_session or (fast.head or history.known_head(fast.target.attempt_id)) is None:
+        return None
+    bookkeeping, delta = needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)
+    if bookkeeping:
+        return None
+    facts = _facts(fast.target, now, fast.answered_count + delta, ip, user_agent)
+    return None if facts else facts
+
+
 def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *, now: datetime,
-               flagged: bool | None, ip: str | None, user_agent: str | None) -> Written:
+               flagged: bool | None, ip: str | None, user_agent: str | None, facts: list | None = None) -> Written:
     """The fast write, conditional on what `load` read (flushes, never commits, except: on
     PostgreSQL the one statement that is all the save writes runs, with nothing sent before it,
     as its own transaction, `history.upsert_and_save(alone=True)`): one guarded upsert when the
@@ -161,7 +174,8 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
     ATTEMPT_SEEN_EVERY from the same address and browser), else the bookkeeping UPDATE and the
     upsert. Result None when the attempt closed or the response changed since the read (or,
     alone, the link could not follow its head): nothing was written, and the caller rolls back
-    and takes the general path."""
+    and takes the general path. `facts`: the save's server facts when already known
+    (`alone_facts`)."""
     target = fast.target
     bookkeeping, delta = needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)
     params = {"attempt_id": target.attempt_id, "form_item_id": form_item_id, "answer": value, "seq": seq,
@@ -178,7 +192,8 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
                       version_id=fast.version_id)
         upsert = _upsert(conn.dialect.name, flagged is None, "guarded")
     head = fast.head or history.known_head(target.attempt_id)
-    facts = _facts(target, now, answered_count, ip, user_agent)  # known before the write
+    if facts is None or bookkeeping:
+        facts = _facts(target, now, answered_count, ip, user_agent)  # known before the write
     if head is not None and conn.dialect.name == "postgresql":
         # One statement for the upsert, its history row and its link (one round trip fewer); when
         # it is all the save writes and nothing was sent yet, that statement is the transaction.
