@@ -7,12 +7,14 @@ the order of its parameters, the values of literals bound in the statement and t
 processors of each parameter's type (the same conversions SQLAlchemy applies: enums to their
 stored text, datetimes for SQLite, JSON). `run` then converts the values and executes on the
 DBAPI cursor of the connection's current transaction: the same SQL and the same stored values
-as `conn.execute`, without the machinery. Results come back as the driver gives them (SQLite:
-booleans as 0/1)."""
+as `conn.execute`, without the machinery. Its results come back as the driver gives them
+(SQLite: booleans as 0/1); `fetch` also applies the result processors of a SELECT's columns (the
+same values as SQLAlchemy's Row: enums, aware datetimes) and names them."""
 
 from __future__ import annotations
 
 import threading
+from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +30,8 @@ class Prepared:
     names: tuple[str, ...] | None  # positional drivers (SQLite): the parameters in order
     literals: dict[str, Any]  # values bound in the statement itself
     processors: dict[str, Any]  # parameter name -> bind processor
+    row: Any = None  # a SELECT's result row: a named tuple of its columns' keys
+    results: tuple[tuple[int, Any], ...] = ()  # (column index, result processor)
 
 
 _CACHE: dict[tuple[str, int], Prepared] = {}
@@ -49,7 +53,14 @@ def prepare(statement, dialect: Dialect) -> Prepared:
         if bind.value is not None and not bind.required:
             literals[name] = bind.value
     names = tuple(compiled.positiontup) if compiled.positional else None
-    prepared = Prepared(compiled.string, names, literals, processors)
+    row, results = None, ()
+    columns = getattr(statement, "selected_columns", None)
+    if columns is not None and not getattr(statement, "is_dml", False):
+        keys = tuple(columns.keys())
+        row = namedtuple("Row", keys, rename=True)
+        results = tuple((i, p) for i, column in enumerate(columns)
+                        if (p := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None)
+    prepared = Prepared(compiled.string, names, literals, processors, row, results)
     with _LOCK:
         _CACHE[key] = prepared  # statements passed here live for the process: their id stays theirs
     return prepared
@@ -77,6 +88,20 @@ def run(conn: Connection, statement, params: dict[str, Any]) -> tuple | None:
         cursor.close()
 
 
+def fetch(conn: Connection, statement, params: dict[str, Any]):
+    """The first row of SELECT `statement` as SQLAlchemy would give it (result processors
+    applied, columns by name), or None; without the machinery, as `run`."""
+    prepared = prepare(statement, conn.dialect)
+    out = run(conn, statement, params)
+    if out is None:
+        return None
+    if prepared.results:
+        out = list(out)
+        for i, processor in prepared.results:
+            out[i] = processor(out[i])
+    return prepared.row._make(out)
+
+
 def idle(conn: Connection) -> bool:
     """PostgreSQL (psycopg): nothing sent on `conn` since its last commit, no transaction open."""
     return conn.connection.driver_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
@@ -94,4 +119,4 @@ def autocommit(conn: Connection) -> Iterator[None]:
         driver.autocommit = False
 
 
-__all__ = ["Prepared", "autocommit", "bound", "idle", "prepare", "run"]
+__all__ = ["Prepared", "autocommit", "bound", "fetch", "idle", "prepare", "run"]

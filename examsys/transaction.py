@@ -104,8 +104,8 @@ def commit() -> None:
     if has_app_context():
         for action in g.pop("_before_commit", ()):
             action()
-    session = db.session()
-    if session.in_transaction():  # nothing begun (a save that committed itself): nothing to end
+    # No session made, or nothing begun (a save that committed itself): nothing to end.
+    if db.session.registry.has() and (session := db.session()).in_transaction():
         session.commit()
     if has_app_context():
         g.pop("_on_rollback", None)

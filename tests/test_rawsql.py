@@ -33,3 +33,23 @@ def test_a_prepared_statement_stores_what_execute_stores(db):
     finally:
         db.session.rollback()
         meta.drop_all(db.engine)
+
+
+def test_a_fetched_row_is_the_row_execute_gives(db):
+    """`fetch` applies the columns' result processors (aware datetimes, JSON, enums) and names them."""
+    moment = datetime(2026, 12, 3, 8, 30, 15, 123456, tzinfo=UTC)
+    conn = db.session.connection()
+    meta.create_all(conn)
+    try:
+        row_id = conn.execute(STATEMENT, {"status": "in_progress", "at": moment, "data": {"答案": ["A", 1]},
+                                          "n": 7}).first()[0]
+        query = select(probe.c.status, probe.c.at.label("when"), probe.c.data, probe.c.n).where(
+            probe.c.id == bindparam("probe_id"))
+        via_sqlalchemy = conn.execute(query, {"probe_id": row_id}).first()
+        via_driver = rawsql.fetch(conn, query, {"probe_id": row_id})
+        assert tuple(via_driver) == tuple(via_sqlalchemy) == ("in_progress", moment, {"答案": ["A", 1]}, 7)
+        assert via_driver.when == moment and via_driver.when.tzinfo is not None
+        assert rawsql.fetch(conn, query, {"probe_id": row_id + 1}) is None
+    finally:
+        db.session.rollback()
+        meta.drop_all(db.engine)

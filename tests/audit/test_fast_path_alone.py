@@ -10,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from examsys import create_app
 from examsys.audit import chain, history
 from examsys.audit.models import AnswerHistory, AuditEvent
 from examsys.audit.verify import verify_database
-from examsys.delivery.exam import hotsave
+from examsys.delivery.exam import hotsave, saving
 from examsys.delivery.models import Response
 from examsys.extensions import db as _db
 from tests.conftest import TEST_DB_URL, drop_pg_schema, pg_schema_url, worker_name
@@ -95,6 +95,36 @@ def test_a_common_save_is_one_statement_of_its_own(real_app, monkeypatch):
     events, rows, stored, report = _record(real_app, cand.aid)
     assert [e.data["seq"] for e in events] == list(range(1, 7)) and [r.seq for r in rows] == list(range(1, 7))
     assert stored == 6 and report.ok, report.failures
+
+
+def test_a_common_save_runs_on_a_pooled_connection_of_its_own_without_the_orm_session(real_app, monkeypatch):
+    """The session's connection and commit machinery cost more than the statement: a save with
+    nothing for the attempt row takes one pooled connection and no write phase of the session,
+    whether its read is remembered or made afresh."""
+    cand = Candidate(real_app)
+    assert cand.save(1).status_code == 200  # answered: the attempt row's count, in the session's transaction
+    phases, checkouts = [], []
+    real_phase = saving.write_phase
+    monkeypatch.setattr(saving, "write_phase", lambda *a, **k: phases.append(a) or real_phase(*a, **k))
+    with real_app.app_context():
+        pool = _db.engine.pool
+
+    def count(*_a):
+        checkouts.append(1)
+
+    event.listen(pool, "checkout", count)
+    try:
+        for seq in range(2, 6):
+            if seq == 4:
+                hotsave._HOT.clear()  # a save this process knows nothing of: read afresh, on the same connection
+            checkouts.clear()
+            assert cand.save(seq).status_code == 200
+            assert len(checkouts) == 1, seq
+    finally:
+        event.remove(pool, "checkout", count)
+    assert phases == []
+    events, rows, stored, report = _record(real_app, cand.aid)
+    assert [r.seq for r in rows] == [1, 2, 3, 4, 5] and stored == 5 and report.ok, report.failures
 
 
 def test_a_save_this_process_knows_nothing_of_is_one_read_then_one_statement(real_app, monkeypatch):

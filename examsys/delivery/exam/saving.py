@@ -121,27 +121,70 @@ def write_phase(touch_session_id: int | None = None) -> Iterator[WritePhase]:
             raise
 
 
+def _own_connection() -> bool:
+    """Whether a save may run on a pooled connection of its own, without the ORM session:
+    PostgreSQL, and the request's session neither begun nor bound to an outer transaction (a
+    test's `db` fixture binds it to one; its saves then take the session's connection)."""
+    if db.engine.dialect.name != "postgresql" or db.session.session_factory.kw.get("bind") is not None:
+        return False
+    return not (db.session.registry.has() and db.session().in_transaction())
+
+
 def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, seq: Any, *,
               flagged: bool | None, ip: str | None, user_agent: str | None, url: Callable[[], str],
               seb_header: str | None, hot: bool = True) -> Saved | None:
     """The common save, committed; None when the general path must answer (nothing written).
     `url`: the request's URL, asked for only when the batch needs the Safe Exam Browser. A
     remembered read (`hotsave`) that the write finds out of date is forgotten and the save read
-    afresh, once (`hot=False`: without looking for a remembered read)."""
+    afresh, once (`hot=False`: without looking for a remembered read).
+
+    On PostgreSQL the usual save (nothing for the attempt row's bookkeeping, no fact to record)
+    runs without the ORM session, on a pooled connection of its own: the read (when nothing is
+    remembered) and the one statement that is the save's transaction, both in autocommit. The
+    session's connection and commit machinery cost more than that statement's round trip."""
     key = (token_sha256, attempt_id, item_ref)
 
     def seb_ok(config_key):
         return integrity.seb_ok(config_key, url(), seb_header)
 
+    def again() -> Saved | None:
+        # A remembered read that no longer holds: most often another worker process stored this
+        # item's later saves (a candidate's requests reach whichever worker their connection
+        # does). Read afresh once: the fast path still applies far more often than not.
+        return save_fast(token_sha256, attempt_id, item_ref, answer, seq, flagged=flagged, ip=ip,
+                         user_agent=user_agent, url=url, seb_header=seb_header, hot=False)
+
     # The read, before the write phase: on SQLite no writer waits behind this request's reading
     # (the writes below re-check what they rely on: deadline, session, stored seq).
     now = clock.now()
     fresh = False
+    value = None
     fast = hotsave.lookup(key, seq, now=now, seb_ok=seb_ok) if hot else None
     if fast is not None:
         value = answers.normalise_spec(fast.spec, answer)
         if autosave.needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)[0]:
             fast = None  # the attempt row has something to record: read afresh (and re-check)
+    if _own_connection():
+        with db.engine.connect() as conn:
+            if fast is None:
+                fast, fresh = autosave.load(conn, token_sha256, attempt_id, item_ref, seq, now=now,
+                                            seb_ok=seb_ok), True
+                if fast is None:
+                    hotsave.forget(key)
+                    return None
+                value = answers.normalise_spec(fast.spec, answer)
+            now = clock.now()
+            facts = autosave.alone_facts(fast, value, now=now, ip=ip, user_agent=user_agent)
+            if facts is not None:
+                written = autosave.write_fast(conn, fast, item_ref, value, seq, now=now, flagged=flagged, ip=ip,
+                                              user_agent=user_agent, facts=facts)
+                if written.result is None:  # nothing written: it changed since the read
+                    hotsave.forget(key)
+                    return None if fresh else again()
+                return _saved(key, fast, written, seq=seq, value=value, now=now, ip=ip, user_agent=user_agent,
+                              fresh=fresh)
+        # Something for the attempt row or the process record besides the save: the session's
+        # transaction below, after the read just made (the write re-checks what it found).
     if fast is None:
         fast, fresh = autosave.load(db.session.connection(), token_sha256, attempt_id, item_ref, seq, now=now,
                                     seb_ok=seb_ok), True
@@ -161,16 +204,14 @@ def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, se
             phase.abort()  # it changed since the read
     if phase.aborted:
         hotsave.forget(key)
-        if fresh:
-            return None
-        # A remembered read that no longer holds: most often another worker process stored this
-        # item's later saves (a candidate's requests reach whichever worker their connection
-        # does). Read afresh once: the fast path still applies far more often than not.
-        return save_fast(token_sha256, attempt_id, item_ref, answer, seq, flagged=flagged, ip=ip,
-                         user_agent=user_agent, url=url, seb_header=seb_header, hot=False)
+        return None if fresh else again()
+    return _saved(key, fast, written, seq=seq, value=value, now=now, ip=ip, user_agent=user_agent, fresh=fresh)
+
+
+def _saved(key, fast, written, *, seq: int, value: Any, now, ip: str | None, user_agent: str | None,
+           fresh: bool) -> Saved:
     remember = partial(_remember, key, fast, written.link, seq=seq, value=value, flagged=written.result.flagged,
-                       now=now, ip=ip,
-                       user_agent=user_agent, answered_count=written.answered_count,
+                       now=now, ip=ip, user_agent=user_agent, answered_count=written.answered_count,
                        bookkeeping=written.bookkeeping, touched_session=fast.touch_session, fresh=fresh)
     return Saved(written.result, remember)
 

@@ -86,7 +86,7 @@ def load(conn, token_hash: str, attempt_id: int, item_ref: int, seq: Any, *, now
               "head_scope": chain.attempt_scope(attempt_id)}
     alone = conn.dialect.name == "postgresql" and rawsql.idle(conn)
     with rawsql.autocommit(conn) if alone else nullcontext():
-        row = conn.execute(_LOAD, params).first()
+        row = rawsql.fetch(conn, _LOAD, params)
     if row is None or not session_live(row.ended_at, row.created_at, now):
         return None
     if row.status != AttemptStatus.IN_PROGRESS or not timing.accepts_saves(row.deadline_at, row.grace_seconds, now):
