@@ -53,6 +53,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -336,6 +337,8 @@ def run_loads(runs: list[tuple[dict, str, subprocess.Popen]], tmp: Path, cleanup
     t_paced = spec["ramp_seconds"] + spec.get("setup_margin_seconds", 4.0)
     budget = max(windows[-1][2] for windows in schedule(spec, t_paced).values()) + 60
     deadline = time.monotonic() + budget
+    sampler = WindowCpu(runs, t0 + t_paced)
+    sampler.start()
     for proc, name, _ in procs:
         try:
             rc = proc.wait(max(1.0, deadline - time.monotonic()))
@@ -344,6 +347,7 @@ def run_loads(runs: list[tuple[dict, str, subprocess.Popen]], tmp: Path, cleanup
         if rc != 0:
             raise RuntimeError(f"load process {name} failed ({rc})")
     busy1, total1 = machine_cpu()
+    sampler.stop()
     outs = [json.loads(out_path.read_text(encoding="utf-8")) for _, _, out_path in procs]
     servers_s = [workers_cpu(server) - c0 for (_, _, server), c0 in zip(runs, servers0, strict=True)]
     loads_s = sum(out.get("cpu_seconds") or 0 for out in outs)
@@ -354,7 +358,51 @@ def run_loads(runs: list[tuple[dict, str, subprocess.Popen]], tmp: Path, cleanup
                       "wall_s": round((total1 - total0) / (os.cpu_count() or 1), 1),
                       "server_workers_s": round(server_s, 1), "load_process_s": out.get("cpu_seconds"),
                       "database_and_other_s": round((busy1 - busy0) - sum(servers_s) - loads_s, 1)}
+    for (spec, _name, _server), out in zip(runs, outs, strict=True):
+        out["cpu"]["windows"] = sampler.windows.get(spec["mode"], [])
     return outs
+
+
+class WindowCpu:
+    """CPU used in each load window, sampled at the windows' edges (the load processes keep the
+    same schedule on the same monotonic clock): per window, [phase, start (s after the paced
+    start), its server's worker CPU seconds, the whole machine's busy CPU seconds]. The run's
+    totals mix the phases; a burst window's figures are what one save costs at full load."""
+
+    def __init__(self, runs: list[tuple[dict, str, subprocess.Popen]], t_paced: float):
+        self.servers = {spec["mode"]: server for spec, _, server in runs}
+        self.t_paced = t_paced
+        sched = {}
+        for spec, _, _ in runs:
+            sched.update({m: w for m, w in schedule(spec, t_paced).items() if m == spec["mode"]})
+        self.sched = sched
+        self.windows: dict[str, list] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _sample(self) -> tuple[dict, float]:
+        return {m: workers_cpu(s) for m, s in self.servers.items()}, machine_cpu()[0]
+
+    def _run(self) -> None:
+        edges = sorted({t for ws in self.sched.values() for _, a, b in ws for t in (a, b)})
+        at: dict[float, tuple[dict, float]] = {}
+        for t in edges:
+            if self._stop.wait(max(0.0, t - time.monotonic())):
+                return
+            at[t] = self._sample()
+            for mode, ws in self.sched.items():
+                for phase, a, b in ws:
+                    if b == t and a in at:
+                        self.windows.setdefault(mode, []).append(
+                            [phase, round(a - self.t_paced, 1), round(at[b][0][mode] - at[a][0][mode], 3),
+                             round(at[b][1] - at[a][1], 3)])
 
 
 def run_load(spec: dict, tmp: Path, name: str, cleanup: Cleanup, server: subprocess.Popen) -> dict:
@@ -473,6 +521,16 @@ def ok_count(out: dict, phase: str) -> int:
     return sum(c for s, c in out["status"][phase].items() if not s.startswith("exc:") and 200 <= int(s) < 300)
 
 
+def burst_cpu(out: dict) -> dict:
+    """{workers, machine}: CPU ms per acknowledged save over the run's burst windows."""
+    windows = [w for w in out["cpu"].get("windows", []) if w[0] == "burst"]
+    saves = ok_count(out, "burst")
+    if not windows or not saves:
+        return {}
+    return {"workers": round(1000 * sum(w[2] for w in windows) / saves, 3),
+            "machine": round(1000 * sum(w[3] for w in windows) / saves, 3)}
+
+
 def lat(values: list[float]) -> dict:
     return {"p50_ms": pct(values, 50), "p95_ms": pct(values, 95), "p99_ms": pct(values, 99),
             "max_ms": round(max(values), 2) if values else None}
@@ -554,7 +612,10 @@ def run_database(kind: str, url: str, args, tmp: Path, cleanup: Cleanup) -> dict
                 "app_cpu_ms_per_request": round(1000 * app_out["cpu"]["server_workers_s"] / max(
                     sum(ok_count(app_out, k) for k in app_out["status"]), 1), 2),
                 "bare_cpu_ms_per_request": round(1000 * bare_out["cpu"]["server_workers_s"] / max(
-                    ok_count(bare_out, "paced") + ok_count(bare_out, "burst"), 1), 2)},
+                    ok_count(bare_out, "paced") + ok_count(bare_out, "burst"), 1), 2),
+                # In the burst windows only (full load, saves alone): the workers' and the whole
+                # machine's CPU per acknowledged save.
+                "burst_ms_per_save": {"app": burst_cpu(app_out), "bare": burst_cpu(bare_out)}},
         "error_samples": app_out["errors"][:10] + bare_out["errors"][:5],
         "seconds": round(time.monotonic() - t_db, 1),
     }
