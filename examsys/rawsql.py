@@ -110,8 +110,12 @@ def idle(conn: Connection) -> bool:
 @contextmanager
 def autocommit(conn: Connection) -> Iterator[None]:
     """PostgreSQL (psycopg): each statement sent inside is its own transaction (no BEGIN, durable
-    when it returns). `conn` must be `idle`; it is back in transactional mode afterwards."""
+    when it returns). `conn` must be `idle`; it is back in transactional mode afterwards (unless
+    it was in autocommit already: then it stays so, for the enclosing block to end)."""
     driver = conn.connection.driver_connection
+    if driver.autocommit:
+        yield
+        return
     driver.autocommit = True
     try:
         yield

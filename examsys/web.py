@@ -257,23 +257,35 @@ _FIXED_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DE
                   ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
 
 
+# Names (lowercased) of the headers below: a response that sets none of them itself (nearly all)
+# gets them appended in one go.
+_OURS = frozenset(k.lower() for k in ("Content-Security-Policy", "Strict-Transport-Security", "Cache-Control",
+                                      "Pragma", *(k for k, _ in _FIXED_HEADERS)))
+_NOT_CACHED = (("Content-Security-Policy", CSP), *_FIXED_HEADERS, ("Cache-Control", "no-store"),
+               ("Pragma", "no-cache"))
+
+
 def _security_headers(response):
     h = response.headers
-    h.setdefault("Content-Security-Policy", CSP)
-    present = {k.lower() for k, _ in h.items()}
-    for key, value in _FIXED_HEADERS:
-        if key.lower() in present:
-            h[key] = value
+    static = request.endpoint == "static"
+    if not static and not any(k.lower() in _OURS for k, _ in h.items()):
+        h.extend(_NOT_CACHED)  # the common case, every API answer: nothing of ours set yet
+    else:
+        h.setdefault("Content-Security-Policy", CSP)
+        present = {k.lower() for k, _ in h.items()}
+        for key, value in _FIXED_HEADERS:
+            if key.lower() in present:
+                h[key] = value
+            else:
+                h.add(key, value)  # a plain append: every response gets these, rarely set already
+        if static:
+            h.setdefault("Cache-Control", "public, max-age=3600")
         else:
-            h.add(key, value)  # a plain append: every response gets these, rarely set already
+            # Pages may carry personal data or exam content: never cached by browsers or proxies.
+            h["Cache-Control"] = "no-store"
+            h["Pragma"] = "no-cache"
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if request.endpoint == "static":
-        h.setdefault("Cache-Control", "public, max-age=3600")
-    else:
-        # Pages may carry personal data or exam content: never cached by browsers or proxies.
-        h["Cache-Control"] = "no-store"
-        h["Pragma"] = "no-cache"
     return response
 
 

@@ -6,6 +6,7 @@ Autosave's service commits itself (examsys.delivery.exam.saving says why)."""
 
 from __future__ import annotations
 
+import orjson
 from flask import current_app, g, jsonify, request
 
 from examsys import clock
@@ -166,8 +167,9 @@ def _save_body() -> dict:
 
 
 def _save_answer(result):
-    if result.stored or result.duplicate:
-        return jsonify({"seq": result.seq, "saved_at": iso(result.saved_at), "flagged": result.flagged})
+    if result.stored or result.duplicate:  # the hottest answer: a few ASCII fields, serialised directly
+        body = orjson.dumps({"seq": result.seq, "saved_at": iso(result.saved_at), "flagged": result.flagged})
+        return current_app.response_class(body, mimetype="application/json")
     body = {"error": {"code": "stale_seq", "message": "服务器上已有该题更新的答案，已返回服务器保存的内容"},
             "seq": result.seq, "saved_at": iso(result.saved_at), "answer": result.answer,
             "flagged": result.flagged}

@@ -36,7 +36,7 @@ from typing import Any
 
 from flask import g
 
-from examsys import clock, sqlite_writer
+from examsys import clock, rawsql, sqlite_writer
 from examsys.audit import history
 from examsys.delivery.exam import answers, attempts, autosave, candidate_auth, hotsave, integrity
 from examsys.delivery.exam.autosave import SaveResult
@@ -165,7 +165,8 @@ def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, se
         if autosave.needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)[0]:
             fast = None  # the attempt row has something to record: read afresh (and re-check)
     if _own_connection():
-        with db.engine.connect() as conn:
+        # Read and write both in autocommit: one switch of the connection's mode for the save.
+        with db.engine.connect() as conn, rawsql.autocommit(conn):
             if fast is None:
                 fast, fresh = autosave.load(conn, token_sha256, attempt_id, item_ref, seq, now=now,
                                             seb_ok=seb_ok), True
