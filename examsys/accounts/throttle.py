@@ -33,9 +33,21 @@ def lookup(key: str) -> tuple[bool, datetime | None]:
     """(whether `key` has counted failures or lock-outs, when its lock ends or None when it is
     not locked now): one read, so that a sign-in without earlier failures need not `clear`."""
     row = db.session.execute(select(LoginThrottle.locked_until).where(LoginThrottle.key == key)).first()
-    if row is None:
+    return state(row is not None, row[0] if row is not None else None)
+
+
+def columns(key: str) -> tuple:
+    """`lookup` as two columns to add to another query (whether `key` has a row, its
+    locked_until), for `state`: a sign-in reads its lock with what it reads anyway."""
+    t = LoginThrottle.__table__
+    return (select(t.c.key).where(t.c.key == key).exists().label("throttle_found"),
+            select(t.c.locked_until).where(t.c.key == key).scalar_subquery().label("throttle_until"))
+
+
+def state(found: bool, until: datetime | None) -> tuple[bool, datetime | None]:
+    """`lookup`'s answer from what `columns` read."""
+    if not found:
         return False, None
-    until = row[0]
     return True, (until if until is not None and until > clock.now() else None)
 
 

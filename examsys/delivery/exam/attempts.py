@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
 from examsys import audit, clock, signals
@@ -68,6 +68,12 @@ def extension_minutes(batch_id: int, attempt_id: int | None) -> tuple[int, int]:
         attempt_ext = db.session.scalar(select(func.coalesce(func.sum(Extension.minutes), 0)).where(
             Extension.attempt_id == attempt_id)) or 0
     return int(attempt_ext), int(batch_ext)
+
+
+def _batch_extension(batch_id: int):
+    """The minutes granted to the whole batch, as a scalar subquery."""
+    return select(func.coalesce(func.sum(Extension.minutes), 0)).where(
+        Extension.batch_id == batch_id, Extension.attempt_id.is_(None)).scalar_subquery()
 
 
 def compute_deadline(batch: Batch, started_at: datetime, attempt_id: int | None = None) -> datetime:
@@ -254,22 +260,24 @@ def start_attempt(entry: RosterEntry, *, now: datetime | None = None, existing: 
         raise _conflict(_REFUSALS[status.refusal], status.refusal, starts_at=status.opens_at.isoformat())
     if status.refusal is not None:
         raise _conflict(_REFUSALS[status.refusal], status.refusal)
-    status = db.session.scalar(select(Paper.status).where(Paper.id == batch.paper_id)) if batch.paper_id else None
-    if status != PaperStatus.FROZEN:
+    # The paper's state and the whole batch's extensions, in one read.
+    row = db.session.execute(select(Paper.status, _batch_extension(batch.id)).where(
+        Paper.id == batch.paper_id)).first() if batch.paper_id else None
+    if row is None or row[0] != PaperStatus.FROZEN:
         raise _conflict("本场考试的试卷尚未定稿", "no_paper")
     form_id, form_label = _pick_form(entry, batch.paper_id)
-    attempt = Attempt(batch_id=batch.id, roster_entry_id=entry.id, form_id=form_id,
-                      order_seed=entry.order_seed, status=AttemptStatus.IN_PROGRESS, started_at=now,
-                      deadline_at=compute_deadline(batch, now), last_seen_at=now, answered_count=0)
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-            db.session.flush()
-    except IntegrityError:
-        # A concurrent first start won (unique roster_entry_id): same attempt again.
+    deadline = timing.effective_deadline(now, batch.duration_minutes, batch.window_end, 0, int(row[1]))
+    # One INSERT that yields to a concurrent first start (unique roster_entry_id) instead of
+    # failing: no SAVEPOINT around it.
+    insert = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(Attempt)
+    attempt = db.session.scalars(insert.values(
+        batch_id=batch.id, roster_entry_id=entry.id, form_id=form_id, order_seed=entry.order_seed,
+        status=AttemptStatus.IN_PROGRESS, started_at=now, deadline_at=deadline, last_seen_at=now, answered_count=0,
+        version=1).on_conflict_do_nothing(index_elements=[Attempt.roster_entry_id]).returning(Attempt)).first()
+    if attempt is None:  # a concurrent first start won: the same attempt again
         existing = attempt_of(entry)
         if existing is None:
-            raise
+            raise Conflict("开始作答失败，请重试")
         return existing
     # The first start opens a filed batch (once: the UPDATE is guarded); an open one stays open.
     opened = None if batch.state != BatchState.FILED else db.session.execute(

@@ -83,10 +83,11 @@ def _fail(ticket_no: str, reason: str, *, ip, user_agent, organisation_id=None) 
     return AuthenticationFailed(LOGIN_FAILED)
 
 
-def _refuse_if_locked(ticket_no: str, *, ip, user_agent) -> bool:
+def _refuse_if_locked(ticket_no: str, *, ip, user_agent, known: tuple | None = None) -> bool:
     """RateLimited (429, with the seconds to wait) while the ticket number is locked; else
-    whether it has failures counted (a successful sign-in then clears them)."""
-    counted, until = throttle.lookup(throttle.key_for("ticket", ticket_no))
+    whether it has failures counted (a successful sign-in then clears them). `known`: the lock
+    as already read (`throttle.state`)."""
+    counted, until = known or throttle.lookup(throttle.key_for("ticket", ticket_no))
     if until is None:
         return counted
     wait = max(1, math.ceil((until - clock.now()).total_seconds()))
@@ -104,10 +105,14 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
     access_code = access_code if isinstance(access_code, str) else None
     if not ticket_no or len(ticket_no) > 32:
         raise _fail(ticket_no, "bad_ticket", ip=ip, user_agent=user_agent)
-    counted = _refuse_if_locked(ticket_no, ip=ip, user_agent=user_agent)
-    # One statement for the entry and what signing in reads of it (batch, candidate, room).
-    entry = db.session.scalar(select(RosterEntry).where(RosterEntry.ticket_no == ticket_no).options(
-        joinedload(RosterEntry.batch), joinedload(RosterEntry.candidate), joinedload(RosterEntry.room)))
+    # One statement for the entry, what signing in reads of it (batch, candidate, room) and the
+    # ticket number's lock-out; a ticket that is on no roster has its lock read on its own.
+    row = db.session.execute(select(RosterEntry, *throttle.columns(throttle.key_for("ticket", ticket_no))).where(
+        RosterEntry.ticket_no == ticket_no).options(
+        joinedload(RosterEntry.batch), joinedload(RosterEntry.candidate), joinedload(RosterEntry.room))).first()
+    entry = row[0] if row is not None else None
+    counted = _refuse_if_locked(ticket_no, ip=ip, user_agent=user_agent,
+                                known=throttle.state(row[1], row[2]) if row is not None else None)
     try:
         wanted = id_index(idnumber.validate(id_number))
     except idnumber.InvalidIdNumber:
