@@ -31,8 +31,9 @@ schema `bench_delivery` that is dropped afterwards):
 Prints per database: saves/s, p50/p95/p99 save latency, errors (non-2xx other than a 409 stale
 seq, plus transport failures), lost acknowledged saves, and the ratios to the bare endpoint, then
 ONE line of JSON (with `cpu.burst_ms_per_save`: the workers' and the whole machine's CPU per
-save in the burst windows alone, app and bare -- what decides the burst ratio). "targets_met" (issue 5): 0 errors, 0 lost acknowledged saves, one submission
-per attempt, paced-phase save p99 < 100 ms, and throughput >= 60% of the bare endpoint's in both
+save in the burst windows alone, app and bare -- what decides the burst ratio). "targets_met"
+(issue 5): 0 errors, 0 lost acknowledged saves, one submission per attempt, paced-phase save
+p99 < 100 ms, and throughput >= 60% of the bare endpoint's in both
 phases (paced: same offered load; burst: capacity) -- on every database, PostgreSQL included
 unless --no-postgresql is given.
 
