@@ -14,12 +14,13 @@ def _off(conn, **_kwargs):
     return 0, chain.GENESIS
 
 
-def _upsert_only(conn, upsert_sql, upsert_params, *, alone=False, **_kwargs):
-    """The save's upsert as upsert_and_save would run it (alone: in autocommit), nothing else."""
+def _upsert_only(conn, upsert_sql, upsert_params, *, head, alone=False, **_kwargs):
+    """The save's upsert as upsert_and_save would run it (alone: in autocommit), nothing else;
+    the chain's head stays the one given (no link was added), for the next save to follow."""
     with rawsql.autocommit(conn) if alone else nullcontext(), conn.connection.driver_connection.cursor() as cursor:
         cursor.execute(upsert_sql, upsert_params)
         row = cursor.fetchone()
-    return None if row is None else (bool(row[0]), (0, chain.GENESIS))
+    return None if row is None else (bool(row[0]), head)
 
 
 history.saved = _off
