@@ -59,21 +59,20 @@ def _conflict(message: str, code: str, **details) -> Conflict:
 # --- deadlines ---------------------------------------------------------------------------------
 
 
+def _batch_extension(batch_id: int):
+    """SELECT the minutes granted to the whole batch (0 when none)."""
+    return select(func.coalesce(func.sum(Extension.minutes), 0)).where(
+        Extension.batch_id == batch_id, Extension.attempt_id.is_(None))
+
+
 def extension_minutes(batch_id: int, attempt_id: int | None) -> tuple[int, int]:
     """(minutes granted to this attempt, minutes granted to the whole batch)."""
-    batch_ext = db.session.scalar(select(func.coalesce(func.sum(Extension.minutes), 0)).where(
-        Extension.batch_id == batch_id, Extension.attempt_id.is_(None))) or 0
+    batch_ext = db.session.scalar(_batch_extension(batch_id)) or 0
     attempt_ext = 0
     if attempt_id is not None:
         attempt_ext = db.session.scalar(select(func.coalesce(func.sum(Extension.minutes), 0)).where(
             Extension.attempt_id == attempt_id)) or 0
     return int(attempt_ext), int(batch_ext)
-
-
-def _batch_extension(batch_id: int):
-    """The minutes granted to the whole batch, as a scalar subquery."""
-    return select(func.coalesce(func.sum(Extension.minutes), 0)).where(
-        Extension.batch_id == batch_id, Extension.attempt_id.is_(None)).scalar_subquery()
 
 
 def compute_deadline(batch: Batch, started_at: datetime, attempt_id: int | None = None) -> datetime:
@@ -261,7 +260,7 @@ def start_attempt(entry: RosterEntry, *, now: datetime | None = None, existing: 
     if status.refusal is not None:
         raise _conflict(_REFUSALS[status.refusal], status.refusal)
     # The paper's state and the whole batch's extensions, in one read.
-    row = db.session.execute(select(Paper.status, _batch_extension(batch.id)).where(
+    row = db.session.execute(select(Paper.status, _batch_extension(batch.id).scalar_subquery()).where(
         Paper.id == batch.paper_id)).first() if batch.paper_id else None
     if row is None or row[0] != PaperStatus.FROZEN:
         raise _conflict("本场考试的试卷尚未定稿", "no_paper")
