@@ -32,9 +32,10 @@ class AuditEvent(db.Model):
     )
     actor_label: Mapped[str | None] = mapped_column(String(128))
     actor_roles: Mapped[str | None] = mapped_column(String(255))
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id", ondelete="RESTRICT"), nullable=True
-    )
+    # The organisation the event belongs to: a fact of the record, not a foreign key (a key's
+    # check would lock the organisation's row on every event, and every save is an event: see
+    # migration 2647915a7be3). Organisations are never deleted.
+    organisation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     object_type: Mapped[str | None] = mapped_column(String(64))
     object_id: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict] = mapped_column(PortableJSON, nullable=False, default=dict)
@@ -62,8 +63,10 @@ class AnswerHistory(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="RESTRICT"), nullable=False)
-    form_item_id: Mapped[int] = mapped_column(ForeignKey("paper_form_items.id", ondelete="RESTRICT"),
-                                              nullable=False)
+    # Not a foreign key, for the same reason as AuditEvent.organisation_id (the form-item rows are
+    # shared by the whole room); the save's own statement checks the item, and `responses` holds
+    # its key to the same row.
+    form_item_id: Mapped[int] = mapped_column(Integer, nullable=False)
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
     answer: Mapped[dict | list | str | bool | None] = mapped_column(PortableJSON, nullable=True)
     flagged: Mapped[bool | None] = mapped_column(Boolean)

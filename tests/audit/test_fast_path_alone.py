@@ -3,21 +3,25 @@ with real commits (the usual `db` fixture wraps a test in one transaction, where
 applies), a save of the common case is ONE statement in autocommit, and it writes the response,
 its history row and its link together or not at all: a moved head or a flag other than the
 remembered one sends the save down the general path with nothing half-written, and the record
-verifies."""
+verifies. And a save takes no lock on a row the whole room shares (its organisation, its form
+item), so no other transaction holding one holds it up."""
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 
+import psycopg
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.engine import make_url
 
 from examsys import create_app
 from examsys.audit import chain, history
 from examsys.audit.models import AnswerHistory, AuditEvent
 from examsys.audit.verify import verify_database
 from examsys.delivery.exam import hotsave, saving
-from examsys.delivery.models import Response
+from examsys.delivery.models import Attempt, Response
 from examsys.extensions import db as _db
 from tests.conftest import TEST_DB_URL, drop_pg_schema, pg_schema_url, worker_name
 from tests.delivery.world import build_world
@@ -196,3 +200,58 @@ def test_a_save_after_the_submit_is_refused_with_nothing_written(real_app, monke
     assert resp.status_code == 409, resp.get_json()
     events, rows, stored, report = _record(real_app, cand.aid)
     assert [r.seq for r in rows] == [1, 2] and stored == 2 and report.ok, report.failures
+
+
+# A save locks no row that the rest of the room shares. Were the organisation and the form item of
+# the history row and the link foreign keys, each save's checks would take KEY SHARE locks on the
+# organisation's row and the form item's row -- rows every candidate of the room saves against at
+# once, which PostgreSQL then tracks as MultiXacts (migration 2647915a7be3). Another transaction
+# holding both rows FOR UPDATE (which conflicts with KEY SHARE) must not hold a save up.
+
+
+def _locker(app):
+    """A psycopg connection of its own on the app's schema, inside a transaction."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    options = url.query.get("options")
+    return psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+                           dbname=url.database, options=options, autocommit=False)
+
+
+def test_a_save_is_acknowledged_while_its_organisation_and_item_rows_are_locked(real_app):
+    cand = Candidate(real_app)
+    assert cand.save(1).status_code == 200  # the response row exists: later saves update it
+    with real_app.app_context():
+        attempt = _db.session.get(Attempt, cand.aid)
+        org_id = attempt.batch.organisation_id
+        item_id = _db.session.scalar(select(Response.form_item_id).where(Response.attempt_id == cand.aid))
+        _db.session.remove()
+
+    locker = _locker(real_app)
+    done = threading.Event()
+    answers = []
+    try:
+        locker.execute("SELECT id FROM organisations WHERE id = %s FOR UPDATE", (org_id,))
+        locker.execute("SELECT id FROM paper_form_items WHERE id = %s FOR UPDATE", (item_id,))
+
+        def save():
+            answers.append(cand.save(2).status_code)
+            done.set()
+
+        thread = threading.Thread(target=save, daemon=True)
+        thread.start()
+        acknowledged_while_locked = done.wait(10)
+    finally:
+        locker.rollback()  # lets a blocked save go on, so the thread ends either way
+        locker.close()
+    thread.join(30)
+    assert acknowledged_while_locked, "the save waited for the organisation's or the form item's row lock"
+    assert answers == [200]
+    with real_app.app_context():
+        history = _db.session.scalar(select(func.count()).select_from(AnswerHistory).where(
+            AnswerHistory.attempt_id == cand.aid, AnswerHistory.seq == 2))
+        link = _db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.scope == chain.attempt_scope(cand.aid), AuditEvent.action == "attempt.answer_saved",
+            AuditEvent.organisation_id == org_id))
+        _db.session.remove()
+    assert history == 1
+    assert link == 2  # both saves, each with its organisation named
