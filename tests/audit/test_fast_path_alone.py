@@ -11,10 +11,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 
-import psycopg
 import pytest
-from sqlalchemy import event, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, func, select, text
 
 from examsys import create_app
 from examsys.audit import chain, history
@@ -209,14 +207,6 @@ def test_a_save_after_the_submit_is_refused_with_nothing_written(real_app, monke
 # holding both rows FOR UPDATE (which conflicts with KEY SHARE) must not hold a save up.
 
 
-def _locker(app):
-    """A psycopg connection of its own on the app's schema, inside a transaction."""
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    options = url.query.get("options")
-    return psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password,
-                           dbname=url.database, options=options, autocommit=False)
-
-
 def test_a_save_is_acknowledged_while_its_organisation_and_item_rows_are_locked(real_app):
     cand = Candidate(real_app)
     assert cand.save(1).status_code == 200  # the response row exists: later saves update it
@@ -225,13 +215,13 @@ def test_a_save_is_acknowledged_while_its_organisation_and_item_rows_are_locked(
         org_id = attempt.batch.organisation_id
         item_id = _db.session.scalar(select(Response.form_item_id).where(Response.attempt_id == cand.aid))
         _db.session.remove()
-
-    locker = _locker(real_app)
+        engine = _db.engine
+    locker = engine.connect()  # a pooled connection of its own, in a transaction until rolled back
     done = threading.Event()
     answers = []
     try:
-        locker.execute("SELECT id FROM organisations WHERE id = %s FOR UPDATE", (org_id,))
-        locker.execute("SELECT id FROM paper_form_items WHERE id = %s FOR UPDATE", (item_id,))
+        locker.execute(text("SELECT id FROM organisations WHERE id = :id FOR UPDATE"), {"id": org_id})
+        locker.execute(text("SELECT id FROM paper_form_items WHERE id = :id FOR UPDATE"), {"id": item_id})
 
         def save():
             answers.append(cand.save(2).status_code)
