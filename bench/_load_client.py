@@ -42,6 +42,7 @@ class Run:
     def __init__(self, spec: dict):
         self.spec = spec
         self.lat = {k: [] for k in KINDS}
+        self.done_at = {k: [] for k in KINDS}  # epoch second each latency of `lat` ended, same order
         self.status = {k: Counter() for k in KINDS}
         self.codes: Counter = Counter()  # error codes of non-2xx answers, by kind
         self.errors: list[str] = []
@@ -65,11 +66,13 @@ class Run:
             status, data = await client.request(method, path, body, token)
         except Exception as exc:  # noqa: BLE001 - every failure is counted, none is fatal
             self.lat[kind].append((time.perf_counter() - t0) * 1000)
+            self.done_at[kind].append(time.time())
             self.status[kind][f"exc:{type(exc).__name__}"] += 1
             self.unexpected += 1
             self.note(f"{kind} {method} {path}: {type(exc).__name__} {exc}")
             return None, None
         self.lat[kind].append((time.perf_counter() - t0) * 1000)
+        self.done_at[kind].append(time.time())
         self.status[kind][str(status)] += 1
         if not 200 <= status < 300:
             code = ((data or {}).get("error") or {}).get("code") if isinstance(data, dict) else None
@@ -178,7 +181,8 @@ class Run:
         tick.cancel()
         for c in self.clients:
             c.close()
-        return {"latencies_ms": self.lat, "status": {k: dict(v) for k, v in self.status.items()},
+        return {"latencies_ms": self.lat, "done_at": self.done_at,
+                "status": {k: dict(v) for k, v in self.status.items()},
                 "codes": dict(self.codes), "errors": self.errors, "unexpected": self.unexpected,
                 "acked": self.acked, "ack_times": self.ack_times, "late": dict(self.late),
                 "ready": self.ready, "submitted": self.submitted, "cpu_seconds": round(time.process_time(), 2),

@@ -83,6 +83,19 @@ def log(msg: str) -> None:
     print(f"[load] {msg}", file=sys.stderr, flush=True)
 
 
+PHASES = ("storm", "steady", "spike")
+
+
+def save_phases(out: dict, storm_end: float, spike_from: float) -> dict:
+    """Save latencies by when they were answered: during the start storm, between it and the
+    deadline spike, in the spike (where the time of a save's p99 goes)."""
+    phases: dict[str, list] = {k: [] for k in PHASES}
+    for kind in ("save", "spike_save"):
+        for ms, at in zip(out["latencies_ms"][kind], out.get("done_at", {}).get(kind, []), strict=False):
+            phases["storm" if at < storm_end else "steady" if at < spike_from else "spike"].append(ms)
+    return {k: delivery.lat(v) | {"n": len(v)} for k, v in phases.items()}
+
+
 def port_in_range() -> int:
     """A free port of --ports (the machine is shared: stay in ours), else any free port."""
     for port in PORTS:
@@ -305,6 +318,7 @@ def exam_day(kind: str, url: str, n: int, args, tmp: Path, cleanup: delivery.Cle
         "requests": requests, "errors": out["unexpected"],
         "latency_ms": {k: delivery.lat(v) | {"n": len(v)} for k, v in lat.items()},
         "start_storm_ms": delivery.lat(storm), "save_ms": delivery.lat(saves),
+        "save_ms_by_phase": save_phases(out, t0 + args.storm_seconds, deadline - args.spike_seconds),
         "saves_acknowledged": len(acked),
         "saves_per_s": {"steady_mean": round(len(steady) / steady_span, 1),
                         "peak_1s": max(per_second.values()) if per_second else 0},
@@ -375,6 +389,7 @@ def summary_line(run: int, kind: str, f: dict) -> str:
     s, st, g, b = f["save_ms"], f["start_storm_ms"], f["deadline_gap_s"], f["burst"]
     return (f"run {run} {kind:<10} n {f['candidates']}  storm p50/p95/p99 {st['p50_ms']}/{st['p95_ms']}/"
             f"{st['p99_ms']} ms  save p50/p95/p99 {s['p50_ms']}/{s['p95_ms']}/{s['p99_ms']} ms"
+            f" (p99 in storm/steady/spike {'/'.join(str(f['save_ms_by_phase'][k]['p99_ms']) for k in PHASES)} ms)"
             f"  saves/s {f['saves_per_s']['steady_mean']}"
             f" (peak {f['saves_per_s']['peak_1s']})  errors {f['errors']}  lost {f['lost_acknowledged_saves']}"
             f"  gap {g['max']} s (grace {g['grace_s']})  sweeper {f['sweeper']['deadline_to_all_final_s']} s"
