@@ -167,19 +167,25 @@ def schedule(spec: dict, t_paced: float) -> dict[str, list[tuple[str, float, flo
     paced = spec["paced_seconds"]
     if spec.get("alone"):
         burst = (t_paced + paced, t_paced + paced + spec["burst_seconds"])
-        return {spec["mode"]: [("paced", t_paced, t_paced + paced), ("burst", *burst)]}
-    rounds = max(1, int(spec.get("burst_rounds", 1)))
-    width = spec["burst_seconds"] / rounds
+        return {slot_of(spec): [("paced", t_paced, t_paced + paced), ("burst", *burst)]}
     gap = spec.get("burst_gap_seconds", 1.0)
-    order = [("app", "bare") if k % 2 == 0 else ("bare", "app") for k in range(rounds)]
-    windows = {"app": [("paced", t_paced, t_paced + paced)],
-               "bare": [("paced", t_paced + paced + gap, t_paced + 2 * paced + gap)]}
-    t = t_paced + 2 * paced + 2 * gap
-    for first, second in order:
-        for mode in (first, second):
-            windows[mode].append(("burst", t, t + width))
-            t += width + gap
+    windows: dict[str, list] = {"app": [], "bare": []}
+    t = t_paced
+    for phase, total, rounds in (("paced", paced, spec.get("paced_rounds", 1)),
+                                 ("burst", spec["burst_seconds"], spec.get("burst_rounds", 1))):
+        rounds = max(1, int(rounds))
+        width = total / rounds
+        for k in range(rounds):
+            for slot in (("app", "bare") if k % 2 == 0 else ("bare", "app")):
+                windows[slot].append((phase, t, t + width))
+                t += width + gap
     return windows
+
+
+def slot_of(spec: dict) -> str:
+    """The schedule's slot a load process takes ("app" or "bare"): its mode, unless the spec names
+    another (bench/audit.py runs two apps side by side, one in each slot)."""
+    return spec.get("slot", spec["mode"])
 
 
 class Run:
@@ -349,7 +355,7 @@ class Run:
         t0 = s.get("t0") or loop.time()  # shared with the other load process
         t_paced = t0 + s["ramp_seconds"] + s.get("setup_margin_seconds", 4.0)
         every = schedule(s, t_paced)
-        windows = every[self.mode]
+        windows = every[slot_of(s)]
         t_end = windows[-1][2]
         self.t_done = max(ws[-1][2] for ws in every.values())
         tick = asyncio.create_task(self.ticker(t_end + 5))

@@ -1,21 +1,25 @@
 """Benchmark of the process record: autosave with and without its answer history and chain
 links, and verifying a million events.
 
-    python bench/audit.py [--candidates 100] [--rounds 2] [--paced-seconds 20] [--burst-seconds 6]
-                          [--events 1000000] [--postgresql-url URL | --no-postgresql]
+    python bench/audit.py [--candidates 100] [--rounds 2] [--paced-seconds 20] [--paced-rounds 4]
+                          [--burst-seconds 8] [--burst-rounds 4] [--events 1000000]
+                          [--postgresql-url URL | --no-postgresql]
 
 For each database (a fresh SQLite file in WAL mode; PostgreSQL when reachable, in throwaway
 schemas that are dropped afterwards):
 
-1. Autosave, same run: the app under gunicorn (as bench/delivery.py serves it: -w 2
-   --threads 4) on a fresh database with one open batch of N candidates, driven by
-   bench/_delivery_load.py (login, start, paper, a paced phase of a save every U(1, 2) s per
-   candidate, a burst phase of back-to-back saves, submit) -- once as shipped ("on": every save
-   also writes its answer-history row and its link in the attempt's chain) and once with both
-   switched off (bench/_audit_off_app.py: the same app with `history.saved` a no-op; bench only).
-   Rounds alternate off, on, off, on ... and the figures compared are the medians over rounds.
-   Every acknowledged save must be stored (both), and with the record on every acknowledged
-   save must have its history row.
+1. Autosave, same run, side by side: the app as shipped ("on": every save also writes its
+   answer-history row and its link in the attempt's chain) and the same app with both switched
+   off ("off": bench/_audit_off_app.py, `history.saved` a no-op; bench only), each under gunicorn
+   (as bench/delivery.py serves it: -w 2 --threads 4) on a fresh database of its own with one open
+   batch of N candidates, each driven by its own bench/_delivery_load.py process (login, start,
+   paper, a paced phase of a save every U(1, 2) s per candidate, a burst phase of back-to-back
+   saves, submit). The two load processes share one clock and take turns: --paced-rounds paced
+   windows each, alternating A B B A ..., then --burst-rounds burst windows each, alternating the
+   same way, so that this shared machine's drift (tens of percent within minutes) falls on both
+   alike instead of on whichever ran second. Each round uses fresh databases and swaps which app
+   goes first; the figures compared are the medians over rounds. Every acknowledged save must be
+   stored (both), and with the record on every acknowledged save must have its history row.
 2. Verification: about --events events (attempt chains of 500 saves, each with its history row,
    sealed into a batch chain) written straight into a fresh database with correct links, then
    `examsys audit verify --json` run as an operator runs it; the figure is the verification's own
@@ -74,40 +78,59 @@ def history_count(url: str, batch_id: int) -> int:
         engine.dispose()
 
 
-def one_round(kind: str, url: str, target: str, args, tmp: Path, cleanup, label: str) -> dict:
-    dbench.upgrade(url, tmp)
-    seeded = dbench.seed(url, args.candidates, tmp)
-    common = {"host": "127.0.0.1", "paced_seconds": args.paced_seconds, "burst_seconds": args.burst_seconds,
-              "interval": [1.0, 2.0], "seed": 7}
-    port, proc = dbench.start_server(target, url, args, tmp, f"{kind}-{label}", cleanup)
-    out = dbench.run_load({**common, "mode": "app", "port": port, "ramp_seconds": 4.0, "setup_margin_seconds": 4.0,
-                           "double_submit_every": 0, "candidates": [dict(c) for c in seeded["logins"]]},
-                          tmp, f"{kind}-{label}", cleanup, proc)
-    dbench.kill_group(proc)
+TARGETS = {"off": "_audit_off_app:app", "on": "wsgi:app"}
+
+
+def one_round(kind: str, make_url, args, tmp: Path, cleanup, r: int) -> dict[str, dict]:
+    """Both apps side by side, each on a fresh database of its own with its own candidates, driven
+    in alternating windows on one clock (bench/_delivery_load.py `schedule`): paced A B B A ...,
+    then burst A B B A ...; round r puts "off" first when r is even, "on" first when odd."""
+    order = ("off", "on") if r % 2 == 0 else ("on", "off")
+    ready = {}
+    for label in order:
+        url = make_url(f"{label}{r}")
+        dbench.upgrade(url, tmp)
+        seeded = dbench.seed(url, args.candidates, tmp)
+        port, proc = dbench.start_server(TARGETS[label], url, args, tmp, f"{kind}-{label}{r}", cleanup)
+        ready[label] = (url, seeded, port, proc)
+    common = {"host": "127.0.0.1", "mode": "app", "paced_seconds": args.paced_seconds,
+              "paced_rounds": args.paced_rounds, "burst_seconds": args.burst_seconds,
+              "burst_rounds": args.burst_rounds, "burst_gap_seconds": 1.0, "interval": [1.0, 2.0], "seed": 7,
+              "ramp_seconds": 4.0, "setup_margin_seconds": 4.0, "double_submit_every": 0}
+    outs = dbench.run_loads([({**common, "slot": slot, "port": ready[label][2],
+                               "candidates": [dict(c) for c in ready[label][1]["logins"]]},
+                              f"{kind}-{label}{r}", ready[label][3])
+                             for slot, label in zip(("app", "bare"), order, strict=True)], tmp, cleanup)
+    for label in order:
+        dbench.kill_group(ready[label][3])
     from sqlalchemy import create_engine
 
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            ledger = dbench.check_ledger(conn, "responses", out["ledger"])
-    finally:
-        engine.dispose()
-    paced, burst = dbench.lat(out["latencies_ms"]["paced"]), dbench.lat(out["latencies_ms"]["burst"])
-    acknowledged = dbench.ok_count(out, "paced") + dbench.ok_count(out, "burst")
-    return {"paced_p50_ms": paced["p50_ms"], "paced_p95_ms": paced["p95_ms"], "paced_p99_ms": paced["p99_ms"],
+    figures = {}
+    for label, out in zip(order, outs, strict=True):
+        url, seeded = ready[label][0], ready[label][1]
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                ledger = dbench.check_ledger(conn, "responses", out["ledger"])
+        finally:
+            engine.dispose()
+        paced, burst = dbench.lat(out["latencies_ms"]["paced"]), dbench.lat(out["latencies_ms"]["burst"])
+        acknowledged = dbench.ok_count(out, "paced") + dbench.ok_count(out, "burst")
+        figures[label] = {
+            "paced_p50_ms": paced["p50_ms"], "paced_p95_ms": paced["p95_ms"], "paced_p99_ms": paced["p99_ms"],
             "burst_saves_per_s": round(dbench.ok_count(out, "burst") / args.burst_seconds, 1),
             "burst_p50_ms": burst["p50_ms"], "errors": dbench.errors_of(out, ("paced", "burst")),
-            "lost": ledger["lost"], "acknowledged_saves": acknowledged,
+            "lost": ledger["lost"], "acknowledged_saves": acknowledged, "first": label == order[0],
             "history_rows": history_count(url, seeded["batch_id"])}
+    return figures
 
 
 def autosave(kind: str, make_url, args, tmp: Path, cleanup) -> dict:
     runs: dict[str, list[dict]] = {"off": [], "on": []}
     for r in range(args.rounds):
-        for label, target in (("off", "_audit_off_app:app"), ("on", "wsgi:app")):
-            url = make_url(f"{label}{r}")
-            log(f"{kind}: round {r + 1}, record {label}")
-            runs[label].append(one_round(kind, url, target, args, tmp, cleanup, f"{label}{r}"))
+        log(f"{kind}: round {r + 1}, record off and on side by side")
+        for label, fig in one_round(kind, make_url, args, tmp, cleanup, r).items():
+            runs[label].append(fig)
     fig = {}
     for label in ("off", "on"):
         fig[label] = {key: med([x[key] for x in runs[label]])
@@ -163,7 +186,11 @@ def main() -> int:
     ap.add_argument("--candidates", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--paced-seconds", type=float, default=20.0)
-    ap.add_argument("--burst-seconds", type=float, default=6.0)
+    ap.add_argument("--paced-rounds", type=int, default=4,
+                    help="alternating paced windows per app and round (--paced-seconds in all)")
+    ap.add_argument("--burst-seconds", type=float, default=8.0,
+                    help="each app's burst per round, in all (split over --burst-rounds windows)")
+    ap.add_argument("--burst-rounds", type=int, default=4, help="alternating burst windows per app and round")
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)

@@ -64,7 +64,7 @@ BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from _delivery_load import schedule  # noqa: E402  (bench/_delivery_load.py: the load processes' windows)
+from _delivery_load import schedule, slot_of  # noqa: E402  (bench/_delivery_load.py: the load processes' windows)
 
 VENV_BIN = Path(sys.executable).parent
 GUNICORN = VENV_BIN / "gunicorn" if (VENV_BIN / "gunicorn").exists() else ROOT / ".venv/bin/gunicorn"
@@ -361,7 +361,7 @@ def run_loads(runs: list[tuple[dict, str, subprocess.Popen]], tmp: Path, cleanup
                       "server_workers_s": round(server_s, 1), "load_process_s": out.get("cpu_seconds"),
                       "database_and_other_s": round((busy1 - busy0) - sum(servers_s) - loads_s, 1)}
     for (spec, _name, _server), out in zip(runs, outs, strict=True):
-        out["cpu"]["windows"] = sampler.windows.get(spec["mode"], [])
+        out["cpu"]["windows"] = sampler.windows.get(slot_of(spec), [])
     return outs
 
 
@@ -372,11 +372,11 @@ class WindowCpu:
     totals mix the phases; a burst window's figures are what one save costs at full load."""
 
     def __init__(self, runs: list[tuple[dict, str, subprocess.Popen]], t_paced: float):
-        self.servers = {spec["mode"]: server for spec, _, server in runs}
+        self.servers = {slot_of(spec): server for spec, _, server in runs}
         self.t_paced = t_paced
         sched = {}
         for spec, _, _ in runs:
-            sched.update({m: w for m, w in schedule(spec, t_paced).items() if m == spec["mode"]})
+            sched.update({m: w for m, w in schedule(spec, t_paced).items() if m == slot_of(spec)})
         self.sched = sched
         self.windows: dict[str, list] = {}
         self._stop = threading.Event()
