@@ -329,3 +329,25 @@ def test_autosave_racing_submit_1000_interleavings(delivery_world, db, frozen_cl
         assert att.status == AttemptStatus.SUBMITTED
         rounds += 1
     assert rounds == 1000
+
+
+def test_round_robin_forms_follow_ticket_order_with_one_roster_read(delivery_world, db):
+    """Forms go A, B, A by ticket order whatever order candidates start in; the batch's roster
+    is read once for all its first starts (not counted again before each ticket)."""
+    from sqlalchemy import event
+
+    w = delivery_world
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        forms = {k: attempts.start_attempt(w.entries[k]).form_id for k in (2, 0, 1)}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert forms == {0: w.forms["A"].id, 1: w.forms["B"].id, 2: w.forms["A"].id}
+    roster_reads = [s for s in statements if s.startswith("SELECT roster_entries.ticket_no \nFROM roster_entries")]
+    assert len(roster_reads) == 1
+    assert not [s for s in statements if "count(" in s.lower() and "roster_entries" in s]
