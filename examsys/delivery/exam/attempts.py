@@ -21,8 +21,6 @@ first start opens the batch.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +34,7 @@ from examsys.assembly.models import Paper, PaperForm, PaperStatus
 from examsys.audit.actions import AuditAction
 from examsys.delivery.exam import answers, autosave, timing
 from examsys.delivery.exam.autosave import SaveResult, answer_spec, check_save_input
+from examsys.delivery.exam.papers import Lru
 from examsys.delivery.models import (
     Attempt,
     AttemptStatus,
@@ -170,41 +169,27 @@ def frozen_paper(paper_id: int) -> FrozenPaper:
     return facts
 
 
-# batch id → {ticket number: its position in ticket order}, for batches whose roster is locked
-# (filed or open: the roster changes only before filing). A first start takes its round-robin
-# form from its position; counting the entries before each ticket cost every first start a scan
-# of the roster (about 1 ms of the database's time per start at 5,000 candidates).
-_POSITIONS: OrderedDict[int, dict[str, int]] = OrderedDict()
-_POSITIONS_SIZE = 200
-_POSITIONS_LOCK = threading.Lock()
-_LOCKED_ROSTER = (BatchState.FILED, BatchState.OPEN)
+# batch id → {ticket number: its position in ticket order}. A first start (only in STARTABLE_STATES,
+# whose roster is locked) takes its round-robin form from it: counting the entries before each ticket
+# cost every first start a scan of the roster (about 1 ms of the database per start at 5,000).
+_POSITIONS = Lru(200)
 
 
 def clear_caches() -> None:
     """Forget the kept papers and roster positions (tests whose rolled-back rows' ids come again)."""
     _FROZEN_PAPERS.clear()
-    with _POSITIONS_LOCK:
-        _POSITIONS.clear()
+    _POSITIONS.clear()
 
 
 def _roster_position(entry: RosterEntry) -> int:
-    """How many entries of the entry's batch come before it in ticket order."""
-    batch = entry.batch
-    if batch.state not in _LOCKED_ROSTER:
-        return db.session.scalar(select(func.count(RosterEntry.id)).where(
-            RosterEntry.batch_id == entry.batch_id, RosterEntry.ticket_no < entry.ticket_no)) or 0
-    with _POSITIONS_LOCK:
-        positions = _POSITIONS.get(batch.id)
+    """How many entries of the entry's (filed or open) batch come before it in ticket order."""
+    positions = _POSITIONS.get(entry.batch_id)
     position = positions.get(entry.ticket_no) if positions is not None else None
     if position is None:  # not kept yet (or kept before this entry existed): read the roster once
-        tickets = db.session.scalars(select(RosterEntry.ticket_no).where(RosterEntry.batch_id == batch.id)
+        tickets = db.session.scalars(select(RosterEntry.ticket_no).where(RosterEntry.batch_id == entry.batch_id)
                                      .order_by(RosterEntry.ticket_no)).all()
         positions = {ticket: k for k, ticket in enumerate(tickets)}
-        with _POSITIONS_LOCK:
-            _POSITIONS[batch.id] = positions
-            _POSITIONS.move_to_end(batch.id)
-            while len(_POSITIONS) > _POSITIONS_SIZE:
-                _POSITIONS.popitem(last=False)
+        _POSITIONS.put(entry.batch_id, positions)
         position = positions.get(entry.ticket_no, 0)
     return position
 

@@ -47,7 +47,9 @@ class VersionFacts:
     labels: tuple[str, ...]  # option labels in the version's order
 
 
-class _Lru:
+class Lru:
+    """A bounded, thread-safe map that forgets the least recently used entry first."""
+
     def __init__(self, size: int):
         self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
 
@@ -70,9 +72,9 @@ class _Lru:
             self.data.clear()
 
 
-_FORMS = _Lru(FORMS_SIZE)
-_FACTS = _Lru(VIEWS_SIZE)
-_VIEWS = _Lru(VIEWS_SIZE)
+_FORMS = Lru(FORMS_SIZE)
+_FACTS = Lru(VIEWS_SIZE)
+_VIEWS = Lru(VIEWS_SIZE)
 
 
 def clear_caches() -> None:
@@ -173,4 +175,4 @@ def candidate_paper(attempt: Attempt) -> dict:
     return {"form": layout.label, "sections": [sections[k] for k in sorted(sections)], "items": items}
 
 
-__all__ = ["FormLayout", "candidate_paper", "clear_caches", "effective_version_ids", "form_layout"]
+__all__ = ["FormLayout", "Lru", "candidate_paper", "clear_caches", "effective_version_ids", "form_layout"]
