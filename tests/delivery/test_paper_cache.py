@@ -69,3 +69,18 @@ def test_replacement_after_freezing_shows_at_once(delivery_world, db):
     assert new["stem"] == qtypes.get("single").candidate_view(spare.active_version.content)["stem"]
     assert shown(after) == reference_paper(attempt, db)
     assert [i["item_ref"] for i in after["items"]] == [i["item_ref"] for i in before["items"]]
+
+
+def test_a_new_option_order_is_built_from_kept_versions_without_reading_them(delivery_world, db, count_queries):
+    w = delivery_world
+    w.batch.shuffle_items = w.batch.shuffle_options = True
+    first, second = (attempts.start_attempt(entry) for entry in (w.entries[0], w.entries[2]))  # both on form A
+    db.session.commit()
+    papers.clear_caches()
+    papers.candidate_paper(first)  # keeps form A's layout and its versions' sources
+    papers._VIEWS.clear()  # every option order is new now
+    with count_queries() as counted:
+        paper = papers.candidate_paper(second)
+    assert counted["n"] <= 2  # the versions shown (and the batch, if not loaded yet): no version read
+    assert shown(paper) == reference_paper(second, db)
+    assert all("key" not in item and "answer" not in item for item in paper["items"])

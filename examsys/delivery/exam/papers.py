@@ -5,10 +5,12 @@ snapshot. Never the key.
 
 A start storm loads thousands of copies of a few forms, so what cannot change is kept per
 process: a frozen form's layout (its positions, sections and points, the paper's section
-snapshot) and each item version's candidate view for a given option order (versions are
-immutable). What can change -- which version a position shows, once a replacement is recorded
-after freezing -- is read from the database on every request (`effective_version_ids`, one
-statement), so a replacement shows at once on every node.
+snapshot), each item version's content with its texts made self-contained, and its candidate
+view for each option order asked for (versions are immutable): a candidate whose option order is
+new gets their view built from the kept content, without a statement. What can change -- which
+version a position shows, once a replacement is recorded after freezing -- is read from the
+database on every request (`effective_version_ids`, one statement), so a replacement shows at
+once on every node.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from examsys.delivery.models import Attempt
 from examsys.extensions import db
 
 VIEWS_SIZE = 20_000  # (version, option order) → candidate view
+SOURCES_SIZE = 5_000  # version → its content and self-contained texts
 FORMS_SIZE = 2_000  # frozen forms' layouts
 
 
@@ -42,9 +45,13 @@ class FormLayout:
 
 
 @dataclass(frozen=True)
-class VersionFacts:
+class VersionSource:
+    """What a candidate view of an item version is built from, in any option order."""
+
     qtype: str
     labels: tuple[str, ...]  # option labels in the version's order
+    content: dict
+    shown: dict[str, str]  # its rich texts (stem, options) → as the candidate's browser gets them
 
 
 class Lru:
@@ -73,23 +80,28 @@ class Lru:
 
 
 _FORMS = Lru(FORMS_SIZE)
-_FACTS = Lru(VIEWS_SIZE)
+_SOURCES = Lru(SOURCES_SIZE)
 _VIEWS = Lru(VIEWS_SIZE)
 
 
 def clear_caches() -> None:
-    """Forget every kept layout and view (tests that rewrite rows in place)."""
-    for cache in (_FORMS, _FACTS, _VIEWS):
+    """Forget every kept layout, version and view (tests that rewrite rows in place)."""
+    for cache in (_FORMS, _SOURCES, _VIEWS):
         cache.clear()
 
 
-def _self_contained(view: dict) -> dict:
-    """Formulas as SVG and images inlined: the candidate's browser can't fetch staff-only assets."""
+def _shown(text: str | None, shown: dict[str, str]) -> str:
+    return shown[text] if isinstance(text, str) and text in shown else for_candidate(text)
+
+
+def _self_contained(view: dict, shown: dict[str, str]) -> dict:
+    """Formulas as SVG and images inlined: the candidate's browser can't fetch staff-only assets.
+    `shown`: texts already made so."""
     out = dict(view)
     if "stem" in out:
-        out["stem"] = for_candidate(out["stem"])
+        out["stem"] = _shown(out["stem"], shown)
     if out.get("options"):
-        out["options"] = [{**o, "text": for_candidate(o.get("text"))} for o in out["options"]]
+        out["options"] = [{**o, "text": _shown(o.get("text"), shown)} for o in out["options"]]
     return out
 
 
@@ -117,22 +129,29 @@ def effective_version_ids(form_id: int) -> dict[int, int]:
     return dict(db.session.execute(select(fi.c.id, EFFECTIVE_VERSION_ID).where(fi.c.form_id == form_id)).all())
 
 
-def _versions(ids) -> dict[int, ItemVersion]:
-    return {v.id: v for v in db.session.scalars(select(ItemVersion).where(ItemVersion.id.in_(sorted(ids))))}
+def _source(qtype: str, content: dict | None) -> VersionSource:
+    content = content or {}
+    options = [o for o in content.get("options") or [] if isinstance(o, dict)]
+    texts = [content.get("stem"), *(o.get("text") for o in options)]
+    return VersionSource(qtype, tuple(o.get("label") for o in options), content,
+                         {t: for_candidate(t) for t in texts if isinstance(t, str) and t})
 
 
-def _facts(version_ids) -> dict[int, VersionFacts]:
+def _sources(version_ids) -> dict[int, VersionSource]:
+    """The versions' sources, kept or read (one statement for those not kept, none when all are)."""
     out, missing = {}, []
     for vid in set(version_ids):
-        facts = _FACTS.get(vid)
-        if facts is None:
+        source = _SOURCES.get(vid)
+        if source is None:
             missing.append(vid)
         else:
-            out[vid] = facts
-    for v in _versions(missing).values():
-        facts = VersionFacts(v.qtype.value, tuple(o["label"] for o in (v.content or {}).get("options") or []))
-        _FACTS.put(v.id, facts)
-        out[v.id] = facts
+            out[vid] = source
+    if missing:
+        rows = db.session.execute(select(ItemVersion.id, ItemVersion.qtype, ItemVersion.content)
+                                  .where(ItemVersion.id.in_(sorted(missing))))
+        for vid, qtype, content in rows:
+            source = out[vid] = _source(qtype.value, content)
+            _SOURCES.put(vid, source)
     return out
 
 
@@ -142,28 +161,27 @@ def candidate_paper(attempt: Attempt) -> dict:
     batch = attempt.batch
     layout = form_layout(attempt.form_id)
     wanted = effective_version_ids(attempt.form_id)
-    facts = _facts(wanted.values())
+    sources = _sources(wanted.values())
     order = order_of([(fid, section) for fid, _pos, section, _pts in layout.items],
-                     {fid: facts[wanted[fid]].labels for fid in wanted}, attempt.order_seed,
+                     {fid: sources[wanted[fid]].labels for fid in wanted}, attempt.order_seed,
                      shuffle_options=batch.shuffle_options)
     positions = {fid: (pos, section, points) for fid, pos, section, points in layout.items}
     if not batch.shuffle_items:
         order.sort(key=lambda o: (o["section"], positions[o["form_item_id"]][0]))
     keys = [(wanted[o["form_item_id"]], tuple(o["option_order"])) for o in order]
     views = {k: _VIEWS.get(k) for k in keys}
-    missing = {k for k, v in views.items() if v is None}
-    if missing:
-        loaded = _versions({vid for vid, _ in missing})
-        for vid, option_order in missing:
-            v = loaded[vid]
-            view = _self_contained(qtypes.get(v.qtype.value).candidate_view(v.content or {}, option_order or None))
-            _VIEWS.put((vid, option_order), view)
-            views[(vid, option_order)] = view
+    for key, view in views.items():
+        if view is None:
+            vid, option_order = key
+            source = sources[vid]
+            view = views[key] = _self_contained(
+                qtypes.get(source.qtype).candidate_view(source.content, option_order or None), source.shown)
+            _VIEWS.put(key, view)
     sections, items = {}, []
     for number, (o, key) in enumerate(zip(order, keys, strict=True), start=1):
         fid = o["form_item_id"]
         _pos, section, points = positions[fid]
-        qtype = facts[key[0]].qtype
+        qtype = sources[key[0]].qtype
         items.append({"item_ref": fid, "number": number, "section": section, "points": points, **views[key]})
         sec = sections.setdefault(section, {"index": section, "qtype": qtype,
                                             "title": qtypes.LABELS.get(qtype, qtype), "count": 0,
