@@ -36,9 +36,10 @@ def lookup(key: str) -> tuple[bool, datetime | None]:
     return state(row is not None, row[0] if row is not None else None)
 
 
-def columns(key: str) -> tuple:
+def columns(key) -> tuple:
     """`lookup` as two columns to add to another query (whether `key` has a row, its
-    locked_until), for `state`: a sign-in reads its lock with what it reads anyway."""
+    locked_until), for `state`: a sign-in reads its lock with what it reads anyway. `key`: the
+    key, or a bind parameter for it (a statement built once)."""
     t = LoginThrottle.__table__
     return (select(t.c.key).where(t.c.key == key).exists().label("throttle_found"),
             select(t.c.locked_until).where(t.c.key == key).scalar_subquery().label("throttle_until"))

@@ -60,15 +60,15 @@ def _conflict(message: str, code: str, **details) -> Conflict:
 # --- deadlines ---------------------------------------------------------------------------------
 
 
-def _batch_extension(batch_id: int):
-    """SELECT the minutes granted to the whole batch (0 when none)."""
-    return select(func.coalesce(func.sum(Extension.minutes), 0)).where(
-        Extension.batch_id == batch_id, Extension.attempt_id.is_(None))
+# The minutes granted to the whole batch (0 when none). Statements here are built once: building
+# one (and its cache key) costs more than running it.
+_BATCH_EXTENSION = select(func.coalesce(func.sum(Extension.minutes), 0)).where(
+    Extension.batch_id == bindparam("batch_id"), Extension.attempt_id.is_(None))
 
 
 def extension_minutes(batch_id: int, attempt_id: int | None) -> tuple[int, int]:
     """(minutes granted to this attempt, minutes granted to the whole batch)."""
-    batch_ext = db.session.scalar(_batch_extension(batch_id)) or 0
+    batch_ext = db.session.scalar(_BATCH_EXTENSION, {"batch_id": batch_id}) or 0
     attempt_ext = 0
     if attempt_id is not None:
         attempt_ext = db.session.scalar(select(func.coalesce(func.sum(Extension.minutes), 0)).where(
@@ -256,8 +256,7 @@ def attempt_of(entry: RosterEntry) -> Attempt | None:
 
 
 _UNKNOWN = object()
-
-
+_PAPER_AND_EXTENSION = select(Paper.status, _BATCH_EXTENSION.scalar_subquery()).where(Paper.id == bindparam("paper_id"))
 _INSERT_ATTEMPT: dict[str, Any] = {}
 
 
@@ -296,8 +295,8 @@ def start_attempt(entry: RosterEntry, *, now: datetime | None = None, existing: 
     if status.refusal is not None:
         raise _conflict(_REFUSALS[status.refusal], status.refusal)
     # The paper's state and the whole batch's extensions, in one read.
-    row = db.session.execute(select(Paper.status, _batch_extension(batch.id).scalar_subquery()).where(
-        Paper.id == batch.paper_id)).first() if batch.paper_id else None
+    row = db.session.execute(_PAPER_AND_EXTENSION, {"paper_id": batch.paper_id, "batch_id": batch.id}).first() \
+        if batch.paper_id else None
     if row is None or row[0] != PaperStatus.FROZEN:
         raise _conflict("本场考试的试卷尚未定稿", "no_paper")
     form_id, form_label = _pick_form(entry, batch.paper_id)

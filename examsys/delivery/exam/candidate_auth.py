@@ -96,6 +96,12 @@ def _refuse_if_locked(ticket_no: str, *, ip, user_agent, known: tuple | None = N
                         n=(wait + 59) // 60), details={"retry_after": wait})
 
 
+# Built once: building a statement (and its cache key) costs more than running it.
+_SIGN_IN = (select(RosterEntry, *throttle.columns(bindparam("throttle_key")))
+            .where(RosterEntry.ticket_no == bindparam("ticket_no"))
+            .options(joinedload(RosterEntry.batch), joinedload(RosterEntry.candidate), joinedload(RosterEntry.room)))
+
+
 def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip: str | None,
           user_agent: str | None) -> tuple[str, RosterEntry]:
     """(token, roster entry). Raises AuthenticationFailed (one generic message) for any failure;
@@ -107,9 +113,8 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
         raise _fail(ticket_no, "bad_ticket", ip=ip, user_agent=user_agent)
     # One statement for the entry, what signing in reads of it (batch, candidate, room) and the
     # ticket number's lock-out; a ticket that is on no roster has its lock read on its own.
-    row = db.session.execute(select(RosterEntry, *throttle.columns(throttle.key_for("ticket", ticket_no))).where(
-        RosterEntry.ticket_no == ticket_no).options(
-        joinedload(RosterEntry.batch), joinedload(RosterEntry.candidate), joinedload(RosterEntry.room))).first()
+    row = db.session.execute(_SIGN_IN, {"ticket_no": ticket_no,
+                                        "throttle_key": throttle.key_for("ticket", ticket_no)}).first()
     entry = row[0] if row is not None else None
     counted = _refuse_if_locked(ticket_no, ip=ip, user_agent=user_agent,
                                 known=throttle.state(row[1], row[2]) if row is not None else None)
@@ -165,6 +170,13 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
     return token, entry
 
 
+# Built once, as _SIGN_IN: it runs on every candidate request.
+_AUTHENTICATE = (select(CandidateSession, Attempt)
+                 .outerjoin(Attempt, Attempt.roster_entry_id == CandidateSession.roster_entry_id)
+                 .where(CandidateSession.token_hash == bindparam("token_hash"))
+                 .options(joinedload(CandidateSession.roster_entry).joinedload(RosterEntry.batch)))
+
+
 def authenticate(bearer: str | None, *, defer_touch: bool = False, path: str = "",
                  ip: str | None = None) -> CandidateSession:
     """The live session of a Bearer token. Raises SessionReplaced (a newer login ended it; its
@@ -177,12 +189,7 @@ def authenticate(bearer: str | None, *, defer_touch: bool = False, path: str = "
     (`touch_due` / `touch`), e.g. inside its own short write transaction."""
     if not bearer:
         raise AuthenticationFailed(SESSION_INVALID)
-    row = db.session.execute(
-        select(CandidateSession, Attempt)
-        .outerjoin(Attempt, Attempt.roster_entry_id == CandidateSession.roster_entry_id)
-        .where(CandidateSession.token_hash == token_hash(bearer))
-        .options(joinedload(CandidateSession.roster_entry).joinedload(RosterEntry.batch))
-    ).first()
+    row = db.session.execute(_AUTHENTICATE, {"token_hash": token_hash(bearer)}).first()
     if row is None:
         raise AuthenticationFailed(SESSION_INVALID)
     session = row[0]
