@@ -213,7 +213,10 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # (examsys.ratelimit); "memory://" counts per process and is for tests only.
         "RATELIMIT_STORAGE_URI": redis_url or "examsys-db://",
         "RATELIMIT_STRATEGY": "moving-window",
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # No X-RateLimit-* headers on every limited response: working them out costs every
+        # sign-in one more read of the counters; a refusal (429) still says when to come back
+        # (Retry-After, examsys.web).
+        "RATELIMIT_HEADERS_ENABLED": False,
         "EXAMSYS_LOGIN_RATE": env("LOGIN_RATE", "10 per minute;50 per hour"),
         "EXAMSYS_CANDIDATE_LOGIN_RATE": env("CANDIDATE_LOGIN_RATE", "600 per minute;6000 per hour"),
         # Autosave per candidate session (api.common.save_limit): a debounced autosave of every
