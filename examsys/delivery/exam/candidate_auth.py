@@ -100,6 +100,8 @@ def _refuse_if_locked(ticket_no: str, *, ip, user_agent, known: tuple | None = N
 _SIGN_IN = (select(RosterEntry, *throttle.columns(bindparam("throttle_key")))
             .where(RosterEntry.ticket_no == bindparam("ticket_no"))
             .options(joinedload(RosterEntry.batch), joinedload(RosterEntry.candidate), joinedload(RosterEntry.room)))
+_LIVE_SESSIONS = select(CandidateSession).where(CandidateSession.roster_entry_id == bindparam("entry_id"),
+                                                CandidateSession.ended_at.is_(None))
 
 
 def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip: str | None,
@@ -141,8 +143,7 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
         throttle.clear(throttle.key_for("ticket", ticket_no))
     now = clock.now()
     ctx = candidate_context(entry, ip=ip, user_agent=user_agent)
-    older = list(db.session.scalars(select(CandidateSession).where(
-        CandidateSession.roster_entry_id == entry.id, CandidateSession.ended_at.is_(None))))
+    older = list(db.session.scalars(_LIVE_SESSIONS, {"entry_id": entry.id}))
     token = secrets.token_urlsafe(32)
     session = CandidateSession(token_hash=token_hash(token), roster_entry_id=entry.id, created_at=now,
                                last_seen_at=now, ip=(ip or None), user_agent=(user_agent or "")[:255] or None)

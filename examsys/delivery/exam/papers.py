@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from examsys.assembly.models import Paper, PaperForm, PaperFormItem
 from examsys.assembly.queries import EFFECTIVE_VERSION_ID
@@ -123,10 +123,13 @@ def form_layout(form_id: int) -> FormLayout:
     return layout
 
 
+_EFFECTIVE = select(PaperFormItem.__table__.c.id, EFFECTIVE_VERSION_ID).where(
+    PaperFormItem.__table__.c.form_id == bindparam("form_id"))  # built once: it runs on every paper request
+
+
 def effective_version_ids(form_id: int) -> dict[int, int]:
     """form item id → the version shown now (a replacement recorded since freezing, else pinned)."""
-    fi = PaperFormItem.__table__
-    return dict(db.session.execute(select(fi.c.id, EFFECTIVE_VERSION_ID).where(fi.c.form_id == form_id)).all())
+    return dict(db.session.execute(_EFFECTIVE, {"form_id": form_id}).all())
 
 
 def _source(qtype: str, content: dict | None) -> VersionSource:
