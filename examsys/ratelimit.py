@@ -187,6 +187,13 @@ class AppStorage(Storage, MovingWindowSupport):
             backend.clear(key)
 
 
+def retry_after() -> int:
+    """Seconds until the limit that refused this request lets one through again (at least 1):
+    the 429's Retry-After (RATELIMIT_HEADERS_ENABLED is off, so Flask-Limiter sets none)."""
+    refused = limiter.current_limit
+    return max(1, int(refused.reset_at - time.time())) if refused is not None else 1
+
+
 def init_limiter(app) -> None:
     """Bind Flask-Limiter, with decorator limits only, and make this app's counter storage from
     its RATELIMIT_STORAGE_URI. Flask-Limiter 4 always adds a before_request pass that applies
@@ -202,4 +209,4 @@ def init_limiter(app) -> None:
     hooks[:] = [h for h in hooks if h != limiter._check_request_limit]
 
 
-__all__ = ["APP_SCHEME", "DB_SCHEME", "AppStorage", "DatabaseStorage", "RateLimitHit", "init_limiter"]
+__all__ = ["APP_SCHEME", "DB_SCHEME", "AppStorage", "DatabaseStorage", "RateLimitHit", "init_limiter", "retry_after"]

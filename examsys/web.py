@@ -14,7 +14,6 @@ from flask import (
     has_app_context,
     has_request_context,
     jsonify,
-    make_response,
     render_template,
     request,
     session,
@@ -29,7 +28,7 @@ from sqlalchemy.pool import Pool
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from examsys import clock, transaction
+from examsys import clock, ratelimit, transaction
 from examsys.accounts.services import load_session_user
 from examsys.accounts.views import bp as accounts_bp
 from examsys.analysis.views import bp as analysis_bp
@@ -46,7 +45,7 @@ from examsys.campaign.workforce.views import bp as workforce_bp
 from examsys.delivery.views import bp as delivery_bp
 from examsys.delivery.views.candidate import bp as exam_bp
 from examsys.errors import DomainError, UnsafeConfiguration
-from examsys.extensions import limiter, login_manager
+from examsys.extensions import login_manager
 from examsys.health import bp as health_bp
 from examsys.i18n import set_language
 from examsys.jobs.views import bp as jobs_bp
@@ -356,18 +355,13 @@ def _wants_json() -> bool:
         request.accept_mimetypes.best == "application/json")
 
 
-def _retry_after() -> int:
-    """Seconds until the limit that refused this request lets one through again (at least 1)."""
-    refused = limiter.current_limit
-    return max(1, int(refused.reset_at - time.time())) if refused is not None else 1
-
-
-def _error_response(status: int, code: str, message: str):
+def _error_response(status: int, code: str, message: str, headers: dict | None = None):
     if _wants_json():
         resp = jsonify({"error": {"code": code, "message": message}})
         resp.status_code = status
+        resp.headers.update(headers or {})
         return resp
-    return render_template("errors/error.html", status=status, message=message), status
+    return render_template("errors/error.html", status=status, message=message), status, headers or {}
 
 
 ERROR_MESSAGES = {
@@ -394,10 +388,8 @@ def register_error_handlers(app: Flask) -> None:
     def _http(exc: HTTPException):
         status = exc.code or 500
         code = {404: "not_found", 403: "forbidden", 429: "rate_limited"}.get(status, "http_error")
-        response = make_response(_error_response(status, code, ERROR_MESSAGES.get(status, exc.name)))
-        if status == 429:
-            response.headers["Retry-After"] = str(_retry_after())
-        return response
+        return _error_response(status, code, ERROR_MESSAGES.get(status, exc.name),
+                               {"Retry-After": str(ratelimit.retry_after())} if status == 429 else None)
 
     @app.errorhandler(Exception)
     def _unhandled(exc: Exception):
