@@ -134,9 +134,9 @@ def effective_version_ids(form_id: int) -> dict[int, int]:
 
 def _source(qtype: str, content: dict | None) -> VersionSource:
     content = content or {}
-    options = [o for o in content.get("options") or [] if isinstance(o, dict)]
+    options = content.get("options") or []
     texts = [content.get("stem"), *(o.get("text") for o in options)]
-    return VersionSource(qtype, tuple(o.get("label") for o in options), content,
+    return VersionSource(qtype, tuple(o["label"] for o in options), content,
                          {t: for_candidate(t) for t in texts if isinstance(t, str) and t})
 
 
