@@ -101,42 +101,74 @@ def _time(dialect: str, moment: datetime):
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else moment
 
 
-def saved(conn, *, attempt_id: int, organisation_id: int | None, form_item_id: int, seq: int, answer: Any,
-          flagged: bool | None, now: datetime, ip: str | None, user_agent: str | None,
-          head: tuple[int, str] | None = None) -> tuple[int, str]:
-    """Write one acknowledged save's history row and chain link (flushes, never commits);
-    returns the link (seq, entry_hash). With `head` (a remembered link) the event is written
-    after it without reading the chain; when it is no longer the chain's head, and without
-    `head`, the head is read and appending retries under contention (chain.append, which
-    raises ConcurrentChange if the chain stays contended)."""
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A save's history row and link, worked out ahead of the write (on SQLite: before the
+    writer turn, so that other writers do not queue behind this Python work) for the stored
+    flag `flagged` after the chain's head `head`. `saved` uses it only when both still hold."""
+
+    head: tuple[int, str]
+    flagged: bool
+    link: tuple[int, str]
+    row: tuple
+    event: tuple
+
+
+def prepare(*, dialect: str, attempt_id: int, organisation_id: int | None, form_item_id: int, seq: int,
+            answer: Any, flagged: bool, now: datetime, ip: str | None, user_agent: str | None,
+            head: tuple[int, str]) -> Prepared:
+    """The history row and the link of a save after `head`, its stored flag being `flagged`."""
     values = event_values(attempt_id=attempt_id, organisation_id=organisation_id, form_item_id=form_item_id,
                           seq=seq, answer=answer, flagged=flagged, now=now, ip=ip, user_agent=user_agent)
     scope = chain.attempt_scope(attempt_id)
-    dialect = conn.dialect.name
-    sql = _SQL.get(dialect)
-    if head is None or sql is None:
-        conn.execute(_INSERT_HISTORY, {"attempt_id": attempt_id, "form_item_id": form_item_id, "seq": seq,
-                                       "answer": answer, "flagged": flagged, "saved_at": now, "ip": ip})
-        return chain.append(conn, scope, values)[2:]
     link_seq = head[0] + 1
     link = chain.entry_hash(values, scope=scope, seq=link_seq, prev=head[1])
     at = _time(dialect, now)
     row = (attempt_id, form_item_id, seq, orjson.dumps(answer).decode(), flagged, at, ip)
     event = (at, values["action"], None, None, values["actor_roles"], organisation_id, "attempt", values["object_id"],
              orjson.dumps(values["data"]).decode(), ip, values["user_agent"], scope, link_seq, head[1], link)
+    return Prepared(head, flagged, (link_seq, link), row, event)
+
+
+def saved(conn, *, attempt_id: int, organisation_id: int | None, form_item_id: int, seq: int, answer: Any,
+          flagged: bool | None, now: datetime, ip: str | None, user_agent: str | None,
+          head: tuple[int, str] | None = None, prepared: Prepared | None = None) -> tuple[int, str]:
+    """Write one acknowledged save's history row and chain link (flushes, never commits);
+    returns the link (seq, entry_hash). With `head` (a remembered link) the event is written
+    after it without reading the chain; when it is no longer the chain's head, and without
+    `head`, the head is read and appending retries under contention (chain.append, which
+    raises ConcurrentChange if the chain stays contended). `prepared`: this save's row and link
+    as `prepare` worked them out, used when made for this `head` and stored flag."""
+    dialect = conn.dialect.name
+    sql = _SQL.get(dialect)
+    if head is None or sql is None:
+        conn.execute(_INSERT_HISTORY, {"attempt_id": attempt_id, "form_item_id": form_item_id, "seq": seq,
+                                       "answer": answer, "flagged": flagged, "saved_at": now, "ip": ip})
+        return _append(conn, attempt_id, organisation_id, form_item_id, seq, answer, flagged, now, ip, user_agent)
+    if prepared is None or prepared.head != head or prepared.flagged != flagged:
+        prepared = prepare(dialect=dialect, attempt_id=attempt_id, organisation_id=organisation_id,
+                           form_item_id=form_item_id, seq=seq, answer=answer, flagged=flagged, now=now, ip=ip,
+                           user_agent=user_agent, head=head)
     cursor = conn.connection.driver_connection.cursor()
     try:
         if len(sql) == 1:
-            cursor.execute(sql[0], row + event)
+            cursor.execute(sql[0], prepared.row + prepared.event)
         else:
-            cursor.execute(sql[0], row)
-            cursor.execute(sql[1], event)
+            cursor.execute(sql[0], prepared.row)
+            cursor.execute(sql[1], prepared.event)
         inserted = cursor.fetchone()
     finally:
         cursor.close()
     if inserted is not None:
-        return link_seq, link
-    return chain.append(conn, scope, values)[2:]
+        return prepared.link
+    return _append(conn, attempt_id, organisation_id, form_item_id, seq, answer, flagged, now, ip, user_agent)
+
+
+def _append(conn, attempt_id, organisation_id, form_item_id, seq, answer, flagged, now, ip, user_agent):
+    """The link appended after the head read from the chain (chain.append)."""
+    values = event_values(attempt_id=attempt_id, organisation_id=organisation_id, form_item_id=form_item_id,
+                          seq=seq, answer=answer, flagged=flagged, now=now, ip=ip, user_agent=user_agent)
+    return chain.append(conn, chain.attempt_scope(attempt_id), values)[2:]
 
 
 # PostgreSQL: the save's own upsert, its history row and its link as ONE statement (the upsert in
@@ -249,4 +281,5 @@ def _alone(conn, sql: str, params: dict, link: tuple[int, str]):
     return bool(row[0]), link
 
 
-__all__ = ["HeadMoved", "forget_head", "known_head", "remember_head", "saved", "upsert_and_save"]
+__all__ = ["HeadMoved", "Prepared", "forget_head", "known_head", "prepare", "remember_head", "saved",
+           "upsert_and_save"]

@@ -105,3 +105,29 @@ def test_a_flag_other_than_remembered_is_recorded_as_stored(candidate_api, db): 
     assert db.session.scalar(select(AnswerHistory.flagged).where(
         AnswerHistory.attempt_id == aid, AnswerHistory.seq == 3)) is True
     assert verify_database().ok
+
+
+def test_sqlite_works_out_the_link_before_the_writer_turn(candidate_api, db, monkeypatch):  # noqa: F811
+    """On SQLite every writer queues behind the one holding the writer turn, so a save's hashing
+    and serialising happen before it takes the turn: only its statements and commit run in it."""
+    import pytest
+
+    from examsys import sqlite_writer
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the writer turn is SQLite's")
+    in_turn = []
+    real_hash = chain.entry_hash
+    monkeypatch.setattr(chain, "entry_hash", lambda *a, **k: in_turn.append(sqlite_writer.held()) or real_hash(*a, **k))
+    candidate_api.login(0)
+    aid = candidate_api.start()
+    paper = candidate_api.get(f"/attempts/{aid}/paper").get_json()
+    single = next(i for i in paper["items"] if i["qtype"] == "single")
+    options = [o["value"] for o in single["options"]]
+    for seq in range(1, 6):
+        resp = candidate_api.put(f"/attempts/{aid}/responses/{single['item_ref']}",
+                                 json={"answer": options[seq % len(options)], "seq": seq})
+        assert resp.status_code == 200, resp.get_json()
+    assert in_turn.count(False) >= 3  # the saves after the first (whose head was not yet known)
+    assert in_turn[-3:] == [False, False, False]
+    assert verify_database().ok

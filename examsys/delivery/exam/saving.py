@@ -194,13 +194,19 @@ def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, se
             hotsave.forget(key)
             return None
         value = answers.normalise_spec(fast.spec, answer)
+    # The save's moment and, on SQLite, its history row and link are worked out before the write
+    # phase: nothing but the statements and the commit runs in the writer turn.
+    now = clock.now()
+    prepared = None
+    if db.engine.dialect.name == "sqlite":
+        prepared = autosave.prepare_link("sqlite", fast, item_ref, value, seq, now=now, flagged=flagged, ip=ip,
+                                         user_agent=user_agent)
     with write_phase() as phase:
-        now = clock.now()
         conn = db.session.connection()
         if fast.touch_session:
             candidate_auth.touch_id(fast.session_id, now)
         written = autosave.write_fast(conn, fast, item_ref, value, seq, now=now, flagged=flagged, ip=ip,
-                                      user_agent=user_agent)
+                                      user_agent=user_agent, prepared=prepared)
         if written.result is None:
             phase.abort()  # it changed since the read
     if phase.aborted:

@@ -28,7 +28,8 @@ from examsys.delivery.exam.autosave.types import (
     Written,
     check_save_input,
 )
-from examsys.delivery.exam.autosave.writes import alone_facts, needs_bookkeeping, write, write_fast
+from examsys.delivery.exam.autosave.writes import alone_facts, needs_bookkeeping, prepare_link, write, write_fast
 
 __all__ = ["ATTEMPT_SEEN_EVERY", "MAX_SEQ", "FastSave", "SaveResult", "SaveTarget", "Written", "alone_facts",
-           "answer_spec", "check_save_input", "load", "needs_bookkeeping", "spec_for", "write", "write_fast"]
+           "answer_spec", "check_save_input", "load", "needs_bookkeeping", "prepare_link", "spec_for", "write",
+           "write_fast"]

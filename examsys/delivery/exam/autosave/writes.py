@@ -133,10 +133,27 @@ def write(target: SaveTarget, form_item_id: int, value: Any, seq: int, *, now: d
 
 
 def _history(conn, target: SaveTarget, form_item_id: int, value: Any, seq: int, flagged: bool, now: datetime,
-             ip: str | None, user_agent: str | None, head: tuple[int, str] | None) -> tuple[int, str]:
+             ip: str | None, user_agent: str | None, head: tuple[int, str] | None,
+             prepared: history.Prepared | None = None) -> tuple[int, str]:
     return history.saved(conn, attempt_id=target.attempt_id, organisation_id=target.organisation_id,
                          form_item_id=form_item_id, seq=seq, answer=value, flagged=flagged, now=now, ip=ip,
-                         user_agent=user_agent, head=head)
+                         user_agent=user_agent, head=head, prepared=prepared)
+
+
+def prepare_link(dialect: str, fast: FastSave, form_item_id: int, value: Any, seq: int, *, now: datetime,
+                 flagged: bool | None, ip: str | None, user_agent: str | None) -> history.Prepared | None:
+    """The save's history row and link worked out before its write, for `write_fast(prepared=…)`:
+    on SQLite, outside the writer turn (its Python work, slowed there by every other thread of
+    the process, would hold up every writer queued behind it). For the flag the save will leave
+    stored and the chain's head as known now; None when the head is not known."""
+    head = fast.head or history.known_head(fast.target.attempt_id)
+    if head is None:
+        return None
+    target = fast.target
+    return history.prepare(dialect=dialect, attempt_id=target.attempt_id, organisation_id=target.organisation_id,
+                           form_item_id=form_item_id, seq=seq, answer=value,
+                           flagged=fast.stored_flagged if flagged is None else bool(flagged), now=now, ip=ip,
+                           user_agent=user_agent, head=head)
 
 
 def needs_bookkeeping(fast: FastSave, value: Any, *, now: datetime, ip: str | None,
@@ -166,7 +183,8 @@ def alone_facts(fast: FastSave, value: Any, *, now: datetime, ip: str | None,
 
 
 def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *, now: datetime,
-               flagged: bool | None, ip: str | None, user_agent: str | None, facts: list | None = None) -> Written:
+               flagged: bool | None, ip: str | None, user_agent: str | None, facts: list | None = None,
+               prepared: history.Prepared | None = None) -> Written:
     """The fast write, conditional on what `load` read (flushes, never commits, except: on
     PostgreSQL the one statement that is all the save writes runs, with nothing sent before it,
     as its own transaction, `history.upsert_and_save(alone=True)`): one guarded upsert when the
@@ -175,7 +193,8 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
     upsert. Result None when the attempt closed or the response changed since the read (or,
     alone, the link could not follow its head): nothing was written, and the caller rolls back
     and takes the general path. `facts`: the save's server facts when already known
-    (`alone_facts`)."""
+    (`alone_facts`). `prepared`: the history row and link from `prepare_link` (used when they
+    still fit)."""
     target = fast.target
     bookkeeping, delta = needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)
     params = {"attempt_id": target.attempt_id, "form_item_id": form_item_id, "answer": value, "seq": seq,
@@ -218,7 +237,8 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
         if written is None:
             return Written(result=None)
         stored_flag = bool(written[0])  # on the driver's cursor: SQLite gives 0/1
-        link = _history(conn, target, form_item_id, value, seq, stored_flag, now, ip, user_agent, head=head)
+        link = _history(conn, target, form_item_id, value, seq, stored_flag, now, ip, user_agent, head=head,
+                        prepared=prepared)
     integrity.record_facts(target.attempt_id, facts)
     return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=stored_flag), answered_count,
                    bookkeeping, link=None if facts else link)
