@@ -156,9 +156,11 @@ _QUEUE = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 PRIVATE = ("attempt/", "entry/")  # one candidate's chains: hardly ever two appenders at once
 
 
-def append(conn, scope: str, values: dict) -> Link:
+def append(conn, scope: str, values: dict, *, known: tuple[int, str] | None = None) -> Link:
     """Insert `values` (audit_events columns without the link) as the next link of `scope`.
-    Raises ConcurrentChange if the scope stays contended.
+    Raises ConcurrentChange if the scope stays contended. `known`: the scope's head as already
+    read in this transaction (or (0, GENESIS) for a chain that cannot have begun, e.g. of a row
+    inserted by it), tried first without reading it again; a slot taken since costs one head read.
 
     On PostgreSQL, appenders to a shared chain (a batch's, an organisation's) first queue on a
     transaction-level advisory lock of the scope: each then finds the slot free when its turn
@@ -167,7 +169,8 @@ def append(conn, scope: str, values: dict) -> Link:
     if conn.dialect.name == "postgresql" and not scope.startswith(PRIVATE):
         conn.execute(_QUEUE, {"key": f"chain:{scope}"})
     for _ in range(MAX_TRIES):
-        seq, prev = head(conn, scope)
+        seq, prev = known if known is not None else head(conn, scope)
+        known = None
         seq += 1
         link = entry_hash(values, scope=scope, seq=seq, prev=prev)
         row = conn.execute(stmt, {**values, "scope": scope, "seq": seq, "prev_hash": prev,

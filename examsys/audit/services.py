@@ -102,13 +102,15 @@ def record(
     organisation_id: int | None = None,
     context: AuditContext | None = None,
     scope: str | None = None,
+    head: tuple[int, str] | None = None,
 ) -> chain.Link:
     """Append one event to its chain in the current transaction (not committed); returns its link
     (row id, scope, seq, entry_hash).
 
     `obj` may be any model with an `id` (and optionally `organisation_id`, `batch_id`); its
     class's audit name (`__audit_type__` or table name) becomes object_type. `scope`: the chain,
-    when not the one `scope_for` derives.
+    when not the one `scope_for` derives. `head`: that chain's head as read earlier in this
+    transaction (chain.append's `known`), sparing the read.
 
     Raises ValueError for an action that is not an AuditAction (a plain string is accepted only
     if it is a member's value) and for one about another kind of object than `obj`/`object_type`;
@@ -142,7 +144,7 @@ def record(
         "data": _encode_controls(data or {}),
         "ip": ctx.ip,
         "user_agent": _encode_controls((ctx.user_agent or "")[:255]) or None,
-    })
+    }, known=head)
 
 
 def seal_attempt(attempt: Any) -> chain.Link:

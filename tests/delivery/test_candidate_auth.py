@@ -137,3 +137,35 @@ def test_autosave_is_not_throttled(delivery_world, candidate_api):
     for seq in range(1, 121):  # two minutes of one save per second, in a burst
         resp = candidate_api.put(f"/attempts/{attempt_id}/responses/{ref}", json={"answer": seq % 2 == 0, "seq": seq})
         assert resp.status_code == 200, resp.get_json()
+
+
+def test_sign_in_and_start_link_their_events_without_reading_a_chain_head(delivery_world, db, candidate_api):
+    """A storm of sign-ins and starts: the sign-in read brings the entry chain's head and a new
+    attempt's chain begins empty, so neither request reads a head on its own; a second sign-in
+    (which replaces the first, two events) and the chains still verify."""
+    from sqlalchemy import event
+
+    from examsys.audit.verify import verify_database
+
+    candidate_api.login(1)
+    candidate_api.start()  # the batch's first start opens it (an event of the batch's chain)
+    statements = []
+
+    def seen(_conn, _cursor, sql, *_a):
+        statements.append(" ".join(sql.split()))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        candidate_api.login(0)
+        candidate_api.start()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    head_reads = [s for s in statements if s.startswith("SELECT audit_events.seq, audit_events.entry_hash")]
+    assert statements and head_reads == []
+    candidate_api.login(0)  # replaces the live session: its events follow the head as read
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.scope.like("entry/%"))).all()
+    assert actions.count("candidate_session.opened") == 3 and actions.count("candidate_session.replaced") == 1
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "attempt.started")) == 2
+    report = verify_database()
+    assert report.ok, report.failures

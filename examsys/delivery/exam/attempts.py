@@ -32,6 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from examsys import audit, clock, signals
 from examsys.assembly.models import Paper, PaperForm, PaperStatus
 from examsys.audit.actions import AuditAction
+from examsys.audit.chain import GENESIS
 from examsys.delivery.exam import answers, autosave, timing
 from examsys.delivery.exam.autosave import SaveResult, answer_spec, check_save_input
 from examsys.delivery.exam.papers import Lru
@@ -322,7 +323,7 @@ def start_attempt(entry: RosterEntry, *, now: datetime | None = None, existing: 
         signals.batch_state_changed.send(batch, old=BatchState.FILED, new=BatchState.OPEN)
     audit.record(AuditAction.ATTEMPT_STARTED, obj=attempt, data={
         "ticket_no": entry.ticket_no, "form": form_label, "order_seed": attempt.order_seed,
-        "started_at": now.isoformat(), "deadline_at": attempt.deadline_at.isoformat()})
+        "started_at": now.isoformat(), "deadline_at": attempt.deadline_at.isoformat()}, head=(0, GENESIS))
     signals.attempt_started.send(attempt)
     return attempt
 

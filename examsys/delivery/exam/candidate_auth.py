@@ -25,13 +25,15 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import String, bindparam, cast, literal_column, select, update
 from sqlalchemy.orm import joinedload
 
 from examsys import audit, clock, transaction
 from examsys.accounts import idnumber, throttle
 from examsys.accounts.candidates import id_index
+from examsys.audit import chain
 from examsys.audit.actions import AuditAction
+from examsys.audit.models import AuditEvent
 from examsys.audit.services import AuditContext
 from examsys.delivery.exam import integrity
 from examsys.delivery.models import Attempt, BatchState, CandidateSession, RosterEntry
@@ -96,12 +98,22 @@ def _refuse_if_locked(ticket_no: str, *, ip, user_agent, known: tuple | None = N
                         n=(wait + 59) // 60), details={"retry_after": wait})
 
 
-# Built once: building a statement (and its cache key) costs more than running it.
-_SIGN_IN = (select(RosterEntry, *throttle.columns(bindparam("throttle_key")))
-            .where(RosterEntry.ticket_no == bindparam("ticket_no"))
-            .options(joinedload(RosterEntry.batch), joinedload(RosterEntry.candidate), joinedload(RosterEntry.room)))
+# Built once: building a statement (and its cache key) costs more than running it. With the
+# entry, what signing in needs besides: the ticket's lock-out, whether the entry has a live
+# session (only then are they read) and the head of the entry's chain (its sign-ins).
 _LIVE_SESSIONS = select(CandidateSession).where(CandidateSession.roster_entry_id == bindparam("entry_id"),
                                                 CandidateSession.ended_at.is_(None))
+_ev = AuditEvent.__table__
+_ENTRY_HEAD = (select(_ev.c.seq, _ev.c.entry_hash)
+               .where(_ev.c.scope == literal_column("'entry/'") + cast(RosterEntry.id, String))
+               .order_by(_ev.c.seq.desc()).limit(1))
+_SIGN_IN = (select(RosterEntry, *throttle.columns(bindparam("throttle_key")),
+                   select(CandidateSession.id).where(CandidateSession.roster_entry_id == RosterEntry.id,
+                                                     CandidateSession.ended_at.is_(None)).exists().label("live"),
+                   _ENTRY_HEAD.with_only_columns(_ev.c.seq).scalar_subquery().label("head_seq"),
+                   _ENTRY_HEAD.with_only_columns(_ev.c.entry_hash).scalar_subquery().label("head_hash"))
+            .where(RosterEntry.ticket_no == bindparam("ticket_no"))
+            .options(joinedload(RosterEntry.batch), joinedload(RosterEntry.candidate), joinedload(RosterEntry.room)))
 
 
 def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip: str | None,
@@ -143,7 +155,7 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
         throttle.clear(throttle.key_for("ticket", ticket_no))
     now = clock.now()
     ctx = candidate_context(entry, ip=ip, user_agent=user_agent)
-    older = list(db.session.scalars(_LIVE_SESSIONS, {"entry_id": entry.id}))
+    older = list(db.session.scalars(_LIVE_SESSIONS, {"entry_id": entry.id})) if row.live else []
     token = secrets.token_urlsafe(32)
     session = CandidateSession(token_hash=token_hash(token), roster_entry_id=entry.id, created_at=now,
                                last_seen_at=now, ip=(ip or None), user_agent=(user_agent or "")[:255] or None)
@@ -167,7 +179,8 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
                 "old_session": older[-1].id, "new_session": session.id, "old_ip": older[-1].ip, "new_ip": ip})
     audit.record(AuditAction.CANDIDATE_SESSION_OPENED, obj=session, object_type="candidate_session",
                  organisation_id=batch.organisation_id, context=ctx,
-                 data={"ticket_no": entry.ticket_no, "replaced": [s.id for s in older]})
+                 data={"ticket_no": entry.ticket_no, "replaced": [s.id for s in older]},
+                 head=None if older else (row.head_seq or 0, row.head_hash or chain.GENESIS))
     return token, entry
 
 
