@@ -18,8 +18,8 @@ For each run and each database (a fresh SQLite file in WAL mode; PostgreSQL in a
      `--spike-seconds` (120) after a last save; half the stragglers save once inside the grace
      and once after deadline + grace (must be refused), the other half just stop.
 3. The sweeper as deployed: `examsys delivery sweep` every `--sweep-every` seconds (cron's
-   minute), from the start of the exam until no attempt is left open; its time to finalise the
-   stragglers is counted from the deadline.
+   minute) at nice 10, as the README has cron run it, from the start of the exam until no
+   attempt is left open; its time to finalise the stragglers is counted from the deadline.
 4. Measured meanwhile: every gunicorn worker's RSS (peak, from /proc, every second), the workers'
    CPU seconds (CPU per request), the machine's load.
 5. After: every acknowledged save is stored (responses: not missing, not older, not another
@@ -169,12 +169,17 @@ def open_attempts(engine, batch_id: int) -> int:
                             {"b": batch_id}).scalar_one()
 
 
+SWEEP_NICE = 10
+
+
 def run_sweep(url: str, tmp: Path) -> tuple[float, str]:
     env = delivery.server_env(url)
     env["EXAMSYS_UPLOAD_DIR"] = str(tmp / "uploads")
     t = time.monotonic()
+    # At low priority, as the README has cron run it: the command's start-up (the whole app,
+    # about 2 s of CPU) should not take a core from the workers every minute.
     out = subprocess.run([str(delivery.VENV_BIN / "examsys"), "delivery", "sweep"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, preexec_fn=lambda: os.nice(SWEEP_NICE))
     if out.returncode != 0:
         raise RuntimeError(f"examsys delivery sweep failed: {out.stderr[-1500:]}")
     return time.monotonic() - t, out.stdout.strip()
