@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import String, bindparam, cast, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from examsys.audit.models import AuditEvent
@@ -65,6 +65,12 @@ def attempt_scope(attempt_id: int) -> str:
 
 def entry_scope(roster_entry_id: int) -> str:
     return f"entry/{roster_entry_id}"
+
+
+def entry_scope_sql(roster_entry_id):
+    """`entry_scope` as a SQL expression of a roster-entry id column (to read a chain's head in a
+    query that finds the entry)."""
+    return literal_column("'entry/'") + cast(roster_entry_id, String)
 
 
 def batch_scope(batch_id: int) -> str:
@@ -131,8 +137,23 @@ def answer_digest(answer: Any) -> str:
 # --- appending -------------------------------------------------------------------------------------
 
 _ev = AuditEvent.__table__
-HEAD = (select(_ev.c.seq, _ev.c.entry_hash).where(_ev.c.scope == bindparam("scope"))
-        .order_by(_ev.c.seq.desc()).limit(1))
+
+
+def _head_of(scope):
+    return select(_ev.c.seq, _ev.c.entry_hash).where(_ev.c.scope == scope).order_by(_ev.c.seq.desc()).limit(1)
+
+
+HEAD = _head_of(bindparam("scope"))
+
+
+def head_columns(scope) -> tuple:
+    """`head` as two scalar subqueries (seq, entry_hash; NULL for an empty scope) to add to
+    another query; `scope` a SQL expression (e.g. `entry_scope_sql`)."""
+    query = _head_of(scope)
+    return (query.with_only_columns(_ev.c.seq).scalar_subquery(),
+            query.with_only_columns(_ev.c.entry_hash).scalar_subquery())
+
+
 _INSERTS: dict[str, Any] = {}
 
 
@@ -182,4 +203,5 @@ def append(conn, scope: str, values: dict, *, known: tuple[int, str] | None = No
 
 __all__ = ["FORMAT_VERSION", "GENESIS", "PROVINCE", "Link", "answer_digest", "append", "attempt_scope", "batch_scope",
            "canonical", "canonical_of_fields",
-           "digest", "entry_hash", "entry_scope", "head", "insert_link", "iso_utc", "org_scope", "parse_scope"]
+           "digest", "entry_hash", "entry_scope", "entry_scope_sql", "head", "head_columns", "insert_link",
+           "iso_utc", "org_scope", "parse_scope"]

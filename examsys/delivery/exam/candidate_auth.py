@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import String, bindparam, cast, literal_column, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from examsys import audit, clock, transaction
@@ -33,7 +33,6 @@ from examsys.accounts import idnumber, throttle
 from examsys.accounts.candidates import id_index
 from examsys.audit import chain
 from examsys.audit.actions import AuditAction
-from examsys.audit.models import AuditEvent
 from examsys.audit.services import AuditContext
 from examsys.delivery.exam import integrity
 from examsys.delivery.models import Attempt, BatchState, CandidateSession, RosterEntry
@@ -103,15 +102,11 @@ def _refuse_if_locked(ticket_no: str, *, ip, user_agent, known: tuple | None = N
 # session (only then are they read) and the head of the entry's chain (its sign-ins).
 _LIVE_SESSIONS = select(CandidateSession).where(CandidateSession.roster_entry_id == bindparam("entry_id"),
                                                 CandidateSession.ended_at.is_(None))
-_ev = AuditEvent.__table__
-_ENTRY_HEAD = (select(_ev.c.seq, _ev.c.entry_hash)
-               .where(_ev.c.scope == literal_column("'entry/'") + cast(RosterEntry.id, String))
-               .order_by(_ev.c.seq.desc()).limit(1))
+_ENTRY_HEAD = chain.head_columns(chain.entry_scope_sql(RosterEntry.id))
 _SIGN_IN = (select(RosterEntry, *throttle.columns(bindparam("throttle_key")),
                    select(CandidateSession.id).where(CandidateSession.roster_entry_id == RosterEntry.id,
                                                      CandidateSession.ended_at.is_(None)).exists().label("live"),
-                   _ENTRY_HEAD.with_only_columns(_ev.c.seq).scalar_subquery().label("head_seq"),
-                   _ENTRY_HEAD.with_only_columns(_ev.c.entry_hash).scalar_subquery().label("head_hash"))
+                   _ENTRY_HEAD[0].label("head_seq"), _ENTRY_HEAD[1].label("head_hash"))
             .where(RosterEntry.ticket_no == bindparam("ticket_no"))
             .options(joinedload(RosterEntry.batch), joinedload(RosterEntry.candidate), joinedload(RosterEntry.room)))
 
