@@ -14,22 +14,27 @@ from tests.delivery.conftest import CandidateAPI, candidate_api, delivery_world 
 real_time = history._time
 
 
+def _single_choice(api: CandidateAPI) -> tuple[int, str, list]:
+    """Candidate 0 signed in and started: (attempt id, the single-choice item's save URL, its
+    option values)."""
+    api.login(0)
+    aid = api.start()
+    paper = api.get(f"/attempts/{aid}/paper").get_json()
+    single = next(i for i in paper["items"] if i["qtype"] == "single")
+    return aid, f"/attempts/{aid}/responses/{single['item_ref']}", [o["value"] for o in single["options"]]
+
+
 def test_fast_saves_are_recorded_and_verify(candidate_api, db, monkeypatch):  # noqa: F811 - the imported fixture
     raw = []
     monkeypatch.setattr(history, "_time", lambda dialect, moment: raw.append(1) or real_time(dialect, moment))
     real_combined = history.upsert_and_save  # PostgreSQL: the upsert, history row and link in one statement
     monkeypatch.setattr(history, "upsert_and_save", lambda *a, **k: raw.append(1) or real_combined(*a, **k))
-    candidate_api.login(0)
-    aid = candidate_api.start()
-    paper = candidate_api.get(f"/attempts/{aid}/paper").get_json()
-    single = next(i for i in paper["items"] if i["qtype"] == "single")
-    options = [o["value"] for o in single["options"]]
+    aid, url, options = _single_choice(candidate_api)
     for seq in range(1, 9):
         if seq == 5:  # a focus loss moves the chain's head between two saves
             assert candidate_api.post(f"/attempts/{aid}/events",
                                       json={"events": [{"kind": "focus_lost"}]}).status_code == 202
-        resp = candidate_api.put(f"/attempts/{aid}/responses/{single['item_ref']}",
-                                 json={"answer": options[seq % len(options)], "seq": seq})
+        resp = candidate_api.put(url, json={"answer": options[seq % len(options)], "seq": seq})
         assert resp.status_code == 200, resp.get_json()
     assert candidate_api.post(f"/attempts/{aid}/submit").status_code == 200
     saved = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
@@ -46,12 +51,7 @@ def test_a_head_moved_by_another_worker_costs_no_rollback(candidate_api, db, mon
     """Under several workers a candidate's saves alternate between them, so the head this
     process remembers is often stale: the save still takes the fast path and appends after the
     chain's real head in the same transaction, without rolling back and redoing the save."""
-    candidate_api.login(0)
-    aid = candidate_api.start()
-    paper = candidate_api.get(f"/attempts/{aid}/paper").get_json()
-    single = next(i for i in paper["items"] if i["qtype"] == "single")
-    options = [o["value"] for o in single["options"]]
-    url = f"/attempts/{aid}/responses/{single['item_ref']}"
+    aid, url, options = _single_choice(candidate_api)
     for seq in (1, 2):
         assert candidate_api.put(url, json={"answer": options[seq % len(options)], "seq": seq}).status_code == 200
     first = history.known_head(aid)
@@ -82,12 +82,7 @@ def test_a_flag_other_than_remembered_is_recorded_as_stored(candidate_api, db): 
 
     from examsys.delivery.exam import hotsave
 
-    candidate_api.login(0)
-    aid = candidate_api.start()
-    paper = candidate_api.get(f"/attempts/{aid}/paper").get_json()
-    single = next(i for i in paper["items"] if i["qtype"] == "single")
-    options = [o["value"] for o in single["options"]]
-    url = f"/attempts/{aid}/responses/{single['item_ref']}"
+    aid, url, options = _single_choice(candidate_api)
     for seq in (1, 2):
         assert candidate_api.put(url, json={"answer": options[0], "seq": seq, "flagged": True}).status_code == 200
     with hotsave._LOCK:
@@ -119,14 +114,9 @@ def test_sqlite_works_out_the_link_before_the_writer_turn(candidate_api, db, mon
     in_turn = []
     real_hash = chain.entry_hash
     monkeypatch.setattr(chain, "entry_hash", lambda *a, **k: in_turn.append(sqlite_writer.held()) or real_hash(*a, **k))
-    candidate_api.login(0)
-    aid = candidate_api.start()
-    paper = candidate_api.get(f"/attempts/{aid}/paper").get_json()
-    single = next(i for i in paper["items"] if i["qtype"] == "single")
-    options = [o["value"] for o in single["options"]]
+    _aid, url, options = _single_choice(candidate_api)
     for seq in range(1, 6):
-        resp = candidate_api.put(f"/attempts/{aid}/responses/{single['item_ref']}",
-                                 json={"answer": options[seq % len(options)], "seq": seq})
+        resp = candidate_api.put(url, json={"answer": options[seq % len(options)], "seq": seq})
         assert resp.status_code == 200, resp.get_json()
     assert in_turn.count(False) >= 3  # the saves after the first (whose head was not yet known)
     assert in_turn[-3:] == [False, False, False]
