@@ -18,7 +18,8 @@ For each run and each database (a fresh SQLite file in WAL mode; PostgreSQL in a
      `--spike-seconds` (120) after a last save; half the stragglers save once inside the grace
      and once after deadline + grace (must be refused), the other half just stop.
 3. The sweeper as deployed: `examsys delivery sweep` every `--sweep-every` seconds (cron's
-   minute) at nice 10, as the README has cron run it, from the start of the exam until no
+   minute), started as cron starts it (a session of its own, no terminal; the command lowers its
+   own priority and its session's), from the start of the exam until no
    attempt is left open; its time to finalise the stragglers is counted from the deadline.
    Where PostgreSQL runs with autovacuum off (this development and CI server does), what
    autovacuum would do is done by hand: ANALYZE after the seeding and every minute, VACUUM
@@ -172,17 +173,15 @@ def open_attempts(engine, batch_id: int) -> int:
                             {"b": batch_id}).scalar_one()
 
 
-SWEEP_NICE = 10
-
-
 def run_sweep(url: str, tmp: Path) -> tuple[float, str]:
     env = delivery.server_env(url)
     env["EXAMSYS_UPLOAD_DIR"] = str(tmp / "uploads")
     t = time.monotonic()
-    # At low priority, as the README has cron run it: the command's start-up (the whole app,
-    # about 2 s of CPU) should not take a core from the workers every minute.
+    # As cron runs it: a session of its own, no terminal. The command gives the CPU away itself
+    # (nice 19, and its session's scheduling group at 19) before its start-up, the whole app.
     out = subprocess.run([str(delivery.VENV_BIN / "examsys"), "delivery", "sweep"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=300, preexec_fn=lambda: os.nice(SWEEP_NICE))
+                         capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
     if out.returncode != 0:
         raise RuntimeError(f"examsys delivery sweep failed: {out.stderr[-1500:]}")
     return time.monotonic() - t, out.stdout.strip()
