@@ -130,15 +130,20 @@ def kill_group(proc: subprocess.Popen, grace: float = 8.0) -> None:
 # --- database set-up ---------------------------------------------------------------------------
 
 
+def pg_connect(url: str, timeout: int = 5):
+    """A psycopg connection (autocommit) to the database of a SQLAlchemy PostgreSQL URL."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+                           dbname=u.database, connect_timeout=timeout, autocommit=True)
+
+
 def pg_reachable(url: str) -> str | None:
     """None when PostgreSQL answers, else the reason."""
     try:
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        u = make_url(url)
-        with psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
-                             dbname=u.database, connect_timeout=3) as conn:
+        with pg_connect(url, timeout=3) as conn:
             conn.execute("SELECT 1")
         return None
     except Exception as exc:  # noqa: BLE001
@@ -146,12 +151,7 @@ def pg_reachable(url: str) -> str | None:
 
 
 def pg_admin(url: str, sql: str) -> None:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    with psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
-                         dbname=u.database, connect_timeout=5, autocommit=True) as conn:
+    with pg_connect(url) as conn:
         conn.execute(sql)
 
 

@@ -204,23 +204,15 @@ class Autovacuum:
         self.url, self.schema, self.runs, self.next_at = url, schema, [], 0.0
         self.active = kind == "postgresql" and self._setting() == "off"
 
-    def _connect(self):
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        u = make_url(self.url)
-        return psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
-                               dbname=u.database, connect_timeout=5, autocommit=True)
-
     def _setting(self) -> str:
-        with self._connect() as conn:
+        with delivery.pg_connect(self.url) as conn:
             return conn.execute("SHOW autovacuum").fetchone()[0]
 
     def run(self, vacuum: bool = False) -> None:
         if not self.active:
             return
         t = time.monotonic()
-        with self._connect() as conn:
+        with delivery.pg_connect(self.url) as conn:
             tables = [r[0] for r in conn.execute(
                 "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables "
                 "WHERE schemaname = %s", (self.schema,))]

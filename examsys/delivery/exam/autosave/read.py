@@ -13,7 +13,6 @@ from examsys import rawsql
 from examsys.assembly.models import PaperFormItem
 from examsys.assembly.queries import EFFECTIVE_VERSION_ID
 from examsys.audit import chain
-from examsys.audit.models import AuditEvent
 from examsys.delivery.exam import answers, timing
 from examsys.delivery.exam.autosave.specs import spec_for
 from examsys.delivery.exam.autosave.types import SaveTarget
@@ -21,11 +20,10 @@ from examsys.delivery.exam.candidate_auth import LAST_SEEN_EVERY, session_live
 from examsys.delivery.models import Attempt, AttemptStatus, Batch, CandidateSession, Response
 
 _fi = PaperFormItem.__table__
-_cs, _a, _b, _r, _ev = (CandidateSession.__table__, Attempt.__table__, Batch.__table__, Response.__table__,
-                        AuditEvent.__table__)
+_cs, _a, _b, _r = CandidateSession.__table__, Attempt.__table__, Batch.__table__, Response.__table__
 # The attempt chain's head (its last link), read with the rest: the save's link follows it
 # without a read of its own (the unique (scope, seq) index answers it from its last entry).
-_HEAD = select(_ev.c.seq).where(_ev.c.scope == bindparam("head_scope")).order_by(_ev.c.seq.desc()).limit(1)
+_HEAD = chain.head_columns(bindparam("head_scope"))
 _LOAD = (
     select(_cs.c.id.label("session_id"), _cs.c.ended_at, _cs.c.created_at,
            _cs.c.last_seen_at.label("session_seen_at"),
@@ -35,8 +33,7 @@ _LOAD = (
            _fi.c.form_id.label("item_form_id"), EFFECTIVE_VERSION_ID.label("version_id"),
            _r.c.seq.label("stored_seq"), _r.c.answer.label("stored_answer"),
            _r.c.flagged.label("stored_flagged"),
-           _HEAD.with_only_columns(_ev.c.seq).scalar_subquery().label("head_seq"),
-           _HEAD.with_only_columns(_ev.c.entry_hash).scalar_subquery().label("head_hash"))
+           _HEAD[0].label("head_seq"), _HEAD[1].label("head_hash"))
     .select_from(_cs.join(_a, and_(_a.c.roster_entry_id == _cs.c.roster_entry_id,
                                    _a.c.id == bindparam("attempt_id")))
                  .join(_b, _b.c.id == _a.c.batch_id)
