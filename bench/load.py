@@ -23,7 +23,7 @@ For each run and each database (a fresh SQLite file in WAL mode; PostgreSQL in a
    attempt is left open; its time to finalise the stragglers is counted from the deadline.
    Where PostgreSQL runs with autovacuum off (this development and CI server does), what
    autovacuum would do is done by hand: ANALYZE after the seeding and every minute, VACUUM
-   (ANALYZE) after the exam, before the baseline (`Autovacuum` below says why).
+   (ANALYZE) after the exam, before the baseline (bench/delivery.py's `Autovacuum` says why).
 4. Measured meanwhile: every gunicorn worker's RSS (peak, from /proc, every second), the workers'
    CPU seconds (CPU per request), the machine's load.
 5. After: every acknowledged save is stored (responses: not missing, not older, not another
@@ -187,51 +187,6 @@ def run_sweep(url: str, tmp: Path) -> tuple[float, str]:
     return time.monotonic() - t, out.stdout.strip()
 
 
-class Autovacuum:
-    """What PostgreSQL's autovacuum does on a deployed server, done by hand where it is off (the
-    development and CI server here turns it off so that tests do not race it): without it the
-    exam's tables are never analyzed, and with no statistics PostgreSQL finds no generic plan
-    cheaper than a custom one, so every prepared statement of the app is planned again at each
-    execution. Measured on a day's database (5,000 candidates): the save's read ran 0 generic and
-    50 custom plans, 0.48 ms each; after ANALYZE 45 and 5, 0.25 ms. A deployed server analyzes
-    growing tables within its naptime (one minute); so does this: ANALYZE of the exam's schema
-    after the seeding and every minute of the exam, VACUUM (ANALYZE) after it. Does nothing on
-    SQLite or where autovacuum is on."""
-
-    EVERY = 60.0
-
-    def __init__(self, kind: str, url: str, schema: str):
-        self.url, self.schema, self.runs, self.next_at = url, schema, [], 0.0
-        self.active = kind == "postgresql" and self._setting() == "off"
-
-    def _setting(self) -> str:
-        with delivery.pg_connect(self.url) as conn:
-            return conn.execute("SHOW autovacuum").fetchone()[0]
-
-    def run(self, vacuum: bool = False) -> None:
-        if not self.active:
-            return
-        t = time.monotonic()
-        with delivery.pg_connect(self.url) as conn:
-            tables = [r[0] for r in conn.execute(
-                "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables "
-                "WHERE schemaname = %s", (self.schema,))]
-            if tables:
-                conn.execute(f"{'VACUUM (ANALYZE)' if vacuum else 'ANALYZE'} {', '.join(tables)}")
-        self.runs.append(round(time.monotonic() - t, 2))
-        self.next_at = time.monotonic() + self.EVERY
-
-    def tick(self) -> None:
-        if self.active and time.monotonic() >= self.next_at:
-            self.run()
-
-    def figures(self) -> dict:
-        if not self.active:
-            return {"emulated": False}
-        return {"emulated": True, "every_s": self.EVERY, "runs": len(self.runs),
-                "max_s": max(self.runs, default=None)}
-
-
 def verify_record(url: str, tmp: Path) -> dict:
     env = delivery.server_env(url)
     env["EXAMSYS_UPLOAD_DIR"] = str(tmp / "uploads")
@@ -265,7 +220,7 @@ def exam_day(kind: str, url: str, n: int, args, tmp: Path, cleanup: delivery.Cle
     seeded = delivery.seed(url, n, tmp, duration_minutes=exam_minutes + 10)
     seed_s = time.monotonic() - t_seed
     batch_id = seeded["batch_id"]
-    autovacuum = Autovacuum(kind, url, args.schema)
+    autovacuum = delivery.Autovacuum(kind, url, args.schema)
     autovacuum.run()  # the bulk-loaded roster, analyzed as autovacuum would before the exam starts
 
     log(f"{kind}: app under gunicorn -w {args.workers} --threads {args.threads} "
