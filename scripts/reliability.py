@@ -102,7 +102,7 @@ def steps(quick: bool) -> list[Step]:
                                pg=db == "postgresql", timeout=1800, records=("access",)))
     out.append(pytest_step(
         "lifecycle", "作答生命周期状态机", ["tests/delivery/test_attempts_stateful.py"],
-        env={"EXAMSYS_STATEFUL_EXAMPLES": "60" if quick else "400"}, timeout=1800))
+        env={"EXAMSYS_STATEFUL_EXAMPLES": "60" if quick else "400"}, timeout=1800, records=("lifecycle",)))
     return out
 
 

@@ -26,7 +26,7 @@ from examsys.delivery.exam import services as exam
 from examsys.delivery.models import Attempt, ItemScore
 from examsys.delivery.scoring import services as scoring
 from examsys.permissions import Role
-from tests import factories
+from tests import factories, reliability
 from tests.delivery.world import CANARY, build_world
 
 LINK = re.compile(r"""(?:href|src|action)\s*=\s*["']([^"'#]+)""")
@@ -160,6 +160,10 @@ def test_the_canary_never_reaches_a_candidate(app, client, db, canary_world, mon
     seen.add("results before publication", client.get(f"{api}/candidate/results", headers=bearer))
     seen.parts.append(("session cookie", _session_cookie(app, client)))
 
+    reliability.record("access", {"check": "canary scan as a candidate", "database": db.engine.dialect.name,
+                                  "requests": asked, "scripts_and_styles": len(files), "parts_scanned": len(seen.parts),
+                                  "canary_leaks": len(seen.leaks(CANARY)),
+                                  "key_leaks": sum(len(seen.leaks(word)) for word in CONTENT_KEYS)})
     assert seen.leaks(CANARY) == []
     for word in CONTENT_KEYS:
         assert seen.leaks(word) == [], word

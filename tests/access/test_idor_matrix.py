@@ -18,7 +18,7 @@ from werkzeug.routing import IntegerConverter
 
 from examsys.accounts.models import User
 from examsys.demo.loader import DEMO_PASSWORD
-from tests import factories
+from tests import factories, reliability
 from tests.access.world import MARK, build_access_world, table_counts
 from tests.conftest import IsolatedClient, csrf_token_from
 
@@ -131,9 +131,14 @@ def test_every_id_route_refuses_every_foreign_role(app, db, access_world):
                 pairs += 1
             covered.setdefault(rule.endpoint, set()).add(role)
 
-    assert failures == [], "\n".join(map(str, failures))
-    assert table_counts(db) == before  # nothing written but the refusals' own record
     endpoints = {r.endpoint for r in id_rules(app)}
+    written = table_counts(db) != before
+    reliability.record("access", {"check": "IDOR and tenancy matrix", "database": db.engine.dialect.name,
+                                  "id_routes": len(endpoints), "foreign_roles": len(FOREIGN_ROLES),
+                                  "requests": pairs, "leaks_or_not_refused": len(failures),
+                                  "rows_written": written})
+    assert failures == [], "\n".join(map(str, failures))
+    assert not written  # nothing written but the refusals' own record
     assert set(NOT_OBJECT_SCOPED) <= endpoints  # no stale exclusion
     assert {ep for ep, roles in covered.items() if roles == set(FOREIGN_ROLES)} == endpoints
     assert len(endpoints) >= 100 and pairs >= len(endpoints) * len(FOREIGN_ROLES)

@@ -32,7 +32,7 @@ from examsys.audit.verify import batch_scopes, verify_database
 from examsys.delivery.exam import services as attempts
 from examsys.delivery.models import Attempt, AttemptStatus, Batch, BatchRoom, BatchState, Response, RosterEntry
 from examsys.errors import AttemptClosed, Conflict
-from tests import factories
+from tests import factories, reliability
 from tests.delivery.world import build_world
 
 TRANSITIONS = ("attempt.submitted", "attempt.timed_out", "attempt.reopened", "attempt.terminated")
@@ -238,7 +238,9 @@ def test_attempt_state_machine(machine_env):
             assert report.ok, report.failures[:3]
 
     # `make reliability` asks for more examples (EXAMSYS_STATEFUL_EXAMPLES) than CI's 60.
+    max_examples = int(os.environ.get("EXAMSYS_STATEFUL_EXAMPLES", "60"))
     AttemptMachine.TestCase.settings = settings(
-        max_examples=int(os.environ.get("EXAMSYS_STATEFUL_EXAMPLES", "60")), stateful_step_count=40, deadline=None,
-        suppress_health_check=list(HealthCheck))
-    AttemptMachine.TestCase().runTest()
+        max_examples=max_examples, stateful_step_count=40, deadline=None, suppress_health_check=list(HealthCheck))
+    AttemptMachine.TestCase().runTest()  # raises unless every invariant held in every example
+    reliability.record("lifecycle", {"database": db.engine.dialect.name, "max_examples": max_examples,
+                                     "examples_run": next(examples), "steps_per_example_max": 40})
