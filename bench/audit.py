@@ -216,11 +216,7 @@ def main() -> int:
                 out["databases"]["postgresql"] = {"skipped": f"unreachable: {reason}", "targets_met": False}
             else:
                 def pg_url(name, base=base):
-                    schema = f"{SCHEMA}_{name}"
-                    dbench.pg_admin(base, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-                    dbench.pg_admin(base, f"CREATE SCHEMA {schema}")
-                    cleanup.add(schema, lambda: dbench.pg_admin(base, f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                    return base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{schema}"
+                    return dbench.fresh_schema(base, f"{SCHEMA}_{name}", cleanup)
                 kinds.append(("postgresql", pg_url))
         for kind, make_url in kinds:
             fig = {}

@@ -190,6 +190,20 @@ class Autovacuum:
                 "max_s": max(self.runs, default=None)}
 
 
+def schema_url(base: str, schema: str) -> str:
+    """`base` with its connections' search_path set to `schema` (what `schema_of` reads back)."""
+    return base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{schema}"
+
+
+def fresh_schema(base: str, schema: str, cleanup: Cleanup) -> str:
+    """A new, empty `schema` (one left over is dropped first; it is dropped again at cleanup);
+    the URL of `base` working in it."""
+    pg_admin(base, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    pg_admin(base, f"CREATE SCHEMA {schema}")
+    cleanup.add(f"schema {schema}", lambda: pg_admin(base, f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    return schema_url(base, schema)
+
+
 def schema_of(url: str) -> str:
     """The schema a PostgreSQL URL's search_path option names ("public" when none)."""
     from sqlalchemy.engine import make_url
@@ -364,16 +378,19 @@ def worker_pids(server: subprocess.Popen) -> list[str]:
                           text=True).stdout.split()
 
 
+def cpu_seconds(stat: str) -> float:
+    """User + system CPU seconds of a process, from its /proc/<pid>/stat line."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def workers_cpu(server: subprocess.Popen) -> float:
     """CPU seconds used so far by the gunicorn master's workers."""
-    hz, total = os.sysconf("SC_CLK_TCK"), 0.0
+    total = 0.0
     pids = worker_pids(server)
     for pid in [str(server.pid), *pids]:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(stat[11]) + int(stat[12])) / hz
-        except (OSError, IndexError, ValueError):
-            pass
+        with contextlib.suppress(OSError, IndexError, ValueError):  # a worker gone meanwhile
+            total += cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
     return total
 
 
@@ -386,12 +403,11 @@ def _process_kind(pid: str) -> tuple[str, float] | None:
     except OSError:
         return None
     comm = raw[raw.find("(") + 1:raw.rfind(")")]
-    fields = raw.rsplit(")", 1)[1].split()
     if b"gunicorn" in cmdline:
         return None  # the servers' workers: counted per server (workers_cpu)
     kind = ("database" if comm.startswith("postgres") else "redis" if comm.startswith("redis")
             else "load" if b"_delivery_load.py" in cmdline else "other")
-    return kind, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return kind, cpu_seconds(raw)
 
 
 def others_cpu() -> dict[str, tuple[str, float]]:
@@ -803,10 +819,7 @@ def main() -> int:
                 out["databases"]["postgresql"] = {"skipped": f"unreachable: {reason}", "targets_met": False}
                 complete = False
             else:
-                pg_admin(base, f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-                pg_admin(base, f"CREATE SCHEMA {SCHEMA}")
-                cleanup.add("schema", lambda: pg_admin(base, f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-                url = base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{SCHEMA}"
+                url = fresh_schema(base, SCHEMA, cleanup)
                 try:
                     out["databases"]["postgresql"] = run_database("postgresql", url, args, tmp, cleanup)
                 except Watchdog:

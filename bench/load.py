@@ -539,12 +539,7 @@ def main() -> int:
                             complete = False
                             continue
                         base = args.postgresql_url
-                        schema = args.schema
-                        delivery.pg_admin(base, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-                        delivery.pg_admin(base, f"CREATE SCHEMA {schema}")
-                        cleanup.add("schema", lambda base=base, schema=schema: delivery.pg_admin(
-                            base, f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                        url = base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{schema}"
+                        url = delivery.fresh_schema(base, args.schema, cleanup)
                     try:
                         results[kind] = exam_day(kind, url, n, args, tmp, cleanup)
                     except Watchdog:

@@ -238,9 +238,9 @@ def test_attempt_state_machine(machine_env):
             assert report.ok, report.failures[:3]
 
     # `make reliability` asks for more examples (EXAMSYS_STATEFUL_EXAMPLES) than CI's 60.
-    max_examples = int(os.environ.get("EXAMSYS_STATEFUL_EXAMPLES", "60"))
+    max_examples, steps = int(os.environ.get("EXAMSYS_STATEFUL_EXAMPLES", "60")), 40
     AttemptMachine.TestCase.settings = settings(
-        max_examples=max_examples, stateful_step_count=40, deadline=None, suppress_health_check=list(HealthCheck))
+        max_examples=max_examples, stateful_step_count=steps, deadline=None, suppress_health_check=list(HealthCheck))
     AttemptMachine.TestCase().runTest()  # raises unless every invariant held in every example
     reliability.record("lifecycle", {"database": db.engine.dialect.name, "max_examples": max_examples,
-                                     "examples_run": next(examples), "steps_per_example_max": 40})
+                                     "examples_run": next(examples), "steps_per_example_max": steps})
