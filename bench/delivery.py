@@ -532,7 +532,9 @@ def profiler_start(server: subprocess.Popen, out_dir: str, kind: str, cleanup: C
     procs = []
     for pid in pids:
         out = Path(out_dir) / f"{kind}-worker-{pid}.txt"
-        p = subprocess.Popen([spy, "record", "-p", pid, "-r", "200", "-f", "raw", "-o", str(out), "--nonblocking"],
+        extra = os.environ.get("BENCH_PY_SPY_ARGS", "").split()  # e.g. "--gil": only the thread holding it
+        p = subprocess.Popen([spy, "record", "-p", pid, "-r", "200", "-f", "raw", "-o", str(out), "--nonblocking",
+                              *extra],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         cleanup.add(f"py-spy {pid}", lambda p=p: kill_group(p, 10))
         procs.append(p)
@@ -781,7 +783,8 @@ def main() -> int:
     ap.add_argument("--max-seconds", type=int, default=420, help="watchdog for the whole run")
     ap.add_argument("--app-target", default="wsgi:app",
                     help="gunicorn app to measure (another module only to diagnose, e.g. with PYTHONPATH)")
-    ap.add_argument("--py-spy", metavar="DIR", help="profile the app's workers with py-spy into DIR")
+    ap.add_argument("--py-spy", metavar="DIR",
+                    help="profile the app's workers with py-spy into DIR (more py-spy options: BENCH_PY_SPY_ARGS)")
     ap.add_argument("--keep", action="store_true", help="keep the temp directory (logs, load output)")
     args = ap.parse_args()
 

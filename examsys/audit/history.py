@@ -174,19 +174,35 @@ def _append(conn, attempt_id, organisation_id, form_item_id, seq, answer, flagge
 # PostgreSQL: the save's own upsert, its history row and its link as ONE statement (the upsert in
 # a data-modifying WITH, the two INSERTs selecting from what it returned, so that neither is
 # written unless the upsert was). Named parameters, as the upsert compiled for psycopg has them.
-_H = {c: f"%(h_{c})s" for c in _HISTORY_COLUMNS}
-_E = {c: f"%(e_{c})s" for c in _EVENT_COLUMNS}
-_H_VALUES = ", ".join("up.flagged" if c == "flagged" else _H[c] + ("::jsonb" if c == "answer" else "")
-                      for c in _HISTORY_COLUMNS)
-_E_VALUES = ", ".join(_E[c] + ("::jsonb" if c == "data" else "") for c in _EVENT_COLUMNS)
+# A value the upsert binds already (attempt, item, seq, the save's time) is that same parameter
+# here, and what is the same for every save (the action, the candidate's role, the object type,
+# no staff actor) is written into the SQL: psycopg converts each parameter on every execution,
+# and the save is the hottest statement of an exam.
+def _literal(value: str) -> str:
+    if not value.replace(".", "").replace("_", "").isalnum():
+        raise ValueError(f"not a plain constant: {value!r}")
+    return f"'{value}'"
+
+
+_H = {"attempt_id": "%(attempt_id)s", "form_item_id": "%(form_item_id)s", "seq": "%(seq)s",
+      "answer": "%(h_answer)s::jsonb", "flagged": "up.flagged", "saved_at": "%(saved_at)s", "ip": "%(ip)s"}
+_E = {"occurred_at": "%(saved_at)s", "action": _literal(_ACTION), "actor_user_id": "NULL::integer",
+      "actor_label": "NULL::varchar", "actor_roles": _literal(CANDIDATE_ROLE), "organisation_id": "%(e_org)s",
+      "object_type": _literal("attempt"), "object_id": "%(e_object_id)s", "data": "%(e_data)s::jsonb",
+      "ip": "%(ip)s", "user_agent": "%(e_ua)s", "scope": "%(e_scope)s", "seq": "%(e_seq)s",
+      "prev_hash": "%(e_prev_hash)s", "entry_hash": "%(e_entry_hash)s"}
+_H_VALUES = ", ".join(_H[c] for c in _HISTORY_COLUMNS)
+_E_VALUES = ", ".join(_E[c] for c in _EVENT_COLUMNS)
 _SAVED = f"INSERT INTO answer_history ({', '.join(_HISTORY_COLUMNS)}) SELECT {_H_VALUES} FROM up"  # noqa: S608
 _LINK = (f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) SELECT {_E_VALUES} FROM up "  # noqa: S608
          "WHERE up.flagged = %(e_flagged)s ON CONFLICT (scope, seq) DO NOTHING RETURNING id")
 # The same link as a statement that stands alone (its own transaction, `alone=True`): written or
 # the whole statement fails. A head that moved breaks the chain's unique (scope, seq); a stored
 # flag other than the one the link was computed for leaves entry_hash NULL, which its NOT NULL
-# refuses. Either way the upsert and the history row are undone with it.
-_E_STRICT = _E_VALUES.replace(_E["entry_hash"], "CASE WHEN up.flagged = %(e_flagged)s THEN %(e_entry_hash)s END")
+# refuses. Either way the upsert and the history row are undone with it. Its scope and seq are
+# the upsert's own "alone" guard's (next_scope, next_seq).
+_E_STRICT = (_E_VALUES.replace(_E["entry_hash"], "CASE WHEN up.flagged = %(e_flagged)s THEN %(e_entry_hash)s END")
+             .replace(_E["scope"], "%(next_scope)s").replace(_E["seq"], "%(next_seq)s"))
 _LINK_STRICT = (f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) "  # noqa: S608
                 f"SELECT {_E_STRICT} FROM up RETURNING id")
 _WITH_UPSERT_SQL: dict[tuple[str, bool], str] = {}
@@ -194,8 +210,8 @@ _WITH_UPSERT_SQL: dict[tuple[str, bool], str] = {}
 # Standing alone, the statement answers a row even when it wrote nothing because the head it was
 # given had moved (the upsert's "alone" guard then held everything back): the chain's real head.
 _MOVED = (", NULL::integer, NULL::varchar FROM up UNION ALL SELECT NULL, NULL, h.seq, h.entry_hash FROM ("
-          "SELECT seq, entry_hash FROM audit_events WHERE scope = %(e_scope)s ORDER BY seq DESC LIMIT 1) AS h "
-          "WHERE NOT EXISTS (SELECT 1 FROM up) AND h.seq >= %(e_seq)s")
+          "SELECT seq, entry_hash FROM audit_events WHERE scope = %(next_scope)s ORDER BY seq DESC LIMIT 1) AS h "
+          "WHERE NOT EXISTS (SELECT 1 FROM up) AND h.seq >= %(next_seq)s")
 
 
 def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagged: bool, attempt_id: int,
@@ -203,8 +219,10 @@ def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagge
                     ip: str | None, user_agent: str | None, head: tuple[int, str],
                     alone: bool = False) -> tuple[bool, tuple[int, str]] | None:
     """PostgreSQL, with a remembered `head`: run the save's upsert (`upsert_sql`, compiled for
-    psycopg with named parameters, RETURNING the stored flag) together with its history row and
-    link, in one statement. None when the upsert wrote nothing (nor did anything else); else
+    psycopg with named parameters, RETURNING the stored flag; its attempt_id, form_item_id, seq and
+    saved_at are this save's, which the history row and the link take from it, and in `alone` mode
+    its next_scope and next_seq are the link's) together with its history row and link, in one
+    statement. None when the upsert wrote nothing (nor did anything else); else
     (stored flag, link). The link is written after `head` as computed for `expect_flagged`; when
     the head is no longer the chain's (or the flag came out otherwise) it is appended after the
     chain's real head instead, in the same transaction.
@@ -223,22 +241,17 @@ def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagge
     link_seq = head[0] + 1
     link = chain.entry_hash(values, scope=scope, seq=link_seq, prev=head[1])
     sql = _WITH_UPSERT_SQL.get((upsert_sql, alone))
-    if sql is None:  # constant table and column names; every value is bound
+    if sql is None:  # constant table and column names and the constants above; every value is bound
         parts = ("WITH up AS (", upsert_sql, "), saved AS (", _SAVED, "), link AS (",
                  _LINK_STRICT if alone else _LINK, ") SELECT up.flagged, (SELECT id FROM link)",
                  _MOVED if alone else " FROM up")
         sql = _WITH_UPSERT_SQL.setdefault((upsert_sql, alone), "".join(parts))
-    params = {**upsert_params,
-              "h_attempt_id": attempt_id, "h_form_item_id": form_item_id, "h_seq": seq,
-              "h_answer": orjson.dumps(answer).decode(), "h_saved_at": now, "h_ip": ip,
-              "e_occurred_at": now, "e_action": values["action"], "e_actor_user_id": None, "e_actor_label": None,
-              "e_actor_roles": values["actor_roles"], "e_organisation_id": organisation_id,
-              "e_object_type": "attempt", "e_object_id": values["object_id"],
-              "e_data": orjson.dumps(values["data"]).decode(), "e_ip": ip, "e_user_agent": values["user_agent"],
-              "e_scope": scope, "e_seq": link_seq, "e_prev_hash": head[1], "e_entry_hash": link,
-              "e_flagged": expect_flagged}
-    if alone:
+    params = {**upsert_params, "h_answer": orjson.dumps(answer).decode(), "ip": ip, "e_org": organisation_id,
+              "e_object_id": values["object_id"], "e_data": orjson.dumps(values["data"]).decode(),
+              "e_ua": values["user_agent"], "e_prev_hash": head[1], "e_entry_hash": link, "e_flagged": expect_flagged}
+    if alone:  # the link's scope and seq are the upsert's guard's own next_scope and next_seq
         return _alone(conn, sql, params, (link_seq, link))
+    params.update(e_scope=scope, e_seq=link_seq)
     cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.execute(sql, params)

@@ -190,6 +190,22 @@ def test_flask_limiter_checks_only_its_decorated_routes(app):
     from examsys.extensions import limiter
 
     assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+    # nor does it add headers or clear its per-request state after every request
+    assert not [h for h in app.after_request_funcs.get(None, []) if "Limiter" in repr(h)]
+    assert not [h for h in app.teardown_request_funcs.get(None, []) if "Limiter" in repr(h)]
+
+
+def test_a_refused_sign_in_still_says_when_to_come_back(app, client, monkeypatch):
+    """With Flask-Limiter's after-request pass gone, a decorated limit still refuses with 429
+    and Retry-After."""
+    from examsys.ratelimit import init_limiter
+
+    monkeypatch.setitem(app.config, "EXAMSYS_CANDIDATE_LOGIN_RATE", "2 per minute")
+    codes = [client.post("/api/v1/candidate/session", json={"ticket_no": "X", "id_number": "1"})
+             for _ in range(3)]
+    assert [r.status_code for r in codes[:2]] != [429, 429] and codes[2].status_code == 429
+    assert int(codes[2].headers["Retry-After"]) >= 1
+    init_limiter(app)
 
 
 def test_sqlite_writes_take_the_writer_turn_and_always_give_it_back(app, db, delivery_world, candidate_api,

@@ -101,29 +101,36 @@ def test_a_common_save_is_one_statement_of_its_own(real_app, monkeypatch):
 
 def test_a_common_save_runs_on_a_pooled_connection_of_its_own_without_the_orm_session(real_app, monkeypatch):
     """The session's connection and commit machinery cost more than the statement: a save with
-    nothing for the attempt row takes one pooled connection and no write phase of the session,
-    whether its read is remembered or made afresh."""
+    nothing for the attempt row takes one connection of the autosave pool, whose connections stay
+    in autocommit, none of the session's pool and no write phase of the session, whether its
+    read is remembered or made afresh."""
     cand = Candidate(real_app)
     assert cand.save(1).status_code == 200  # answered: the attempt row's count, in the session's transaction
-    phases, checkouts = [], []
+    phases, checkouts, session_checkouts = [], [], []
     real_phase = saving.write_phase
     monkeypatch.setattr(saving, "write_phase", lambda *a, **k: phases.append(a) or real_phase(*a, **k))
     with real_app.app_context():
-        pool = _db.engine.pool
+        pool, own = _db.engine.pool, saving._autocommit_engine().pool
 
-    def count(*_a):
-        checkouts.append(1)
+    def count(dbapi_conn, *_a):
+        checkouts.append(dbapi_conn.autocommit)
 
-    event.listen(pool, "checkout", count)
+    def count_session(*_a):
+        session_checkouts.append(1)
+
+    event.listen(own, "checkout", count)
+    event.listen(pool, "checkout", count_session)
     try:
         for seq in range(2, 6):
             if seq == 4:
                 hotsave._HOT.clear()  # a save this process knows nothing of: read afresh, on the same connection
             checkouts.clear()
             assert cand.save(seq).status_code == 200
-            assert len(checkouts) == 1, seq
+            assert checkouts == [True], seq
     finally:
-        event.remove(pool, "checkout", count)
+        event.remove(own, "checkout", count)
+        event.remove(pool, "checkout", count_session)
+    assert session_checkouts == []
     assert phases == []
     events, rows, stored, report = _record(real_app, cand.aid)
     assert [r.seq for r in rows] == [1, 2, 3, 4, 5] and stored == 5 and report.ok, report.failures

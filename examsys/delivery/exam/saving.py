@@ -28,15 +28,17 @@ save), so the process remembers only what is durable.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from flask import g
+from flask import current_app, g
+from sqlalchemy import create_engine
 
-from examsys import clock, rawsql, sqlite_writer
+from examsys import clock, sqlite_writer
 from examsys.audit import history
 from examsys.delivery.exam import answers, attempts, autosave, candidate_auth, hotsave, integrity
 from examsys.delivery.exam.autosave import SaveResult
@@ -130,6 +132,27 @@ def _own_connection() -> bool:
     return not (db.session.registry.has() and db.session().in_transaction())
 
 
+_ENGINE_KEY = "examsys.autosave_engine"
+_ENGINE_LOCK = threading.Lock()
+
+
+def _autocommit_engine():
+    """PostgreSQL: the app's database through a pool of its own whose connections stay in
+    autocommit, for the saves that run without the ORM session. On the request session's pool
+    each such save switched its connection to autocommit and back (two calls into the driver,
+    under its lock); here the connections are made so once. Same URL and pool settings as the
+    app's engine; nothing connects until the first save."""
+    engine = current_app.extensions.get(_ENGINE_KEY)
+    if engine is None:
+        with _ENGINE_LOCK:
+            engine = current_app.extensions.get(_ENGINE_KEY)
+            if engine is None:
+                engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT",
+                                       **current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+                current_app.extensions[_ENGINE_KEY] = engine
+    return engine
+
+
 def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, seq: Any, *,
               flagged: bool | None, ip: str | None, user_agent: str | None, url: Callable[[], str],
               seb_header: str | None, hot: bool = True) -> Saved | None:
@@ -165,8 +188,8 @@ def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, se
         if autosave.needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)[0]:
             fast = None  # the attempt row has something to record: read afresh (and re-check)
     if _own_connection():
-        # Read and write both in autocommit: one switch of the connection's mode for the save.
-        with db.engine.connect() as conn, rawsql.autocommit(conn):
+        # Read and write both in autocommit, on a connection that is always so.
+        with _autocommit_engine().connect() as conn:
             if fast is None:
                 fast, fresh = autosave.load(conn, token_sha256, attempt_id, item_ref, seq, now=now,
                                             seb_ok=seb_ok), True
