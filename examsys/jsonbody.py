@@ -69,8 +69,8 @@ def guard() -> None:
     credentials), and the editor preview's sanitiser drops them."""
     req = request._get_current_object()  # past the proxy once: this runs before every request
     is_json = req.is_json
-    sources = [req.args] if req.query_string else []
-    if not is_json and req.method not in ("GET", "HEAD", "OPTIONS"):  # form fields come with these
+    sources = [req.args] if req.query_string else []  # no query string: nothing to parse
+    if not is_json:
         sources.append(req.form)
     for source in sources:
         for key, values in source.lists():

@@ -217,7 +217,7 @@ def init_limiter(app) -> None:
         return
     inject = getattr(Limiter, "_Limiter__inject_headers", None)
     after = app.after_request_funcs.get(None, [])
-    after[:] = [h for h in after if not (isinstance(h, partial) and h.func is inject and inject is not None)]
+    after[:] = [h for h in after if not (isinstance(h, partial) and h.func is inject)]
     teardown = app.teardown_request_funcs.get(None, [])
     teardown[:] = [h for h in teardown if h != getattr(limiter, "_Limiter__release_context", None)]
 
