@@ -24,6 +24,7 @@ else that is not 2xx, and every transport failure, is.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
 import sys
@@ -84,10 +85,14 @@ class Run:
 
     async def ticker(self, stop_at: float):
         loop = asyncio.get_running_loop()
+        n = 0
         while loop.time() < stop_at:
             t = loop.time()
             await asyncio.sleep(0.1)
             self.lag.append((loop.time() - t - 0.1) * 1000)
+            n += 1
+            if n % 10 == 0:
+                gc.freeze()  # see main(): what a second has kept is not walked again
 
     async def save(self, client, cand, token, rng, seqs, kind: str, *, expected=()):
         item = rng.choice(cand["items"])
@@ -190,13 +195,37 @@ class Run:
                 "attempts": [c.get("attempt_id") for c in s["candidates"]]}
 
 
+GC_MS: dict[int, list] = {0: [0, 0.0, 0.0], 1: [0, 0.0, 0.0], 2: [0, 0.0, 0.0]}  # count, total, max
+_gc_start = [0.0]
+
+
+def _gc_timer(phase: str, info: dict) -> None:
+    if phase == "start":
+        _gc_start[0] = time.perf_counter()
+        return
+    ms = (time.perf_counter() - _gc_start[0]) * 1000
+    entry = GC_MS[info["generation"]]
+    entry[0] += 1
+    entry[1] += ms
+    entry[2] = max(entry[2], ms)
+
+
 def main() -> int:
     spec_path, out_path = sys.argv[1], sys.argv[2]
     with open(spec_path, encoding="utf-8") as fh:
         spec = json.load(fh)
     base.IDLE_RECONNECT = spec.get("idle_reconnect", base.IDLE_RECONNECT)
     base.TIMEOUT = spec.get("timeout", base.TIMEOUT)
+    # This process is the candidates' browsers, not the server under test: its own collector's
+    # pauses must not count as the server's latency. What it keeps (the acknowledged saves, the
+    # latencies, a coroutine per candidate) grows to millions of objects, and a full collection
+    # stops the loop for as long as it walks them. They are frozen each second (`ticker`), so
+    # collections walk only what is new; the pauses that remain are in the output (`gc_ms`).
+    gc.freeze()
+    gc.callbacks.append(_gc_timer)
     result = asyncio.run(Run(spec).main())
+    result["gc_ms"] = {str(g): {"collections": n, "total": round(t, 1), "max": round(m, 1)}
+                       for g, (n, t, m) in GC_MS.items()}
     with open(out_path, "w", encoding="utf-8") as fh:
         json.dump(result, fh, ensure_ascii=False)
     return 0

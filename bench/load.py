@@ -10,8 +10,12 @@ For each run and each database (a fresh SQLite file in WAL mode; PostgreSQL in a
    its window ending at the deadline shared by every attempt: the exam's end, `--exam-minutes`
    after the start storm begins.
 2. The app under gunicorn (`-w 4 --threads 2 -k gthread`, as `make run` serves it, with
-   `--worker-connections` and `--keep-alive` as given) and the load process
-   (bench/_load_client.py, one asyncio loop, one keep-alive connection per candidate):
+   `--worker-connections` and `--keep-alive`, 2 by default: gunicorn's), or with `--nginx` as
+   the README deploys it: behind nginx running deploy/nginx-examsys.conf (one node, nginx's
+   workers as many as cores, gunicorn's `--keep-alive` 5). Then the load process
+   (bench/_load_client.py, one asyncio loop, one keep-alive connection per candidate, closed
+   after idling as long as gunicorn's keep-alive, nginx or not, so each save after a think time
+   opens a connection):
    - start storm: everyone signs in, starts and loads the paper within `--storm-seconds` (60);
    - autosave: every candidate saves a random item every U(`--think`) s (10-30 s think time);
    - deadline spike: all but `--stragglers` (10 %) submit at a random moment of the last
@@ -25,7 +29,7 @@ For each run and each database (a fresh SQLite file in WAL mode; PostgreSQL in a
    autovacuum would do is done by hand: ANALYZE after the seeding and every minute, VACUUM
    (ANALYZE) after the exam, before the baseline (bench/delivery.py's `Autovacuum` says why).
 4. Measured meanwhile: every gunicorn worker's RSS (peak, from /proc, every second), the workers'
-   CPU seconds (CPU per request), the machine's load.
+   CPU seconds (CPU per request), nginx's, the machine's load.
 5. After: every acknowledged save is stored (responses: not missing, not older, not another
    answer at its seq) and in the answer history (a row at its seq with its answer); every
    attempt is finalised; the largest gap between the deadline and an attempt's last accepted
@@ -74,12 +78,15 @@ BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
+import _nginx  # noqa: E402  (bench/_nginx.py)
 import delivery  # noqa: E402  (bench/delivery.py)
 
 SCHEMA = "bench_load"
 TARGET_SAVE_P99_MS = 250.0
 TARGET_STORM_P99_MS = 2000.0
 TARGET_BURST_RATIO = 0.7
+DIRECT_KEEP_ALIVE = 2  # gunicorn's default
+PROXIED_KEEP_ALIVE = 5  # behind nginx, as the README deploys it (nginx closes idle ones after 1 s)
 PORTS: list[int] = []  # --ports: the range servers are bound in (else the kernel picks)
 
 
@@ -132,6 +139,8 @@ def start_app(url: str, args, tmp: Path, name: str, cleanup: delivery.Cleanup) -
     log_path = tmp / f"{name}.log"
     env = delivery.server_env(url)
     env["EXAMSYS_UPLOAD_DIR"] = str(tmp / "uploads")
+    if args.nginx:
+        env["EXAMSYS_PROXY_COUNT"] = "1"  # as every node behind nginx runs (README, "Deployment")
     cmd = [str(delivery.GUNICORN), "-w", str(args.workers), "--threads", str(args.threads), "-k", "gthread",
            "--worker-connections", str(args.worker_connections), "--keep-alive", str(args.keep_alive),
            "--backlog", "4096", "-b", f"127.0.0.1:{port}", "wsgi:app"]
@@ -163,6 +172,15 @@ class Sampler(threading.Thread):
         workers = sorted((kb for pid, kb in self.peak_kb.items() if pid != master), reverse=True)
         return {"worker_peak_rss_mb": [round(kb / 1024, 1) for kb in workers],
                 "master_peak_rss_mb": round(self.peak_kb.get(master, 0) / 1024, 1)}
+
+
+def pids_cpu(pids: list[int]) -> float:
+    """CPU seconds used so far by these processes (those still there)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += delivery.cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
+    return total
 
 
 def open_attempts(engine, batch_id: int) -> int:
@@ -226,6 +244,10 @@ def exam_day(kind: str, url: str, n: int, args, tmp: Path, cleanup: delivery.Cle
     log(f"{kind}: app under gunicorn -w {args.workers} --threads {args.threads} "
         f"--worker-connections {args.worker_connections} --keep-alive {args.keep_alive}")
     port, server = start_app(url, args, tmp, f"{kind}-app", cleanup)
+    proxy = None
+    if args.nginx:  # the deployment's reverse proxy in front, its own configuration file
+        proxy = _nginx.Nginx(Path(tempfile.mkdtemp(dir=tmp)), port_in_range(), [port], cleanup,
+                             workers=os.cpu_count() or 1, connections=n + 1024, wait_healthz=delivery.wait_healthz)
     engine = create_engine(url, pool_pre_ping=True)
     cleanup.add("engine", engine.dispose)
 
@@ -236,16 +258,20 @@ def exam_day(kind: str, url: str, n: int, args, tmp: Path, cleanup: delivery.Cle
         conn.execute(update(Batch).where(Batch.id == batch_id).values(window_end=deadline_dt))
         grace = conn.execute(select(Batch.grace_seconds).where(Batch.id == batch_id)).scalar_one()
 
-    spec = {"host": "127.0.0.1", "port": port, "t0": t0, "deadline": deadline, "grace_seconds": grace,
+    spec = {"host": "127.0.0.1", "port": proxy.port if proxy else port, "t0": t0, "deadline": deadline,
+            "grace_seconds": grace,
             "storm_seconds": args.storm_seconds, "spike_seconds": args.spike_seconds, "think": args.think,
             "stragglers": args.stragglers, "seed": 11, "idle_reconnect": max(1.0, args.keep_alive - 0.5),
             "timeout": 30.0, "candidates": seeded["logins"]}
+    if proxy:  # a browser's idle connection lasts no longer than in the direct run
+        spec["idle_reconnect"] = max(1.0, DIRECT_KEEP_ALIVE - 0.5)
     spec_path, out_path = tmp / f"{kind}.spec.json", tmp / f"{kind}.out.json"
     spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
     sampler = Sampler(server)
     sampler.start()
     busy0, total0 = delivery.machine_cpu()
     cpu0 = delivery.workers_cpu(server)
+    nginx0 = pids_cpu(proxy.pids()) if proxy else 0.0
     load_avg = []
     log(f"{kind}: exam of {args.exam_minutes} min for {n} candidates, deadline "
         f"{deadline_dt.astimezone().strftime('%H:%M:%S')}")
@@ -279,6 +305,9 @@ def exam_day(kind: str, url: str, n: int, args, tmp: Path, cleanup: delivery.Cle
     sampler.stop.set()
     busy1, total1 = delivery.machine_cpu()
     server_cpu = delivery.workers_cpu(server) - cpu0
+    nginx_cpu = pids_cpu(proxy.pids()) - nginx0 if proxy else None
+    if proxy:
+        proxy.close()
     delivery.kill_group(server)
     out = json.loads(out_path.read_text(encoding="utf-8"))
 
@@ -343,6 +372,8 @@ def exam_day(kind: str, url: str, n: int, args, tmp: Path, cleanup: delivery.Cle
                     "runs": [s for s in sweeps if s["at_s"] > -args.sweep_every]},
         "cpu": {"server_workers_s": round(server_cpu, 1),
                 "server_ms_per_request": round(1000 * server_cpu / max(requests, 1), 2),
+                "nginx_s": None if nginx_cpu is None else round(nginx_cpu, 1),
+                "nginx_ms_per_request": None if nginx_cpu is None else round(1000 * nginx_cpu / max(requests, 1), 2),
                 "load_process_s": out["cpu_seconds"],
                 "machine_busy_pct": round(100 * (busy1 - busy0) / max(total1 - total0, 1e-9), 1),
                 "loadavg_max": round(max(load_avg), 2) if load_avg else None},
@@ -351,6 +382,7 @@ def exam_day(kind: str, url: str, n: int, args, tmp: Path, cleanup: delivery.Cle
         "status_counts": out["status"], "refusals": out["codes"],
         "load_loop_lag_ms": {"p99": delivery.pct(out["loop_lag_ms"], 99),
                              "max": round(max(out["loop_lag_ms"] or [0]), 1)},
+        "load_gc_ms": out.get("gc_ms"),
         "reconnect_retries": out["reconnect_retries"], "error_samples": out["errors"][:10],
         "seed_s": round(seed_s, 1),
     }
@@ -463,7 +495,10 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--worker-connections", type=int, default=6000)
-    ap.add_argument("--keep-alive", type=int, default=2, help="gunicorn --keep-alive seconds")
+    ap.add_argument("--keep-alive", type=int, help=f"gunicorn --keep-alive seconds (default: {DIRECT_KEEP_ALIVE}, "
+                    "gunicorn's; 5 with --nginx, as the README deploys it)")
+    ap.add_argument("--nginx", action="store_true",
+                    help="nginx in front, with deploy/nginx-examsys.conf, as the README deploys the app")
     ap.add_argument("--burst-candidates", type=int, default=200)
     ap.add_argument("--burst-paced-seconds", type=float, default=5.0)
     ap.add_argument("--burst-seconds", type=float, default=12.0,
@@ -478,6 +513,10 @@ def main() -> int:
     ap.add_argument("--max-seconds", type=int, help="watchdog for the whole run (default: from the durations)")
     ap.add_argument("--keep", action="store_true", help="keep the temp directory (logs, load output)")
     args = ap.parse_args()
+    if args.keep_alive is None:
+        args.keep_alive = PROXIED_KEEP_ALIVE if args.nginx else DIRECT_KEEP_ALIVE
+    if args.nginx and _nginx.binary() is None:
+        ap.error("--nginx: nginx is not installed (make setup installs nginx-light)")
     if not args.schema.replace("_", "").isalnum():
         ap.error("--schema: letters, digits and _ only")
     explicit_db = "--database" in sys.argv
@@ -509,6 +548,7 @@ def main() -> int:
     out = {"bench": "load", "quick": args.quick, "runs": [], "exam_minutes": args.exam_minutes,
            "storm_seconds": args.storm_seconds, "spike_seconds": args.spike_seconds, "think_s": args.think,
            "stragglers": args.stragglers, "sweep_every_s": args.sweep_every,
+           "proxy": "nginx (deploy/nginx-examsys.conf)" if args.nginx else None,
            "gunicorn": {"workers": args.workers, "threads": args.threads,
                         "worker_connections": args.worker_connections, "keep_alive": args.keep_alive},
            "cpus": os.cpu_count(), "nofile": nofile, "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}

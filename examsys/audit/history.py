@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import psycopg
@@ -205,19 +205,29 @@ _E_STRICT = (_E_VALUES.replace(_E["entry_hash"], "CASE WHEN up.flagged = %(e_fla
              .replace(_E["scope"], "%(next_scope)s").replace(_E["seq"], "%(next_seq)s"))
 _LINK_STRICT = (f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) "  # noqa: S608
                 f"SELECT {_E_STRICT} FROM up RETURNING id")
-_WITH_UPSERT_SQL: dict[tuple[str, bool], str] = {}
+_WITH_UPSERT_SQL: dict[tuple[str, bool, str, str], str] = {}
 
 # Standing alone, the statement answers a row even when it wrote nothing because the head it was
 # given had moved (the upsert's "alone" guard then held everything back): the chain's real head.
-_MOVED = (", NULL::integer, NULL::varchar FROM up UNION ALL SELECT NULL, NULL, h.seq, h.entry_hash FROM ("
-          "SELECT seq, entry_hash FROM audit_events WHERE scope = %(next_scope)s ORDER BY seq DESC LIMIT 1) AS h "
-          "WHERE NOT EXISTS (SELECT 1 FROM up) AND h.seq >= %(next_seq)s")
+# Its fifth column is the value of the caller's `extra` (see `tail`), NULL in that row.
+_MOVED = (", NULL::integer, NULL::varchar, {extra} FROM up UNION ALL SELECT NULL, NULL, h.seq, h.entry_hash, NULL "
+          "FROM (SELECT seq, entry_hash FROM audit_events WHERE scope = %(next_scope)s ORDER BY seq DESC LIMIT 1) "
+          "AS h WHERE NOT EXISTS (SELECT 1 FROM up) AND h.seq >= %(next_seq)s")
+
+
+class Stored(NamedTuple):
+    """What upsert_and_save wrote: the stored flag, the link (seq, entry hash) and the value of
+    its `extra` expression (None without one)."""
+
+    flagged: bool
+    link: tuple[int, str]
+    extra: Any = None
 
 
 def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagged: bool, attempt_id: int,
                     organisation_id: int | None, form_item_id: int, seq: int, answer: Any, now: datetime,
                     ip: str | None, user_agent: str | None, head: tuple[int, str],
-                    alone: bool = False) -> tuple[bool, tuple[int, str]] | None:
+                    alone: bool = False, tail: str = "", extra: str = "NULL::integer") -> Stored | HeadMoved | None:
     """PostgreSQL, with a remembered `head`: run the save's upsert (`upsert_sql`, compiled for
     psycopg with named parameters, RETURNING the stored flag; its attempt_id, form_item_id, seq and
     saved_at are this save's, which the history row and the link take from it, and in `alone` mode
@@ -234,18 +244,25 @@ def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagge
     (nothing unless the chain has no event yet after `head`), and HeadMoved gives the chain's
     real head when the one given was no longer it (the caller may try again after it); None when
     the flag came out otherwise or a concurrent link took the place, and the caller takes the
-    general path."""
+    general path.
+
+    `tail` (with `alone` only): further data-modifying parts of the same WITH (", name AS (…)",
+    constant SQL whose values are bound in `upsert_params`), which may refer to `up` (to run only
+    if the upsert wrote); `extra`: a scalar SQL expression over them, whose value comes back as
+    `Stored.extra`. They commit, or not, with the rest."""
     values = event_values(attempt_id=attempt_id, organisation_id=organisation_id, form_item_id=form_item_id,
                           seq=seq, answer=answer, flagged=expect_flagged, now=now, ip=ip, user_agent=user_agent)
     scope = chain.attempt_scope(attempt_id)
     link_seq = head[0] + 1
     link = chain.entry_hash(values, scope=scope, seq=link_seq, prev=head[1])
-    sql = _WITH_UPSERT_SQL.get((upsert_sql, alone))
+    if tail and not alone:
+        raise ValueError("upsert_and_save: a tail only with alone=True")
+    sql = _WITH_UPSERT_SQL.get((upsert_sql, alone, tail, extra))
     if sql is None:  # constant table and column names and the constants above; every value is bound
         parts = ("WITH up AS (", upsert_sql, "), saved AS (", _SAVED, "), link AS (",
-                 _LINK_STRICT if alone else _LINK, ") SELECT up.flagged, (SELECT id FROM link)",
-                 _MOVED if alone else " FROM up")
-        sql = _WITH_UPSERT_SQL.setdefault((upsert_sql, alone), "".join(parts))
+                 _LINK_STRICT if alone else _LINK, ")", tail, " SELECT up.flagged, (SELECT id FROM link)",
+                 _MOVED.format(extra=extra) if alone else " FROM up")
+        sql = _WITH_UPSERT_SQL.setdefault((upsert_sql, alone, tail, extra), "".join(parts))
     params = {**upsert_params, "h_answer": orjson.dumps(answer).decode(), "ip": ip, "e_org": organisation_id,
               "e_object_id": values["object_id"], "e_data": orjson.dumps(values["data"]).decode(),
               "e_ua": values["user_agent"], "e_prev_hash": head[1], "e_entry_hash": link, "e_flagged": expect_flagged}
@@ -262,11 +279,11 @@ def upsert_and_save(conn, upsert_sql: str, upsert_params: dict, *, expect_flagge
         return None
     flagged = bool(row[0])
     if row[1] is not None:
-        return flagged, (link_seq, link)
+        return Stored(flagged, (link_seq, link))
     if flagged != expect_flagged:
         values = event_values(attempt_id=attempt_id, organisation_id=organisation_id, form_item_id=form_item_id,
                               seq=seq, answer=answer, flagged=flagged, now=now, ip=ip, user_agent=user_agent)
-    return flagged, chain.append(conn, scope, values)[2:]
+    return Stored(flagged, chain.append(conn, scope, values)[2:])
 
 
 @dataclass(frozen=True)
@@ -277,7 +294,7 @@ class HeadMoved:
 
 
 def _alone(conn, sql: str, params: dict, link: tuple[int, str]):
-    """`sql` as its own transaction (psycopg autocommit): (stored flag, link); HeadMoved (with
+    """`sql` as its own transaction (psycopg autocommit): Stored; HeadMoved (with
     the real head) when it wrote nothing because the chain has moved on past the head it was
     given; None when it wrote nothing otherwise (the upsert's guard, or a constraint refusing the
     link: see `_LINK_STRICT`)."""
@@ -291,8 +308,8 @@ def _alone(conn, sql: str, params: dict, link: tuple[int, str]):
         return None
     if row[0] is None:
         return HeadMoved((row[2], row[3]))
-    return bool(row[0]), link
+    return Stored(bool(row[0]), link, row[4])
 
 
-__all__ = ["HeadMoved", "Prepared", "forget_head", "known_head", "prepare", "remember_head", "saved",
+__all__ = ["HeadMoved", "Prepared", "Stored", "forget_head", "known_head", "prepare", "remember_head", "saved",
            "upsert_and_save"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, func, select, text
@@ -18,7 +19,7 @@ from examsys import create_app
 from examsys.audit import chain, history
 from examsys.audit.models import AnswerHistory, AuditEvent
 from examsys.audit.verify import verify_database
-from examsys.delivery.exam import hotsave, saving
+from examsys.delivery.exam import autosave, hotsave, saving
 from examsys.delivery.models import Attempt, Response
 from examsys.extensions import db as _db
 from tests.conftest import TEST_DB_URL, drop_pg_schema, pg_schema_url, worker_name
@@ -168,7 +169,7 @@ def test_a_moved_head_writes_nothing_and_the_save_follows_the_real_head(real_app
     resp = cand.save(4)
     assert resp.status_code == 200 and resp.get_json()["seq"] == 4
     assert len(alone) == 2 and alone[0] == history.HeadMoved(head)  # nothing written, the real head back
-    assert alone[1] == (False, history.known_head(cand.aid)) and alone[1][1][0] == head[0] + 1
+    assert alone[1][:2] == (False, history.known_head(cand.aid)) and alone[1].link[0] == head[0] + 1
     events, rows, stored, report = _record(real_app, cand.aid)
     assert [e.data["seq"] for e in events] == [1, 2, 3, 4] and [r.seq for r in rows] == [1, 2, 3, 4]
     assert stored == 4 and report.ok, report.failures
@@ -252,3 +253,86 @@ def test_a_save_is_acknowledged_while_its_organisation_and_item_rows_are_locked(
         _db.session.remove()
     assert history == 1
     assert link == 2  # both saves, each with its organisation named
+
+
+def _attempt_and_session(app, aid):
+    with app.app_context():
+        row = _db.session.execute(text(
+            "SELECT a.answered_count, a.last_seen_at, s.last_seen_at FROM attempts a "
+            "JOIN candidate_sessions s ON s.roster_entry_id = a.roster_entry_id AND s.ended_at IS NULL "
+            "WHERE a.id = :a"), {"a": aid}).one()
+        _db.session.remove()
+    return row[0], row[1], row[2]
+
+
+def test_a_save_with_the_attempt_rows_bookkeeping_and_the_sessions_last_seen_is_still_one_statement(
+        real_app, monkeypatch, frozen_clock):
+    """At scale most saves have something for the attempt row (a first answer changes the answered
+    count; the last-seen time is due every 15 s) and, every minute, for the session's: those
+    UPDATEs are parts of the one standalone statement, on the autosave pool, without the ORM
+    session's transaction."""
+    cand = Candidate(real_app)
+    assert cand.save(1).status_code == 200
+    count0, _seen0, _session0 = _attempt_and_session(real_app, cand.aid)
+    assert count0 == 1
+    phases, session_checkouts = [], []
+    real_phase = saving.write_phase
+    monkeypatch.setattr(saving, "write_phase", lambda *a, **k: phases.append(a) or real_phase(*a, **k))
+    with real_app.app_context():
+        pool = _db.engine.pool
+
+    def count_session(*_a):
+        session_checkouts.append(1)
+
+    event.listen(pool, "checkout", count_session)
+    alone = _spy(monkeypatch)
+    try:
+        frozen_clock.advance(timedelta(seconds=61))  # the attempt's and the session's last-seen times both due
+        hotsave._HOT.clear()
+        assert cand.save(2).status_code == 200
+        during = len(session_checkouts)
+        count, seen, session_seen = _attempt_and_session(real_app, cand.aid)
+        assert (count, seen, session_seen) == (1, frozen_clock.now(), frozen_clock.now())
+        frozen_clock.advance(timedelta(seconds=20))  # the attempt's due again, not the session's
+        before = len(session_checkouts)
+        assert cand.save(3).status_code == 200
+        during += len(session_checkouts) - before
+        count, seen, session_seen2 = _attempt_and_session(real_app, cand.aid)
+        assert (count, seen, session_seen2) == (1, frozen_clock.now(), session_seen)
+    finally:
+        event.remove(pool, "checkout", count_session)
+    assert during == 0  # no connection of the session's pool for either save
+    assert len(alone) == 2 and all(isinstance(out, history.Stored) for out in alone)
+    assert alone[0].extra == 1 and alone[1].extra == 1  # the answered count, as the statement left it
+    assert phases == []
+    events, rows, stored, report = _record(real_app, cand.aid)
+    assert [r.seq for r in rows] == [1, 2, 3] and stored == 3 and report.ok, report.failures
+
+
+def test_a_standalone_save_that_writes_nothing_leaves_the_attempt_row_and_session_alone(
+        real_app, monkeypatch, frozen_clock):
+    """The bookkeeping runs only if the upsert wrote: a read that another worker's save has
+    overtaken before the statement (its seq moved on) writes nothing at all, the count included;
+    the save then takes the general path, which counts once."""
+    cand = Candidate(real_app)
+    assert cand.save(1).status_code == 200
+    frozen_clock.advance(timedelta(seconds=61))
+    hotsave._HOT.clear()
+    real_load = autosave.load
+    stale = []
+
+    def overtaken(*a, **k):
+        fast = real_load(*a, **k)
+        if fast is not None and not stale:  # as read before seq 1 was stored: nothing answered yet
+            fast = dataclasses.replace(fast, stored_seq=None, was_answered=False, answered_count=0)
+            stale.append(fast)
+        return fast
+
+    monkeypatch.setattr(autosave, "load", overtaken)
+    alone = _spy(monkeypatch)
+    assert cand.save(2).status_code == 200
+    assert stale and alone and alone[0] is None  # the overtaken read's statement wrote nothing
+    count, seen, session_seen = _attempt_and_session(real_app, cand.aid)
+    assert count == 1 and seen == frozen_clock.now()  # counted once, by the general path's write
+    events, rows, stored, report = _record(real_app, cand.aid)
+    assert [r.seq for r in rows] == [1, 2] and stored == 2 and report.ok, report.failures

@@ -42,6 +42,7 @@ def _load_bench(name: str, filename: str):
 
 bench_delivery = _load_bench("_examsys_faults_bench_delivery", "delivery.py")
 bench_load = _load_bench("_examsys_faults_bench_load", "_delivery_load.py")
+bench_nginx = _load_bench("_examsys_faults_bench_nginx", "_nginx.py")
 bench_load.TIMEOUT = 10.0  # per request; a hang shows as a timeout (then a retry), well inside the caps
 
 

@@ -36,13 +36,11 @@ free ones.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -53,12 +51,19 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_DB_URL, drop_pg_schema, pg_schema_url, worker_name
-from tests.faults.harness import Gunicorn, bench_delivery, bench_load, free_port, new_tempdir, server_env
+from tests.faults.harness import (
+    Gunicorn,
+    bench_delivery,
+    bench_load,
+    bench_nginx,
+    free_port,
+    new_tempdir,
+    server_env,
+)
 
 pytestmark = [pytest.mark.nodes, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-NGINX_CONF = ROOT / "deploy" / "nginx-examsys.conf"
 SEED_SCRIPT = Path(__file__).resolve().parent / "_seed.py"
 CLI_SCRIPT = Path(__file__).resolve().parent / "_cli.py"
 REDIS_URL = os.environ.get("EXAMSYS_TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -89,13 +94,9 @@ def _missing() -> str | None:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except Exception as exc:  # noqa: BLE001 - any failure is the reason to skip
         return f"needs Redis at {REDIS_URL} (EXAMSYS_TEST_REDIS_URL): {type(exc).__name__}: {exc}"
-    if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
+    if bench_nginx.binary() is None:
         return "needs nginx (scripts/sysdeps.sh installs nginx-light)"
     return None
-
-
-def _nginx_binary() -> str:
-    return shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 class Ports:
@@ -127,59 +128,11 @@ def _redis_db(cleanup) -> str:
 # --- nginx -------------------------------------------------------------------------------------
 
 
-def render_nginx(conf: str, *, listen: int, nodes: list[int]) -> str:
-    """deploy/nginx-examsys.conf with this test's node ports, listening port and checkout path:
-    the upstream's server lines, `listen` and /srv/examsys/ are replaced, nothing else."""
-    servers = "".join(f"    server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;\n" for p in nodes)
-    out, n = re.subn(r"(upstream examsys_app \{\n(?:\s*#.*\n)*)(?:\s*server [^\n]*\n)+", r"\g<1>" + servers, conf)
-    assert n == 1, "deploy/nginx-examsys.conf: no `upstream examsys_app` with server lines"
-    out, n = re.subn(r"listen 80;", f"listen 127.0.0.1:{listen};", out)
-    assert n == 1, "deploy/nginx-examsys.conf: no `listen 80;`"
-    assert "/srv/examsys/" in out
-    return out.replace("/srv/examsys/", str(ROOT) + "/")
-
-
-class Nginx:
-    """nginx in the foreground (`daemon off`), one worker (round robin is per worker), its
-    prefix, pid, logs and temp files in a directory of its own; killed at cleanup."""
-
-    def __init__(self, tmp: Path, listen: int, nodes: list[int], cleanup):
-        self.dir = tmp / "nginx"
-        self.dir.mkdir()
-        self.port = listen
-        site = render_nginx(NGINX_CONF.read_text(encoding="utf-8"), listen=listen, nodes=nodes)
-        (self.dir / "examsys.conf").write_text(site, encoding="utf-8")
-        user = ""
-        if os.geteuid() == 0:  # workers run as nobody: they write temp files here
-            import pwd
-
-            nobody = pwd.getpwnam("nobody")
-            for sub in ("client_body", "proxy"):
-                (self.dir / sub).mkdir()
-                os.chown(self.dir / sub, nobody.pw_uid, nobody.pw_gid)
-            user = "user nobody nogroup;\n"
-        (self.dir / "nginx.conf").write_text(
-            f"{user}worker_processes 1;\npid {self.dir}/nginx.pid;\nerror_log {self.dir}/error.log warn;\n"
-            "events { worker_connections 256; }\n"
-            "http {\n    include /etc/nginx/mime.types;\n"
-            f"    access_log {self.dir}/access.log;\n"
-            f"    client_body_temp_path {self.dir}/client_body;\n    proxy_temp_path {self.dir}/proxy;\n"
-            f"    fastcgi_temp_path {self.dir}/fastcgi;\n    uwsgi_temp_path {self.dir}/uwsgi;\n"
-            f"    scgi_temp_path {self.dir}/scgi;\n"
-            f"    include {self.dir}/examsys.conf;\n}}\n", encoding="utf-8")
-        cmd = [_nginx_binary(), "-p", str(self.dir), "-e", str(self.dir / "error.log"), "-c",
-               str(self.dir / "nginx.conf"), "-g", "daemon off;"]
-        check = subprocess.run([*cmd[:-2], "-t"], capture_output=True, text=True, timeout=30)
-        assert check.returncode == 0, f"nginx -t: {check.stderr}"
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
-        cleanup.add("nginx", self.close)
-        bench_delivery.wait_healthz(listen, self.proc, self.dir / "error.log", 20)
-
-    def close(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, 9)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(10)
+def Nginx(tmp: Path, listen: int, nodes: list[int], cleanup):  # noqa: N802 - reads as the class it builds
+    """deploy/nginx-examsys.conf in front of the nodes (bench/_nginx.py): one worker, since round
+    robin is per worker and the test wants strict alternation."""
+    return bench_nginx.Nginx(tmp, listen, nodes, cleanup, workers=1, connections=256,
+                             wait_healthz=bench_delivery.wait_healthz)
 
 
 # --- the client --------------------------------------------------------------------------------

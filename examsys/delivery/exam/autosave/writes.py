@@ -56,20 +56,26 @@ def _upsert(dialect: str, keep_flag: bool, mode: str):
     - "alone": as "guarded", and nothing unless the attempt's chain has no event yet at
       `next_seq` (the link this save will add after the head this process remembers): the
       statement that stands alone as its own transaction writes nothing when that head moved.
+    - "alone_row": as "alone", the attempt row locked FOR NO KEY UPDATE instead of FOR SHARE:
+      the statement also updates that row (`BOOKKEEPING_TAIL`). Two saves of one attempt then
+      queue on the lock; each holding a shared lock and wanting to raise it, they would deadlock.
     `keep_flag` leaves the stored flag alone (the save did not say)."""
     stmt = _UPSERTS.get((dialect, keep_flag, mode))
     if stmt is None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         names = ("attempt_id", "form_item_id", "answer", "seq", "flagged", "saved_at")
-        if mode in ("guarded", "alone"):
+        if mode in ("guarded", "alone", "alone_row"):
             session_live_ = (select(_cs.c.id).where(_cs.c.id == bindparam("session_id"), _cs.c.ended_at.is_(None),
                                                     _cs.c.roster_entry_id == _a.c.roster_entry_id).exists())
             checks = [_a.c.id == bindparam("attempt_id"), still_open(_a.c.deadline_at >= bindparam("cutoff")),
                       session_live_, bindparam("version_id") == _ITEM_VERSION]
-            if mode == "alone":
+            if mode in ("alone", "alone_row"):
                 checks.append(~select(_ev.c.id).where(_ev.c.scope == bindparam("next_scope"),
                                                       _ev.c.seq == bindparam("next_seq")).exists())
-            is_open = select(_a.c.id).where(*checks).with_for_update(read=True, of=_a).exists()
+            locked = select(_a.c.id).where(*checks)
+            locked = (locked.with_for_update(key_share=True, of=_a) if mode == "alone_row"
+                      else locked.with_for_update(read=True, of=_a))
+            is_open = locked.exists()
             ins = insert(_r).from_select(
                 list(names), select(*(bindparam(n, type_=_r.c[n].type) for n in names)).where(is_open))
         else:
@@ -82,6 +88,19 @@ def _upsert(dialect: str, keep_flag: bool, mode: str):
         ).returning(_r.c.flagged)
         _UPSERTS[(dialect, keep_flag, mode)] = stmt
     return stmt
+
+
+# PostgreSQL, a save standing alone (`write_fast`) that has the attempt row's bookkeeping to
+# record (answered count, last seen, address, browser: `needs_bookkeeping`) or whose session's
+# last-seen time is due: those UPDATEs are further parts of the save's one statement, run only if
+# its upsert wrote (`up`, history.upsert_and_save's), so that all of it or none is committed.
+# Their parameters are the upsert's (attempt_id, session_id, saved_at) and the bookkeeping's own.
+BOOKKEEPING_TAIL = (f", att AS (UPDATE {_a.name} SET last_seen_at = %(saved_at)s, last_ip = %(p_ip)s, "  # noqa: S608
+                    "last_user_agent = %(p_ua)s, answered_count = answered_count + %(p_delta)s "
+                    "WHERE id = %(attempt_id)s AND EXISTS (SELECT 1 FROM up) RETURNING answered_count)")
+SESSION_TAIL = (f", ses AS (UPDATE {_cs.name} SET last_seen_at = %(saved_at)s "  # noqa: S608
+                "WHERE id = %(session_id)s AND EXISTS (SELECT 1 FROM up))")
+_ANSWERED = "(SELECT answered_count FROM att)"
 
 
 def _stored_state(stored, seq: int, value: Any, flagged: bool | None) -> SaveResult:
@@ -170,14 +189,12 @@ def needs_bookkeeping(fast: FastSave, value: Any, *, now: datetime, ip: str | No
 def alone_facts(fast: FastSave, value: Any, *, now: datetime, ip: str | None,
                 user_agent: str | None) -> list | None:
     """PostgreSQL: the server facts of a save that can be its one standalone statement (see
-    `write_fast`), i.e. [] -- or None when it cannot: the attempt row has bookkeeping to record,
-    the session's last-seen time is due, a fact is to be recorded, or the attempt chain's head
-    is not known."""
-    if fast.touch_session or (fast.head or history.known_head(fast.target.attempt_id)) is None:
+    `write_fast`), i.e. [] -- or None when it cannot: a fact is to be recorded, or the attempt
+    chain's head is not known. The attempt row's bookkeeping and the session's last-seen time
+    are parts of that statement."""
+    if (fast.head or history.known_head(fast.target.attempt_id)) is None:
         return None
-    bookkeeping, delta = needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)
-    if bookkeeping:
-        return None
+    delta = needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)[1]
     facts = _facts(fast.target, now, fast.answered_count + delta, ip, user_agent)
     return None if facts else facts
 
@@ -187,10 +204,12 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
                prepared: history.Prepared | None = None) -> Written:
     """The fast write, conditional on what `load` read (flushes, never commits, except: on
     PostgreSQL the one statement that is all the save writes runs, with nothing sent before it,
-    as its own transaction, `history.upsert_and_save(alone=True)`): one guarded upsert when the
+    as its own transaction, `history.upsert_and_save(alone=True)`, the attempt row's bookkeeping
+    and the session's last-seen time included: `BOOKKEEPING_TAIL`): one guarded upsert when the
     attempt's bookkeeping has nothing to record (answered count unchanged, seen within
     ATTEMPT_SEEN_EVERY from the same address and browser), else the bookkeeping UPDATE and the
-    upsert. Result None when the attempt closed or the response changed since the read (or,
+    upsert. The session's last-seen time, when due (`fast.touch_session`), is written by the
+    caller unless the save stands alone. Result None when the attempt closed or the response changed since the read (or,
     alone, the link could not follow its head): nothing was written, and the caller rolls back
     and takes the general path. `facts`: the save's server facts when already known
     (`alone_facts`). `prepared`: the history row and link from `prepare_link` (used when they
@@ -200,6 +219,11 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
     params = {"attempt_id": target.attempt_id, "form_item_id": form_item_id, "answer": value, "seq": seq,
               "flagged": bool(flagged), "saved_at": now, "expect_seq": fast.stored_seq}
     answered_count = fast.answered_count + delta
+    head = fast.head or history.known_head(target.attempt_id)
+    if (facts == [] and head is not None and conn.dialect.name == "postgresql" and rawsql.idle(conn)
+            and (bookkeeping or fast.touch_session)):
+        return _write_alone_with_rows(conn, fast, params, value, head, bookkeeping=bookkeeping, delta=delta,
+                                      flagged=flagged, now=now, ip=ip, user_agent=user_agent)
     if bookkeeping:
         touched = conn.execute(_TOUCH_ATTEMPT, _touch_params(target, now, ip, user_agent, delta)).first()
         if touched is None:
@@ -210,7 +234,6 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
         params.update(cutoff=now - timedelta(seconds=target.grace_seconds), session_id=fast.session_id,
                       version_id=fast.version_id)
         upsert = _upsert(conn.dialect.name, flagged is None, "guarded")
-    head = fast.head or history.known_head(target.attempt_id)
     if facts is None or bookkeeping:
         facts = _facts(target, now, answered_count, ip, user_agent)  # known before the write
     if head is not None and conn.dialect.name == "postgresql":
@@ -231,7 +254,7 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
             head = out.head
         if out is None or isinstance(out, history.HeadMoved):
             return Written(result=None)  # nothing written
-        stored_flag, link = out
+        stored_flag, link = out.flagged, out.link
     else:
         written = rawsql.run(conn, upsert, params)
         if written is None:
@@ -242,3 +265,38 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
     integrity.record_facts(target.attempt_id, facts)
     return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=stored_flag), answered_count,
                    bookkeeping, link=None if facts else link)
+
+
+def _write_alone_with_rows(conn, fast: FastSave, params: dict, value: Any, head: tuple[int, str], *,
+                           bookkeeping: bool, delta: int, flagged: bool | None, now: datetime, ip: str | None,
+                           user_agent: str | None) -> Written:
+    """`write_fast`'s one standalone statement when it also updates the attempt row (its
+    bookkeeping) and/or the session's last-seen time: the upsert's guard locks the attempt row
+    FOR NO KEY UPDATE ("alone_row"), and BOOKKEEPING_TAIL / SESSION_TAIL run only if the upsert
+    wrote. Nothing was written when the result is None."""
+    target = fast.target
+    params.update(cutoff=now - timedelta(seconds=target.grace_seconds), session_id=fast.session_id,
+                  version_id=fast.version_id)
+    tail, extra = "", "NULL::integer"
+    if bookkeeping:
+        touch = _touch_params(target, now, ip, user_agent, delta)
+        params.update(p_ip=touch["p_ip"], p_ua=touch["p_ua"], p_delta=delta)
+        tail, extra = BOOKKEEPING_TAIL, _ANSWERED
+    if fast.touch_session:
+        tail += SESSION_TAIL
+    for _try in range(2):  # a head moved by another worker comes back: once more after it
+        params.update(next_scope=chain.attempt_scope(target.attempt_id), next_seq=head[0] + 1)
+        sql, args = rawsql.bound(conn, _upsert(conn.dialect.name, flagged is None, "alone_row"), params)
+        out = history.upsert_and_save(
+            conn, sql, args, expect_flagged=fast.stored_flagged if flagged is None else bool(flagged),
+            attempt_id=target.attempt_id, organisation_id=target.organisation_id, form_item_id=params["form_item_id"],
+            seq=params["seq"], answer=value, now=now, ip=ip, user_agent=user_agent, head=head, alone=True,
+            tail=tail, extra=extra)
+        if not isinstance(out, history.HeadMoved):
+            break
+        head = out.head
+    if out is None or isinstance(out, history.HeadMoved):
+        return Written(result=None)  # nothing written
+    answered_count = out.extra if bookkeeping and out.extra is not None else fast.answered_count + delta
+    return Written(SaveResult(stored=True, seq=params["seq"], saved_at=now, answer=value, flagged=out.flagged),
+                   answered_count, bookkeeping, link=out.link)
