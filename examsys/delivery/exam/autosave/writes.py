@@ -57,8 +57,9 @@ def _upsert(dialect: str, keep_flag: bool, mode: str):
       `next_seq` (the link this save will add after the head this process remembers): the
       statement that stands alone as its own transaction writes nothing when that head moved.
     - "alone_row": as "alone", the attempt row locked FOR NO KEY UPDATE instead of FOR SHARE:
-      the statement also updates that row (`BOOKKEEPING_TAIL`). Two saves of one attempt then
-      queue on the lock; each holding a shared lock and wanting to raise it, they would deadlock.
+      the statement also updates that row or the session's (`BOOKKEEPING_TAIL`, `SESSION_TAIL`).
+      Two saves of one attempt then queue on the lock; each holding a shared lock and wanting to
+      raise it, they would deadlock.
     `keep_flag` leaves the stored flag alone (the save did not say)."""
     stmt = _UPSERTS.get((dialect, keep_flag, mode))
     if stmt is None:
@@ -209,9 +210,9 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
     attempt's bookkeeping has nothing to record (answered count unchanged, seen within
     ATTEMPT_SEEN_EVERY from the same address and browser), else the bookkeeping UPDATE and the
     upsert. The session's last-seen time, when due (`fast.touch_session`), is written by the
-    caller unless the save stands alone. Result None when the attempt closed or the response changed since the read (or,
-    alone, the link could not follow its head): nothing was written, and the caller rolls back
-    and takes the general path. `facts`: the save's server facts when already known
+    caller unless the save stands alone. Result None when the attempt closed or the response
+    changed since the read (or, alone, the link could not follow its head): nothing was written,
+    and the caller rolls back and takes the general path. `facts`: the save's server facts when already known
     (`alone_facts`). `prepared`: the history row and link from `prepare_link` (used when they
     still fit)."""
     target = fast.target
@@ -220,41 +221,50 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
               "flagged": bool(flagged), "saved_at": now, "expect_seq": fast.stored_seq}
     answered_count = fast.answered_count + delta
     head = fast.head or history.known_head(target.attempt_id)
-    if (facts == [] and head is not None and conn.dialect.name == "postgresql" and rawsql.idle(conn)
-            and (bookkeeping or fast.touch_session)):
-        return _write_alone_with_rows(conn, fast, params, value, head, bookkeeping=bookkeeping, delta=delta,
-                                      flagged=flagged, now=now, ip=ip, user_agent=user_agent)
-    if bookkeeping:
+    pg = conn.dialect.name == "postgresql"
+    if facts is None and not bookkeeping:
+        facts = _facts(target, now, answered_count, ip, user_agent)  # known before the write
+    # One statement for the upsert, its history row and its link (one round trip fewer); when it
+    # is all the save writes and nothing was sent yet, that statement is the transaction, and the
+    # attempt row's bookkeeping and the session's last-seen time, when due, are parts of it.
+    alone = pg and head is not None and facts == [] and rawsql.idle(conn)
+    if bookkeeping and not alone:
         touched = conn.execute(_TOUCH_ATTEMPT, _touch_params(target, now, ip, user_agent, delta)).first()
         if touched is None:
             return Written(result=None)
         answered_count = touched[0]
         upsert = _upsert(conn.dialect.name, flagged is None, "expect")
+        facts = _facts(target, now, answered_count, ip, user_agent)  # known before the write
     else:
         params.update(cutoff=now - timedelta(seconds=target.grace_seconds), session_id=fast.session_id,
                       version_id=fast.version_id)
         upsert = _upsert(conn.dialect.name, flagged is None, "guarded")
-    if facts is None or bookkeeping:
-        facts = _facts(target, now, answered_count, ip, user_agent)  # known before the write
-    if head is not None and conn.dialect.name == "postgresql":
-        # One statement for the upsert, its history row and its link (one round trip fewer); when
-        # it is all the save writes and nothing was sent yet, that statement is the transaction.
-        alone = not bookkeeping and facts == [] and rawsql.idle(conn)
+    tail, extra = "", "NULL::integer"
+    if alone and bookkeeping:
+        touch = _touch_params(target, now, ip, user_agent, delta)
+        params.update(p_ip=touch["p_ip"], p_ua=touch["p_ua"], p_delta=delta)
+        tail, extra = BOOKKEEPING_TAIL, _ANSWERED
+    if alone and fast.touch_session:
+        tail += SESSION_TAIL
+    if head is not None and pg:
         for _try in range(2):  # alone, a head moved by another worker comes back: once more after it
             if alone:
                 params.update(next_scope=chain.attempt_scope(target.attempt_id), next_seq=head[0] + 1)
-                upsert = _upsert(conn.dialect.name, flagged is None, "alone")
+                upsert = _upsert(conn.dialect.name, flagged is None, "alone_row" if tail else "alone")
             sql, args = rawsql.bound(conn, upsert, params)
             out = history.upsert_and_save(
                 conn, sql, args, expect_flagged=fast.stored_flagged if flagged is None else bool(flagged),
                 attempt_id=target.attempt_id, organisation_id=target.organisation_id, form_item_id=form_item_id,
-                seq=seq, answer=value, now=now, ip=ip, user_agent=user_agent, head=head, alone=alone)
+                seq=seq, answer=value, now=now, ip=ip, user_agent=user_agent, head=head, alone=alone,
+                tail=tail, extra=extra)
             if not isinstance(out, history.HeadMoved):
                 break
             head = out.head
         if out is None or isinstance(out, history.HeadMoved):
             return Written(result=None)  # nothing written
         stored_flag, link = out.flagged, out.link
+        if out.extra is not None:
+            answered_count = out.extra  # the count as the statement left it
     else:
         written = rawsql.run(conn, upsert, params)
         if written is None:
@@ -265,38 +275,3 @@ def write_fast(conn, fast: FastSave, form_item_id: int, value: Any, seq: int, *,
     integrity.record_facts(target.attempt_id, facts)
     return Written(SaveResult(stored=True, seq=seq, saved_at=now, answer=value, flagged=stored_flag), answered_count,
                    bookkeeping, link=None if facts else link)
-
-
-def _write_alone_with_rows(conn, fast: FastSave, params: dict, value: Any, head: tuple[int, str], *,
-                           bookkeeping: bool, delta: int, flagged: bool | None, now: datetime, ip: str | None,
-                           user_agent: str | None) -> Written:
-    """`write_fast`'s one standalone statement when it also updates the attempt row (its
-    bookkeeping) and/or the session's last-seen time: the upsert's guard locks the attempt row
-    FOR NO KEY UPDATE ("alone_row"), and BOOKKEEPING_TAIL / SESSION_TAIL run only if the upsert
-    wrote. Nothing was written when the result is None."""
-    target = fast.target
-    params.update(cutoff=now - timedelta(seconds=target.grace_seconds), session_id=fast.session_id,
-                  version_id=fast.version_id)
-    tail, extra = "", "NULL::integer"
-    if bookkeeping:
-        touch = _touch_params(target, now, ip, user_agent, delta)
-        params.update(p_ip=touch["p_ip"], p_ua=touch["p_ua"], p_delta=delta)
-        tail, extra = BOOKKEEPING_TAIL, _ANSWERED
-    if fast.touch_session:
-        tail += SESSION_TAIL
-    for _try in range(2):  # a head moved by another worker comes back: once more after it
-        params.update(next_scope=chain.attempt_scope(target.attempt_id), next_seq=head[0] + 1)
-        sql, args = rawsql.bound(conn, _upsert(conn.dialect.name, flagged is None, "alone_row"), params)
-        out = history.upsert_and_save(
-            conn, sql, args, expect_flagged=fast.stored_flagged if flagged is None else bool(flagged),
-            attempt_id=target.attempt_id, organisation_id=target.organisation_id, form_item_id=params["form_item_id"],
-            seq=params["seq"], answer=value, now=now, ip=ip, user_agent=user_agent, head=head, alone=True,
-            tail=tail, extra=extra)
-        if not isinstance(out, history.HeadMoved):
-            break
-        head = out.head
-    if out is None or isinstance(out, history.HeadMoved):
-        return Written(result=None)  # nothing written
-    answered_count = out.extra if bookkeeping and out.extra is not None else fast.answered_count + delta
-    return Written(SaveResult(stored=True, seq=params["seq"], saved_at=now, answer=value, flagged=out.flagged),
-                   answered_count, bookkeeping, link=out.link)
