@@ -43,7 +43,7 @@ run: setup
 	@echo "examsys: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@# The job worker (batch archives and other long work) runs beside the web workers and stops with them.
 	$(BIN)/examsys jobs worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
-	  $(BIN)/gunicorn --workers 4 --threads 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	  $(BIN)/gunicorn --worker-class examsys.serving.FreeThreadWorker --workers 4 --threads 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: setup
 	$(BIN)/pytest -q -n 2 $(PYTEST_ARGS)

@@ -10,7 +10,8 @@ schema `bench_delivery` that is dropped afterwards):
    roster entries, built from tests/delivery/world.py plus N-3 more candidates. Where PostgreSQL
    runs with autovacuum off, the schema is then analyzed by hand, as autovacuum would have done
    long before an exam (`Autovacuum`).
-2. The app under gunicorn (`-w 4 --threads 2`, as `make run` serves it; fixed
+2. The app under gunicorn (`-w 4 --threads 2 -k examsys.serving.FreeThreadWorker`, as `make run`
+   serves it; fixed
    EXAMSYS_SECRET_KEY/EXAMSYS_DATA_KEY so the seeding process and the server agree on the
    ID-number blind index, login and autosave rate limits lifted, rate-limit storage in Redis as in production:
    BENCH_REDIS_URL, default redis://127.0.0.1:6379/14; set it empty for in-memory limits).
@@ -71,6 +72,8 @@ sys.path.insert(0, str(BENCH))
 from _delivery_load import schedule, slot_of  # noqa: E402  (bench/_delivery_load.py: the load processes' windows)
 
 VENV_BIN = Path(sys.executable).parent
+# As `make run` serves the app (examsys/serving.py); the bare endpoint runs under the same class.
+WORKER_CLASS = "examsys.serving.FreeThreadWorker"
 GUNICORN = VENV_BIN / "gunicorn" if (VENV_BIN / "gunicorn").exists() else ROOT / ".venv/bin/gunicorn"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCHEMA = "bench_delivery"
@@ -356,7 +359,8 @@ def start_server(target: str, url: str, args, tmp: Path, name: str, cleanup: Cle
     log_path = tmp / f"{name}.log"
     env = server_env(url)
     env["EXAMSYS_UPLOAD_DIR"] = str(tmp / "uploads")
-    cmd = [str(GUNICORN), "-w", str(args.workers), "--threads", str(args.threads), "-b", f"127.0.0.1:{port}",
+    cmd = [str(GUNICORN), "-w", str(args.workers), "--threads", str(args.threads), "-k", WORKER_CLASS,
+           "-b", f"127.0.0.1:{port}",
            "--pythonpath", str(BENCH), target]
     with open(log_path, "wb") as fh:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)

@@ -9,8 +9,9 @@ For each run and each database (a fresh SQLite file in WAL mode; PostgreSQL in a
 1. `examsys db upgrade`, then one filed batch with N candidates on its roster (seeded in bulk),
    its window ending at the deadline shared by every attempt: the exam's end, `--exam-minutes`
    after the start storm begins.
-2. The app under gunicorn (`-w 4 --threads 2 -k gthread`, as `make run` serves it, with
-   `--worker-connections` and `--keep-alive`, 2 by default: gunicorn's), or with `--nginx` as
+2. The app under gunicorn (`-w 4 --threads 2 -k examsys.serving.FreeThreadWorker`: gthread that
+   accepts only while a thread is free, as `make run` serves it; `--worker-class gthread` for the
+   stock one; with `--worker-connections` and `--keep-alive`, 2 by default: gunicorn's), or with `--nginx` as
    the README deploys it: behind nginx running deploy/nginx-examsys.conf (one node, nginx's
    workers as many as cores, gunicorn's `--keep-alive` 5). Then the load process
    (bench/_load_client.py, one asyncio loop, one keep-alive connection per candidate, closed
@@ -85,6 +86,7 @@ SCHEMA = "bench_load"
 TARGET_SAVE_P99_MS = 250.0
 TARGET_STORM_P99_MS = 2000.0
 TARGET_BURST_RATIO = 0.7
+WORKER_CLASS = "examsys.serving.FreeThreadWorker"  # as `make run` and the README serve the app
 DIRECT_KEEP_ALIVE = 2  # gunicorn's default
 PROXIED_KEEP_ALIVE = 5  # behind nginx, as the README deploys it (nginx closes idle ones after 1 s)
 PORTS: list[int] = []  # --ports: the range servers are bound in (else the kernel picks)
@@ -141,7 +143,7 @@ def start_app(url: str, args, tmp: Path, name: str, cleanup: delivery.Cleanup) -
     env["EXAMSYS_UPLOAD_DIR"] = str(tmp / "uploads")
     if args.nginx:
         env["EXAMSYS_PROXY_COUNT"] = "1"  # as every node behind nginx runs (README, "Deployment")
-    cmd = [str(delivery.GUNICORN), "-w", str(args.workers), "--threads", str(args.threads), "-k", "gthread",
+    cmd = [str(delivery.GUNICORN), "-w", str(args.workers), "--threads", str(args.threads), "-k", args.worker_class,
            "--worker-connections", str(args.worker_connections), "--keep-alive", str(args.keep_alive),
            "--backlog", "4096", "-b", f"127.0.0.1:{port}", "wsgi:app"]
     with open(log_path, "wb") as fh:
@@ -495,6 +497,8 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--worker-connections", type=int, default=6000)
+    ap.add_argument("--worker-class", default=WORKER_CLASS,
+                    help=f"gunicorn -k (default: {WORKER_CLASS}, as make run; gthread for the stock one)")
     ap.add_argument("--keep-alive", type=int, help=f"gunicorn --keep-alive seconds (default: {DIRECT_KEEP_ALIVE}, "
                     "gunicorn's; 5 with --nginx, as the README deploys it)")
     ap.add_argument("--nginx", action="store_true",

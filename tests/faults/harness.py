@@ -132,8 +132,9 @@ def children_of(pid: int) -> list[int]:
 
 
 class Gunicorn:
-    """`gunicorn -w 2 --threads 4 wsgi:app` on a fixed port, in a process group of its own; every
-    group ever started is SIGKILLed at cleanup (a master killed alone can leave workers behind)."""
+    """`gunicorn -w 2 --threads 4 -k examsys.serving.FreeThreadWorker wsgi:app` (the worker class as
+    deployed) on a fixed port, in a process group of its own; every group ever started is
+    SIGKILLed at cleanup (a master killed alone can leave workers behind)."""
 
     def __init__(self, port: int, env: dict, log_path: Path, cleanup: Cleanup, workers: int = 2, threads: int = 4):
         self.port, self.env, self.log_path = port, env, log_path
@@ -151,7 +152,7 @@ class Gunicorn:
         # tests catch a deliberately broken app; the suite always runs wsgi:app.
         target = os.environ.get("EXAMSYS_FAULTS_APP") or "wsgi:app"
         cmd = [str(gunicorn), "-w", str(self.workers), "--threads", str(self.threads),
-               "-b", f"127.0.0.1:{self.port}", target]
+               "-k", "examsys.serving.FreeThreadWorker", "-b", f"127.0.0.1:{self.port}", target]
         setpriv = shutil.which("setpriv")
         if setpriv:  # should the test process itself be killed, the master goes too (workers follow it)
             cmd = [setpriv, "--pdeathsig", "KILL", "--", *cmd]
