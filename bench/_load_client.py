@@ -2,8 +2,9 @@
 
     python bench/_load_client.py SPEC.json OUT.json
 
-One asyncio event loop, one keep-alive connection per virtual candidate (bench/_delivery_load.py's
-client and answers), through a compressed exam day whose deadline `deadline` (epoch seconds) is
+One event loop (uvloop, as bench/_delivery_load.py runs it), one keep-alive connection per
+virtual candidate (bench/_delivery_load.py's client and answers), through a compressed exam day
+whose deadline `deadline` (epoch seconds) is
 the batch's window end, shared by every attempt:
 
 - start storm: each candidate signs in, starts and loads the paper at a random moment of the
@@ -223,7 +224,7 @@ def main() -> int:
     # collections walk only what is new; the pauses that remain are in the output (`gc_ms`).
     gc.freeze()
     gc.callbacks.append(_gc_timer)
-    result = asyncio.run(Run(spec).main())
+    result = base.run_loop(Run(spec).main())
     result["gc_ms"] = {str(g): {"collections": n, "total": round(t, 1), "max": round(m, 1)}
                        for g, (n, t, m) in GC_MS.items()}
     with open(out_path, "w", encoding="utf-8") as fh:

@@ -15,7 +15,7 @@ schema `bench_delivery` that is dropped afterwards):
    EXAMSYS_SECRET_KEY/EXAMSYS_DATA_KEY so the seeding process and the server agree on the
    ID-number blind index, login and autosave rate limits lifted, rate-limit storage in Redis as in production:
    BENCH_REDIS_URL, default redis://127.0.0.1:6379/14; set it empty for in-memory limits).
-3. A load process (bench/_delivery_load.py: one asyncio loop, a keep-alive connection per
+3. A load process (bench/_delivery_load.py: one event loop on uvloop, a keep-alive connection per
    candidate) drives N candidates: login, start, paper (spread over a ramp), then the *paced*
    phase (each candidate saves a random item every U(1, 2) s with per-item increasing seq), then
    *burst* windows (back-to-back saves: the server's capacity), then submit (every 5th candidate

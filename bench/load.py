@@ -14,7 +14,7 @@ For each run and each database (a fresh SQLite file in WAL mode; PostgreSQL in a
    stock one; with `--worker-connections` and `--keep-alive`, 2 by default: gunicorn's), or with `--nginx` as
    the README deploys it: behind nginx running deploy/nginx-examsys.conf (one node, nginx's
    workers as many as cores, gunicorn's `--keep-alive` 5). Then the load process
-   (bench/_load_client.py, one asyncio loop, one keep-alive connection per candidate, closed
+   (bench/_load_client.py, one event loop on uvloop, one keep-alive connection per candidate, closed
    after idling as long as gunicorn's keep-alive, nginx or not, so each save after a think time
    opens a connection):
    - start storm: everyone signs in, starts and loads the paper within `--storm-seconds` (60);
