@@ -3,9 +3,9 @@
     python bench/_delivery_load.py SPEC.json OUT.json
 
 One event loop (uvloop: `run_loop` says why), one keep-alive HTTP/1.1 connection per virtual
-candidate, over a minimal client written on asyncio streams (no third-party HTTP library: at a few hundred requests per
-second it costs far less CPU than requests/httpx, which matters on a 2-core box shared with the
-server). A connection idle for longer than IDLE_RECONNECT (below gunicorn's 2 s keep-alive) is
+candidate, over a minimal client written on asyncio streams (no third-party HTTP library: at a few
+hundred requests per second it costs far less CPU than requests/httpx, which matters on a 2-core
+box shared with the server). A connection idle for longer than IDLE_RECONNECT (below gunicorn's 2 s keep-alive) is
 replaced before use; a reused connection that the server closed before answering is retried
 once on a fresh one (counted as `reconnect_retries`; every request here is idempotent).
 
@@ -42,6 +42,7 @@ import time
 from collections import Counter
 
 IDLE_RECONNECT = 1.5
+TIMEOUT = 15.0
 
 
 def run_loop(main):
@@ -52,7 +53,6 @@ def run_loop(main):
     import uvloop
 
     return uvloop.run(main)
-TIMEOUT = 15.0
 
 
 class ConnectionGone(Exception):

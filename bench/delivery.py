@@ -71,9 +71,9 @@ sys.path.insert(0, str(BENCH))
 
 from _delivery_load import schedule, slot_of  # noqa: E402  (bench/_delivery_load.py: the load processes' windows)
 
+from examsys.serving import WORKER_CLASS  # noqa: E402  (as `make run` serves the app; the bare endpoint too)
+
 VENV_BIN = Path(sys.executable).parent
-# As `make run` serves the app (examsys/serving.py); the bare endpoint runs under the same class.
-WORKER_CLASS = "examsys.serving.FreeThreadWorker"
 GUNICORN = VENV_BIN / "gunicorn" if (VENV_BIN / "gunicorn").exists() else ROOT / ".venv/bin/gunicorn"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCHEMA = "bench_delivery"

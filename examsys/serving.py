@@ -40,3 +40,7 @@ class FreeThreadWorker(ThreadWorker):
     def finish_request(self, conn, fs) -> None:
         self.in_flight -= 1
         super().finish_request(conn, fs)
+
+
+# What `gunicorn -k` takes: make run, the README, bench/ and the test harnesses name it so.
+WORKER_CLASS = f"{__name__}.{FreeThreadWorker.__name__}"

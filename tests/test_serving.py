@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from examsys.serving import WORKER_CLASS
 from tests.faults.harness import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +83,7 @@ def _fast_while_one_worker_is_busy(tmp_path: Path, worker_class: str) -> list[fl
 
 
 def test_a_busy_worker_leaves_new_connections_to_a_free_one(tmp_path):
-    took = _fast_while_one_worker_is_busy(tmp_path, "examsys.serving.FreeThreadWorker")
+    took = _fast_while_one_worker_is_busy(tmp_path, WORKER_CLASS)
     assert max(took) < 1.0, f"a quick request waited behind the slow one: {took}"
 
 

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from examsys.serving import WORKER_CLASS
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 SEED_SCRIPT = Path(__file__).resolve().parent / "_seed.py"
@@ -152,7 +154,7 @@ class Gunicorn:
         # tests catch a deliberately broken app; the suite always runs wsgi:app.
         target = os.environ.get("EXAMSYS_FAULTS_APP") or "wsgi:app"
         cmd = [str(gunicorn), "-w", str(self.workers), "--threads", str(self.threads),
-               "-k", "examsys.serving.FreeThreadWorker", "-b", f"127.0.0.1:{self.port}", target]
+               "-k", WORKER_CLASS, "-b", f"127.0.0.1:{self.port}", target]
         setpriv = shutil.which("setpriv")
         if setpriv:  # should the test process itself be killed, the master goes too (workers follow it)
             cmd = [setpriv, "--pdeathsig", "KILL", "--", *cmd]
