@@ -102,6 +102,27 @@ def fetch(conn: Connection, statement, params: dict[str, Any]):
     return prepared.row._make(out)
 
 
+def fetch_all(conn: Connection, statement, params: dict[str, Any]) -> list[tuple]:
+    """Every row of SELECT `statement`, as `fetch` gives its first (as tuples)."""
+    prepared = prepare(statement, conn.dialect)
+    sql, args = bound(conn, statement, params)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, args)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not prepared.results:
+        return rows
+    out = []
+    for row in rows:
+        row = list(row)
+        for i, processor in prepared.results:
+            row[i] = processor(row[i])
+        out.append(tuple(row))
+    return out
+
+
 def idle(conn: Connection) -> bool:
     """PostgreSQL (psycopg): nothing sent on `conn` since its last commit, no transaction open."""
     return conn.connection.driver_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
@@ -123,4 +144,4 @@ def autocommit(conn: Connection) -> Iterator[None]:
         driver.autocommit = False
 
 
-__all__ = ["Prepared", "autocommit", "bound", "fetch", "idle", "prepare", "run"]
+__all__ = ["Prepared", "autocommit", "bound", "fetch", "fetch_all", "idle", "prepare", "run"]

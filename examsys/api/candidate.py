@@ -106,9 +106,24 @@ def attempt_state(attempt_id: int):
 
 
 @bp.get("/attempts/<int:attempt_id>/paper")
-@custom_auth
-@candidate_required
+@custom_auth  # Bearer token: checked by the fast path's one read, else by candidate_required
 def attempt_paper(attempt_id: int):
+    """The paper. The common case (live session, own attempt not overdue) is the exam service's
+    fast path (one Core read, as for autosave: every candidate of a start storm loads it);
+    anything else takes the general path, which answers every refusal and records what must be
+    recorded."""
+    token = bearer_token()
+    if token:
+        req = request._get_current_object()
+        paper = exam.paper_fast(exam.token_hash(token), attempt_id, seb_ok=lambda key: exam.seb_ok(
+            key, req.url, req.headers.get(exam.SEB_HEADER)))
+        if paper is not None:
+            return jsonify(paper)
+    return _attempt_paper_general(attempt_id)
+
+
+@candidate_required
+def _attempt_paper_general(attempt_id: int):
     attempt = own_attempt(attempt_id)
     exam.finalise_if_overdue(attempt)
     batch = attempt.batch

@@ -22,6 +22,7 @@ from werkzeug.routing import IntegerConverter
 
 from examsys import clock
 from examsys.delivery.batches import services as batches
+from examsys.delivery.exam import papers
 from examsys.delivery.exam import services as exam
 from examsys.delivery.models import Attempt, ItemScore
 from examsys.delivery.scoring import services as scoring
@@ -147,10 +148,10 @@ def test_the_canary_never_reaches_a_candidate(app, client, db, canary_world, mon
     refused = seen.add("foreign attempt", client.get(f"{api}/attempts/{other_aid}/paper", headers=bearer))
     assert refused.status_code in (403, 404)
 
-    def boom(attempt):
+    def boom(*_args, **_kwargs):
         raise RuntimeError(f"explanation {CANARY}")
 
-    monkeypatch.setattr(exam, "candidate_paper", boom)
+    monkeypatch.setattr(papers, "paper_of", boom)  # what both the fast and the general path build it with
     failed = seen.add("500", client.get(f"{api}/attempts/{aid}/paper", headers=bearer))
     assert failed.status_code == 500
     monkeypatch.undo()

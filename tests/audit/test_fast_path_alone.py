@@ -111,7 +111,7 @@ def test_a_common_save_runs_on_a_pooled_connection_of_its_own_without_the_orm_se
     real_phase = saving.write_phase
     monkeypatch.setattr(saving, "write_phase", lambda *a, **k: phases.append(a) or real_phase(*a, **k))
     with real_app.app_context():
-        pool, own = _db.engine.pool, saving._autocommit_engine().pool
+        pool, own = _db.engine.pool, saving.autocommit_engine().pool
 
     def count(dbapi_conn, *_a):
         checkouts.append(dbapi_conn.autocommit)
@@ -336,3 +336,29 @@ def test_a_standalone_save_that_writes_nothing_leaves_the_attempt_row_and_sessio
     assert count == 1 and seen == frozen_clock.now()  # counted once, by the general path's write
     events, rows, stored, report = _record(real_app, cand.aid)
     assert [r.seq for r in rows] == [1, 2] and stored == 2 and report.ok, report.failures
+
+
+def test_the_paper_is_read_on_the_autosave_pool_without_the_orm_session(real_app):
+    """The paper's fast path (examsys.delivery.exam.paperfast) reads on a connection of the
+    autosave pool, in autocommit, and none of the session's pool: a start storm's paper requests
+    cost no BEGIN and no COMMIT."""
+    cand = Candidate(real_app)  # has loaded the paper once: the form's layout and views are kept
+    checkouts, session_checkouts = [], []
+    with real_app.app_context():
+        pool, own = _db.engine.pool, saving.autocommit_engine().pool
+
+    def count(dbapi_conn, *_a):
+        checkouts.append(dbapi_conn.autocommit)
+
+    def count_session(*_a):
+        session_checkouts.append(1)
+
+    event.listen(own, "checkout", count)
+    event.listen(pool, "checkout", count_session)
+    try:
+        resp = cand.client.get(f"/api/v1/attempts/{cand.aid}/paper", headers=cand.h)
+    finally:
+        event.remove(own, "checkout", count)
+        event.remove(pool, "checkout", count_session)
+    assert resp.status_code == 200 and len(resp.get_json()["items"]) == 5
+    assert checkouts == [True] and session_checkouts == []

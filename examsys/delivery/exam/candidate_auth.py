@@ -219,7 +219,12 @@ def authenticate(bearer: str | None, *, defer_touch: bool = False, path: str = "
 
 
 def touch_due(session: CandidateSession, now=None) -> bool:
-    return (now or clock.now()) - session.last_seen_at > LAST_SEEN_EVERY
+    return touch_due_at(session.last_seen_at, now or clock.now())
+
+
+def touch_due_at(last_seen_at, now) -> bool:
+    """Whether a session last seen at `last_seen_at` is due its last-seen write at `now`."""
+    return now - last_seen_at > LAST_SEEN_EVERY
 
 
 def touch(session: CandidateSession, now=None) -> None:
@@ -274,4 +279,4 @@ def record_stale_use(session_id: int, *, path: str, ip: str | None) -> None:
 
 __all__ = ["LOGIN_FAILED", "authenticate", "candidate_context", "login", "logout", "record_stale_use",
            "session_live", "token_hash", "touch", "touch_due",
-           "touch_id"]
+           "touch_due_at", "touch_id"]

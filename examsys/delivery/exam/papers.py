@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 
+from examsys import rawsql
 from examsys.assembly.models import Paper, PaperForm, PaperFormItem
 from examsys.assembly.queries import EFFECTIVE_VERSION_ID
 from examsys.assembly.services import order_of
@@ -127,8 +128,11 @@ _EFFECTIVE = select(PaperFormItem.__table__.c.id, EFFECTIVE_VERSION_ID).where(
     PaperFormItem.__table__.c.form_id == bindparam("form_id"))  # built once: it runs on every paper request
 
 
-def effective_version_ids(form_id: int) -> dict[int, int]:
-    """form item id → the version shown now (a replacement recorded since freezing, else pinned)."""
+def effective_version_ids(form_id: int, conn=None) -> dict[int, int]:
+    """form item id → the version shown now (a replacement recorded since freezing, else pinned);
+    read on `conn` when given (the paper's fast path), else in the request's session."""
+    if conn is not None:
+        return dict(rawsql.fetch_all(conn, _EFFECTIVE, {"form_id": form_id}))
     return dict(db.session.execute(_EFFECTIVE, {"form_id": form_id}).all())
 
 
@@ -162,14 +166,20 @@ def candidate_paper(attempt: Attempt) -> dict:
     """{form, sections: [{index, qtype, title, count, points_each}], items: [{item_ref, number,
     section, points, …the question type's candidate view}]} of the attempt's form."""
     batch = attempt.batch
-    layout = form_layout(attempt.form_id)
-    wanted = effective_version_ids(attempt.form_id)
+    return paper_of(attempt.form_id, attempt.order_seed, shuffle_items=batch.shuffle_items,
+                    shuffle_options=batch.shuffle_options)
+
+
+def paper_of(form_id: int, order_seed: int, *, shuffle_items: bool, shuffle_options: bool, conn=None) -> dict:
+    """`candidate_paper` from the attempt's and batch's columns; `conn`: see `effective_version_ids`."""
+    layout = form_layout(form_id)
+    wanted = effective_version_ids(form_id, conn)
     sources = _sources(wanted.values())
     order = order_of([(fid, section) for fid, _pos, section, _pts in layout.items],
-                     {fid: sources[wanted[fid]].labels for fid in wanted}, attempt.order_seed,
-                     shuffle_options=batch.shuffle_options)
+                     {fid: sources[wanted[fid]].labels for fid in wanted}, order_seed,
+                     shuffle_options=shuffle_options)
     positions = {fid: (pos, section, points) for fid, pos, section, points in layout.items}
-    if not batch.shuffle_items:
+    if not shuffle_items:
         order.sort(key=lambda o: (o["section"], positions[o["form_item_id"]][0]))
     keys = [(wanted[o["form_item_id"]], tuple(o["option_order"])) for o in order]
     views = {k: _VIEWS.get(k) for k in keys}
@@ -196,4 +206,4 @@ def candidate_paper(attempt: Attempt) -> dict:
     return {"form": layout.label, "sections": [sections[k] for k in sorted(sections)], "items": items}
 
 
-__all__ = ["FormLayout", "Lru", "candidate_paper", "clear_caches", "effective_version_ids", "form_layout"]
+__all__ = ["FormLayout", "Lru", "candidate_paper", "clear_caches", "effective_version_ids", "form_layout", "paper_of"]

@@ -123,10 +123,11 @@ def write_phase(touch_session_id: int | None = None) -> Iterator[WritePhase]:
             raise
 
 
-def _own_connection() -> bool:
-    """Whether a save may run on a pooled connection of its own, without the ORM session:
-    PostgreSQL, and the request's session neither begun nor bound to an outer transaction (a
-    test's `db` fixture binds it to one; its saves then take the session's connection)."""
+def own_connection() -> bool:
+    """Whether a save (or the paper's fast read, examsys.delivery.exam.paperfast) may run on a
+    pooled connection of its own, without the ORM session: PostgreSQL, and the request's session
+    neither begun nor bound to an outer transaction (a test's `db` fixture binds it to one; its
+    saves then take the session's connection)."""
     if db.engine.dialect.name != "postgresql" or db.session.session_factory.kw.get("bind") is not None:
         return False
     return not (db.session.registry.has() and db.session().in_transaction())
@@ -136,7 +137,7 @@ _ENGINE_KEY = "examsys.autosave_engine"
 _ENGINE_LOCK = threading.Lock()
 
 
-def _autocommit_engine():
+def autocommit_engine():
     """PostgreSQL: the app's database through a pool of its own whose connections stay in
     autocommit, for the saves that run without the ORM session. On the request session's pool
     each such save switched its connection to autocommit and back (two calls into the driver,
@@ -187,9 +188,9 @@ def save_fast(token_sha256: str, attempt_id: int, item_ref: int, answer: Any, se
         value = answers.normalise_spec(fast.spec, answer)
         if autosave.needs_bookkeeping(fast, value, now=now, ip=ip, user_agent=user_agent)[0]:
             fast = None  # the attempt row has something to record: read afresh (and re-check)
-    if _own_connection():
+    if own_connection():
         # Read and write both in autocommit, on a connection that is always so.
-        with _autocommit_engine().connect() as conn:
+        with autocommit_engine().connect() as conn:
             if fast is None:
                 fast, fresh = autosave.load(conn, token_sha256, attempt_id, item_ref, seq, now=now,
                                             seb_ok=seb_ok), True
@@ -267,4 +268,4 @@ def save(attempt: Attempt, item_ref: int, answer: Any, seq: int, *, flagged: boo
     return Saved(result)
 
 
-__all__ = ["Saved", "WritePhase", "save", "save_fast", "write_phase"]
+__all__ = ["Saved", "WritePhase", "autocommit_engine", "own_connection", "save", "save_fast", "write_phase"]

@@ -49,6 +49,7 @@ from examsys.delivery.exam.integrity import DATA_LABELS as INTEGRITY_DATA_LABELS
 from examsys.delivery.exam.integrity import KIND_LABELS as INTEGRITY_LABELS
 from examsys.delivery.exam.integrity import SEB_HEADER, record_client_event, record_server_event, seb_ok
 from examsys.delivery.exam.integrity import SOURCE_LABELS as INTEGRITY_SOURCE_LABELS
+from examsys.delivery.exam.paperfast import paper_fast
 from examsys.delivery.exam.papers import candidate_paper
 from examsys.delivery.exam.proctoring import (
     INCIDENT_LABELS,
@@ -81,7 +82,7 @@ __all__ = [
     "authenticate", "candidate_context", "candidate_paper", "check_save_input", "check_seb", "compute_deadline",
     "console", "console_json", "effective_deadline", "events_of", "exam_status", "extension_minutes",
     "finalise_if_overdue", "get_proctored", "get_watched", "grant_extension", "incidents", "login", "logout",
-    "overdue_ids", "own_attempt", "proctor_act", "proctor_extend_time", "proctor_note", "proctor_reopen",
+    "overdue_ids", "own_attempt", "paper_fast", "proctor_act", "proctor_extend_time", "proctor_note", "proctor_reopen",
     "proctor_terminate",
     "proctored_batches", "recompute_deadline", "record_client_event", "record_server_event", "remaining_seconds",
     "reopen", "responses_of", "room_record", "save", "save_fast", "save_response", "seb_ok", "start_attempt",
