@@ -30,12 +30,11 @@ def _ticket_key() -> str:
                                    and not UNSTORABLE.search(ticket) else "")
 
 
-def candidate_json(entry) -> dict:
-    batch = entry.batch
-    return {"name": entry.candidate.name, "ticket_no": entry.ticket_no,
-            "id_number_masked": entry.candidate.id_number_masked, "exam_id": batch.id,
-            "exam_name": batch.name, "room": entry.room.name if entry.room else None,
-            "seat_no": entry.seat_no}
+def candidate_json(signed_in) -> dict:
+    """The candidate part of a sign-in's answer (`exam.SignedIn`)."""
+    return {"name": signed_in.name, "ticket_no": signed_in.ticket_no, "id_number_masked": signed_in.id_number_masked,
+            "exam_id": signed_in.exam_id, "exam_name": signed_in.exam_name, "room": signed_in.room,
+            "seat_no": signed_in.seat_no}
 
 
 @bp.post("/candidate/session")
@@ -46,10 +45,10 @@ def candidate_login():
     data = request.get_json(silent=True)
     data = data if isinstance(data, dict) else {}
     data = {k: v for k, v in data.items() if not (isinstance(v, str) and UNSTORABLE.search(v))}
-    token, entry = exam.login(data.get("ticket_no"), data.get("id_number"), data.get("access_code"),
+    token, signed_in = exam.login(data.get("ticket_no"), data.get("id_number"), data.get("access_code"),
                               ip=request.remote_addr, user_agent=request.headers.get("User-Agent"))
     expires = clock.now() + exam.SESSION_LIFETIME
-    return jsonify({"token": token, "token_type": "Bearer", "candidate": candidate_json(entry),
+    return jsonify({"token": token, "token_type": "Bearer", "candidate": candidate_json(signed_in),
                     "expires_at": iso(expires)}), 201
 
 

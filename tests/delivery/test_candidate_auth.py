@@ -15,8 +15,9 @@ URL = "/api/v1/candidate/session"
 
 def test_login_and_authenticate(delivery_world, db):
     w = delivery_world
-    token, entry = candidate_auth.login(w.tickets[0], w.id_numbers[0], ip="1.2.3.4", user_agent="UA")
-    assert entry.id == w.entries[0].id
+    token, signed_in = candidate_auth.login(w.tickets[0], w.id_numbers[0], ip="1.2.3.4", user_agent="UA")
+    assert signed_in.entry_id == w.entries[0].id and signed_in.exam_id == w.batch.id
+    assert signed_in.organisation_id == w.batch.organisation_id and signed_in.room == w.entries[0].room.name
     session = candidate_auth.authenticate(token)
     assert session.token_hash == candidate_auth.token_hash(token) and token not in session.token_hash
 

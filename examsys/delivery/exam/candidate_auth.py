@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import math
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -28,14 +29,15 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
-from examsys import audit, clock, transaction
+from examsys import audit, clock, rawsql, transaction
 from examsys.accounts import idnumber, throttle
 from examsys.accounts.candidates import id_index
+from examsys.accounts.models import Candidate
 from examsys.audit import chain
 from examsys.audit.actions import AuditAction
 from examsys.audit.services import AuditContext
 from examsys.delivery.exam import integrity
-from examsys.delivery.models import Attempt, BatchState, CandidateSession, RosterEntry
+from examsys.delivery.models import Attempt, Batch, BatchRoom, BatchState, CandidateSession, RosterEntry
 from examsys.errors import AuthenticationFailed, RateLimited, SessionReplaced
 from examsys.extensions import db
 
@@ -59,9 +61,12 @@ def token_hash(token: str) -> str:
 
 def candidate_context(entry: RosterEntry, *, ip: str | None, user_agent: str | None) -> AuditContext:
     """Audit actor for a candidate's own actions (candidates are not staff users)."""
-    return AuditContext(user_id=None, label=f"candidate:{entry.ticket_no}", roles="candidate",
-                        organisation_id=entry.batch.organisation_id, ip=ip,
-                        user_agent=(user_agent or "")[:255] or None)
+    return _context(entry.ticket_no, entry.batch.organisation_id, ip=ip, user_agent=user_agent)
+
+
+def _context(ticket_no: str, organisation_id: int, *, ip: str | None, user_agent: str | None) -> AuditContext:
+    return AuditContext(user_id=None, label=f"candidate:{ticket_no}", roles="candidate",
+                        organisation_id=organisation_id, ip=ip, user_agent=(user_agent or "")[:255] or None)
 
 
 def _fail(ticket_no: str, reason: str, *, ip, user_agent, organisation_id=None) -> AuthenticationFailed:
@@ -99,22 +104,44 @@ def _refuse_if_locked(ticket_no: str, *, ip, user_agent, known: tuple | None = N
 
 # Built once: building a statement (and its cache key) costs more than running it. With the
 # entry, what signing in needs besides: the ticket's lock-out, whether the entry has a live
-# session (only then are they read) and the head of the entry's chain (its sign-ins).
+# session (only then are they read) and the head of the entry's chain (its sign-ins). Columns,
+# not ORM objects: loading the entry, candidate, batch and room as objects took half a sign-in's
+# CPU, and every candidate of a start storm signs in.
 _LIVE_SESSIONS = select(CandidateSession).where(CandidateSession.roster_entry_id == bindparam("entry_id"),
                                                 CandidateSession.ended_at.is_(None))
 _ENTRY_HEAD = chain.head_columns(chain.entry_scope_sql(RosterEntry.id))
-_SIGN_IN = (select(RosterEntry, *throttle.columns(bindparam("throttle_key")),
-                   select(CandidateSession.id).where(CandidateSession.roster_entry_id == RosterEntry.id,
+_re, _cand, _b, _room = RosterEntry.__table__, Candidate.__table__, Batch.__table__, BatchRoom.__table__
+_SIGN_IN = (select(_re.c.id, _re.c.ticket_no, _re.c.seat_no, _re.c.batch_id, _cand.c.name,
+                   _cand.c.id_number_masked, _cand.c.id_number_index, _b.c.name.label("batch_name"),
+                   _b.c.organisation_id, _b.c.require_access_code, _b.c.state, _room.c.name.label("room_name"),
+                   _room.c.access_code, *throttle.columns(bindparam("throttle_key")),
+                   select(CandidateSession.id).where(CandidateSession.roster_entry_id == _re.c.id,
                                                      CandidateSession.ended_at.is_(None)).exists().label("live"),
                    _ENTRY_HEAD[0].label("head_seq"), _ENTRY_HEAD[1].label("head_hash"))
-            .where(RosterEntry.ticket_no == bindparam("ticket_no"))
-            .options(joinedload(RosterEntry.batch), joinedload(RosterEntry.candidate), joinedload(RosterEntry.room)))
+            .select_from(_re.join(_cand, _cand.c.id == _re.c.candidate_id).join(_b, _b.c.id == _re.c.batch_id)
+                         .outerjoin(_room, _room.c.id == _re.c.room_id))
+            .where(_re.c.ticket_no == bindparam("ticket_no")))
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """What a sign-in answers with of the candidate's roster entry."""
+
+    entry_id: int
+    ticket_no: str
+    seat_no: int | None
+    exam_id: int
+    exam_name: str
+    organisation_id: int
+    name: str
+    id_number_masked: str
+    room: str | None
 
 
 def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip: str | None,
-          user_agent: str | None) -> tuple[str, RosterEntry]:
-    """(token, roster entry). Raises AuthenticationFailed (one generic message) for any failure;
-    the failure's audit event is recorded by the error path, after the rollback."""
+          user_agent: str | None) -> tuple[str, SignedIn]:
+    """(token, the signed-in entry). Raises AuthenticationFailed (one generic message) for any
+    failure; the failure's audit event is recorded by the error path, after the rollback."""
     ticket_no = (ticket_no or "").strip() if isinstance(ticket_no, str) else ""
     id_number = id_number if isinstance(id_number, str) else ""
     access_code = access_code if isinstance(access_code, str) else None
@@ -122,37 +149,37 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
         raise _fail(ticket_no, "bad_ticket", ip=ip, user_agent=user_agent)
     # One statement for the entry, what signing in reads of it (batch, candidate, room) and the
     # ticket number's lock-out; a ticket that is on no roster has its lock read on its own.
-    row = db.session.execute(_SIGN_IN, {"ticket_no": ticket_no,
-                                        "throttle_key": throttle.key_for("ticket", ticket_no)}).first()
-    entry = row[0] if row is not None else None
+    db.session.flush()  # what this transaction has pending first, as the ORM's autoflush would
+    row = rawsql.fetch(db.session.connection(), _SIGN_IN,
+                       {"ticket_no": ticket_no, "throttle_key": throttle.key_for("ticket", ticket_no)})
     counted = _refuse_if_locked(ticket_no, ip=ip, user_agent=user_agent,
-                                known=throttle.state(row[1], row[2]) if row is not None else None)
+                                known=throttle.state(row.throttle_found, row.throttle_until)
+                                if row is not None else None)
     try:
         wanted = id_index(idnumber.validate(id_number))
     except idnumber.InvalidIdNumber:
         wanted = None
-    if entry is None:
+    if row is None:
         raise _fail(ticket_no, "unknown_ticket", ip=ip, user_agent=user_agent)
-    org_id = entry.batch.organisation_id
-    if wanted is None or not hmac.compare_digest(entry.candidate.id_number_index.encode(), wanted.encode()):
+    org_id = row.organisation_id
+    if wanted is None or not hmac.compare_digest(row.id_number_index.encode(), wanted.encode()):
         raise _fail(ticket_no, "id_mismatch", ip=ip, user_agent=user_agent, organisation_id=org_id)
-    batch = entry.batch
-    if batch.require_access_code:
-        expected = (entry.room.access_code if entry.room is not None else "") or ""
+    if row.require_access_code:
+        expected = row.access_code or ""
         given = (access_code or "").strip().upper()
         if not expected or not hmac.compare_digest(expected.upper().encode(), given.encode()):
             raise _fail(ticket_no, "access_code", ip=ip, user_agent=user_agent, organisation_id=org_id)
-    if batch.state not in LOGIN_STATES:
-        raise _fail(ticket_no, f"batch_{batch.state.value}", ip=ip, user_agent=user_agent,
+    if row.state not in LOGIN_STATES:
+        raise _fail(ticket_no, f"batch_{row.state.value}", ip=ip, user_agent=user_agent,
                     organisation_id=org_id)
 
     if counted:
         throttle.clear(throttle.key_for("ticket", ticket_no))
     now = clock.now()
-    ctx = candidate_context(entry, ip=ip, user_agent=user_agent)
-    older = list(db.session.scalars(_LIVE_SESSIONS, {"entry_id": entry.id})) if row.live else []
+    ctx = _context(row.ticket_no, org_id, ip=ip, user_agent=user_agent)
+    older = list(db.session.scalars(_LIVE_SESSIONS, {"entry_id": row.id})) if row.live else []
     token = secrets.token_urlsafe(32)
-    session = CandidateSession(token_hash=token_hash(token), roster_entry_id=entry.id, created_at=now,
+    session = CandidateSession(token_hash=token_hash(token), roster_entry_id=row.id, created_at=now,
                                last_seen_at=now, ip=(ip or None), user_agent=(user_agent or "")[:255] or None)
     db.session.add(session)
     db.session.flush()
@@ -165,18 +192,20 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
         for old in older:
             db.session.refresh(old)
             audit.record(AuditAction.CANDIDATE_SESSION_REPLACED, obj=old, object_type="candidate_session",
-                         organisation_id=batch.organisation_id, context=ctx,
-                         data={"ticket_no": entry.ticket_no, "replaced_by": session.id,
+                         organisation_id=org_id, context=ctx,
+                         data={"ticket_no": row.ticket_no, "replaced_by": session.id,
                                "old_ip": old.ip, "new_ip": ip})
-        attempt = db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == entry.id))
+        attempt = db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == row.id))
         if attempt is not None:
             integrity.record_server_event(attempt, "concurrent_login", {
                 "old_session": older[-1].id, "new_session": session.id, "old_ip": older[-1].ip, "new_ip": ip})
     audit.record(AuditAction.CANDIDATE_SESSION_OPENED, obj=session, object_type="candidate_session",
-                 organisation_id=batch.organisation_id, context=ctx,
-                 data={"ticket_no": entry.ticket_no, "replaced": [s.id for s in older]},
+                 organisation_id=org_id, context=ctx,
+                 data={"ticket_no": row.ticket_no, "replaced": [s.id for s in older]},
                  head=None if older else (row.head_seq or 0, row.head_hash or chain.GENESIS))
-    return token, entry
+    return token, SignedIn(entry_id=row.id, ticket_no=row.ticket_no, seat_no=row.seat_no, exam_id=row.batch_id,
+                           exam_name=row.batch_name, organisation_id=org_id, name=row.name,
+                           id_number_masked=row.id_number_masked, room=row.room_name)
 
 
 # Built once, as _SIGN_IN: it runs on every candidate request.
@@ -277,6 +306,6 @@ def record_stale_use(session_id: int, *, path: str, ip: str | None) -> None:
                  context=candidate_context(entry, ip=ip, user_agent=None))
 
 
-__all__ = ["LOGIN_FAILED", "authenticate", "candidate_context", "login", "logout", "record_stale_use",
+__all__ = ["LOGIN_FAILED", "SignedIn", "authenticate", "candidate_context", "login", "logout", "record_stale_use",
            "session_live", "token_hash", "touch", "touch_due",
            "touch_due_at", "touch_id"]
