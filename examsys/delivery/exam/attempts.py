@@ -321,7 +321,7 @@ def start_attempt(entry: RosterEntry, *, now: datetime | None = None, existing: 
         db.session.refresh(batch)
         audit.record(AuditAction.BATCH_OPENED, obj=batch, data={"trigger": "first_start", "attempt_id": attempt.id})
         signals.batch_state_changed.send(batch, old=BatchState.FILED, new=BatchState.OPEN)
-    audit.record(AuditAction.ATTEMPT_STARTED, obj=attempt, data={
+    audit.record(AuditAction.ATTEMPT_STARTED, obj=attempt, organisation_id=batch.organisation_id, data={
         "ticket_no": entry.ticket_no, "form": form_label, "order_seed": attempt.order_seed,
         "started_at": now.isoformat(), "deadline_at": attempt.deadline_at.isoformat()}, head=(0, GENESIS))
     signals.attempt_started.send(attempt)

@@ -61,10 +61,11 @@ def token_hash(token: str) -> str:
 
 def candidate_context(entry: RosterEntry, *, ip: str | None, user_agent: str | None) -> AuditContext:
     """Audit actor for a candidate's own actions (candidates are not staff users)."""
-    return _context(entry.ticket_no, entry.batch.organisation_id, ip=ip, user_agent=user_agent)
+    return audit_context(entry.ticket_no, entry.batch.organisation_id, ip=ip, user_agent=user_agent)
 
 
-def _context(ticket_no: str, organisation_id: int, *, ip: str | None, user_agent: str | None) -> AuditContext:
+def audit_context(ticket_no: str, organisation_id: int, *, ip: str | None, user_agent: str | None) -> AuditContext:
+    """`candidate_context` from the ticket number and the batch's organisation."""
     return AuditContext(user_id=None, label=f"candidate:{ticket_no}", roles="candidate",
                         organisation_id=organisation_id, ip=ip, user_agent=(user_agent or "")[:255] or None)
 
@@ -176,7 +177,7 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
     if counted:
         throttle.clear(throttle.key_for("ticket", ticket_no))
     now = clock.now()
-    ctx = _context(row.ticket_no, org_id, ip=ip, user_agent=user_agent)
+    ctx = audit_context(row.ticket_no, org_id, ip=ip, user_agent=user_agent)
     older = list(db.session.scalars(_LIVE_SESSIONS, {"entry_id": row.id})) if row.live else []
     token = secrets.token_urlsafe(32)
     session = CandidateSession(token_hash=token_hash(token), roster_entry_id=row.id, created_at=now,
@@ -306,6 +307,7 @@ def record_stale_use(session_id: int, *, path: str, ip: str | None) -> None:
                  context=candidate_context(entry, ip=ip, user_agent=None))
 
 
-__all__ = ["LOGIN_FAILED", "SignedIn", "authenticate", "candidate_context", "login", "logout", "record_stale_use",
+__all__ = ["LOGIN_FAILED", "SignedIn", "audit_context", "authenticate", "candidate_context", "login", "logout",
+           "record_stale_use",
            "session_live", "token_hash", "touch", "touch_due",
            "touch_due_at", "touch_id"]

@@ -68,6 +68,7 @@ from examsys.delivery.exam.proctoring import note as proctor_note
 from examsys.delivery.exam.proctoring import reopen as proctor_reopen
 from examsys.delivery.exam.proctoring import terminate as proctor_terminate
 from examsys.delivery.exam.saving import Saved, save, save_fast
+from examsys.delivery.exam.startfast import start_fast
 from examsys.delivery.exam.survey import QUESTIONS as SURVEY_QUESTIONS
 from examsys.delivery.exam.survey import SCALE as SURVEY_SCALE
 from examsys.delivery.exam.survey import submit_survey
@@ -86,5 +87,5 @@ __all__ = [
     "proctor_terminate",
     "proctored_batches", "recompute_deadline", "record_client_event", "record_server_event", "remaining_seconds",
     "reopen", "responses_of", "room_record", "save", "save_fast", "save_response", "seb_ok", "start_attempt",
-    "submit", "submit_survey", "sweep", "terminate", "token_hash", "touch_due", "touch_id",
+    "start_fast", "submit", "submit_survey", "sweep", "terminate", "token_hash", "touch_due", "touch_id",
 ]
