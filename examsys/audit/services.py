@@ -147,14 +147,15 @@ def record(
     }, known=head)
 
 
-def seal_attempt(attempt: Any) -> chain.Link:
+def seal_attempt(attempt: Any, *, head: tuple[int, str] | None = None) -> chain.Link:
     """Append the head (size and hash) of the attempt's chain, and of its roster entry's chain
     (the candidate's sign-ins) when it has one, to the batch's chain: from then on the batch's
     chain vouches for everything those chains held. Called at every close of the attempt (a
-    reopened attempt is sealed again when it closes again)."""
+    reopened attempt is sealed again when it closes again). `head`: the attempt chain's head as
+    this transaction just appended it (the closing event's link), sparing its read."""
     db.session.flush()
     conn = db.session.connection()
-    size, head_hash = chain.head(conn, chain.attempt_scope(attempt.id))
+    size, head_hash = head if head is not None else chain.head(conn, chain.attempt_scope(attempt.id))
     data = {"attempt": attempt.id, "size": size, "head": head_hash}
     entry_size, entry_head = chain.head(conn, chain.entry_scope(attempt.roster_entry_id))
     if entry_size:

@@ -90,20 +90,29 @@ def transition(attempt: Attempt, to: AttemptStatus, *, finished_at, reason: str,
                data: dict | None = None, where=()) -> bool:
     """in_progress → `to`, atomically; True (one audit event, one `attempt_finalised`) only for
     the caller that won."""
-    result = db.session.execute(
+    row = db.session.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id, still_open(*where))
         .values(status=to, finished_at=finished_at, finish_reason=reason, version=Attempt.version + 1)
-        .execution_options(synchronize_session=False))
-    db.session.refresh(attempt)
-    if result.rowcount != 1:
+        .returning(*_ATTEMPT_COLUMNS.values())
+        .execution_options(synchronize_session=False)).first()
+    if row is None:  # another request closed it first (or it is not open): as that one left it
+        db.session.refresh(attempt)
         return False
-    audit.record(action, obj=attempt, data={
+    # The row as the UPDATE left it (every column: others may have changed since it was loaded,
+    # e.g. answered_count by saves on other connections), without reading it again.
+    for key, value in zip(_ATTEMPT_COLUMNS, row, strict=True):
+        set_committed_value(attempt, key, value)
+    link = audit.record(action, obj=attempt, data={
         "status": to.value, "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
         "deadline_at": attempt.deadline_at.isoformat(), "answered": attempt.answered_count, **(data or {})})
     signals.attempt_finalised.send(attempt, how=to)
-    audit.seal_attempt(attempt)
+    audit.seal_attempt(attempt, head=(link.seq, link.entry_hash))
     return True
+
+
+# attribute name -> column of every column Attempt maps: what `transition`'s UPDATE returns.
+_ATTEMPT_COLUMNS = {prop.key: prop.columns[0] for prop in Attempt.__mapper__.column_attrs}
 
 
 def finalise_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:
