@@ -37,7 +37,8 @@ _READ = (
 
 def paper_fast(token_sha256: str, attempt_id: int, *, seb_ok: Callable[[str], bool]) -> dict | None:
     """The paper response's body for the bearer's own attempt, or None (the general path then
-    answers). `seb_ok(config_key)`: whether the request passes the batch's Safe Exam Browser check."""
+    answers). `seb_ok(config_key)`: whether the request passes the batch's Safe Exam Browser check.
+    Raises nothing of its own: every refusal is the general path's."""
     now = clock.now()
     own = saving.own_connection()
     with saving.autocommit_engine().connect() if own else nullcontext(db.session.connection()) as conn:

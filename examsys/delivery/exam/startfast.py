@@ -65,7 +65,9 @@ class EntryFacts:
 
 def start_fast(token_sha256: str, exam_id: int, *, ip: str | None,
                user_agent: str | None) -> tuple[Attempt, int] | None:
-    """(the new attempt, the batch's grace seconds), or None: the general path then answers."""
+    """(the new attempt, the batch's grace seconds), or None: the general path then answers.
+    Raises what `attempts.start_attempt` raises past the checks above: Conflict `no_paper` (the
+    batch's paper not frozen, or no form for the candidate), as the general path would."""
     now = clock.now()
     row = rawsql.fetch(db.session.connection(), _READ, {"token_hash": token_sha256})
     if row is None or not session_live(row.ended_at, row.created_at, now) or touch_due_at(row.last_seen_at, now):
