@@ -77,15 +77,28 @@ def bound(conn: Connection, statement, params: dict[str, Any]) -> tuple[str, tup
     return prepared.sql, tuple(values[n] for n in prepared.names) if prepared.names is not None else values
 
 
-def run(conn: Connection, statement, params: dict[str, Any]) -> tuple | None:
-    """Execute `statement` with `params` in `conn`'s transaction; its first row, or None."""
+def _execute(conn: Connection, statement, params: dict[str, Any], *, every: bool):
+    """Execute `statement` with `params` on `conn`'s DBAPI cursor: its rows (`every`) or first row."""
     sql, args = bound(conn, statement, params)
     cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.execute(sql, args)
-        return cursor.fetchone()
+        return cursor.fetchall() if every else cursor.fetchone()
     finally:
         cursor.close()
+
+
+def run(conn: Connection, statement, params: dict[str, Any]) -> tuple | None:
+    """Execute `statement` with `params` in `conn`'s transaction; its first row, or None."""
+    return _execute(conn, statement, params, every=False)
+
+
+def _processed(prepared: Prepared, row: tuple) -> list:
+    """`row` with the result processors of its SELECT's columns applied."""
+    out = list(row)
+    for i, processor in prepared.results:
+        out[i] = processor(out[i])
+    return out
 
 
 def fetch(conn: Connection, statement, params: dict[str, Any]):
@@ -95,32 +108,14 @@ def fetch(conn: Connection, statement, params: dict[str, Any]):
     out = run(conn, statement, params)
     if out is None:
         return None
-    if prepared.results:
-        out = list(out)
-        for i, processor in prepared.results:
-            out[i] = processor(out[i])
-    return prepared.row._make(out)
+    return prepared.row._make(_processed(prepared, out) if prepared.results else out)
 
 
 def fetch_all(conn: Connection, statement, params: dict[str, Any]) -> list[tuple]:
     """Every row of SELECT `statement`, as `fetch` gives its first (as tuples)."""
     prepared = prepare(statement, conn.dialect)
-    sql, args = bound(conn, statement, params)
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.execute(sql, args)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    if not prepared.results:
-        return rows
-    out = []
-    for row in rows:
-        row = list(row)
-        for i, processor in prepared.results:
-            row[i] = processor(row[i])
-        out.append(tuple(row))
-    return out
+    rows = _execute(conn, statement, params, every=True)
+    return [tuple(_processed(prepared, row)) for row in rows] if prepared.results else rows
 
 
 def idle(conn: Connection) -> bool:

@@ -12,15 +12,12 @@ from sqlalchemy import select
 
 from examsys.delivery.exam import services as exam
 from examsys.delivery.models import Attempt, AttemptStatus, CandidateSession, IntegrityEvent
+from tests.api.conftest import fast_path_calls
 
 
 @pytest.fixture
 def fast_calls(monkeypatch):
-    """What each paper request's fast path answered: True (it did) or False (left it)."""
-    calls = []
-    real = exam.paper_fast
-    monkeypatch.setattr(exam, "paper_fast", lambda *a, **k: calls.append((out := real(*a, **k)) is not None) or out)
-    return calls
+    return fast_path_calls(monkeypatch, "paper_fast")
 
 
 def test_fast_and_general_paths_answer_the_same_paper(delivery_world, candidate_api, fast_calls, monkeypatch):

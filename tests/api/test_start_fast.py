@@ -11,17 +11,13 @@ from sqlalchemy import select
 
 from examsys.audit.models import AuditEvent
 from examsys.audit.verify import verify_database
-from examsys.delivery.exam import services as exam
 from examsys.delivery.models import Attempt, BatchState
+from tests.api.conftest import fast_path_calls
 
 
 @pytest.fixture
 def fast_calls(monkeypatch):
-    """What each start's fast path answered: True (it started the attempt) or False (left it)."""
-    calls = []
-    real = exam.start_fast
-    monkeypatch.setattr(exam, "start_fast", lambda *a, **k: calls.append((out := real(*a, **k)) is not None) or out)
-    return calls
+    return fast_path_calls(monkeypatch, "start_fast")
 
 
 def _started_event(db, attempt_id):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -69,6 +70,29 @@ class Candidate:
                                json={"answer": self.options[seq % len(self.options)], "seq": seq, **extra})
 
 
+@contextmanager
+def _checkouts(app):
+    """(autosave pool checkouts: each connection's autocommit flag, session pool checkouts) made
+    inside the block."""
+    checkouts, session_checkouts = [], []
+    with app.app_context():
+        pool, own = _db.engine.pool, saving.autocommit_engine().pool
+
+    def count(dbapi_conn, *_a):
+        checkouts.append(dbapi_conn.autocommit)
+
+    def count_session(*_a):
+        session_checkouts.append(1)
+
+    event.listen(own, "checkout", count)
+    event.listen(pool, "checkout", count_session)
+    try:
+        yield checkouts, session_checkouts
+    finally:
+        event.remove(own, "checkout", count)
+        event.remove(pool, "checkout", count_session)
+
+
 def _spy(monkeypatch):
     alone = []
     real = history._alone
@@ -107,30 +131,16 @@ def test_a_common_save_runs_on_a_pooled_connection_of_its_own_without_the_orm_se
     read is remembered or made afresh."""
     cand = Candidate(real_app)
     assert cand.save(1).status_code == 200  # answered: the attempt row's count, in the session's transaction
-    phases, checkouts, session_checkouts = [], [], []
+    phases = []
     real_phase = saving.write_phase
     monkeypatch.setattr(saving, "write_phase", lambda *a, **k: phases.append(a) or real_phase(*a, **k))
-    with real_app.app_context():
-        pool, own = _db.engine.pool, saving.autocommit_engine().pool
-
-    def count(dbapi_conn, *_a):
-        checkouts.append(dbapi_conn.autocommit)
-
-    def count_session(*_a):
-        session_checkouts.append(1)
-
-    event.listen(own, "checkout", count)
-    event.listen(pool, "checkout", count_session)
-    try:
+    with _checkouts(real_app) as (checkouts, session_checkouts):
         for seq in range(2, 6):
             if seq == 4:
                 hotsave._HOT.clear()  # a save this process knows nothing of: read afresh, on the same connection
             checkouts.clear()
             assert cand.save(seq).status_code == 200
             assert checkouts == [True], seq
-    finally:
-        event.remove(own, "checkout", count)
-        event.remove(pool, "checkout", count_session)
     assert session_checkouts == []
     assert phases == []
     events, rows, stored, report = _record(real_app, cand.aid)
@@ -343,22 +353,7 @@ def test_the_paper_is_read_on_the_autosave_pool_without_the_orm_session(real_app
     autosave pool, in autocommit, and none of the session's pool: a start storm's paper requests
     cost no BEGIN and no COMMIT."""
     cand = Candidate(real_app)  # has loaded the paper once: the form's layout and views are kept
-    checkouts, session_checkouts = [], []
-    with real_app.app_context():
-        pool, own = _db.engine.pool, saving.autocommit_engine().pool
-
-    def count(dbapi_conn, *_a):
-        checkouts.append(dbapi_conn.autocommit)
-
-    def count_session(*_a):
-        session_checkouts.append(1)
-
-    event.listen(own, "checkout", count)
-    event.listen(pool, "checkout", count_session)
-    try:
+    with _checkouts(real_app) as (checkouts, session_checkouts):
         resp = cand.client.get(f"/api/v1/attempts/{cand.aid}/paper", headers=cand.h)
-    finally:
-        event.remove(own, "checkout", count)
-        event.remove(pool, "checkout", count_session)
     assert resp.status_code == 200 and len(resp.get_json()["items"]) == 5
     assert checkouts == [True] and session_checkouts == []
