@@ -123,8 +123,8 @@ def _plan_items(forms) -> dict[str, list[past_plan.PlanItem]]:
         out[form.label] = [
             past_plan.PlanItem(ref=fi.id, qtype=versions[fi.id].qtype.value, key=versions[fi.id].content.get("key"),
                                options=tuple(o["label"] for o in versions[fi.id].content.get("options") or []),
-                               difficulty=int(versions[fi.id].difficulty or 3))
-            for fi in sorted(form.items, key=lambda f: (f.section, f.position))]
+                               difficulty=int(versions[fi.id].difficulty or 3), place=f"{form.label}-{n}")
+            for n, fi in enumerate(sorted(form.items, key=lambda f: (f.section, f.position)), start=1)]
     return out
 
 

@@ -36,13 +36,16 @@ COPY_SHARE = 0.88  # of the items the copier takes from the source
 
 @dataclass(frozen=True)
 class PlanItem:
-    """One objective item of a form as the script sees it (form item id, type, key, options)."""
+    """One objective item of a form as the script sees it (form item id, type, key, options).
+    `place` names it by form and position (such as "A-3"): it seeds what must not depend on
+    database ids, so the sitting is the same whatever ids the rows get."""
 
     ref: int
     qtype: str
     key: Any
     options: tuple[str, ...]
     difficulty: int
+    place: str
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def wrong_answer(item: PlanItem, rng: random.Random, seed: int) -> Any:
     """A wrong answer, favouring the item's one attractive distractor (fixed per item)."""
     if item.qtype == "judge":
         return not item.key
-    lure = random.Random(f"{seed}-{item.ref}")
+    lure = random.Random(f"{seed}-{item.place}")
     if item.qtype == "single":
         wrong = [o for o in item.options if o != item.key]
         favoured = lure.choice(wrong)
