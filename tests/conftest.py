@@ -146,10 +146,10 @@ def db(app):
                 outer.rollback()
             connection.close()
             # Ids start again too (SQLite): forget what this process kept of the rolled-back forms.
-            from examsys.delivery.exam import attempts, papers
+            from examsys.delivery.exam import papers, starting
 
             papers.clear_caches()
-            attempts.clear_caches()
+            starting.clear_caches()
             # Job ids start again with the next test's rollback: a running job's progress left in
             # the (in-memory) queue store would show on the next test's job of the same id.
             queue_state = app.extensions.get("examsys_jobs", {})

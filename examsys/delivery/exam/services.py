@@ -15,20 +15,15 @@ opens the batch). What each raises is documented on the function.
 
 from examsys.delivery.exam.access import check_seb, own_attempt
 from examsys.delivery.exam.attempts import (
-    STARTABLE_STATES,
     SWEEP_CHUNK,
-    ExamStatus,
     answer_spec,
-    attempt_of,
     check_save_input,
     compute_deadline,
-    exam_status,
     extension_minutes,
     finalise_if_overdue,
     overdue_ids,
     responses_of,
     save_response,
-    start_attempt,
     submit,
     sweep,
 )
@@ -69,6 +64,7 @@ from examsys.delivery.exam.proctoring import reopen as proctor_reopen
 from examsys.delivery.exam.proctoring import terminate as proctor_terminate
 from examsys.delivery.exam.saving import Saved, save, save_fast
 from examsys.delivery.exam.startfast import start_fast
+from examsys.delivery.exam.starting import STARTABLE_STATES, ExamStatus, attempt_of, exam_status, start_attempt
 from examsys.delivery.exam.survey import QUESTIONS as SURVEY_QUESTIONS
 from examsys.delivery.exam.survey import SCALE as SURVEY_SCALE
 from examsys.delivery.exam.survey import submit_survey

@@ -3,7 +3,7 @@ one Core read instead of the ORM.
 
 Every candidate of a start storm starts once. The general path loads the session, roster entry,
 batch and (none yet) attempt as ORM objects to authenticate -- about a third of the request's
-CPU -- before `attempts.start_attempt` runs; this path reads the columns starting needs in one
+CPU -- before `starting.start_attempt` runs; this path reads the columns starting needs in one
 statement and runs the same `start_attempt` on plain records of them. It covers the common case
 only: a live session whose last-seen touch is not due, the bearer's own batch, open (the first
 start of a filed batch opens it: the general path does that), without the Safe Exam Browser,
@@ -19,7 +19,7 @@ from flask import g
 from sqlalchemy import bindparam, select
 
 from examsys import clock, rawsql
-from examsys.delivery.exam import attempts
+from examsys.delivery.exam import starting
 from examsys.delivery.exam.candidate_auth import audit_context, session_live, touch_due_at
 from examsys.delivery.models import Attempt, Batch, BatchState, CandidateSession, RosterEntry
 from examsys.extensions import db
@@ -66,7 +66,7 @@ class EntryFacts:
 def start_fast(token_sha256: str, exam_id: int, *, ip: str | None,
                user_agent: str | None) -> tuple[Attempt, int] | None:
     """(the new attempt, the batch's grace seconds), or None: the general path then answers.
-    Raises what `attempts.start_attempt` raises past the checks above: Conflict `no_paper` (the
+    Raises what `starting.start_attempt` raises past the checks above: Conflict `no_paper` (the
     batch's paper not frozen, or no form for the candidate), as the general path would."""
     now = clock.now()
     row = rawsql.fetch(db.session.connection(), _READ, {"token_hash": token_sha256})
@@ -77,10 +77,10 @@ def start_fast(token_sha256: str, exam_id: int, *, ip: str | None,
     entry = EntryFacts(row.entry_id, row.ticket_no, row.order_seed, row.start_delay_seconds, row.form_label,
                        row.batch_id, BatchFacts(row.batch_id, row.state, row.window_start, row.window_end,
                                                 row.paper_id, row.duration_minutes, row.organisation_id))
-    if attempts.exam_status(entry, None, now).refusal is not None:
+    if starting.exam_status(entry, None, now).refusal is not None:
         return None
     g.audit_context = audit_context(row.ticket_no, row.organisation_id, ip=ip, user_agent=user_agent)
-    return attempts.start_attempt(entry, now=now, existing=None), row.grace_seconds
+    return starting.start_attempt(entry, now=now, existing=None), row.grace_seconds
 
 
 __all__ = ["start_fast"]
