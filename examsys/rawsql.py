@@ -8,8 +8,8 @@ processors of each parameter's type (the same conversions SQLAlchemy applies: en
 stored text, datetimes for SQLite, JSON). `run` then converts the values and executes on the
 DBAPI cursor of the connection's current transaction: the same SQL and the same stored values
 as `conn.execute`, without the machinery. Its results come back as the driver gives them
-(SQLite: booleans as 0/1); `fetch` also applies the result processors of a SELECT's columns (the
-same values as SQLAlchemy's Row: enums, aware datetimes) and names them."""
+(SQLite: booleans as 0/1); `fetch` also applies the result processors of a SELECT's (or a RETURNING
+clause's) columns (the same values as SQLAlchemy's Row: enums, aware datetimes) and names them."""
 
 from __future__ import annotations
 
@@ -54,8 +54,12 @@ def prepare(statement, dialect: Dialect) -> Prepared:
             literals[name] = bind.value
     names = tuple(compiled.positiontup) if compiled.positional else None
     row, results = None, ()
-    columns = getattr(statement, "selected_columns", None)
-    if columns is not None and not getattr(statement, "is_dml", False):
+    # A SELECT's columns, or what an INSERT / UPDATE / DELETE returns (its RETURNING clause).
+    if getattr(statement, "is_dml", False):
+        columns = statement.exported_columns if getattr(statement, "_returning", ()) else None
+    else:
+        columns = getattr(statement, "selected_columns", None)
+    if columns is not None:
         keys = tuple(columns.keys())
         row = namedtuple("Row", keys, rename=True)
         results = tuple((i, p) for i, column in enumerate(columns)
@@ -102,8 +106,9 @@ def _processed(prepared: Prepared, row: tuple) -> list:
 
 
 def fetch(conn: Connection, statement, params: dict[str, Any]):
-    """The first row of SELECT `statement` as SQLAlchemy would give it (result processors
-    applied, columns by name), or None; without the machinery, as `run`."""
+    """The first row of SELECT `statement` (or what a statement's RETURNING clause returns) as
+    SQLAlchemy would give it (result processors applied, columns by name), or None; without the
+    machinery, as `run`."""
     prepared = prepare(statement, conn.dialect)
     out = run(conn, statement, params)
     if out is None:

@@ -53,3 +53,23 @@ def test_a_fetched_row_is_the_row_execute_gives(db):
     finally:
         db.session.rollback()
         meta.drop_all(db.engine)
+
+
+def test_a_returning_clause_is_fetched_as_execute_gives_it(db):
+    """An INSERT's RETURNING row comes back processed and named, as a SELECT's does (the first
+    start inserts its attempt so)."""
+    moment = datetime(2026, 12, 3, 8, 30, 15, 123456, tzinfo=UTC)
+    conn = db.session.connection()
+    meta.create_all(conn)
+    try:
+        statement = insert(probe).values(status=bindparam("status"), at=bindparam("at", type_=UTCDateTime()),
+                                         data=bindparam("data", type_=PortableJSON), n=bindparam("n")).returning(
+            probe.c.at, probe.c.data, probe.c.n, probe.c.id)
+        values = {"status": "in_progress", "at": moment, "data": {"答案": ["A", 1]}, "n": 7}
+        via_sqlalchemy = conn.execute(statement, values).first()
+        via_driver = rawsql.fetch(conn, statement, values)
+        assert tuple(via_driver)[:3] == tuple(via_sqlalchemy)[:3] == (moment, {"答案": ["A", 1]}, 7)
+        assert via_driver.at.tzinfo is not None and via_driver.id == via_sqlalchemy.id + 1
+    finally:
+        db.session.rollback()
+        meta.drop_all(db.engine)

@@ -44,6 +44,22 @@ def test_start_is_idempotent_opens_batch_and_sets_deadline(delivery_world, db, s
     assert events(db, "batch.opened") == 1
 
 
+def test_a_started_attempt_is_in_the_session_as_if_loaded(delivery_world, db):
+    """The first start inserts in Core and puts the returned row in the session: the same object
+    as a query gives, typed as the ORM types it (enum, aware datetimes), nothing pending."""
+    from sqlalchemy import inspect, select
+
+    from examsys.delivery.models import Attempt, AttemptStatus
+
+    att = attempts.start_attempt(delivery_world.entries[0])
+    state = inspect(att)
+    assert state.persistent and not db.session.dirty and not state.modified
+    assert att.status is AttemptStatus.IN_PROGRESS and att.started_at.tzinfo is not None
+    assert att.answered_count == 0 and att.version == 1
+    assert db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == delivery_world.entries[0].id)) is att
+    assert att.batch is delivery_world.batch  # relationships load as for any loaded attempt
+
+
 def test_start_refused_outside_window_or_state(delivery_world, db, frozen_clock):
     w = delivery_world
     w.entries[0].start_delay_seconds = 30 * 60  # admitted 20 min from now
