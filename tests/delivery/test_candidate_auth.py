@@ -20,6 +20,12 @@ def test_login_and_authenticate(delivery_world, db):
     assert signed_in.organisation_id == w.batch.organisation_id and signed_in.room == w.entries[0].room.name
     session = candidate_auth.authenticate(token)
     assert session.token_hash == candidate_auth.token_hash(token) and token not in session.token_hash
+    assert (session.roster_entry_id, session.ip, session.user_agent, session.ended_at) == (
+        w.entries[0].id, "1.2.3.4", "UA", None)
+    assert session.created_at == session.last_seen_at and session.created_at.tzinfo is not None
+    opened = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "candidate_session.opened")).all()
+    assert [(e.object_type, e.object_id, e.scope) for e in opened] == [
+        ("candidate_session", str(session.id), f"entry/{w.entries[0].id}")]
 
 
 @pytest.mark.parametrize("case", ["unknown", "wrong_id", "bad_id", "other_candidates_id", "planned"])

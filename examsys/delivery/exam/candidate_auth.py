@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from examsys import audit, clock, rawsql, transaction
@@ -110,6 +110,11 @@ def _refuse_if_locked(ticket_no: str, *, ip, user_agent, known: tuple | None = N
 # CPU, and every candidate of a start storm signs in.
 _LIVE_SESSIONS = select(CandidateSession).where(CandidateSession.roster_entry_id == bindparam("entry_id"),
                                                 CandidateSession.ended_at.is_(None))
+# The new session, in Core: the ORM's unit of work for this one INSERT cost a sixth of a sign-in.
+_OPEN_SESSION = insert(CandidateSession.__table__).values(
+    token_hash=bindparam("token_hash"), roster_entry_id=bindparam("entry_id"), created_at=bindparam("now"),
+    last_seen_at=bindparam("now"), ip=bindparam("ip"), user_agent=bindparam("user_agent"),
+).returning(CandidateSession.__table__.c.id)
 _ENTRY_HEAD = chain.head_columns(chain.entry_scope_sql(RosterEntry.id))
 _re, _cand, _b, _room = RosterEntry.__table__, Candidate.__table__, Batch.__table__, BatchRoom.__table__
 _SIGN_IN = (select(_re.c.id, _re.c.ticket_no, _re.c.seat_no, _re.c.batch_id, _cand.c.name,
@@ -180,10 +185,10 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
     ctx = audit_context(row.ticket_no, org_id, ip=ip, user_agent=user_agent)
     older = list(db.session.scalars(_LIVE_SESSIONS, {"entry_id": row.id})) if row.live else []
     token = secrets.token_urlsafe(32)
-    session = CandidateSession(token_hash=token_hash(token), roster_entry_id=row.id, created_at=now,
-                               last_seen_at=now, ip=(ip or None), user_agent=(user_agent or "")[:255] or None)
-    db.session.add(session)
-    db.session.flush()
+    conn = db.session.connection()
+    session_id = rawsql.run(conn, _OPEN_SESSION, {
+        "token_hash": token_hash(token), "entry_id": row.id, "now": now, "ip": ip or None,
+        "user_agent": (user_agent or "")[:255] or None})[0]
     if older:
         db.session.execute(update(CandidateSession)
                            .where(CandidateSession.id.in_([s.id for s in older]),
@@ -194,14 +199,14 @@ def login(ticket_no: str, id_number: str, access_code: str | None = None, *, ip:
             db.session.refresh(old)
             audit.record(AuditAction.CANDIDATE_SESSION_REPLACED, obj=old, object_type="candidate_session",
                          organisation_id=org_id, context=ctx,
-                         data={"ticket_no": row.ticket_no, "replaced_by": session.id,
+                         data={"ticket_no": row.ticket_no, "replaced_by": session_id,
                                "old_ip": old.ip, "new_ip": ip})
         attempt = db.session.scalar(select(Attempt).where(Attempt.roster_entry_id == row.id))
         if attempt is not None:
             integrity.record_server_event(attempt, "concurrent_login", {
-                "old_session": older[-1].id, "new_session": session.id, "old_ip": older[-1].ip, "new_ip": ip})
-    audit.record(AuditAction.CANDIDATE_SESSION_OPENED, obj=session, object_type="candidate_session",
-                 organisation_id=org_id, context=ctx,
+                "old_session": older[-1].id, "new_session": session_id, "old_ip": older[-1].ip, "new_ip": ip})
+    audit.record(AuditAction.CANDIDATE_SESSION_OPENED, object_type="candidate_session", object_id=session_id,
+                 scope=chain.entry_scope(row.id), organisation_id=org_id, context=ctx,
                  data={"ticket_no": row.ticket_no, "replaced": [s.id for s in older]},
                  head=None if older else (row.head_seq or 0, row.head_hash or chain.GENESIS))
     return token, SignedIn(entry_id=row.id, ticket_no=row.ticket_no, seat_no=row.seat_no, exam_id=row.batch_id,
