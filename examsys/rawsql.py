@@ -98,7 +98,7 @@ def run(conn: Connection, statement, params: dict[str, Any]) -> tuple | None:
 
 
 def _processed(prepared: Prepared, row: tuple) -> list:
-    """`row` with the result processors of its SELECT's columns applied."""
+    """`row` with the result processors of its columns (a SELECT's or a RETURNING clause's) applied."""
     out = list(row)
     for i, processor in prepared.results:
         out[i] = processor(out[i])

@@ -76,14 +76,14 @@ def transition(attempt: Attempt, to: AttemptStatus, *, finished_at, reason: str,
         update(Attempt)
         .where(Attempt.id == attempt.id, still_open(*where))
         .values(status=to, finished_at=finished_at, finish_reason=reason, version=Attempt.version + 1)
-        .returning(*_ATTEMPT_COLUMNS.values())
+        .returning(*ATTEMPT_COLUMNS.values())
         .execution_options(synchronize_session=False)).first()
     if row is None:  # another request closed it first (or it is not open): as that one left it
         db.session.refresh(attempt)
         return False
     # The row as the UPDATE left it (every column: others may have changed since it was loaded,
     # e.g. answered_count by saves on other connections), without reading it again.
-    for key, value in zip(_ATTEMPT_COLUMNS, row, strict=True):
+    for key, value in zip(ATTEMPT_COLUMNS, row, strict=True):
         set_committed_value(attempt, key, value)
     link = audit.record(action, obj=attempt, data={
         "status": to.value, "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None,
@@ -93,8 +93,9 @@ def transition(attempt: Attempt, to: AttemptStatus, *, finished_at, reason: str,
     return True
 
 
-# attribute name -> column of every column Attempt maps: what `transition`'s UPDATE returns.
-_ATTEMPT_COLUMNS = {prop.key: prop.columns[0] for prop in Attempt.__mapper__.column_attrs}
+# attribute name -> column of every column Attempt maps: what `transition`'s UPDATE and the first
+# start's INSERT (`starting`) return, to set on the object without reading it again.
+ATTEMPT_COLUMNS = {prop.key: prop.columns[0] for prop in Attempt.__mapper__.column_attrs}
 
 
 def finalise_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:
@@ -200,6 +201,6 @@ def responses_of(attempt: Attempt) -> list[Response]:
                                    .order_by(Response.form_item_id)))
 
 
-__all__ = ["BATCH_EXTENSION", "SaveResult", "answer_spec", "check_save_input", "compute_deadline",
+__all__ = ["ATTEMPT_COLUMNS", "BATCH_EXTENSION", "SaveResult", "answer_spec", "check_save_input", "compute_deadline",
            "extension_minutes", "finalise_if_overdue", "responses_of", "save_response", "submit", "sweep",
            "transition"]
